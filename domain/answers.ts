@@ -1,0 +1,226 @@
+/**
+ * Answers: the answer file an examinee submits, its canonical serialisation and SHA-256, how
+ * many questions it answers, and the grading of closed questions.
+ *
+ * Answer file spec (format "answers/v1"): a JSON object
+ *   { "format": "answers/v1", "examId": "...", "studentId": "...",
+ *     "answers": { "<questionId>": <value>, ... }, "flagged": ["<questionId>", ...] }
+ * with one value per answered question, by type:
+ *   single-choice: option id (string)      multiple-choice: option ids (array, any order)
+ *   true-false: boolean                    numeric: number
+ *   short-text, essay: string              file: [{ "sha256", "name", "size" }]
+ * The canonical form (canonicalAnswerFile) sorts multiple-choice ids, de-duplicates and sorts
+ * `flagged`, NFC-normalises text and drops empty answers; its UTF-8 bytes are what is submitted,
+ * hashed (SHA-256) and signed in the receipt.
+ */
+import { z } from 'zod';
+import { canonicalJson, sha256HexOfText, type Json } from './canonical.js';
+import { refuse, type Result } from './errors.js';
+import type { ExamFile, Question } from './exam-format.js';
+
+export const ANSWER_FILE_FORMAT = 'answers/v1';
+
+const fileRef = z.strictObject({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  name: z.string().min(1).max(255),
+  size: z.number().int().min(0),
+});
+export type FileRef = z.infer<typeof fileRef>;
+
+const answerValue = z.union([
+  z.string().max(200_000),
+  z.boolean(),
+  z.number().refine(Number.isFinite),
+  z.array(z.string().max(64)).max(26),
+  z.array(fileRef).max(20),
+]);
+export type AnswerValue = z.infer<typeof answerValue>;
+
+/** Shape check of an answer file; answersFitExam then checks it against the exam. */
+export const answerFileSchema = z.strictObject({
+  format: z.literal(ANSWER_FILE_FORMAT),
+  examId: z.string().max(64),
+  studentId: z.string().max(64),
+  answers: z.record(z.string().max(64), answerValue),
+  flagged: z.array(z.string().max(64)).max(1_000).default([]),
+});
+export type AnswerFile = z.infer<typeof answerFileSchema>;
+
+/** Every question of an exam, in order. */
+export function examQuestions(exam: Pick<ExamFile, 'sections'>): Question[] {
+  return exam.sections.flatMap((s) => s.questions);
+}
+
+function isEmpty(v: AnswerValue): boolean {
+  return (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && v.length === 0);
+}
+
+/** The canonical form of an answer file (see the spec above). */
+export function canonicalAnswerFile(file: AnswerFile): AnswerFile {
+  const answers: Record<string, AnswerValue> = {};
+  for (const [id, v] of Object.entries(file.answers)) {
+    if (isEmpty(v)) continue;
+    if (typeof v === 'string') answers[id] = v.normalize('NFC');
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) answers[id] = [...new Set(v as string[])].sort();
+    else answers[id] = v;
+  }
+  return { format: file.format, examId: file.examId, studentId: file.studentId, answers, flagged: [...new Set(file.flagged)].sort() };
+}
+
+/** The bytes (as text) that are submitted and hashed. */
+export function serialiseAnswerFile(file: AnswerFile): string {
+  return canonicalJson(canonicalAnswerFile(file) as unknown as Json);
+}
+
+/** SHA-256 (hex) of the serialised answer file. */
+export function answerFileSha256(file: AnswerFile): string {
+  return sha256HexOfText(serialiseAnswerFile(file));
+}
+
+function fits(q: Question, v: AnswerValue): boolean {
+  switch (q.type) {
+    case 'single-choice':
+      return typeof v === 'string' && q.options.some((o) => o.id === v);
+    case 'multiple-choice':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string' && q.options.some((o) => o.id === x));
+    case 'true-false':
+      return typeof v === 'boolean';
+    case 'numeric':
+      return typeof v === 'number';
+    case 'short-text':
+      return typeof v === 'string' && v.length <= q.maxLength;
+    case 'essay':
+      return typeof v === 'string' && (q.maxWords === undefined || countWords(v) <= q.maxWords);
+    case 'file':
+      return (
+        Array.isArray(v) &&
+        v.length <= q.maxFiles &&
+        v.every((f) => typeof f === 'object' && f.size <= q.maxBytes && acceptsName(q.accept, f.name))
+      );
+  }
+}
+
+function acceptsName(accept: readonly string[], name: string): boolean {
+  if (accept.length === 0) return true;
+  const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
+  return accept.includes(ext);
+}
+
+/** Words as an essay counter shows them. */
+export function countWords(text: string): number {
+  const t = text.trim();
+  return t === '' ? 0 : t.split(/\s+/u).length;
+}
+
+/** Checks that an answer file belongs to this exam and examinee and answers real questions. */
+export function answersFitExam(
+  file: AnswerFile,
+  exam: Pick<ExamFile, 'examId' | 'sections'>,
+  studentId: string,
+): Result<Record<never, never>> {
+  if (file.examId !== exam.examId) return refuse('invalid-answer-file', 'examId is not this exam');
+  if (file.studentId !== studentId) return refuse('invalid-answer-file', 'studentId is not yours');
+  const byId = new Map(examQuestions(exam).map((q) => [q.id, q]));
+  for (const [id, v] of Object.entries(file.answers)) {
+    const q = byId.get(id);
+    if (!q) return refuse('invalid-answer-file', `"${id}" is not a question of this exam`);
+    if (!isEmpty(v) && !fits(q, v)) return refuse('invalid-answer-file', `the answer to "${id}" does not fit a ${q.type} question`);
+  }
+  for (const id of file.flagged) {
+    if (!byId.has(id)) return refuse('invalid-answer-file', `flagged "${id}" is not a question of this exam`);
+  }
+  return { ok: true };
+}
+
+/** How many questions have a non-empty answer, and of how many. */
+export function answeredCount(exam: Pick<ExamFile, 'sections'>, answers: Record<string, AnswerValue>): { answered: number; total: number } {
+  const questions = examQuestions(exam);
+  const answered = questions.filter((q) => {
+    const v = answers[q.id];
+    return v !== undefined && !isEmpty(v);
+  }).length;
+  return { answered, total: questions.length };
+}
+
+/** The score of closed questions (those with an answer key). */
+export interface ClosedScore {
+  score: number;
+  /** Points available in questions that have an answer key. */
+  maxScore: number;
+  /** Points per graded question id. */
+  byQuestion: Record<string, number>;
+}
+
+/** Grades the closed questions that carry an answer key; open questions are left to a person. */
+export function gradeClosedQuestions(exam: Pick<ExamFile, 'sections'>, answers: Record<string, AnswerValue>): ClosedScore {
+  let score = 0;
+  let maxScore = 0;
+  const byQuestion: Record<string, number> = {};
+  for (const q of examQuestions(exam)) {
+    const points = gradeQuestion(q, answers[q.id]);
+    if (points === undefined) continue;
+    maxScore += q.points;
+    score += points;
+    byQuestion[q.id] = points;
+  }
+  return { score: round2(score), maxScore: round2(maxScore), byQuestion };
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Points for one question; undefined when it has no answer key. */
+export function gradeQuestion(q: Question, v: AnswerValue | undefined): number | undefined {
+  switch (q.type) {
+    case 'single-choice':
+      if (q.answerKey === undefined) return undefined;
+      return v === q.answerKey ? q.points : 0;
+    case 'true-false':
+      if (q.answerKey === undefined) return undefined;
+      return v === q.answerKey ? q.points : 0;
+    case 'numeric':
+      if (q.answerKey === undefined) return undefined;
+      return typeof v === 'number' && Math.abs(v - q.answerKey.value) <= q.answerKey.tolerance + 1e-12 ? q.points : 0;
+    case 'short-text': {
+      const key = q.answerKey;
+      if (key === undefined) return undefined;
+      if (typeof v !== 'string') return 0;
+      const norm = (s: string) => {
+        const t = s.normalize('NFC').trim().replace(/\s+/gu, ' ');
+        return key.caseSensitive ? t : t.toLocaleLowerCase();
+      };
+      return key.accepted.some((a) => norm(a) === norm(v)) ? q.points : 0;
+    }
+    case 'multiple-choice': {
+      if (q.answerKey === undefined) return undefined;
+      const chosen = new Set(Array.isArray(v) ? (v as unknown[]).filter((x): x is string => typeof x === 'string') : []);
+      const right = new Set(q.answerKey);
+      if (q.scoring === 'all-or-nothing') {
+        return chosen.size === right.size && [...chosen].every((c) => right.has(c)) ? q.points : 0;
+      }
+      if (right.size === 0) return chosen.size === 0 ? q.points : 0;
+      const per = q.points / right.size;
+      let hits = 0;
+      let misses = 0;
+      for (const c of chosen) (right.has(c) ? hits++ : misses++);
+      return Math.max(0, (hits - misses) * per);
+    }
+    case 'essay':
+    case 'file':
+      return undefined;
+  }
+}
+
+/** The exam as examinees receive it: everything but the answer keys. */
+export function examForExaminees(exam: ExamFile): ExamFile {
+  return {
+    ...exam,
+    sections: exam.sections.map((s) => ({
+      ...s,
+      questions: s.questions.map((q) => {
+        if (!('answerKey' in q)) return q;
+        const { answerKey: _key, ...rest } = q;
+        return rest as Question;
+      }),
+    })),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The one list of error codes shared by the appliance, the client and sync. Every refusal the
+ * appliance sends carries one of these codes, so the client can say exactly what went wrong in
+ * the examinee's language; the message here is the English default.
+ */
+export const ERRORS = {
+  'bad-request': { status: 400, message: 'The request is malformed.' },
+  'invalid-json': { status: 400, message: 'The request body is not valid JSON.' },
+  'validation-failed': { status: 400, message: 'The request does not have the expected fields.' },
+  'unsupported-media-type': { status: 415, message: 'This content type is not accepted here.' },
+  'payload-too-large': { status: 413, message: 'The upload is larger than allowed.' },
+  'not-found': { status: 404, message: 'There is nothing at this address.' },
+  'method-not-allowed': { status: 405, message: 'This method is not allowed here.' },
+  'client-version-missing': {
+    status: 400,
+    message: 'The exam app did not say which version it is. Reload the page.',
+  },
+  'client-too-old': {
+    status: 426,
+    message: 'This exam needs a newer version of the exam app. Reload the page to update it.',
+  },
+  'unauthenticated': { status: 401, message: 'Please sign in.' },
+  'session-invalid': { status: 401, message: 'Your session is no longer valid. Sign in again.' },
+  'session-pending-approval': {
+    status: 403,
+    message: 'This device is waiting for a proctor to approve the sign-in.',
+  },
+  'invalid-credentials': { status: 401, message: 'Student ID or access code is wrong.' },
+  'too-many-attempts': { status: 429, message: 'Too many attempts. Wait a few minutes and try again.' },
+  'exam-choice-required': {
+    status: 409,
+    message: 'You are registered for more than one exam here. Choose the exam.',
+  },
+  'exam-not-found': { status: 404, message: 'This exam is not on this appliance.' },
+  'examinee-not-found': { status: 404, message: 'You are not on the roster of this exam.' },
+  'login-not-open-yet': { status: 403, message: 'Sign-in for this exam has not opened yet.' },
+  'late-login-closed': {
+    status: 403,
+    message: 'The time for signing in late has passed. Ask a proctor for help.',
+  },
+  'verification-rejected': {
+    status: 403,
+    message: 'Your verification was rejected. Contact the examinations desk.',
+  },
+  'download-window-not-open': { status: 403, message: 'The download window has not opened yet.' },
+  'download-window-closed': { status: 403, message: 'The download window has closed.' },
+  'download-limit-reached': {
+    status: 403,
+    message: 'You have used all your downloads for this exam. Ask a proctor for another.',
+  },
+  'exam-not-started': { status: 403, message: 'The exam has not started yet.' },
+  'exam-not-downloaded': { status: 409, message: 'Download the exam before starting it.' },
+  'exam-time-over': { status: 403, message: 'Your exam time is over.' },
+  'already-submitted': { status: 409, message: 'This exam has already been submitted.' },
+  'not-started-by-examinee': { status: 409, message: 'Start the exam before sending answers.' },
+  'stale-draft': { status: 409, message: 'A newer autosave is already stored.' },
+  'upload-deadline-passed': { status: 403, message: 'The upload deadline has passed.' },
+  'checksum-mismatch': {
+    status: 422,
+    message: 'The file arrived damaged (its checksum does not match). Send it again.',
+  },
+  'invalid-answer-file': { status: 422, message: 'The answer file is not valid for this exam.' },
+  'file-not-found': { status: 404, message: 'That uploaded file is not on this appliance.' },
+  'receipt-invalid': { status: 400, message: 'The receipt is not valid.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** An error code from {@link ERRORS}. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An expected refusal: a value, not an exception. */
+export interface Refusal {
+  ok: false;
+  code: ErrorCode;
+  /** Optional detail for the person (e.g. which field), never a stack trace. */
+  detail?: string;
+}
+
+/** The result of a domain rule: either a value or a refusal with a shared code. */
+export type Result<T> = ({ ok: true } & T) | Refusal;
+
+/** Builds a refusal. */
+export function refuse(code: ErrorCode, detail?: string): Refusal {
+  return detail === undefined ? { ok: false, code } : { ok: false, code, detail };
+}

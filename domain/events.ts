@@ -1,0 +1,132 @@
+/**
+ * The event log: every proctor action and every examinee lifecycle step is an immutable event.
+ *
+ * Spec of the hash chain: events of one exam written by one appliance form one chain, ordered by
+ * `seq` (1, 2, 3 ...). Each event's `hash` is the lower-case hex SHA-256 of the canonical JSON
+ * (see canonical.ts) of the event without its `hash` and `_rev` members; `prevHash` is the
+ * previous event's `hash`, or 64 zeros for seq 1. Changing, removing or reordering any event
+ * breaks the chain at that event. Ids are `event:<examId>:<applianceId>:<seq padded to 10>`.
+ */
+import { canonicalJson, hashJson, type Json } from './canonical.js';
+
+/** Who did it. */
+export type Actor =
+  | { role: 'examinee'; studentId: string }
+  | { role: 'proctor'; username: string }
+  | { role: 'system' };
+
+/** The payload of each kind of event. Later issues add proctor actions here. */
+export interface EventData {
+  'examinee-signed-in': { deviceId: string; sessionNo: number };
+  'relogin-requested': { deviceId: string };
+  'relogin-approved': { deviceId: string; sessionNo: number };
+  'relogin-rejected': { deviceId: string };
+  'package-downloaded': { downloadNo: number; packageVersion: string };
+  'exam-started': { via: 'key-released' };
+  'submission-accepted': {
+    submissionId: string;
+    n: number;
+    sha256: string;
+    size: number;
+    submissionType: 'manual' | 'automatic';
+    late: boolean;
+  };
+  'submission-removed': { submissionId: string; reason: string };
+  'verification-decided': { decision: 'verified' | 'rejected' | 'retake' };
+  'presence-changed': { connected: boolean };
+}
+export type EventKind = keyof EventData;
+
+/** An event as stored (`event:` documents). */
+export type ExamEvent = {
+  [K in EventKind]: {
+    _id: string;
+    _rev?: string;
+    type: 'event';
+    schemaVersion: number;
+    examId: string;
+    applianceId: string;
+    seq: number;
+    /** Appliance time in epoch ms. */
+    at: number;
+    kind: K;
+    actor: Actor;
+    /** The examinee the event is about, if any. */
+    studentId?: string;
+    data: EventData[K];
+    prevHash: string;
+    hash: string;
+  };
+}[EventKind];
+
+/** What a caller supplies; the chain fills in the rest. */
+export type NewEvent = {
+  [K in EventKind]: { kind: K; actor: Actor; studentId?: string; data: EventData[K] };
+}[EventKind];
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export const eventDocId = (examId: string, applianceId: string, seq: number) =>
+  `event:${examId}:${applianceId}:${String(seq).padStart(10, '0')}`;
+
+/** Hash of an event: SHA-256 of its canonical JSON without `hash` and `_rev`. */
+export function eventHash(event: Omit<ExamEvent, 'hash'> & { hash?: string }): string {
+  const { hash: _hash, _rev: _r, ...rest } = event;
+  return hashJson(rest as unknown as Json);
+}
+
+/** Builds the next event of a chain. */
+export function chainEvent(
+  head: { seq: number; hash: string },
+  examId: string,
+  applianceId: string,
+  at: number,
+  event: NewEvent,
+  schemaVersion: number,
+): ExamEvent {
+  const seq = head.seq + 1;
+  const base = {
+    _id: eventDocId(examId, applianceId, seq),
+    type: 'event' as const,
+    schemaVersion,
+    examId,
+    applianceId,
+    seq,
+    at,
+    ...event,
+    prevHash: head.hash,
+  };
+  return { ...base, hash: eventHash(base as Omit<ExamEvent, 'hash'>) } as ExamEvent;
+}
+
+/** Where a chain first goes wrong. */
+export interface ChainBreak {
+  /** The first event that does not verify, or the seq that is missing. */
+  seq: number;
+  id: string;
+  reason: 'hash-mismatch' | 'prev-hash-mismatch' | 'sequence-gap' | 'wrong-chain';
+}
+
+/**
+ * Verifies one chain (events of one exam and appliance, in any order).
+ * @returns undefined when intact, else the first break.
+ */
+export function verifyChain(events: readonly ExamEvent[]): ChainBreak | undefined {
+  const sorted = [...events].sort((a, b) => a.seq - b.seq);
+  let prev = { seq: 0, hash: GENESIS_HASH };
+  const first = sorted[0];
+  for (const e of sorted) {
+    if (first && (e.examId !== first.examId || e.applianceId !== first.applianceId)) {
+      return { seq: e.seq, id: e._id, reason: 'wrong-chain' };
+    }
+    if (e.seq !== prev.seq + 1) return { seq: prev.seq + 1, id: e._id, reason: 'sequence-gap' };
+    if (e._id !== eventDocId(e.examId, e.applianceId, e.seq)) return { seq: e.seq, id: e._id, reason: 'wrong-chain' };
+    if (eventHash(e) !== e.hash) return { seq: e.seq, id: e._id, reason: 'hash-mismatch' };
+    if (e.prevHash !== prev.hash) return { seq: e.seq, id: e._id, reason: 'prev-hash-mismatch' };
+    prev = e;
+  }
+  return undefined;
+}
+
+/** Canonical text of an event, e.g. for an export line. */
+export const eventText = (e: ExamEvent) => canonicalJson(e as unknown as Json);

@@ -1,0 +1,148 @@
+/**
+ * The examinee's state and its status machine.
+ *
+ * State is a fold of the examinee's events (see events.ts) plus live presence. The status the
+ * monitor shows is derived from that state, never stored, so it cannot drift from the log:
+ *
+ *   not-started ──sign-in──▶ logged-in ──key released──▶ active ──submission──▶ submitted
+ *                                                           │  ▲
+ *                                          stream dropped ──▼  │── back
+ *                                                        disconnected
+ *   any state ──sign-in from a second device──▶ waiting-relogin ──approved/rejected──▶ previous
+ *   any state ──verification rejected──▶ verification-rejected
+ */
+import type { ExamEvent } from './events.js';
+
+export const EXAMINEE_STATUSES = [
+  'not-started',
+  'logged-in',
+  'active',
+  'disconnected',
+  'submitted',
+  'waiting-relogin',
+  'verification-rejected',
+] as const;
+export type ExamineeStatus = (typeof EXAMINEE_STATUSES)[number];
+
+/** A submission as the projection keeps it. */
+export interface SubmissionRecord {
+  submissionId: string;
+  n: number;
+  sha256: string;
+  size: number;
+  at: number;
+  submissionType: 'manual' | 'automatic';
+  late: boolean;
+  removed: boolean;
+}
+
+/** One examinee's state on this appliance. */
+export interface ExamineeState {
+  studentId: string;
+  /** The device the session is bound to, once signed in. */
+  deviceId: string | undefined;
+  /** Increases at every approved new binding; old sessions die with it. */
+  sessionNo: number;
+  /** A second device asking to take over, until a proctor decides. */
+  pendingDeviceId: string | undefined;
+  firstSignInAt: number | undefined;
+  /** Times of every download. */
+  downloads: number[];
+  startedAt: number | undefined;
+  submissions: SubmissionRecord[];
+  verification: 'pending' | 'verified' | 'rejected' | 'retake';
+  /** Live presence (issue: monitor); an examinee is taken as connected until the stream says otherwise. */
+  connected: boolean;
+}
+
+/** The state of an examinee with no events yet. */
+export function initialExamineeState(studentId: string): ExamineeState {
+  return {
+    studentId,
+    deviceId: undefined,
+    sessionNo: 0,
+    pendingDeviceId: undefined,
+    firstSignInAt: undefined,
+    downloads: [],
+    startedAt: undefined,
+    submissions: [],
+    verification: 'pending',
+    connected: true,
+  };
+}
+
+/** The submission that counts: the latest not removed by a proctor. */
+export function activeSubmission(state: ExamineeState): SubmissionRecord | undefined {
+  for (let i = state.submissions.length - 1; i >= 0; i--) {
+    const s = state.submissions[i]!;
+    if (!s.removed) return s;
+  }
+  return undefined;
+}
+
+/** Derives the monitor status from the state. */
+export function examineeStatus(state: ExamineeState): ExamineeStatus {
+  if (state.verification === 'rejected') return 'verification-rejected';
+  if (state.pendingDeviceId !== undefined) return 'waiting-relogin';
+  if (activeSubmission(state)) return 'submitted';
+  if (state.deviceId === undefined) return 'not-started';
+  if (state.startedAt === undefined) return 'logged-in';
+  return state.connected ? 'active' : 'disconnected';
+}
+
+/**
+ * Applies one event to the examinee's state (the transition function). Events were validated
+ * before they were written, so this never refuses; unknown kinds leave the state unchanged.
+ */
+export function applyExamineeEvent(state: ExamineeState, event: ExamEvent): ExamineeState {
+  switch (event.kind) {
+    case 'examinee-signed-in':
+      return {
+        ...state,
+        deviceId: event.data.deviceId,
+        sessionNo: event.data.sessionNo,
+        firstSignInAt: state.firstSignInAt ?? event.at,
+        connected: true,
+      };
+    case 'relogin-requested':
+      return { ...state, pendingDeviceId: event.data.deviceId };
+    case 'relogin-approved':
+      return { ...state, deviceId: event.data.deviceId, sessionNo: event.data.sessionNo, pendingDeviceId: undefined };
+    case 'relogin-rejected':
+      return { ...state, pendingDeviceId: undefined };
+    case 'package-downloaded':
+      return { ...state, downloads: [...state.downloads, event.at] };
+    case 'exam-started':
+      return { ...state, startedAt: state.startedAt ?? event.at };
+    case 'submission-accepted':
+      return {
+        ...state,
+        submissions: [
+          ...state.submissions,
+          {
+            submissionId: event.data.submissionId,
+            n: event.data.n,
+            sha256: event.data.sha256,
+            size: event.data.size,
+            at: event.at,
+            submissionType: event.data.submissionType,
+            late: event.data.late,
+            removed: false,
+          },
+        ],
+      };
+    case 'submission-removed':
+      return {
+        ...state,
+        submissions: state.submissions.map((s) =>
+          s.submissionId === event.data.submissionId ? { ...s, removed: true } : s,
+        ),
+      };
+    case 'verification-decided':
+      return { ...state, verification: event.data.decision };
+    case 'presence-changed':
+      return { ...state, connected: event.data.connected };
+    default:
+      return state;
+  }
+}
