@@ -1,0 +1,68 @@
+/**
+ * Builds the appliance's HTTP app from its dependencies. It never listens (main.ts does), so
+ * tests drive it with app.request().
+ */
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ExamDay } from './exam-day.js';
+import { examineeRoutes } from './http/examinee-routes.js';
+import { sendRefusal } from './http/responses.js';
+import { rawPublicKey } from './crypto/receipts.js';
+
+export interface AppDeps {
+  examDay: ExamDay;
+  /** Version of this appliance (package.json). */
+  version: string;
+  /** The examinee page served at / until the PWA lands. */
+  indexHtml: string;
+  log: (level: 'info' | 'warn' | 'error', line: string) => void;
+}
+
+export function buildApp(deps: AppDeps): Hono {
+  const { examDay } = deps;
+  const store = examDay.store;
+  const app = new Hono();
+
+  app.get('/api/health', (c) => {
+    const healthy = !store.journal.broken;
+    return c.json(
+      {
+        status: healthy ? 'ok' : 'storage-failed',
+        applianceId: store.applianceId,
+        hallId: store.hallId,
+        version: deps.version,
+        time: new Date(store.clock.now()).toISOString(),
+        exams: store.projection.exams.size,
+      },
+      healthy ? 200 : 503,
+    );
+  });
+
+  app.get('/api/time', (c) => {
+    const now = store.clock.now();
+    c.header('cache-control', 'no-store');
+    return c.json({ now, iso: new Date(now).toISOString() });
+  });
+
+  app.get('/api/receipt-key', (c) =>
+    c.json({
+      applianceId: store.applianceId,
+      publicKey: rawPublicKey(store.receiptSigner.publicKey),
+      pem: store.secrets.value.receiptPublicKeyPem,
+    }),
+  );
+
+  app.route('/api', examineeRoutes(examDay));
+
+  app.get('/', (c) => c.html(deps.indexHtml));
+
+  app.notFound((c) => sendRefusal(c, 'not-found', `${c.req.method} ${new URL(c.req.url).pathname}`));
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException && err.status < 500) return sendRefusal(c, 'bad-request', err.message);
+    deps.log('error', `${c.req.method} ${c.req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return c.json({ error: { code: 'internal-error', message: 'Something went wrong on the appliance. Try again; your answers are kept on your device.' } }, 500);
+  });
+
+  return app;
+}

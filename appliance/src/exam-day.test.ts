@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../domain/clock.js';
+import { verifyChain } from '../../domain/events.js';
+import { openExamPackage, deriveExamKey, type ExamPackage } from './crypto/exam-package.js';
+import { parsePublicKey, verifyReceipt, type Receipt } from './crypto/receipts.js';
+import { ExamineeClient, openTestAppliance, removeDir, testExam, type TestAppliance } from './test-support.js';
+
+const MIN = 60_000;
+const T0 = Date.parse('2026-06-01T08:00:00Z');
+
+describe('an examinee’s exam day over HTTP, on disk', () => {
+  let appliance: TestAppliance | undefined;
+  afterEach(async () => {
+    if (appliance) {
+      await appliance.close();
+      await removeDir(appliance.dataDir);
+      appliance = undefined;
+    }
+  });
+
+  it('walks sign-in → download → key at start → drafts → submission → verified receipt', async () => {
+    const clock = new FakeClock(T0);
+    const start = T0 + 30 * MIN;
+    appliance = await openTestAppliance(clock, { exam: testExam(start) });
+    const { app, store, examDay } = appliance;
+    const ada = new ExamineeClient(app, 'S1', 'aaaa-1111-bbbb'); // typed with dashes and lower case
+
+    const signIn = await ada.signIn();
+    expect(signIn.status).toBe(200);
+    expect(await signIn.json()).toMatchObject({ examId: 'exam-1', status: 'logged-in', waitingForApproval: false });
+
+    const info = (await (await ada.get('/api/exam')).json()) as Record<string, any>;
+    expect(info.status).toBe('logged-in');
+    expect(info.schedule.officialStart).toBe(new Date(start).toISOString());
+    expect(info.countdown.msUntilStart).toBe(30 * MIN);
+    expect(info.downloads).toMatchObject({ used: 0, max: 2, left: 2 });
+
+    // Download inside the window: encrypted, counted.
+    const download = await ada.get('/api/exam/package');
+    expect(download.status).toBe(200);
+    expect(download.headers.get('x-downloads-left')).toBe('1');
+    const pkgText = await download.text();
+    expect(pkgText).not.toContain('SECRET-PROMPT-MARKER');
+    const pkg = JSON.parse(pkgText) as ExamPackage;
+
+    // Before the start there is no key.
+    const early = await ada.get('/api/exam/key');
+    expect(early.status).toBe(403);
+    expect(((await early.json()) as any).error.code).toBe('exam-not-started');
+
+    // At the official start the key is released; it opens the package; the exam has no answer keys.
+    clock.set(start);
+    const keyRes = await ada.get('/api/exam/key');
+    expect(keyRes.status).toBe(200);
+    const { key } = (await keyRes.json()) as { key: string };
+    const exam = openExamPackage(pkg, Buffer.from(key, 'base64'));
+    expect(exam.sections[0]?.questions[0]?.prompt).toContain('SECRET-PROMPT-MARKER');
+    expect(JSON.stringify(exam)).not.toContain('answerKey');
+    // The exam password the proctor reads out derives the same key (a start without network).
+    const secret = await examDay.packages.secret('exam-1');
+    const fromPassword = await deriveExamKey(secret.password.toLowerCase(), Buffer.from(pkg.kdf.salt, 'base64'), pkg.kdf.iterations);
+    expect(fromPassword.toString('base64')).toBe(key);
+    expect(((await (await ada.get('/api/exam')).json()) as any).status).toBe('active');
+
+    // Autosaves: the latest counter wins; an older one is refused and changes nothing.
+    clock.advance(5 * MIN);
+    expect((await ada.putDraft(1, { q1: 'b' })).status).toBe(200);
+    const saved = await ada.putDraft(2, { q1: 'a', q2: true });
+    expect(await saved.json()).toEqual({ counter: 2, answered: 2, total: 4 });
+    const stale = await ada.putDraft(1, { q1: 'b' });
+    expect(stale.status).toBe(409);
+    const draft = (await (await ada.get('/api/exam/draft')).json()) as any;
+    expect(draft).toMatchObject({ counter: 2, answers: { q1: 'a', q2: true } });
+
+    // Submission: answered with a signed receipt that verifies against the appliance key.
+    clock.advance(20 * MIN);
+    const body = ada.answerFile({ q1: 'a', q2: true, q3: 23, q4: 'Disorder tends to grow.' });
+    const submit = await ada.submit(body);
+    expect(submit.status).toBe(201);
+    const { receipt } = (await submit.json()) as { receipt: Receipt };
+    expect(receipt.payload).toMatchObject({ examId: 'exam-1', studentId: 'S1', n: 1, submissionType: 'manual' });
+    const keyInfo = (await (await app.request('/api/receipt-key')).json()) as { pem: string };
+    expect(verifyReceipt(receipt, parsePublicKey(keyInfo.pem))).toMatchObject({ ok: true });
+    const forged = { ...receipt, payload: { ...receipt.payload, sha256: '0'.repeat(64) } };
+    expect(verifyReceipt(forged, parsePublicKey(keyInfo.pem)).ok).toBe(false);
+
+    // A retry of the same file is idempotent: same receipt, no new submission.
+    const retry = await ada.submit(body);
+    expect(retry.status).toBe(200);
+    expect(((await retry.json()) as any).receipt).toEqual(receipt);
+    expect(((await (await ada.get('/api/exam')).json()) as any).status).toBe('submitted');
+
+    // The stored answer file is byte-for-byte what was sent; closed questions are graded.
+    expect((await store.blobs.read(receipt.payload.sha256)).toString('utf8')).toBe(body);
+    expect(await examDay.closedScore('exam-1', receipt.payload.sha256)).toMatchObject({ score: 4, maxScore: 4 });
+
+    // Every step is a hash-chained event, stored in PouchDB.
+    await store.flushIndex();
+    const events = await store.examEvents('exam-1');
+    expect(events.map((e) => e.kind)).toEqual(['examinee-signed-in', 'package-downloaded', 'exam-started', 'submission-accepted']);
+    expect(verifyChain(events)).toBeUndefined();
+    expect(await store.submission(receipt.payload.submissionId)).toMatchObject({ sha256: receipt.payload.sha256, receipt });
+  });
+
+  it('survives a restart: sessions, downloads, submissions and the chain continue', async () => {
+    const clock = new FakeClock(T0);
+    appliance = await openTestAppliance(clock, { exam: testExam(T0) });
+    const ada = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
+    await ada.signIn();
+    await ada.get('/api/exam/package');
+    await ada.get('/api/exam/key');
+    const receipt = ((await (await ada.submit(ada.answerFile({ q1: 'a' }))).json()) as { receipt: Receipt }).receipt;
+    const dataDir = appliance.dataDir;
+    await appliance.close();
+
+    appliance = await openTestAppliance(clock, { dataDir });
+    const again = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
+    again.token = ada.token; // the old token is still good: sessions live in the event log
+    const info = (await (await again.get('/api/exam')).json()) as any;
+    expect(info).toMatchObject({ status: 'submitted', downloads: { used: 1 } });
+    expect(((await (await again.get('/api/exam/submission')).json()) as any).receipt).toEqual(receipt);
+    const grace = new ExamineeClient(appliance.app, 'S3', 'EEEE3333FFFF');
+    expect((await grace.signIn()).status).toBe(200);
+    await appliance.store.flushIndex();
+    const events = await appliance.store.examEvents('exam-1');
+    expect(events).toHaveLength(5);
+    expect(verifyChain(events)).toBeUndefined();
+  });
+
+  it('allows exactly max downloads under 50 concurrent requests from one examinee', async () => {
+    const clock = new FakeClock(T0);
+    appliance = await openTestAppliance(clock, { exam: testExam(T0 + 10 * MIN) });
+    const ada = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB'); // maxDownloads 2
+    await ada.signIn();
+    const responses = await Promise.all(Array.from({ length: 50 }, () => ada.get('/api/exam/package')));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(2);
+    expect(statuses.filter((s) => s === 403)).toHaveLength(48);
+    const codes = await Promise.all(responses.filter((r) => r.status === 403).map(async (r) => ((await r.json()) as any).error.code));
+    expect(new Set(codes)).toEqual(new Set(['download-limit-reached']));
+    await appliance.store.flushIndex();
+    const downloads = (await appliance.store.examEvents('exam-1')).filter((e) => e.kind === 'package-downloaded');
+    expect(downloads.map((e) => (e.data as { downloadNo: number }).downloadNo)).toEqual([1, 2]);
+  });
+
+  it('binds the session to one device: a second device waits for a proctor', async () => {
+    const clock = new FakeClock(T0);
+    appliance = await openTestAppliance(clock, { exam: testExam(T0 + 10 * MIN) });
+    const laptop = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB', 'laptop-0123456789abcdef');
+    const phone = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB', 'phone-0123456789abcdefg');
+    expect((await laptop.signIn()).status).toBe(200);
+    const second = await phone.signIn();
+    expect(second.status).toBe(202);
+    expect(await second.json()).toMatchObject({ waitingForApproval: true, status: 'waiting-relogin' });
+    // The pending device can poll its state but do nothing else.
+    expect(((await (await phone.get('/api/session')).json()) as any).waitingForApproval).toBe(true);
+    const blocked = await phone.get('/api/exam/package');
+    expect(blocked.status).toBe(403);
+    expect(((await blocked.json()) as any).error.code).toBe('session-pending-approval');
+    // The first device keeps working.
+    expect((await laptop.get('/api/exam')).status).toBe(200);
+  });
+
+  it('applies the accommodation to the deadline and refuses a submission after the cutoff', async () => {
+    const clock = new FakeClock(T0);
+    const exam = testExam(T0, { uploadDeadline: undefined });
+    appliance = await openTestAppliance(clock, { exam });
+    const alan = new ExamineeClient(appliance.app, 'S2', 'CCCC2222DDDD'); // +50 %
+    await alan.signIn();
+    await alan.get('/api/exam/package');
+    await alan.get('/api/exam/key');
+    const info = (await (await alan.get('/api/exam')).json()) as any;
+    expect(info.schedule.deadline).toBe(new Date(T0 + 90 * MIN).toISOString());
+    clock.set(T0 + 90 * MIN + 61_000); // past deadline + 60 s grace, no upload deadline
+    const late = await alan.submit(alan.answerFile({ q1: 'a' }), { type: 'automatic' });
+    expect(late.status).toBe(403);
+    expect(((await late.json()) as any).error.code).toBe('exam-time-over');
+    clock.set(T0 + 90 * MIN + 30_000); // inside the grace: accepted, marked late
+    const ok = await alan.submit(alan.answerFile({ q1: 'a' }), { type: 'automatic' });
+    expect(ok.status).toBe(201);
+    await appliance.store.flushIndex();
+    const accepted = (await appliance.store.examEvents('exam-1')).find((e) => e.kind === 'submission-accepted');
+    expect(accepted?.data).toMatchObject({ submissionType: 'automatic', late: true });
+  });
+});

@@ -1,0 +1,372 @@
+/**
+ * The examinee's exam day on this appliance: sign-in, exam info, download, key release,
+ * autosave and submission. Pure rules come from domain/; this layer reads the projection,
+ * records events durably and returns values (refusals carry the shared error codes).
+ */
+import { randomBytes } from 'node:crypto';
+import { accessCodeHash, constantTimeEqualHex } from '../../domain/access-code.js';
+import {
+  answerFileSchema,
+  answeredCount,
+  answersFitExam,
+  canonicalAnswerFile,
+  gradeClosedQuestions,
+  serialiseAnswerFile,
+  type AnswerFile,
+} from '../../domain/answers.js';
+import { decideDownload, decideDraft, decideSignIn, decideStart, decideSubmission } from '../../domain/exam-day-rules.js';
+import { timeLeftMs } from '../../domain/exam-clock.js';
+import { refuse, type Result } from '../../domain/errors.js';
+import { SCHEMA_VERSION, type ExamineeDoc } from '../../domain/exam-format.js';
+import { activeSubmission, examineeStatus } from '../../domain/examinee-state.js';
+import { meetsMinimumVersion } from '../../domain/version.js';
+import type { ExamPackage } from './crypto/exam-package.js';
+import type { Receipt } from './crypto/receipts.js';
+import { SessionTokens, type SessionClaims } from './crypto/session-token.js';
+import { ExamPackages } from './exam-packages.js';
+import { KeyedLock } from './keyed-lock.js';
+import { FailureLimiter } from './rate-limit.js';
+import { submissionDocId, type HallStore, type SubmissionDoc } from './store/hall-store.js';
+import type { ExamEntry, ExamineeEntry } from './store/projection.js';
+
+/** An authenticated examinee request's context. */
+export interface ExamineeSession {
+  claims: SessionClaims;
+  exam: ExamEntry;
+  entry: ExamineeEntry & { doc: ExamineeDoc };
+}
+
+export interface ExamDayOptions {
+  /** Wrong access codes allowed per student id in 15 minutes. */
+  signInAttempts: number;
+  /** Hard ceiling on any upload, whatever the exam says. */
+  maxFileBytes: number;
+}
+
+const FIFTEEN_MINUTES = 15 * 60_000;
+
+export class ExamDay {
+  readonly packages: ExamPackages;
+  private readonly tokens: SessionTokens;
+  private readonly signInFailures: FailureLimiter;
+  private readonly examineeLock = new KeyedLock();
+
+  constructor(
+    readonly store: HallStore,
+    private readonly options: ExamDayOptions,
+  ) {
+    this.packages = new ExamPackages(store.secrets);
+    this.tokens = new SessionTokens(Buffer.from(store.secrets.value.sessionKey, 'base64'));
+    this.signInFailures = new FailureLimiter(store.clock, options.signInAttempts, FIFTEEN_MINUTES);
+  }
+
+  private get now(): number {
+    return this.store.clock.now();
+  }
+
+  /** Refuses a client older than the exam's minimum version. */
+  checkClientVersion(exam: ExamEntry, clientVersion: string): Result<Record<never, never>> {
+    return meetsMinimumVersion(clientVersion, exam.doc.minimumClientVersion)
+      ? { ok: true }
+      : refuse('client-too-old', `this exam needs version ${exam.doc.minimumClientVersion} or newer; yours is ${clientVersion}`);
+  }
+
+  /** Signs in with student id + access code from a device. */
+  async signIn(input: {
+    studentId: string;
+    accessCode: string;
+    deviceId: string;
+    examId?: string | undefined;
+    clientVersion: string;
+  }): Promise<Result<{ token: string; examId: string; status: string; waitingForApproval: boolean }>> {
+    const limiterKey = `student:${input.studentId}`;
+    if (this.signInFailures.blocked(limiterKey)) return refuse('too-many-attempts');
+    const candidates = this.store.projection
+      .examsOf(input.studentId)
+      .filter((exam) => input.examId === undefined || exam.doc.examId === input.examId)
+      .filter((exam) => {
+        const doc = exam.examinees.get(input.studentId)?.doc;
+        return doc !== undefined && constantTimeEqualHex(accessCodeHash(exam.doc.examId, input.studentId, input.accessCode), doc.accessCodeHash);
+      });
+    if (candidates.length === 0) {
+      this.signInFailures.fail(limiterKey);
+      return refuse('invalid-credentials');
+    }
+    if (candidates.length > 1) return refuse('exam-choice-required', candidates.map((c) => c.doc.examId).join(', '));
+    const exam = candidates[0]!;
+    const version = this.checkClientVersion(exam, input.clientVersion);
+    if (!version.ok) return version;
+    this.signInFailures.clear(limiterKey);
+    const entry = this.store.projection.examinee(exam.doc.examId, input.studentId)!;
+    const decision = decideSignIn(entry.state, this.store.projection.timeline(exam, entry), input.deviceId, this.now);
+    if (!decision.ok) return decision;
+    const examId = exam.doc.examId;
+    const actor = { role: 'examinee' as const, studentId: input.studentId };
+    let pending = false;
+    if (decision.action === 'bind' || decision.action === 'same-device') {
+      const sessionNo = decision.action === 'bind' ? entry.state.sessionNo + 1 : entry.state.sessionNo;
+      await this.store.record(examId, [{ kind: 'examinee-signed-in', actor, studentId: input.studentId, data: { deviceId: input.deviceId, sessionNo } }])
+        .durable;
+    } else {
+      pending = true;
+      if (decision.action === 'relogin-request') {
+        await this.store.record(examId, [{ kind: 'relogin-requested', actor, studentId: input.studentId, data: { deviceId: input.deviceId } }]).durable;
+      }
+    }
+    const token = this.tokens.issue({ e: examId, s: input.studentId, d: input.deviceId, n: entry.state.sessionNo, p: pending ? 1 : 0 });
+    return { ok: true, token, examId, status: examineeStatus(entry.state), waitingForApproval: pending };
+  }
+
+  /**
+   * The session behind a bearer token. A pending token (second device) is accepted only where
+   * `allowPending` is set (polling the session status).
+   */
+  session(token: string, allowPending = false): Result<{ session: ExamineeSession }> {
+    const claims = this.tokens.read(token);
+    if (!claims) return refuse('session-invalid');
+    const exam = this.store.projection.exams.get(claims.e);
+    const entry = this.store.projection.examinee(claims.e, claims.s);
+    if (!exam || !entry) return refuse('session-invalid');
+    if (claims.p === 1) {
+      if (entry.state.deviceId === claims.d) {
+        // A proctor approved the re-login: the pending token becomes a real one via sign-in.
+        return refuse('session-invalid', 'your re-login was approved: sign in again');
+      }
+      if (entry.state.pendingDeviceId !== claims.d) return refuse('session-invalid');
+      if (!allowPending) return refuse('session-pending-approval');
+      return { ok: true, session: { claims, exam, entry } };
+    }
+    if (entry.state.deviceId !== claims.d || entry.state.sessionNo !== claims.n) return refuse('session-invalid');
+    return { ok: true, session: { claims, exam, entry } };
+  }
+
+  /** What the examinee's lobby and timer need. */
+  examInfo(s: ExamineeSession) {
+    const { exam, entry } = s;
+    const t = this.store.projection.timeline(exam, entry);
+    const now = this.now;
+    const submission = activeSubmission(entry.state);
+    return {
+      exam: {
+        examId: exam.doc.examId,
+        title: exam.doc.title,
+        assessmentType: exam.doc.assessmentType,
+        version: exam.doc.version,
+        durationMinutes: exam.doc.durationMinutes,
+        minimumClientVersion: exam.doc.minimumClientVersion,
+        verificationMode: exam.doc.verificationMode,
+        settings: { lockOnReload: exam.doc.settings.lockOnReload, requireFullscreen: exam.doc.settings.requireFullscreen },
+      },
+      examinee: { studentId: entry.doc.studentId, name: entry.doc.name, seat: entry.doc.seat ?? null, accommodationPercent: entry.doc.accommodationPercent },
+      status: examineeStatus(entry.state),
+      schedule: {
+        officialStart: iso(t.officialStart),
+        deadline: iso(t.deadline),
+        lateLoginDeadline: iso(t.lateLoginDeadline),
+        downloadWindow: { opens: iso(t.downloadOpens), closes: iso(t.downloadCloses) },
+        uploadDeadline: t.uploadDeadline === undefined ? null : iso(t.uploadDeadline),
+        submissionCutoff: iso(t.submissionCutoff),
+        allowedMinutes: t.allowedMs / 60_000,
+      },
+      countdown: { serverNow: now, msUntilStart: Math.max(0, t.officialStart - now), msLeft: timeLeftMs(t, now) },
+      downloads: {
+        used: entry.state.downloads.length,
+        max: entry.doc.maxDownloads,
+        left: Math.max(0, entry.doc.maxDownloads - entry.state.downloads.length),
+        first: entry.state.downloads[0] === undefined ? null : iso(entry.state.downloads[0]),
+      },
+      startedAt: entry.state.startedAt === undefined ? null : iso(entry.state.startedAt),
+      submission: submission ? { submissionId: submission.submissionId, sha256: submission.sha256, at: iso(submission.at), submissionType: submission.submissionType } : null,
+    };
+  }
+
+  /** Downloads the encrypted package; counts the download durably before answering. */
+  async download(s: ExamineeSession): Promise<Result<{ pkg: ExamPackage; bytes: Buffer; downloadNo: number; downloadsLeft: number }>> {
+    const { exam, entry } = s;
+    // Build (or fetch) the package first: it may await, and the limit check below must not.
+    const { pkg, bytes } = await this.packages.packageFor(exam.doc);
+    const decision = decideDownload(entry.state, this.store.projection.timeline(exam, entry), entry.doc.maxDownloads, this.now);
+    if (!decision.ok) return decision;
+    // Synchronous from the check to the record: the projection counts this download at once.
+    const { durable } = this.store.record(exam.doc.examId, [
+      {
+        kind: 'package-downloaded',
+        actor: { role: 'examinee', studentId: entry.doc.studentId },
+        studentId: entry.doc.studentId,
+        data: { downloadNo: decision.downloadNo, packageVersion: exam.doc.version },
+      },
+    ]);
+    await durable;
+    return { ok: true, pkg, bytes, downloadNo: decision.downloadNo, downloadsLeft: Math.max(0, entry.doc.maxDownloads - decision.downloadNo) };
+  }
+
+  /** Releases the package key at the official start; the first release starts the exam. */
+  async releaseKey(s: ExamineeSession): Promise<Result<{ key: string; startedAt: string; deadline: string }>> {
+    const { exam, entry } = s;
+    const secret = await this.packages.secret(exam.doc.examId);
+    const timeline = this.store.projection.timeline(exam, entry);
+    const decision = decideStart(entry.state, timeline, this.now);
+    if (!decision.ok) return decision;
+    if (decision.firstStart) {
+      await this.store.record(exam.doc.examId, [
+        { kind: 'exam-started', actor: { role: 'examinee', studentId: entry.doc.studentId }, studentId: entry.doc.studentId, data: { via: 'key-released' } },
+      ]).durable;
+    }
+    return { ok: true, key: secret.key, startedAt: iso(entry.state.startedAt ?? this.now), deadline: iso(timeline.deadline) };
+  }
+
+  /** Autosaves a draft; the latest counter wins. */
+  saveDraft(s: ExamineeSession, input: { counter: number; answers: AnswerFile['answers']; flagged: string[] }): Promise<Result<{ counter: number; answered: number; total: number }>> {
+    const { exam, entry } = s;
+    return this.examineeLock.run(`${exam.doc.examId}|${entry.doc.studentId}`, async () => {
+      const decision = decideDraft(entry.state, this.store.projection.timeline(exam, entry), this.now);
+      if (!decision.ok) return decision;
+      if (entry.draft && input.counter <= entry.draft.counter) return refuse('stale-draft', `stored counter is ${entry.draft.counter}`);
+      const file: AnswerFile = { format: 'answers/v1', examId: exam.doc.examId, studentId: entry.doc.studentId, answers: input.answers, flagged: input.flagged };
+      const fit = answersFitExam(file, exam.doc, entry.doc.studentId);
+      if (!fit.ok) return fit;
+      const canonical = canonicalAnswerFile(file);
+      await this.store.saveDraft(entry, {
+        examId: exam.doc.examId,
+        studentId: entry.doc.studentId,
+        counter: input.counter,
+        savedAt: this.now,
+        answers: canonical.answers,
+        flagged: canonical.flagged,
+      });
+      const { answered, total } = answeredCount(exam.doc, canonical.answers);
+      return { ok: true, counter: input.counter, answered, total };
+    });
+  }
+
+  async draft(s: ExamineeSession) {
+    return this.store.draft(s.exam.doc.examId, s.entry.doc.studentId);
+  }
+
+  /**
+   * Accepts the final answer file, streamed. Order of durability: blob fsynced and renamed and
+   * its folder fsynced, then the event and submission document fsynced in the journal, then the
+   * answer (with a signed receipt) goes out.
+   */
+  submit(
+    s: ExamineeSession,
+    input: { body: ReadableStream<Uint8Array> | null; sha256: string; submissionType: 'manual' | 'automatic' },
+  ): Promise<Result<{ receipt: Receipt; replay: boolean }>> {
+    const { exam, entry } = s;
+    const studentId = entry.doc.studentId;
+    const examId = exam.doc.examId;
+    // Cheap refusals before reading a byte.
+    const early = decideSubmission(entry.state, this.store.projection.timeline(exam, entry), input.sha256, this.now);
+    if (!early.ok) return Promise.resolve(early);
+    const limit = Math.min(exam.doc.settings.maxAnswerFileBytes, this.options.maxFileBytes);
+    return this.examineeLock.run(`${examId}|${studentId}`, async () => {
+      const received = await this.store.blobs.receive(input.body, limit);
+      if (!received.ok) return refuse(received.code, received.code === 'payload-too-large' ? `at most ${limit} bytes` : 'the upload was interrupted');
+      const blob = received.blob;
+      const keep = async <T extends Result<object>>(r: T): Promise<T> => {
+        if (!r.ok) await this.store.blobs.discard(blob);
+        return r;
+      };
+      if (blob.sha256 !== input.sha256) return keep(refuse('checksum-mismatch', `received ${blob.sha256}`));
+      const bytes = await this.store.blobs.readTemp(blob);
+      const checked = parseAnswerFile(bytes, exam, studentId);
+      if (!checked.ok) return keep(checked);
+      // Decide again under the lock: time has passed and another request may have submitted.
+      const decision = decideSubmission(entry.state, this.store.projection.timeline(exam, entry), blob.sha256, this.now);
+      if (!decision.ok) return keep(decision);
+      if (decision.action === 'replay') {
+        await this.store.blobs.discard(blob);
+        const receipt = this.store.projection.receipts.get(decision.submissionId);
+        if (!receipt) return refuse('already-submitted');
+        return { ok: true, receipt, replay: true };
+      }
+      await this.store.blobs.commit(blob);
+      const submissionId = submissionDocId(examId, studentId, decision.n);
+      const receivedAt = this.now;
+      const receipt = this.store.receiptSigner.sign({
+        format: 'receipt/v1',
+        applianceId: this.store.applianceId,
+        hallId: this.store.hallId,
+        examId,
+        studentId,
+        submissionId,
+        n: decision.n,
+        sha256: blob.sha256,
+        size: blob.size,
+        submissionType: input.submissionType,
+        receivedAt: iso(receivedAt),
+      });
+      const doc: SubmissionDoc = {
+        _id: submissionId,
+        type: 'submission',
+        schemaVersion: SCHEMA_VERSION,
+        examId,
+        studentId,
+        n: decision.n,
+        applianceId: this.store.applianceId,
+        sha256: blob.sha256,
+        size: blob.size,
+        submissionType: input.submissionType,
+        receivedAt,
+        late: decision.late,
+        receipt,
+      };
+      this.store.projection.receipts.set(submissionId, receipt);
+      const { durable } = this.store.record(
+        examId,
+        [
+          {
+            kind: 'submission-accepted',
+            actor: { role: 'examinee', studentId },
+            studentId,
+            data: { submissionId, n: decision.n, sha256: blob.sha256, size: blob.size, submissionType: input.submissionType, late: decision.late },
+          },
+        ],
+        [doc as unknown as SubmissionDoc & { [k: string]: unknown }],
+      );
+      await durable;
+      return { ok: true, receipt, replay: false };
+    });
+  }
+
+  /** The examinee's accepted submission with its receipt and closed-question score. */
+  async currentSubmission(s: ExamineeSession) {
+    const current = activeSubmission(s.entry.state);
+    if (!current) return undefined;
+    return { submissionId: current.submissionId, sha256: current.sha256, size: current.size, at: iso(current.at), submissionType: current.submissionType, receipt: this.store.projection.receipts.get(current.submissionId) ?? null };
+  }
+
+  /** Scores closed questions of a stored answer file (for proctors; never sent to examinees). */
+  async closedScore(examId: string, sha256: string) {
+    const exam = this.store.projection.exams.get(examId);
+    if (!exam) return undefined;
+    const file = JSON.parse((await this.store.blobs.read(sha256)).toString('utf8')) as AnswerFile;
+    return gradeClosedQuestions(exam.doc, file.answers);
+  }
+}
+
+/** Parses and checks an answer file's bytes; it must be exactly its canonical serialisation. */
+function parseAnswerFile(bytes: Buffer, exam: ExamEntry, studentId: string): Result<{ file: AnswerFile }> {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return refuse('invalid-answer-file', 'not JSON');
+  }
+  const parsed = answerFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return refuse('invalid-answer-file', `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  const fit = answersFitExam(parsed.data, exam.doc, studentId);
+  if (!fit.ok) return fit;
+  if (serialiseAnswerFile(parsed.data) !== bytes.toString('utf8')) {
+    return refuse('invalid-answer-file', 'not in canonical form (serialise it with serialiseAnswerFile)');
+  }
+  return { ok: true, file: parsed.data };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A random device id for tools and tests (the PWA keeps its own). */
+export const newDeviceId = () => randomBytes(16).toString('hex');

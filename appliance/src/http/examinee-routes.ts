@@ -1,0 +1,172 @@
+/**
+ * The examinee API: thin handlers that validate at the edge, call ExamDay and map refusals to
+ * 4xx responses with the shared error codes.
+ *
+ *   POST /api/session              sign in (student id + access code + device id)
+ *   GET  /api/session              who am I / waiting for re-login approval?
+ *   GET  /api/exam                 schedule, countdown, downloads left, status
+ *   GET  /api/exam/package         the encrypted exam package (counts a download)
+ *   GET  /api/exam/key             the package key, from the official start (starts the exam)
+ *   PUT  /api/exam/draft           autosave (latest counter wins)
+ *   GET  /api/exam/draft           the latest autosave
+ *   POST /api/exam/submission      the final answer file, streamed; answered with a receipt
+ *   GET  /api/exam/submission      the accepted submission and its receipt
+ *
+ * Every request but polling carries `X-Client-Version`; authenticated ones carry
+ * `Authorization: Bearer <token>`.
+ */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import type { ExamDay, ExamineeSession } from '../exam-day.js';
+import { sendRefusal, sendResult } from './responses.js';
+import { readJson } from './validate.js';
+
+type Env = { Variables: { session: ExamineeSession } };
+
+const deviceId = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/, 'must be 16-128 letters, digits, _ or -');
+const signInSchema = z.strictObject({
+  studentId: z.string().min(1).max(64),
+  accessCode: z.string().min(1).max(64),
+  deviceId,
+  examId: z.string().min(1).max(64).optional(),
+});
+const answersSchema = z.record(
+  z.string().max(64),
+  z.union([
+    z.string().max(200_000),
+    z.boolean(),
+    z.number().refine(Number.isFinite, 'must be a finite number'),
+    z.array(z.string().max(64)).max(26),
+    z.array(z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/), name: z.string().min(1).max(255), size: z.number().int().min(0) })).max(20),
+  ]),
+);
+const draftSchema = z.strictObject({
+  counter: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  answers: answersSchema,
+  flagged: z.array(z.string().max(64)).max(1_000).default([]),
+});
+const CLIENT_VERSION = /^\d{1,5}\.\d{1,5}\.\d{1,5}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** Maximum size of an autosave body. */
+export const MAX_DRAFT_BYTES = 2 * 1024 * 1024;
+
+export function examineeRoutes(examDay: ExamDay): Hono<Env> {
+  const app = new Hono<Env>();
+
+  const clientVersion = (c: Context): string | Response => {
+    const v = c.req.header('x-client-version');
+    if (v === undefined) return sendRefusal(c, 'client-version-missing');
+    if (!CLIENT_VERSION.test(v)) return sendRefusal(c, 'validation-failed', 'X-Client-Version must look like 1.2.3');
+    return v;
+  };
+
+  const bearer = (c: Context): string | undefined => {
+    const h = c.req.header('authorization');
+    const m = h === undefined ? null : /^Bearer ([A-Za-z0-9_.-]{1,2048})$/.exec(h);
+    return m?.[1];
+  };
+
+  app.post('/session', async (c) => {
+    const version = clientVersion(c);
+    if (typeof version !== 'string') return version;
+    const body = await readJson(c, signInSchema, 4 * 1024);
+    if (!body.ok) return body.response;
+    const result = await examDay.signIn({ ...body.value, clientVersion: version });
+    if (!result.ok) return sendResult(c, result);
+    const { ok: _ok, ...session } = result;
+    return c.json(session, result.waitingForApproval ? 202 : 200);
+  });
+
+  app.get('/session', (c) => {
+    const token = bearer(c);
+    if (token === undefined) return sendRefusal(c, 'unauthenticated');
+    const result = examDay.session(token, true);
+    if (!result.ok) return sendResult(c, result);
+    const { claims, entry } = result.session;
+    return c.json({
+      examId: claims.e,
+      studentId: claims.s,
+      name: entry.doc.name,
+      waitingForApproval: claims.p === 1,
+      status: examDay.examInfo(result.session).status,
+    });
+  });
+
+  // /exam and everything under it needs a live (not pending) session and a recent enough client.
+  app.use('/exam/*', async (c, next) => {
+    const token = bearer(c);
+    if (token === undefined) return sendRefusal(c, 'unauthenticated');
+    const result = examDay.session(token);
+    if (!result.ok) return sendResult(c, result);
+    const version = clientVersion(c);
+    if (typeof version !== 'string') return version;
+    const fresh = examDay.checkClientVersion(result.session.exam, version);
+    if (!fresh.ok) return sendResult(c, fresh);
+    c.set('session', result.session);
+    await next();
+  });
+  app.get('/exam', (c) => c.json(examDay.examInfo(c.get('session'))));
+
+  app.get('/exam/package', async (c) => {
+    const result = await examDay.download(c.get('session'));
+    if (!result.ok) return sendResult(c, result);
+    return c.body(new Uint8Array(result.bytes), 200, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'x-download-number': String(result.downloadNo),
+      'x-downloads-left': String(result.downloadsLeft),
+    });
+  });
+
+  app.get('/exam/key', async (c) => {
+    const result = await examDay.releaseKey(c.get('session'));
+    if (!result.ok) return sendResult(c, result);
+    const { ok: _ok, ...body } = result;
+    c.header('cache-control', 'no-store');
+    return c.json(body);
+  });
+
+  app.put('/exam/draft', async (c) => {
+    const body = await readJson(c, draftSchema, MAX_DRAFT_BYTES);
+    if (!body.ok) return body.response;
+    const result = await examDay.saveDraft(c.get('session'), body.value);
+    if (!result.ok) return sendResult(c, result);
+    const { ok: _ok, ...saved } = result;
+    return c.json(saved);
+  });
+
+  app.get('/exam/draft', async (c) => {
+    const draft = await examDay.draft(c.get('session'));
+    if (!draft) return sendRefusal(c, 'not-found', 'no autosave yet');
+    return c.json({ counter: draft.counter, savedAt: new Date(draft.savedAt).toISOString(), answers: draft.answers, flagged: draft.flagged });
+  });
+
+  app.post('/exam/submission', async (c) => {
+    const session = c.get('session');
+    const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json') return sendRefusal(c, 'unsupported-media-type', 'send the answer file as application/json');
+    const sha256 = c.req.header('x-content-sha256')?.toLowerCase();
+    if (sha256 === undefined || !SHA256.test(sha256)) return sendRefusal(c, 'validation-failed', 'X-Content-SHA256 must be the hex SHA-256 of the body');
+    const submissionType = c.req.header('x-submission-type') ?? 'manual';
+    if (submissionType !== 'manual' && submissionType !== 'automatic') {
+      return sendRefusal(c, 'validation-failed', 'X-Submission-Type must be manual or automatic');
+    }
+    const limit = session.exam.doc.settings.maxAnswerFileBytes;
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > limit)) {
+      return sendRefusal(c, 'payload-too-large', `at most ${limit} bytes`);
+    }
+    const result = await examDay.submit(session, { body: c.req.raw.body, sha256, submissionType });
+    if (!result.ok) return sendResult(c, result);
+    return c.json({ receipt: result.receipt, replay: result.replay }, result.replay ? 200 : 201);
+  });
+
+  app.get('/exam/submission', async (c) => {
+    const current = await examDay.currentSubmission(c.get('session'));
+    if (!current) return sendRefusal(c, 'not-found', 'nothing submitted yet');
+    return c.json(current);
+  });
+
+  return app;
+}

@@ -1,0 +1,16 @@
+/** One shape for every refusal: `{ error: { code, message, detail? } }` with the code's status. */
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ERRORS, type ErrorCode, type Refusal } from '../../../domain/errors.js';
+
+export function refusalBody(code: ErrorCode, detail?: string) {
+  return { error: { code, message: ERRORS[code].message, ...(detail === undefined ? {} : { detail }) } };
+}
+
+export function sendRefusal(c: Context, code: ErrorCode, detail?: string): Response {
+  return c.json(refusalBody(code, detail), ERRORS[code].status as ContentfulStatusCode);
+}
+
+export function sendResult(c: Context, refusal: Refusal): Response {
+  return sendRefusal(c, refusal.code, refusal.detail);
+}

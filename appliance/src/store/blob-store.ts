@@ -1,0 +1,126 @@
+/**
+ * Content-addressed files (answer files and file answers): `blobs/<2 hex>/<sha256>`.
+ *
+ * An upload is streamed to `blobs/tmp/` while it is hashed and counted (never buffered whole),
+ * refused as soon as it passes its size limit, then fsynced, renamed to its content address
+ * and the directory fsynced: only then is it durable, and only then may the request be answered.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fsyncDir } from './fs-durable.js';
+
+/** A received upload waiting for commit or discard. */
+export interface ReceivedBlob {
+  sha256: string;
+  size: number;
+  tmpPath: string;
+}
+
+export type ReceiveOutcome = { ok: true; blob: ReceivedBlob } | { ok: false; code: 'payload-too-large' | 'bad-request' };
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export class BlobStore {
+  private readonly tmpDir: string;
+
+  private constructor(readonly dir: string) {
+    this.tmpDir = path.join(dir, 'tmp');
+  }
+
+  /** Opens the store, creating its 256 shard folders once and clearing leftover temp files. */
+  static async open(dir: string): Promise<BlobStore> {
+    const store = new BlobStore(dir);
+    await rm(store.tmpDir, { recursive: true, force: true });
+    await mkdir(store.tmpDir, { recursive: true });
+    let created = false;
+    for (let i = 0; i < 256; i++) {
+      const shard = path.join(dir, i.toString(16).padStart(2, '0'));
+      const made = await mkdir(shard, { recursive: true });
+      if (made !== undefined) created = true;
+    }
+    if (created) await fsyncDir(dir);
+    return store;
+  }
+
+  /** Where a blob lives. */
+  pathOf(sha256: string): string {
+    if (!SHA256.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
+    return path.join(this.dir, sha256.slice(0, 2), sha256);
+  }
+
+  /** Streams a body to a temp file, hashing it; stops reading past `maxBytes`. */
+  async receive(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<ReceiveOutcome> {
+    const tmpPath = path.join(this.tmpDir, randomBytes(12).toString('hex'));
+    const file = await open(tmpPath, 'w', 0o600);
+    const hash = createHash('sha256');
+    let size = 0;
+    let outcome: ReceiveOutcome | undefined;
+    try {
+      if (body) {
+        const reader = body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          size += value.byteLength;
+          if (size > maxBytes) {
+            outcome = { ok: false, code: 'payload-too-large' };
+            await reader.cancel().catch(() => undefined);
+            break;
+          }
+          hash.update(value);
+          await file.write(value);
+        }
+      }
+    } catch {
+      // The client went away or sent a broken body: nothing was stored.
+      outcome = { ok: false, code: 'bad-request' };
+    } finally {
+      await file.close();
+    }
+    if (outcome) {
+      await rm(tmpPath, { force: true });
+      return outcome;
+    }
+    return { ok: true, blob: { sha256: hash.digest('hex'), size, tmpPath } };
+  }
+
+  /** Makes a received blob durable at its content address (fsync file, rename, fsync folder). */
+  async commit(blob: ReceivedBlob): Promise<string> {
+    const target = this.pathOf(blob.sha256);
+    if (await this.has(blob.sha256)) {
+      await rm(blob.tmpPath, { force: true });
+      return target;
+    }
+    const fh = await open(blob.tmpPath, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(blob.tmpPath, target);
+    await fsyncDir(path.dirname(target));
+    return target;
+  }
+
+  /** Throws a received blob away. */
+  async discard(blob: ReceivedBlob): Promise<void> {
+    await rm(blob.tmpPath, { force: true });
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(sha256))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  read(sha256: string): Promise<Buffer> {
+    return readFile(this.pathOf(sha256));
+  }
+
+  readTemp(blob: ReceivedBlob): Promise<Buffer> {
+    return readFile(blob.tmpPath);
+  }
+}

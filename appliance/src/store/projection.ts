@@ -1,0 +1,127 @@
+/**
+ * The in-memory projection: what the monitor and the exam-day rules read. It is roster + events
+ * (+ drafts' progress), rebuilt from the database at start and updated synchronously as each
+ * event is recorded, so a check-then-act on it (e.g. the download limit) cannot race.
+ */
+import { examineeTimeline, type ExamineeTimeline } from '../../../domain/exam-clock.js';
+import type { ExamDoc, ExamineeDoc } from '../../../domain/exam-format.js';
+import {
+  applyExamineeEvent,
+  initialExamineeState,
+  type ExamineeState,
+} from '../../../domain/examinee-state.js';
+import { GENESIS_HASH, type ExamEvent } from '../../../domain/events.js';
+import type { Receipt } from '../crypto/receipts.js';
+
+/** Progress from the latest autosave. */
+export interface DraftProgress {
+  counter: number;
+  answered: number;
+  total: number;
+  savedAt: number;
+  /** PouchDB revision of the draft document, so the next save needs no read. */
+  rev: string;
+}
+
+export interface ExamineeEntry {
+  /** The roster entry; undefined when events arrived before the roster (e.g. during sync). */
+  doc: ExamineeDoc | undefined;
+  state: ExamineeState;
+  personalExtraMinutes: number;
+  personalLateLoginMinutes: number | undefined;
+  draft: DraftProgress | undefined;
+}
+
+export interface ExamEntry {
+  doc: ExamDoc;
+  examinees: Map<string, ExamineeEntry>;
+  examExtraMinutes: number;
+  examLateLoginMinutes: number | undefined;
+}
+
+export class Projection {
+  readonly exams = new Map<string, ExamEntry>();
+  /** Events that arrived before their exam document. */
+  private readonly orphanEvents = new Map<string, ExamEvent[]>();
+  /** Head of this appliance's chain per exam. */
+  private readonly heads = new Map<string, { seq: number; hash: string }>();
+  /** Receipts by submission id. */
+  readonly receipts = new Map<string, Receipt>();
+
+  constructor(readonly applianceId: string) {}
+
+  setExam(doc: ExamDoc): void {
+    const existing = this.exams.get(doc.examId);
+    if (existing) {
+      existing.doc = doc;
+      return;
+    }
+    this.exams.set(doc.examId, { doc, examinees: new Map(), examExtraMinutes: 0, examLateLoginMinutes: undefined });
+    for (const e of this.orphanEvents.get(doc.examId) ?? []) this.applyEvent(e);
+    this.orphanEvents.delete(doc.examId);
+  }
+
+  setExaminee(doc: ExamineeDoc): void {
+    const exam = this.exams.get(doc.examId);
+    if (!exam) return;
+    const entry = this.entry(exam, doc.studentId);
+    entry.doc = doc;
+  }
+
+  private entry(exam: ExamEntry, studentId: string): ExamineeEntry {
+    let entry = exam.examinees.get(studentId);
+    if (!entry) {
+      entry = {
+        doc: undefined,
+        state: initialExamineeState(studentId),
+        personalExtraMinutes: 0,
+        personalLateLoginMinutes: undefined,
+        draft: undefined,
+      };
+      exam.examinees.set(studentId, entry);
+    }
+    return entry;
+  }
+
+  /** The examinee's entry, only when they are on the roster. */
+  examinee(examId: string, studentId: string): (ExamineeEntry & { doc: ExamineeDoc }) | undefined {
+    const entry = this.exams.get(examId)?.examinees.get(studentId);
+    return entry?.doc ? (entry as ExamineeEntry & { doc: ExamineeDoc }) : undefined;
+  }
+
+  /** Exams whose roster has this student id. */
+  examsOf(studentId: string): ExamEntry[] {
+    return [...this.exams.values()].filter((e) => e.examinees.get(studentId)?.doc !== undefined);
+  }
+
+  /** The chain head of this appliance for an exam. */
+  head(examId: string): { seq: number; hash: string } {
+    return this.heads.get(examId) ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  applyEvent(event: ExamEvent): void {
+    if (event.applianceId === this.applianceId) {
+      const head = this.head(event.examId);
+      if (event.seq > head.seq) this.heads.set(event.examId, { seq: event.seq, hash: event.hash });
+    }
+    const exam = this.exams.get(event.examId);
+    if (!exam) {
+      const list = this.orphanEvents.get(event.examId) ?? [];
+      list.push(event);
+      this.orphanEvents.set(event.examId, list);
+      return;
+    }
+    if (event.studentId === undefined) return;
+    const entry = this.entry(exam, event.studentId);
+    entry.state = applyExamineeEvent(entry.state, event);
+  }
+
+  timeline(exam: ExamEntry, entry: ExamineeEntry & { doc: ExamineeDoc }): ExamineeTimeline {
+    return examineeTimeline(exam.doc, entry.doc.accommodationPercent, {
+      examExtraMinutes: exam.examExtraMinutes,
+      personalExtraMinutes: entry.personalExtraMinutes,
+      examLateLoginMinutes: exam.examLateLoginMinutes,
+      personalLateLoginMinutes: entry.personalLateLoginMinutes,
+    });
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Test support: an exam timed around a fake clock, a small roster with known access codes, an
+ * appliance on real on-disk storage in a temp folder, and an examinee client over app.request().
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Hono } from 'hono';
+import { serialiseAnswerFile, type AnswerFile } from '../../domain/answers.js';
+import { sha256HexOfText } from '../../domain/canonical.js';
+import type { Clock } from '../../domain/clock.js';
+import { examFileSchema, rosterEntrySchema, type ExamFile, type RosterEntry } from '../../domain/exam-format.js';
+import { buildApp } from './app.js';
+import { ExamDay } from './exam-day.js';
+import { toExamDoc, toExamineeDoc } from './import/exam-import.js';
+import { HallStore } from './store/hall-store.js';
+
+export const CLIENT_VERSION = '0.1.0';
+const MIN = 60_000;
+
+/** An exam starting at `startMs`: download window from 1 h before to 30 min after the start. */
+export function testExam(startMs: number, overrides: Partial<Record<string, unknown>> = {}): ExamFile {
+  return examFileSchema.parse({
+    formatVersion: 1,
+    examId: 'exam-1',
+    title: 'Chemistry 201 — Final',
+    assessmentType: 'Final exam',
+    scheduledStart: new Date(startMs).toISOString(),
+    durationMinutes: 60,
+    downloadWindow: { opens: new Date(startMs - 60 * MIN).toISOString(), closes: new Date(startMs + 30 * MIN).toISOString() },
+    uploadDeadline: new Date(startMs + 120 * MIN).toISOString(),
+    minimumClientVersion: '0.1.0',
+    lateLoginMinutes: 15,
+    verificationMode: 'manual',
+    sections: [
+      {
+        id: 's1',
+        title: 'Part A',
+        questions: [
+          { id: 'q1', type: 'single-choice', prompt: 'What is the symbol of sodium? SECRET-PROMPT-MARKER', points: 2, options: [{ id: 'a', text: 'Na' }, { id: 'b', text: 'So' }], answerKey: 'a' },
+          { id: 'q2', type: 'true-false', prompt: 'Water boils at 100 °C at sea level.', points: 1, answerKey: true },
+          { id: 'q3', type: 'numeric', prompt: 'Avogadro exponent?', points: 1, answerKey: { value: 23, tolerance: 0 } },
+          { id: 'q4', type: 'essay', prompt: 'Explain entropy.', points: 5 },
+        ],
+      },
+    ],
+    ...overrides,
+  });
+}
+
+/** Three examinees; S2 has a 50 % accommodation, S3 may download once. */
+export const TEST_ROSTER: RosterEntry[] = [
+  { studentId: 'S1', name: 'Ada Lovelace', email: 'ada@example.org', accessCode: 'AAAA1111BBBB', maxDownloads: 2 },
+  { studentId: 'S2', name: 'Alan Turing', accessCode: 'CCCC2222DDDD', maxDownloads: 2, accommodationPercent: 50 },
+  { studentId: 'S3', name: 'Grace Hopper', accessCode: 'EEEE3333FFFF', maxDownloads: 1 },
+].map((e) => rosterEntrySchema.parse(e));
+
+export interface TestAppliance {
+  dataDir: string;
+  store: HallStore;
+  examDay: ExamDay;
+  app: Hono;
+  close(): Promise<void>;
+}
+
+/** Opens an appliance on real disk in a fresh temp folder (or `dataDir`) and imports the exam. */
+export async function openTestAppliance(clock: Clock, options: { exam?: ExamFile; roster?: RosterEntry[]; dataDir?: string } = {}): Promise<TestAppliance> {
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'appliance-test-')));
+  const store = await HallStore.open({ dataDir, clock, hallId: 'test-hall' });
+  if (options.exam !== null) {
+    const exam = options.exam ?? testExam(clock.now() + 30 * MIN);
+    if (!(await store.hasExam(exam.examId))) {
+      await store.putExam(toExamDoc(exam), (options.roster ?? TEST_ROSTER).map((e) => toExamineeDoc(exam.examId, e)));
+    }
+  }
+  const examDay = new ExamDay(store, { signInAttempts: 10, maxFileBytes: 25 * 1024 * 1024 });
+  const app = buildApp({ examDay, version: '0.1.0', indexHtml: '<!doctype html><title>test</title>', log: () => undefined });
+  return {
+    dataDir,
+    store,
+    examDay,
+    app,
+    async close() {
+      await store.close();
+    },
+  };
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** An examinee talking to the appliance as the PWA would. */
+export class ExamineeClient {
+  token: string | undefined;
+
+  constructor(
+    private readonly app: Hono,
+    readonly studentId: string,
+    readonly accessCode: string,
+    readonly deviceId = `device-${studentId}-0123456789abcdef`,
+  ) {}
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      'x-client-version': CLIENT_VERSION,
+      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      ...extra,
+    };
+  }
+
+  async signIn(): Promise<Response> {
+    const res = await this.app.request('/api/session', {
+      method: 'POST',
+      headers: this.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ studentId: this.studentId, accessCode: this.accessCode, deviceId: this.deviceId }),
+    });
+    if (res.ok) this.token = ((await res.clone().json()) as { token: string }).token;
+    return res;
+  }
+
+  get(p: string): Promise<Response> {
+    return this.app.request(p, { headers: this.headers() });
+  }
+
+  putDraft(counter: number, answers: AnswerFile['answers']): Promise<Response> {
+    return this.app.request('/api/exam/draft', {
+      method: 'PUT',
+      headers: this.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ counter, answers }),
+    });
+  }
+
+  /** The answer file this examinee would submit. */
+  answerFile(answers: AnswerFile['answers'], examId = 'exam-1'): string {
+    return serialiseAnswerFile({ format: 'answers/v1', examId, studentId: this.studentId, answers, flagged: [] });
+  }
+
+  submit(body: string, options: { sha256?: string; type?: 'manual' | 'automatic' } = {}): Promise<Response> {
+    return this.app.request('/api/exam/submission', {
+      method: 'POST',
+      headers: this.headers({
+        'content-type': 'application/json',
+        'x-content-sha256': options.sha256 ?? sha256HexOfText(body),
+        'x-submission-type': options.type ?? 'manual',
+      }),
+      body,
+    });
+  }
+}
