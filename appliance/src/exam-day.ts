@@ -24,6 +24,7 @@ import type { ExamPackage } from './crypto/exam-package.js';
 import type { Receipt } from './crypto/receipts.js';
 import { SessionTokens, type SessionClaims } from './crypto/session-token.js';
 import { ExamPackages } from './exam-packages.js';
+import { refuseProtoKeys } from './http/validate.js';
 import { KeyedLock } from './keyed-lock.js';
 import { FailureLimiter } from './rate-limit.js';
 import { submissionDocId, type HallStore, type SubmissionDoc } from './store/hall-store.js';
@@ -349,9 +350,9 @@ export class ExamDay {
 function parseAnswerFile(bytes: Buffer, exam: ExamEntry, studentId: string): Result<{ file: AnswerFile }> {
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'));
+    json = JSON.parse(bytes.toString('utf8'), refuseProtoKeys);
   } catch {
-    return refuse('invalid-answer-file', 'not JSON');
+    return refuse('invalid-answer-file', 'not JSON, or it has a "__proto__" member');
   }
   const parsed = answerFileSchema.safeParse(json);
   if (!parsed.success) {

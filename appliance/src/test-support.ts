@@ -119,11 +119,11 @@ export class ExamineeClient {
     return res;
   }
 
-  get(p: string): Promise<Response> {
+  async get(p: string): Promise<Response> {
     return this.app.request(p, { headers: this.headers() });
   }
 
-  putDraft(counter: number, answers: AnswerFile['answers']): Promise<Response> {
+  async putDraft(counter: number, answers: AnswerFile['answers']): Promise<Response> {
     return this.app.request('/api/exam/draft', {
       method: 'PUT',
       headers: this.headers({ 'content-type': 'application/json' }),
@@ -136,7 +136,7 @@ export class ExamineeClient {
     return serialiseAnswerFile({ format: 'answers/v1', examId, studentId: this.studentId, answers, flagged: [] });
   }
 
-  submit(body: string, options: { sha256?: string; type?: 'manual' | 'automatic' } = {}): Promise<Response> {
+  async submit(body: string, options: { sha256?: string; type?: 'manual' | 'automatic' } = {}): Promise<Response> {
     return this.app.request('/api/exam/submission', {
       method: 'POST',
       headers: this.headers({

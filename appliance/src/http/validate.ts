@@ -37,8 +37,9 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
-  } catch {
+    json = JSON.parse(text, refuseProtoKeys);
+  } catch (err) {
+    if (err instanceof ProtoKey) return { ok: false, response: sendRefusal(c, 'validation-failed', err.message) };
     return { ok: false, response: sendRefusal(c, 'invalid-json') };
   }
   const parsed = schema.safeParse(json);
@@ -54,6 +55,16 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): Validated
 }
 
 class TooLarge extends Error {}
+class ProtoKey extends Error {}
+
+/**
+ * JSON.parse reviver that refuses "__proto__" members: schema parsing would turn one into the
+ * object's prototype and silently drop it, so a request could pass validation with less than it sent.
+ */
+export function refuseProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new ProtoKey('"__proto__" is not an allowed member name');
+  return value;
+}
 
 /** Reads a body as text, stopping as soon as it passes `maxBytes` (a lying Content-Length too). */
 async function readLimited(req: Request, maxBytes: number): Promise<string> {

@@ -3,6 +3,7 @@
  * rebuilds the projection, and offers the repositories the HTTP layer uses. The HTTP layer
  * never touches PouchDB directly.
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../../../domain/clock.js';
 import { answeredCount, type AnswerFile } from '../../../domain/answers.js';
@@ -83,6 +84,7 @@ export class HallStore {
   /** Opens everything, replays the journal into PouchDB and rebuilds the projection. */
   static async open(options: StoreOptions): Promise<HallStore> {
     const log = options.log ?? (() => undefined);
+    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
     const secrets = await SecretStore.open(options.dataDir);
     const db = await openHallDb(options.dataDir, options.memoryDb ?? false);
     const { journal, docs, tornBytes } = await Journal.open(path.join(options.dataDir, 'journal'));

@@ -1,0 +1,205 @@
+/**
+ * Bad input of every kind gets a 4xx with an error code and changes nothing: malformed,
+ * oversize, out-of-window, wrong-owner and replayed requests, each checked against a snapshot
+ * of everything the appliance keeps (events, journal bytes, projection, drafts, files).
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256HexOfText } from '../../domain/canonical.js';
+import { FakeClock } from '../../domain/clock.js';
+import { ERRORS, type ErrorCode } from '../../domain/errors.js';
+import { rosterEntrySchema } from '../../domain/exam-format.js';
+import { CLIENT_VERSION, ExamineeClient, openTestAppliance, removeDir, testExam, TEST_ROSTER, type TestAppliance } from './test-support.js';
+
+const MIN = 60_000;
+const START = Date.parse('2026-06-01T09:00:00Z');
+const NOW = START + 10 * MIN;
+
+let appliance: TestAppliance;
+const clock = new FakeClock(NOW);
+let ada: ExamineeClient; // S1: active, 1 download of 2, draft counter 3
+let alan: ExamineeClient; // S2: active, 2 downloads of 2
+let grace: ExamineeClient; // S3: submitted
+const ROSTER = [...TEST_ROSTER, rosterEntrySchema.parse({ studentId: 'S4', name: 'Katherine Johnson', accessCode: 'GGGG4444HHHH' })];
+
+interface Case {
+  name: string;
+  /** Minutes from the official start at which the request is sent (default +10). */
+  at?: number;
+  request: () => Promise<Response>;
+  status: number;
+  code: ErrorCode;
+}
+
+const json = (body: unknown) => JSON.stringify(body);
+const tokenOf = (c: ExamineeClient) => c.token ?? '';
+
+function raw(p: string, init: { method?: string; headers?: Record<string, string>; body?: BodyInit | null }): Promise<Response> {
+  const stream = init.body instanceof ReadableStream;
+  // A streamed body needs duplex: 'half' (fetch's rule for request streams).
+  const request = { method: init.method ?? 'GET', headers: init.headers ?? {}, body: init.body ?? null, ...(stream ? { duplex: 'half' } : {}) };
+  return Promise.resolve(appliance.app.request(p, request as RequestInit));
+}
+const signIn = (body: string, headers: Record<string, string> = {}) =>
+  raw('/api/session', { method: 'POST', headers: { 'content-type': 'application/json', 'x-client-version': CLIENT_VERSION, ...headers }, body });
+const asAda = (p: string, method = 'GET', extra: Record<string, string> = {}, body?: BodyInit) =>
+  raw(p, { method, headers: ada.headers(extra), ...(body === undefined ? {} : { body }) });
+const submitAs = (c: ExamineeClient, body: BodyInit, extra: Record<string, string> = {}) =>
+  raw('/api/exam/submission', {
+    method: 'POST',
+    headers: c.headers({ 'content-type': 'application/json', 'x-submission-type': 'manual', ...extra }),
+    body,
+  });
+
+/** A body stream that never says its length and goes on past any limit. */
+function endlessBody(chunk = 64 * 1024, chunks = 200): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (sent++ >= chunks) controller.close();
+      else controller.enqueue(new Uint8Array(chunk).fill(0x20));
+    },
+  });
+}
+
+function tamperedToken(): string {
+  const [payload, mac] = tokenOf(ada).split('.');
+  const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  return `${Buffer.from(JSON.stringify({ ...claims, s: 'S2' })).toString('base64url')}.${mac ?? ''}`;
+}
+
+const CASES: Case[] = [
+  // Sign-in: malformed, oversize, wrong credentials, versions, windows.
+  { name: 'sign-in with malformed JSON', request: () => signIn('{"studentId": "S4",'), status: 400, code: 'invalid-json' },
+  { name: 'sign-in as text/plain', request: () => signIn(json({ studentId: 'S4' }), { 'content-type': 'text/plain' }), status: 415, code: 'unsupported-media-type' },
+  { name: 'sign-in missing the access code', request: () => signIn(json({ studentId: 'S4', deviceId: 'd'.repeat(20) })), status: 400, code: 'validation-failed' },
+  { name: 'sign-in with a number as student id', request: () => signIn(json({ studentId: 4, accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })), status: 400, code: 'validation-failed' },
+  { name: 'sign-in with an unknown field', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20), admin: true })), status: 400, code: 'validation-failed' },
+  { name: 'sign-in with a JSON array body', request: () => signIn('[1,2,3]'), status: 400, code: 'validation-failed' },
+  { name: 'sign-in body over 4 KiB', request: () => signIn(json({ studentId: 'S4', accessCode: 'x'.repeat(10_000), deviceId: 'd'.repeat(20) })), status: 413, code: 'payload-too-large' },
+  { name: 'sign-in with a too-short device id', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'abc' })), status: 400, code: 'validation-failed' },
+  { name: 'sign-in with a wrong access code', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHX', deviceId: 'd'.repeat(20) })), status: 401, code: 'invalid-credentials' },
+  { name: 'sign-in with another examinee’s code', request: () => signIn(json({ studentId: 'S4', accessCode: 'AAAA1111BBBB', deviceId: 'd'.repeat(20) })), status: 401, code: 'invalid-credentials' },
+  { name: 'sign-in with an unknown student id', request: () => signIn(json({ studentId: 'S999', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })), status: 401, code: 'invalid-credentials' },
+  { name: 'sign-in naming an unknown exam', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20), examId: 'exam-x' })), status: 401, code: 'invalid-credentials' },
+  { name: 'sign-in without a client version', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) }), { 'x-client-version': '' }), status: 400, code: 'validation-failed' },
+  { name: 'sign-in from a too-old client', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) }), { 'x-client-version': '0.0.9' }), status: 426, code: 'client-too-old' },
+  { name: 'sign-in before sign-in opens', at: -61, request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })), status: 403, code: 'login-not-open-yet' },
+  { name: 'first sign-in after the late-login limit', at: 16, request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })), status: 403, code: 'late-login-closed' },
+  // Sessions: none, forged, tampered.
+  { name: 'exam info without a token', request: () => raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION } }), status: 401, code: 'unauthenticated' },
+  { name: 'exam info with a Basic authorization', request: () => raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION, authorization: 'Basic YTpi' } }), status: 401, code: 'unauthenticated' },
+  { name: 'exam info with a garbage token', request: () => raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION, authorization: 'Bearer abc.def' } }), status: 401, code: 'session-invalid' },
+  { name: 'a token edited to another examinee', request: () => raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION, authorization: `Bearer ${tamperedToken()}` } }), status: 401, code: 'session-invalid' },
+  { name: 'session status with a garbage token', request: () => raw('/api/session', { headers: { authorization: 'Bearer x.y' } }), status: 401, code: 'session-invalid' },
+  { name: 'exam info with a malformed client version', request: () => asAda('/api/exam', 'GET', { 'x-client-version': 'latest' }), status: 400, code: 'validation-failed' },
+  { name: 'download from a too-old client', request: () => asAda('/api/exam/package', 'GET', { 'x-client-version': '0.0.1' }), status: 426, code: 'client-too-old' },
+  // Downloads and the key: window, limit, time.
+  { name: 'download past the download limit', request: () => raw('/api/exam/package', { headers: alan.headers() }), status: 403, code: 'download-limit-reached' },
+  { name: 'download after the window closed', at: 31, request: () => asAda('/api/exam/package'), status: 403, code: 'download-window-closed' },
+  { name: 'download after submitting', request: () => raw('/api/exam/package', { headers: grace.headers() }), status: 409, code: 'already-submitted' },
+  { name: 'key before the official start', at: -1, request: () => asAda('/api/exam/key'), status: 403, code: 'exam-not-started' },
+  { name: 'key after the examinee’s deadline', at: 61, request: () => asAda('/api/exam/key'), status: 403, code: 'exam-time-over' },
+  // Drafts: replays, shapes, owners, sizes.
+  { name: 'a replayed autosave (same counter)', request: () => ada.putDraft(3, { q1: 'b' }), status: 409, code: 'stale-draft' },
+  { name: 'an older autosave', request: () => ada.putDraft(2, { q1: 'b' }), status: 409, code: 'stale-draft' },
+  { name: 'autosave with counter 0', request: () => ada.putDraft(0, { q1: 'b' }), status: 400, code: 'validation-failed' },
+  { name: 'autosave answering an unknown question', request: () => ada.putDraft(10, { q99: 'a' }), status: 422, code: 'invalid-answer-file' },
+  { name: 'autosave with a __proto__ answer', request: () => asAda('/api/exam/draft', 'PUT', { 'content-type': 'application/json' }, '{"counter":10,"answers":{"__proto__":"a"}}'), status: 400, code: 'validation-failed' },
+  { name: 'autosave with a boolean for a choice', request: () => ada.putDraft(10, { q1: true }), status: 422, code: 'invalid-answer-file' },
+  { name: 'autosave choosing an option that does not exist', request: () => ada.putDraft(10, { q1: 'z' }), status: 422, code: 'invalid-answer-file' },
+  { name: 'autosave with NaN-like number text', request: () => asAda('/api/exam/draft', 'PUT', { 'content-type': 'application/json' }, '{"counter":10,"answers":{"q3":1e999}}'), status: 400, code: 'validation-failed' },
+  { name: 'autosave over 2 MiB', request: () => ada.putDraft(10, { q4: 'x'.repeat(2 * 1024 * 1024) }), status: 413, code: 'payload-too-large' },
+  { name: 'autosave streamed past the limit without a length', request: () => asAda('/api/exam/draft', 'PUT', { 'content-type': 'application/json' }, endlessBody()), status: 413, code: 'payload-too-large' },
+  { name: 'autosave after submitting', request: () => grace.putDraft(10, { q1: 'a' }), status: 409, code: 'already-submitted' },
+  // Submissions: checksums, shapes, owners, sizes, replays, deadlines.
+  { name: 'submission whose checksum does not match', request: () => ada.submit(ada.answerFile({ q1: 'a' }), { sha256: 'a'.repeat(64) }), status: 422, code: 'checksum-mismatch' },
+  { name: 'submission with a malformed checksum header', request: () => ada.submit(ada.answerFile({ q1: 'a' }), { sha256: 'not-a-hash' }), status: 400, code: 'validation-failed' },
+  { name: 'submission without a checksum header', request: () => submitAs(ada, ada.answerFile({ q1: 'a' })), status: 400, code: 'validation-failed' },
+  { name: 'submission as text/plain', request: () => submitAs(ada, 'x', { 'content-type': 'text/plain', 'x-content-sha256': sha256HexOfText('x') }), status: 415, code: 'unsupported-media-type' },
+  { name: 'submission with an unknown submission type', request: () => submitAs(ada, ada.answerFile({}), { 'x-content-sha256': sha256HexOfText(ada.answerFile({})), 'x-submission-type': 'forced' }), status: 400, code: 'validation-failed' },
+  { name: 'submission that is not JSON', request: () => submitAs(ada, 'hello', { 'x-content-sha256': sha256HexOfText('hello') }), status: 422, code: 'invalid-answer-file' },
+  { name: 'submission of an empty body', request: () => submitAs(ada, '', { 'x-content-sha256': sha256HexOfText('') }), status: 422, code: 'invalid-answer-file' },
+  { name: 'submission of another examinee’s answer file', request: () => ada.submit(alan.answerFile({ q1: 'a' })), status: 422, code: 'invalid-answer-file' },
+  { name: 'submission for another exam', request: () => ada.submit(ada.answerFile({ q1: 'a' }, 'exam-2')), status: 422, code: 'invalid-answer-file' },
+  {
+    name: 'submission not in canonical form',
+    request: () => {
+      const pretty = JSON.stringify(JSON.parse(ada.answerFile({ q1: 'a' })), null, 2);
+      return ada.submit(pretty);
+    },
+    status: 422,
+    code: 'invalid-answer-file',
+  },
+  { name: 'submission declaring more than the size limit', request: () => submitAs(ada, 'x', { 'x-content-sha256': 'a'.repeat(64), 'content-length': String(6 * 1024 * 1024) }), status: 413, code: 'payload-too-large' },
+  { name: 'submission streamed past the size limit', request: () => submitAs(ada, endlessBody(64 * 1024, 100), { 'x-content-sha256': 'a'.repeat(64) }), status: 413, code: 'payload-too-large' },
+  { name: 'a second, different submission (replay with new content)', request: () => grace.submit(grace.answerFile({ q1: 'b' })), status: 409, code: 'already-submitted' },
+  { name: 'submission after the upload deadline', at: 121, request: () => ada.submit(ada.answerFile({ q1: 'a' })), status: 403, code: 'upload-deadline-passed' },
+  { name: 'submission with an empty bearer token', request: () => raw('/api/exam/submission', { method: 'POST', headers: { 'x-client-version': CLIENT_VERSION, authorization: 'Bearer ' } }), status: 401, code: 'unauthenticated' },
+  // Unknown routes and ids.
+  { name: 'an unknown route', request: () => raw('/api/exams/exam-1/secrets', {}), status: 404, code: 'not-found' },
+  { name: 'the submission of someone who has none', request: () => asAda('/api/exam/submission'), status: 404, code: 'not-found' },
+];
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(path.join(entry.parentPath, entry.name));
+  }
+  return out.sort();
+}
+
+async function snapshot() {
+  const { store } = appliance;
+  await store.flushIndex();
+  const exam = store.projection.exams.get('exam-1');
+  return {
+    events: (await store.examEvents('exam-1')).map((e) => e.hash),
+    journalBytes: (await stat(store.journal.filePath)).size,
+    projection: JSON.stringify([...(exam?.examinees.values() ?? [])].map((e) => ({ state: e.state, draft: e.draft }))),
+    drafts: JSON.stringify(await Promise.all(ROSTER.map((r) => store.draft('exam-1', r.studentId)))),
+    files: await filesUnder(store.blobs.dir),
+  };
+}
+
+describe('bad input is refused with a 4xx and changes nothing', () => {
+  beforeAll(async () => {
+    clock.set(START - 20 * MIN);
+    appliance = await openTestAppliance(clock, { exam: testExam(START), roster: ROSTER });
+    ada = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
+    alan = new ExamineeClient(appliance.app, 'S2', 'CCCC2222DDDD');
+    grace = new ExamineeClient(appliance.app, 'S3', 'EEEE3333FFFF');
+    for (const c of [ada, alan, grace]) {
+      expect((await c.signIn()).status).toBe(200);
+      expect((await c.get('/api/exam/package')).status).toBe(200);
+    }
+    expect((await alan.get('/api/exam/package')).status).toBe(200);
+    clock.set(NOW);
+    for (const c of [ada, alan, grace]) expect((await c.get('/api/exam/key')).status).toBe(200);
+    expect((await ada.putDraft(3, { q1: 'a' })).status).toBe(200);
+    expect((await grace.submit(grace.answerFile({ q1: 'a' }))).status).toBe(201);
+  });
+  afterAll(async () => {
+    await appliance.close();
+    await removeDir(appliance.dataDir);
+  });
+
+  it('has at least 30 cases', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(CASES)('$name → $status $code', async (c) => {
+    clock.set(START + (c.at ?? 10) * MIN);
+    try {
+      const before = await snapshot();
+      const res = await c.request();
+      const body = (await res.json()) as { error?: { code?: string; message?: string } };
+      expect({ status: res.status, code: body.error?.code }).toEqual({ status: c.status, code: c.code });
+      expect(body.error?.message).toBe(ERRORS[c.code].message);
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      clock.set(NOW);
+    }
+  });
+});

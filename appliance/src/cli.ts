@@ -1,0 +1,160 @@
+/**
+ * The appliance's command line (`npm run appliance -- <command>`):
+ *   import <exam.json> <roster.csv|roster.json>   validate and store an exam and its roster
+ *   verify-receipt <receipt.json> [--public-key <file>]   check a submission receipt
+ * Exit codes: 0 done, 1 the input is wrong (the message says where), 2 usage or setup problem.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Clock } from '../../domain/clock.js';
+import { loadConfig, ConfigError } from './config.js';
+import { parsePublicKey, verifyReceipt } from './crypto/receipts.js';
+import { ExamPackages } from './exam-packages.js';
+import { formatImportErrors, parseExamFile, parseRoster, rosterFormatFromName, toExamDoc, toExamineeDoc } from './import/exam-import.js';
+import { HallStore } from './store/hall-store.js';
+import { SecretStore } from './store/secrets.js';
+
+const USAGE = `Usage: npm run appliance -- <command>
+
+Commands:
+  import <exam.json> <roster.csv|roster.json>
+      Validate an exam and its roster (errors name the file, line and column) and store them
+      in the appliance's data folder (PROCTOR_DATA_DIR, default ./data). Stop the appliance first.
+  verify-receipt <receipt.json> [--public-key <file>]
+      Check a submission receipt's signature. The trusted key is the appliance's own (from the
+      data folder) unless --public-key names a PEM or base64 key file (e.g. from /api/receipt-key).
+`;
+
+const systemClock: Clock = { now: () => Date.now() };
+
+class UsageError extends Error {}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+async function importCommand(args: string[]): Promise<number> {
+  const [examFile, rosterFile, ...rest] = args;
+  if (examFile === undefined || rosterFile === undefined || rest.length > 0) throw new UsageError('import needs <exam.json> <roster.csv|roster.json>');
+  const format = rosterFormatFromName(rosterFile);
+  if (!format) throw new UsageError(`${rosterFile}: the roster must be a .csv or .json file`);
+  const examResult = parseExamFile(await readText(examFile));
+  if (!examResult.ok) {
+    process.stderr.write(`${formatImportErrors(examFile, examResult.errors)}\n`);
+    return 1;
+  }
+  const exam = examResult.exam;
+  const rosterResult = parseRoster(await readText(rosterFile), format, exam.examId);
+  if (!rosterResult.ok) {
+    process.stderr.write(`${formatImportErrors(rosterFile, rosterResult.errors)}\n`);
+    return 1;
+  }
+  const config = loadConfig(process.env, process.cwd());
+  const store = await openStoreForCli(config.dataDir, config.hallId);
+  try {
+    await store.putExam(toExamDoc(exam), rosterResult.entries.map((e) => toExamineeDoc(exam.examId, e)));
+    const secret = await new ExamPackages(store.secrets).secret(exam.examId);
+    process.stdout.write(
+      `Imported "${exam.title}" (${exam.examId}) with ${rosterResult.entries.length} examinees into ${config.dataDir}.\n` +
+        `  Starts ${exam.scheduledStart} for ${exam.durationMinutes} min; downloads ${exam.downloadWindow.opens} – ${exam.downloadWindow.closes}.\n` +
+        `  Exam password (read it out for a start without network): ${secret.password}\n`,
+    );
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
+async function openStoreForCli(dataDir: string, hallId: string): Promise<HallStore> {
+  try {
+    return await HallStore.open({ dataDir, clock: systemClock, hallId });
+  } catch (err) {
+    if (/lock/i.test(String(err))) {
+      throw new UsageError(`the data folder ${dataDir} is in use by a running appliance: stop it first (e.g. systemctl stop proctor-appliance)`);
+    }
+    throw err;
+  }
+}
+
+async function verifyReceiptCommand(args: string[]): Promise<number> {
+  const keyFlag = args.indexOf('--public-key');
+  const keyFile = keyFlag === -1 ? undefined : args[keyFlag + 1];
+  if (keyFlag !== -1 && keyFile === undefined) throw new UsageError('--public-key needs a file');
+  const positional = args.filter((_, i) => keyFlag === -1 || (i !== keyFlag && i !== keyFlag + 1));
+  const [receiptFile, ...rest] = positional;
+  if (receiptFile === undefined || rest.length > 0) throw new UsageError('verify-receipt needs <receipt.json>');
+  let receipt: unknown;
+  try {
+    receipt = JSON.parse(await readText(receiptFile));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    process.stderr.write(`INVALID: ${receiptFile} is not JSON\n`);
+    return 1;
+  }
+  // Accept a bare receipt or the submission response that wraps it.
+  if (typeof receipt === 'object' && receipt !== null && 'receipt' in receipt) receipt = (receipt as { receipt: unknown }).receipt;
+  let trusted;
+  try {
+    if (keyFile !== undefined) {
+      trusted = parsePublicKey(await readText(keyFile));
+    } else {
+      const config = loadConfig(process.env, process.cwd());
+      const secrets = await SecretStore.open(config.dataDir);
+      trusted = parsePublicKey(secrets.value.receiptPublicKeyPem);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) throw err;
+    throw new UsageError(`cannot read the public key: ${String(err)}`);
+  }
+  const check = verifyReceipt(receipt, trusted);
+  if (!check.ok) {
+    process.stderr.write(`INVALID: ${check.reason}\n`);
+    return 1;
+  }
+  const p = check.receipt.payload;
+  process.stdout.write(
+    `VALID receipt: exam ${p.examId}, student ${p.studentId}, submission ${p.n} (${p.submissionType}), ` +
+      `${p.size} bytes, SHA-256 ${p.sha256}, received ${p.receivedAt} by appliance ${p.applianceId} (hall ${p.hallId})\n`,
+  );
+  return 0;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'import':
+        return await importCommand(args);
+      case 'verify-receipt':
+        return await verifyReceiptCommand(args);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * Starts the appliance: reads the configuration, opens storage (replaying the journal), seeds
+ * the demo on a first start, listens, prints where to go, and shuts down cleanly on SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../../domain/clock.js';
+import { buildApp } from './app.js';
+import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
+import { seedDemoOnce } from './demo.js';
+import { ExamDay } from './exam-day.js';
+import { createLog } from './log.js';
+import { HallStore } from './store/hall-store.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+export const APPLIANCE_VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+const systemClock: Clock = { now: () => Date.now() };
+
+/** The addresses people in the hall can use. */
+function urls(config: Config, port: number): string[] {
+  const wildcard = config.host === '0.0.0.0' || config.host === '::';
+  if (!wildcard) return [`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`];
+  const out = [`http://127.0.0.1:${port}/`];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') out.push(`http://${a.address}:${port}/`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env, process.cwd());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLog(config.logLevel);
+  log('info', `starting proctor appliance ${APPLIANCE_VERSION}: ${describeConfig(config)}`);
+  const store = await HallStore.open({ dataDir: config.dataDir, clock: systemClock, hallId: config.hallId, log: (l) => log('info', l) });
+  const demo = config.demo ? await seedDemoOnce(store, systemClock, config.demoStartMinutes) : undefined;
+  const examDay = new ExamDay(store, { signInAttempts: config.signInAttempts, maxFileBytes: config.maxFileBytes });
+  const indexHtml = await readFile(path.join(ROOT, 'client', 'index.html'), 'utf8');
+  const app = buildApp({ examDay, version: APPLIANCE_VERSION, indexHtml, log });
+
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info: AddressInfo) => {
+    const lines = [`Proctor appliance ready (appliance ${store.applianceId}, hall ${config.hallId}, data in ${config.dataDir})`];
+    for (const u of urls(config, info.port)) lines.push(`  Examinee app:  ${u}`);
+    lines.push(`  Health:        ${urls(config, info.port)[0]}api/health`);
+    void printExams(store, examDay, demo !== undefined).then((extra) => {
+      process.stdout.write(`${[...lines, ...extra].join('\n')}\n`);
+      // Machine-readable line for scripts and tests.
+      process.stdout.write(`READY port=${info.port}\n`);
+    });
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', `${signal}: stopping`);
+    server.close();
+    void store.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log('error', `closing storage: ${String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** What the person who started the appliance needs: exams, times, demo credentials. */
+async function printExams(store: HallStore, examDay: ExamDay, demoJustSeeded: boolean): Promise<string[]> {
+  const lines: string[] = [];
+  for (const exam of store.projection.exams.values()) {
+    const secret = await examDay.packages.secret(exam.doc.examId);
+    lines.push(
+      `  Exam "${exam.doc.title}" (${exam.doc.examId}): starts ${exam.doc.scheduledStart}, ${exam.doc.durationMinutes} min, ` +
+        `downloads ${exam.doc.downloadWindow.opens} – ${exam.doc.downloadWindow.closes}; exam password ${secret.password}`,
+    );
+  }
+  if (demoJustSeeded) lines.push('  Demo exam imported (it starts a few minutes from now).');
+  const demo = store.projection.exams.get('demo-physics-101');
+  if (demo) {
+    lines.push('  Demo examinees (student id / access code): see examples/roster-demo.csv, e.g.');
+    const csv = await readFile(path.join(ROOT, 'examples', 'roster-demo.csv'), 'utf8').catch(() => '');
+    const [header, ...rows] = csv.trim().split(/\r?\n/);
+    const cols = (header ?? '').split(',');
+    const sid = cols.indexOf('studentId');
+    const code = cols.indexOf('accessCode');
+    const name = cols.indexOf('name');
+    for (const row of rows.slice(0, 3)) {
+      const cells = row.split(',');
+      lines.push(`    ${cells[sid] ?? '?'} / ${cells[code] ?? '?'}   (${cells[name] ?? ''})`);
+    }
+  }
+  return lines;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`The appliance could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
