@@ -61,10 +61,17 @@ export function canonicalAnswerFile(file: AnswerFile): AnswerFile {
   for (const [id, v] of Object.entries(file.answers)) {
     if (isEmpty(v)) continue;
     if (typeof v === 'string') answers[id] = v.normalize('NFC');
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) answers[id] = [...new Set(v as string[])].sort();
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string'))
+      answers[id] = [...new Set(v as string[])].sort();
     else answers[id] = v;
   }
-  return { format: file.format, examId: file.examId, studentId: file.studentId, answers, flagged: [...new Set(file.flagged)].sort() };
+  return {
+    format: file.format,
+    examId: file.examId,
+    studentId: file.studentId,
+    answers,
+    flagged: [...new Set(file.flagged)].sort(),
+  };
 }
 
 /** The bytes (as text) that are submitted and hashed. */
@@ -124,7 +131,11 @@ export function answersFitExam(
   for (const [id, v] of Object.entries(file.answers)) {
     const q = byId.get(id);
     if (!q) return refuse('invalid-answer-file', `"${id}" is not a question of this exam`);
-    if (!isEmpty(v) && !fits(q, v)) return refuse('invalid-answer-file', `the answer to "${id}" does not fit a ${q.type} question`);
+    if (!isEmpty(v) && !fits(q, v))
+      return refuse(
+        'invalid-answer-file',
+        `the answer to "${id}" does not fit ${/^[aeiou]/.test(q.type) ? 'an' : 'a'} ${q.type} question`,
+      );
   }
   for (const id of file.flagged) {
     if (!byId.has(id)) return refuse('invalid-answer-file', `flagged "${id}" is not a question of this exam`);
@@ -133,7 +144,10 @@ export function answersFitExam(
 }
 
 /** How many questions have a non-empty answer, and of how many. */
-export function answeredCount(exam: Pick<ExamFile, 'sections'>, answers: Record<string, AnswerValue>): { answered: number; total: number } {
+export function answeredCount(
+  exam: Pick<ExamFile, 'sections'>,
+  answers: Record<string, AnswerValue>,
+): { answered: number; total: number } {
   const questions = examQuestions(exam);
   const answered = questions.filter((q) => {
     const v = answers[q.id];
@@ -152,7 +166,10 @@ export interface ClosedScore {
 }
 
 /** Grades the closed questions that carry an answer key; open questions are left to a person. */
-export function gradeClosedQuestions(exam: Pick<ExamFile, 'sections'>, answers: Record<string, AnswerValue>): ClosedScore {
+export function gradeClosedQuestions(
+  exam: Pick<ExamFile, 'sections'>,
+  answers: Record<string, AnswerValue>,
+): ClosedScore {
   let score = 0;
   let maxScore = 0;
   const byQuestion: Record<string, number> = {};
@@ -186,13 +203,15 @@ export function gradeQuestion(q: Question, v: AnswerValue | undefined): number |
       if (typeof v !== 'string') return 0;
       const norm = (s: string) => {
         const t = s.normalize('NFC').trim().replace(/\s+/gu, ' ');
-        return key.caseSensitive ? t : t.toLocaleLowerCase();
+        return key.caseSensitive ? t : t.toLowerCase();
       };
       return key.accepted.some((a) => norm(a) === norm(v)) ? q.points : 0;
     }
     case 'multiple-choice': {
       if (q.answerKey === undefined) return undefined;
-      const chosen = new Set(Array.isArray(v) ? (v as unknown[]).filter((x): x is string => typeof x === 'string') : []);
+      const chosen = new Set(
+        Array.isArray(v) ? (v as unknown[]).filter((x): x is string => typeof x === 'string') : [],
+      );
       const right = new Set(q.answerKey);
       if (q.scoring === 'all-or-nothing') {
         return chosen.size === right.size && [...chosen].every((c) => right.has(c)) ? q.points : 0;
@@ -201,7 +220,10 @@ export function gradeQuestion(q: Question, v: AnswerValue | undefined): number |
       const per = q.points / right.size;
       let hits = 0;
       let misses = 0;
-      for (const c of chosen) (right.has(c) ? hits++ : misses++);
+      for (const c of chosen) {
+        if (right.has(c)) hits++;
+        else misses++;
+      }
       return Math.max(0, (hits - misses) * per);
     }
     case 'essay':

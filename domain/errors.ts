@@ -19,7 +19,7 @@ export const ERRORS = {
     status: 426,
     message: 'This exam needs a newer version of the exam app. Reload the page to update it.',
   },
-  'unauthenticated': { status: 401, message: 'Please sign in.' },
+  unauthenticated: { status: 401, message: 'Please sign in.' },
   'session-invalid': { status: 401, message: 'Your session is no longer valid. Sign in again.' },
   'session-pending-approval': {
     status: 403,

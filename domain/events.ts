@@ -11,9 +11,7 @@ import { canonicalJson, hashJson, type Json } from './canonical.js';
 
 /** Who did it. */
 export type Actor =
-  | { role: 'examinee'; studentId: string }
-  | { role: 'proctor'; username: string }
-  | { role: 'system' };
+  { role: 'examinee'; studentId: string } | { role: 'proctor'; username: string } | { role: 'system' };
 
 /** The payload of each kind of event. Later issues add proctor actions here. */
 export interface EventData {

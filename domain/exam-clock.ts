@@ -30,6 +30,8 @@ export interface ExamineeTimeline {
   downloadCloses: number;
   /** start + duration × (1 + accommodation%) + granted minutes. */
   deadline: number;
+  /** The deadline plus the exam's submission grace: the last moment answers may still change. */
+  graceEnd: number;
   /** The exam's upload deadline, if it has one. */
   uploadDeadline: number | undefined;
   /** The last moment a submission is accepted (see acceptSubmissionsUntil). */
@@ -71,6 +73,7 @@ export function examineeTimeline(
     downloadOpens,
     downloadCloses,
     deadline,
+    graceEnd,
     uploadDeadline,
     submissionCutoff,
     allowedMs,

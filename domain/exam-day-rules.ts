@@ -65,9 +65,10 @@ export function decideDraft(
   timeline: ExamineeTimeline,
   now: number,
 ): Result<Record<never, never>> {
+  if (state.verification === 'rejected') return refuse('verification-rejected');
   if (state.startedAt === undefined) return refuse('not-started-by-examinee');
   if (activeSubmission(state)) return refuse('already-submitted');
-  if (now > timeline.deadline + 60_000) return refuse('exam-time-over');
+  if (now > timeline.graceEnd) return refuse('exam-time-over');
   return { ok: true };
 }
 
@@ -83,12 +84,18 @@ export function decideSubmission(
 ): Result<{ action: 'accept'; n: number; late: boolean } | { action: 'replay'; submissionId: string }> {
   const current = activeSubmission(state);
   if (current) {
-    return current.sha256 === sha256 ? { ok: true, action: 'replay', submissionId: current.submissionId } : refuse('already-submitted');
+    return current.sha256 === sha256
+      ? { ok: true, action: 'replay', submissionId: current.submissionId }
+      : refuse('already-submitted');
   }
   if (state.verification === 'rejected') return refuse('verification-rejected');
   if (state.startedAt === undefined) return refuse('not-started-by-examinee');
   if (now > timeline.submissionCutoff) {
-    return refuse(timeline.uploadDeadline !== undefined && now > timeline.uploadDeadline ? 'upload-deadline-passed' : 'exam-time-over');
+    return refuse(
+      timeline.uploadDeadline !== undefined && now > timeline.uploadDeadline
+        ? 'upload-deadline-passed'
+        : 'exam-time-over',
+    );
   }
   return { ok: true, action: 'accept', n: state.submissions.length + 1, late: now > timeline.deadline };
 }

@@ -14,10 +14,11 @@ export const SCHEMA_VERSION = 1;
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const id = (what: string) =>
-  z
-    .string()
-    .regex(ID, `${what} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
-const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time with a zone, e.g. 2026-06-01T09:00:00Z' });
+  z.string().regex(ID, `${what} must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+const isoTime = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO 8601 time with a zone, e.g. 2026-06-01T09:00:00Z',
+});
 const text = (max: number) => z.string().trim().min(1).max(max);
 const SEMVER = /^\d+\.\d+\.\d+$/;
 
@@ -110,7 +111,12 @@ export const examSettingsSchema = z.strictObject({
   /** Lock the exam when the examinee leaves full screen. */
   requireFullscreen: z.boolean().default(false),
   /** Minutes before the official start when examinees may sign in (the lobby). */
-  lobbyMinutes: z.number().int().min(0).max(24 * 60).default(30),
+  lobbyMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 60)
+    .default(30),
   /** Until when a submission is accepted: the examinee's own deadline, or the upload deadline. */
   acceptSubmissionsUntil: z.enum(['examinee-deadline', 'upload-deadline']).default('upload-deadline'),
   /** Seconds of network slack after the examinee's deadline for a submission started in time. */
@@ -135,11 +141,19 @@ export const examFileSchema = z
     title: text(300),
     assessmentType: text(100),
     scheduledStart: isoTime,
-    durationMinutes: z.number().int().min(1).max(24 * 60),
+    durationMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60),
     downloadWindow: z.strictObject({ opens: isoTime, closes: isoTime }),
     uploadDeadline: isoTime.optional(),
     minimumClientVersion: z.string().regex(SEMVER, 'must look like 1.2.3'),
-    lateLoginMinutes: z.number().int().min(0).max(24 * 60),
+    lateLoginMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 60),
     verificationMode: z.enum(['manual', 'password', 'camera']),
     settings: examSettingsSchema.default(() => examSettingsSchema.parse({})),
     sections: z.array(section).min(1).max(100),
@@ -149,17 +163,26 @@ export const examFileSchema = z
     const closes = Date.parse(exam.downloadWindow.closes);
     const start = Date.parse(exam.scheduledStart);
     if (closes <= opens) {
-      ctx.addIssue({ code: 'custom', path: ['downloadWindow', 'closes'], message: 'must be after downloadWindow.opens' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['downloadWindow', 'closes'],
+        message: 'must be after downloadWindow.opens',
+      });
     }
     if (opens > start) {
       ctx.addIssue({ code: 'custom', path: ['downloadWindow', 'opens'], message: 'must not be after scheduledStart' });
     }
     if (exam.uploadDeadline !== undefined && Date.parse(exam.uploadDeadline) < start + exam.durationMinutes * 60_000) {
-      ctx.addIssue({ code: 'custom', path: ['uploadDeadline'], message: 'must not be before the end of the exam (scheduledStart + durationMinutes)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['uploadDeadline'],
+        message: 'must not be before the end of the exam (scheduledStart + durationMinutes)',
+      });
     }
     const seen = new Map<string, string>();
     exam.sections.forEach((s, si) => {
-      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sections', si, 'id'], message: `duplicate id "${s.id}"` });
+      if (seen.has(s.id))
+        ctx.addIssue({ code: 'custom', path: ['sections', si, 'id'], message: `duplicate id "${s.id}"` });
       seen.set(s.id, 'section');
       s.questions.forEach((q, qi) => {
         const at = ['sections', si, 'questions', qi];
@@ -172,7 +195,8 @@ export const examFileSchema = z
           }
           const keys = q.answerKey === undefined ? [] : Array.isArray(q.answerKey) ? q.answerKey : [q.answerKey];
           keys.forEach((k) => {
-            if (!optionIds.has(k)) ctx.addIssue({ code: 'custom', path: [...at, 'answerKey'], message: `"${k}" is not one of the options` });
+            if (!optionIds.has(k))
+              ctx.addIssue({ code: 'custom', path: [...at, 'answerKey'], message: `"${k}" is not one of the options` });
           });
         }
       });
@@ -191,22 +215,20 @@ export const rosterEntrySchema = z.strictObject({
     .optional(),
   maxDownloads: z.number().int().min(0).max(100).default(2),
   accommodationPercent: z.number().int().min(0).max(400).default(0),
-  /** At least 10 characters from the unambiguous alphabet; see generateAccessCode. */
+  /** At least 12 characters (60 bits) from the unambiguous alphabet; see generateAccessCode. */
   accessCode: z
     .string()
     .transform((s) => normaliseAccessCode(s))
-    .pipe(z.string().regex(/^[0-9A-HJKMNP-TV-Z]{10,32}$/, 'must be 10-32 characters of 0-9 and A-Z without I, L, O, U')),
+    .pipe(
+      z.string().regex(/^[0-9A-HJKMNP-TV-Z]{12,32}$/, 'must be 12-32 characters of 0-9 and A-Z without I, L, O, U'),
+    ),
   seat: z.string().max(32).optional(),
 });
 export type RosterEntry = z.infer<typeof rosterEntrySchema>;
 
 /** Access codes are typed by hand: ignore case, spaces and dashes, and read O/I/L as 0/1/1. */
 export function normaliseAccessCode(code: string): string {
-  return code
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
+  return code.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
 }
 
 /** Crockford's base32 alphabet: no I, L, O, U, so a code read aloud or handwritten survives. */

@@ -60,8 +60,19 @@ export function buildApp(deps: AppDeps): Hono {
 
   app.onError((err, c) => {
     if (err instanceof HTTPException && err.status < 500) return sendRefusal(c, 'bad-request', err.message);
-    deps.log('error', `${c.req.method} ${c.req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return c.json({ error: { code: 'internal-error', message: 'Something went wrong on the appliance. Try again; your answers are kept on your device.' } }, 500);
+    deps.log(
+      'error',
+      `${c.req.method} ${c.req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
+    return c.json(
+      {
+        error: {
+          code: 'internal-error',
+          message: 'Something went wrong on the appliance. Try again; your answers are kept on your device.',
+        },
+      },
+      500,
+    );
   });
 
   return app;

@@ -10,7 +10,15 @@ import { sha256HexOfText } from '../../domain/canonical.js';
 import { FakeClock } from '../../domain/clock.js';
 import { ERRORS, type ErrorCode } from '../../domain/errors.js';
 import { rosterEntrySchema } from '../../domain/exam-format.js';
-import { CLIENT_VERSION, ExamineeClient, openTestAppliance, removeDir, testExam, TEST_ROSTER, type TestAppliance } from './test-support.js';
+import {
+  CLIENT_VERSION,
+  ExamineeClient,
+  openTestAppliance,
+  removeDir,
+  testExam,
+  TEST_ROSTER,
+  type TestAppliance,
+} from './test-support.js';
 
 const MIN = 60_000;
 const START = Date.parse('2026-06-01T09:00:00Z');
@@ -21,7 +29,10 @@ const clock = new FakeClock(NOW);
 let ada: ExamineeClient; // S1: active, 1 download of 2, draft counter 3
 let alan: ExamineeClient; // S2: active, 2 downloads of 2
 let grace: ExamineeClient; // S3: submitted
-const ROSTER = [...TEST_ROSTER, rosterEntrySchema.parse({ studentId: 'S4', name: 'Katherine Johnson', accessCode: 'GGGG4444HHHH' })];
+const ROSTER = [
+  ...TEST_ROSTER,
+  rosterEntrySchema.parse({ studentId: 'S4', name: 'Katherine Johnson', accessCode: 'GGGG4444HHHH' }),
+];
 
 interface Case {
   name: string;
@@ -35,17 +46,29 @@ interface Case {
 const json = (body: unknown) => JSON.stringify(body);
 const tokenOf = (c: ExamineeClient) => c.token ?? '';
 
-function raw(p: string, init: { method?: string; headers?: Record<string, string>; body?: BodyInit | null }): Promise<Response> {
+function raw(
+  p: string,
+  init: { method?: string; headers?: Record<string, string>; body?: RequestInit['body'] },
+): Promise<Response> {
   const stream = init.body instanceof ReadableStream;
   // A streamed body needs duplex: 'half' (fetch's rule for request streams).
-  const request = { method: init.method ?? 'GET', headers: init.headers ?? {}, body: init.body ?? null, ...(stream ? { duplex: 'half' } : {}) };
+  const request = {
+    method: init.method ?? 'GET',
+    headers: init.headers ?? {},
+    body: init.body ?? null,
+    ...(stream ? { duplex: 'half' } : {}),
+  };
   return Promise.resolve(appliance.app.request(p, request as RequestInit));
 }
 const signIn = (body: string, headers: Record<string, string> = {}) =>
-  raw('/api/session', { method: 'POST', headers: { 'content-type': 'application/json', 'x-client-version': CLIENT_VERSION, ...headers }, body });
-const asAda = (p: string, method = 'GET', extra: Record<string, string> = {}, body?: BodyInit) =>
+  raw('/api/session', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-client-version': CLIENT_VERSION, ...headers },
+    body,
+  });
+const asAda = (p: string, method = 'GET', extra: Record<string, string> = {}, body?: RequestInit['body']) =>
   raw(p, { method, headers: ada.headers(extra), ...(body === undefined ? {} : { body }) });
-const submitAs = (c: ExamineeClient, body: BodyInit, extra: Record<string, string> = {}) =>
+const submitAs = (c: ExamineeClient, body: NonNullable<RequestInit['body']>, extra: Record<string, string> = {}) =>
   raw('/api/exam/submission', {
     method: 'POST',
     headers: c.headers({ 'content-type': 'application/json', 'x-submission-type': 'manual', ...extra }),
@@ -71,58 +94,313 @@ function tamperedToken(): string {
 
 const CASES: Case[] = [
   // Sign-in: malformed, oversize, wrong credentials, versions, windows.
-  { name: 'sign-in with malformed JSON', request: () => signIn('{"studentId": "S4",'), status: 400, code: 'invalid-json' },
-  { name: 'sign-in as text/plain', request: () => signIn(json({ studentId: 'S4' }), { 'content-type': 'text/plain' }), status: 415, code: 'unsupported-media-type' },
-  { name: 'sign-in missing the access code', request: () => signIn(json({ studentId: 'S4', deviceId: 'd'.repeat(20) })), status: 400, code: 'validation-failed' },
-  { name: 'sign-in with a number as student id', request: () => signIn(json({ studentId: 4, accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })), status: 400, code: 'validation-failed' },
-  { name: 'sign-in with an unknown field', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20), admin: true })), status: 400, code: 'validation-failed' },
+  {
+    name: 'sign-in with malformed JSON',
+    request: () => signIn('{"studentId": "S4",'),
+    status: 400,
+    code: 'invalid-json',
+  },
+  {
+    name: 'sign-in as text/plain',
+    request: () => signIn(json({ studentId: 'S4' }), { 'content-type': 'text/plain' }),
+    status: 415,
+    code: 'unsupported-media-type',
+  },
+  {
+    name: 'sign-in missing the access code',
+    request: () => signIn(json({ studentId: 'S4', deviceId: 'd'.repeat(20) })),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'sign-in with a number as student id',
+    request: () => signIn(json({ studentId: 4, accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'sign-in with an unknown field',
+    request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20), admin: true })),
+    status: 400,
+    code: 'validation-failed',
+  },
   { name: 'sign-in with a JSON array body', request: () => signIn('[1,2,3]'), status: 400, code: 'validation-failed' },
-  { name: 'sign-in body over 4 KiB', request: () => signIn(json({ studentId: 'S4', accessCode: 'x'.repeat(10_000), deviceId: 'd'.repeat(20) })), status: 413, code: 'payload-too-large' },
-  { name: 'sign-in with a too-short device id', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'abc' })), status: 400, code: 'validation-failed' },
-  { name: 'sign-in with a wrong access code', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHX', deviceId: 'd'.repeat(20) })), status: 401, code: 'invalid-credentials' },
-  { name: 'sign-in with another examinee’s code', request: () => signIn(json({ studentId: 'S4', accessCode: 'AAAA1111BBBB', deviceId: 'd'.repeat(20) })), status: 401, code: 'invalid-credentials' },
-  { name: 'sign-in with an unknown student id', request: () => signIn(json({ studentId: 'S999', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })), status: 401, code: 'invalid-credentials' },
-  { name: 'sign-in naming an unknown exam', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20), examId: 'exam-x' })), status: 401, code: 'invalid-credentials' },
-  { name: 'sign-in without a client version', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) }), { 'x-client-version': '' }), status: 400, code: 'validation-failed' },
-  { name: 'sign-in from a too-old client', request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) }), { 'x-client-version': '0.0.9' }), status: 426, code: 'client-too-old' },
-  { name: 'sign-in before sign-in opens', at: -61, request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })), status: 403, code: 'login-not-open-yet' },
-  { name: 'first sign-in after the late-login limit', at: 16, request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })), status: 403, code: 'late-login-closed' },
+  {
+    name: 'sign-in body over 4 KiB',
+    request: () => signIn(json({ studentId: 'S4', accessCode: 'x'.repeat(10_000), deviceId: 'd'.repeat(20) })),
+    status: 413,
+    code: 'payload-too-large',
+  },
+  {
+    name: 'sign-in with a too-short device id',
+    request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'abc' })),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'sign-in with a wrong access code',
+    request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHX', deviceId: 'd'.repeat(20) })),
+    status: 401,
+    code: 'invalid-credentials',
+  },
+  {
+    name: 'sign-in with another examinee’s code',
+    request: () => signIn(json({ studentId: 'S4', accessCode: 'AAAA1111BBBB', deviceId: 'd'.repeat(20) })),
+    status: 401,
+    code: 'invalid-credentials',
+  },
+  {
+    name: 'sign-in with an unknown student id',
+    request: () => signIn(json({ studentId: 'S999', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })),
+    status: 401,
+    code: 'invalid-credentials',
+  },
+  {
+    name: 'sign-in naming an unknown exam',
+    request: () =>
+      signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20), examId: 'exam-x' })),
+    status: 401,
+    code: 'invalid-credentials',
+  },
+  {
+    name: 'sign-in without a client version',
+    request: () =>
+      signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) }), {
+        'x-client-version': '',
+      }),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'sign-in from a too-old client',
+    request: () =>
+      signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) }), {
+        'x-client-version': '0.0.9',
+      }),
+    status: 426,
+    code: 'client-too-old',
+  },
+  {
+    name: 'sign-in before sign-in opens',
+    at: -61,
+    request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })),
+    status: 403,
+    code: 'login-not-open-yet',
+  },
+  {
+    name: 'first sign-in after the late-login limit',
+    at: 16,
+    request: () => signIn(json({ studentId: 'S4', accessCode: 'GGGG4444HHHH', deviceId: 'd'.repeat(20) })),
+    status: 403,
+    code: 'late-login-closed',
+  },
   // Sessions: none, forged, tampered.
-  { name: 'exam info without a token', request: () => raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION } }), status: 401, code: 'unauthenticated' },
-  { name: 'exam info with a Basic authorization', request: () => raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION, authorization: 'Basic YTpi' } }), status: 401, code: 'unauthenticated' },
-  { name: 'exam info with a garbage token', request: () => raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION, authorization: 'Bearer abc.def' } }), status: 401, code: 'session-invalid' },
-  { name: 'a token edited to another examinee', request: () => raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION, authorization: `Bearer ${tamperedToken()}` } }), status: 401, code: 'session-invalid' },
-  { name: 'session status with a garbage token', request: () => raw('/api/session', { headers: { authorization: 'Bearer x.y' } }), status: 401, code: 'session-invalid' },
-  { name: 'exam info with a malformed client version', request: () => asAda('/api/exam', 'GET', { 'x-client-version': 'latest' }), status: 400, code: 'validation-failed' },
-  { name: 'download from a too-old client', request: () => asAda('/api/exam/package', 'GET', { 'x-client-version': '0.0.1' }), status: 426, code: 'client-too-old' },
+  {
+    name: 'exam info without a token',
+    request: () => raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION } }),
+    status: 401,
+    code: 'unauthenticated',
+  },
+  {
+    name: 'exam info with a Basic authorization',
+    request: () => raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION, authorization: 'Basic YTpi' } }),
+    status: 401,
+    code: 'unauthenticated',
+  },
+  {
+    name: 'exam info with a garbage token',
+    request: () =>
+      raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION, authorization: 'Bearer abc.def' } }),
+    status: 401,
+    code: 'session-invalid',
+  },
+  {
+    name: 'a token edited to another examinee',
+    request: () =>
+      raw('/api/exam', { headers: { 'x-client-version': CLIENT_VERSION, authorization: `Bearer ${tamperedToken()}` } }),
+    status: 401,
+    code: 'session-invalid',
+  },
+  {
+    name: 'session status with a garbage token',
+    request: () => raw('/api/session', { headers: { authorization: 'Bearer x.y' } }),
+    status: 401,
+    code: 'session-invalid',
+  },
+  {
+    name: 'exam info with a malformed client version',
+    request: () => asAda('/api/exam', 'GET', { 'x-client-version': 'latest' }),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'download from a too-old client',
+    request: () => asAda('/api/exam/package', 'GET', { 'x-client-version': '0.0.1' }),
+    status: 426,
+    code: 'client-too-old',
+  },
   // Downloads and the key: window, limit, time.
-  { name: 'download past the download limit', request: () => raw('/api/exam/package', { headers: alan.headers() }), status: 403, code: 'download-limit-reached' },
-  { name: 'download after the window closed', at: 31, request: () => asAda('/api/exam/package'), status: 403, code: 'download-window-closed' },
-  { name: 'download after submitting', request: () => raw('/api/exam/package', { headers: grace.headers() }), status: 409, code: 'already-submitted' },
-  { name: 'key before the official start', at: -1, request: () => asAda('/api/exam/key'), status: 403, code: 'exam-not-started' },
-  { name: 'key after the examinee’s deadline', at: 61, request: () => asAda('/api/exam/key'), status: 403, code: 'exam-time-over' },
+  {
+    name: 'download past the download limit',
+    request: () => raw('/api/exam/package', { headers: alan.headers() }),
+    status: 403,
+    code: 'download-limit-reached',
+  },
+  {
+    name: 'download after the window closed',
+    at: 31,
+    request: () => asAda('/api/exam/package'),
+    status: 403,
+    code: 'download-window-closed',
+  },
+  {
+    name: 'download after submitting',
+    request: () => raw('/api/exam/package', { headers: grace.headers() }),
+    status: 409,
+    code: 'already-submitted',
+  },
+  {
+    name: 'key before the official start',
+    at: -1,
+    request: () => asAda('/api/exam/key'),
+    status: 403,
+    code: 'exam-not-started',
+  },
+  {
+    name: 'key after the examinee’s deadline',
+    at: 61,
+    request: () => asAda('/api/exam/key'),
+    status: 403,
+    code: 'exam-time-over',
+  },
   // Drafts: replays, shapes, owners, sizes.
-  { name: 'a replayed autosave (same counter)', request: () => ada.putDraft(3, { q1: 'b' }), status: 409, code: 'stale-draft' },
+  {
+    name: 'a replayed autosave (same counter)',
+    request: () => ada.putDraft(3, { q1: 'b' }),
+    status: 409,
+    code: 'stale-draft',
+  },
   { name: 'an older autosave', request: () => ada.putDraft(2, { q1: 'b' }), status: 409, code: 'stale-draft' },
-  { name: 'autosave with counter 0', request: () => ada.putDraft(0, { q1: 'b' }), status: 400, code: 'validation-failed' },
-  { name: 'autosave answering an unknown question', request: () => ada.putDraft(10, { q99: 'a' }), status: 422, code: 'invalid-answer-file' },
-  { name: 'autosave with a __proto__ answer', request: () => asAda('/api/exam/draft', 'PUT', { 'content-type': 'application/json' }, '{"counter":10,"answers":{"__proto__":"a"}}'), status: 400, code: 'validation-failed' },
-  { name: 'autosave with a boolean for a choice', request: () => ada.putDraft(10, { q1: true }), status: 422, code: 'invalid-answer-file' },
-  { name: 'autosave choosing an option that does not exist', request: () => ada.putDraft(10, { q1: 'z' }), status: 422, code: 'invalid-answer-file' },
-  { name: 'autosave with NaN-like number text', request: () => asAda('/api/exam/draft', 'PUT', { 'content-type': 'application/json' }, '{"counter":10,"answers":{"q3":1e999}}'), status: 400, code: 'validation-failed' },
-  { name: 'autosave over 2 MiB', request: () => ada.putDraft(10, { q4: 'x'.repeat(2 * 1024 * 1024) }), status: 413, code: 'payload-too-large' },
-  { name: 'autosave streamed past the limit without a length', request: () => asAda('/api/exam/draft', 'PUT', { 'content-type': 'application/json' }, endlessBody()), status: 413, code: 'payload-too-large' },
-  { name: 'autosave after submitting', request: () => grace.putDraft(10, { q1: 'a' }), status: 409, code: 'already-submitted' },
+  {
+    name: 'autosave with counter 0',
+    request: () => ada.putDraft(0, { q1: 'b' }),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'autosave answering an unknown question',
+    request: () => ada.putDraft(10, { q99: 'a' }),
+    status: 422,
+    code: 'invalid-answer-file',
+  },
+  {
+    name: 'autosave with a __proto__ answer',
+    request: () =>
+      asAda(
+        '/api/exam/draft',
+        'PUT',
+        { 'content-type': 'application/json' },
+        '{"counter":10,"answers":{"__proto__":"a"}}',
+      ),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'autosave with a boolean for a choice',
+    request: () => ada.putDraft(10, { q1: true }),
+    status: 422,
+    code: 'invalid-answer-file',
+  },
+  {
+    name: 'autosave choosing an option that does not exist',
+    request: () => ada.putDraft(10, { q1: 'z' }),
+    status: 422,
+    code: 'invalid-answer-file',
+  },
+  {
+    name: 'autosave with NaN-like number text',
+    request: () =>
+      asAda('/api/exam/draft', 'PUT', { 'content-type': 'application/json' }, '{"counter":10,"answers":{"q3":1e999}}'),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'autosave over 2 MiB',
+    request: () => ada.putDraft(10, { q4: 'x'.repeat(2 * 1024 * 1024) }),
+    status: 413,
+    code: 'payload-too-large',
+  },
+  {
+    name: 'autosave streamed past the limit without a length',
+    request: () => asAda('/api/exam/draft', 'PUT', { 'content-type': 'application/json' }, endlessBody()),
+    status: 413,
+    code: 'payload-too-large',
+  },
+  {
+    name: 'autosave after submitting',
+    request: () => grace.putDraft(10, { q1: 'a' }),
+    status: 409,
+    code: 'already-submitted',
+  },
   // Submissions: checksums, shapes, owners, sizes, replays, deadlines.
-  { name: 'submission whose checksum does not match', request: () => ada.submit(ada.answerFile({ q1: 'a' }), { sha256: 'a'.repeat(64) }), status: 422, code: 'checksum-mismatch' },
-  { name: 'submission with a malformed checksum header', request: () => ada.submit(ada.answerFile({ q1: 'a' }), { sha256: 'not-a-hash' }), status: 400, code: 'validation-failed' },
-  { name: 'submission without a checksum header', request: () => submitAs(ada, ada.answerFile({ q1: 'a' })), status: 400, code: 'validation-failed' },
-  { name: 'submission as text/plain', request: () => submitAs(ada, 'x', { 'content-type': 'text/plain', 'x-content-sha256': sha256HexOfText('x') }), status: 415, code: 'unsupported-media-type' },
-  { name: 'submission with an unknown submission type', request: () => submitAs(ada, ada.answerFile({}), { 'x-content-sha256': sha256HexOfText(ada.answerFile({})), 'x-submission-type': 'forced' }), status: 400, code: 'validation-failed' },
-  { name: 'submission that is not JSON', request: () => submitAs(ada, 'hello', { 'x-content-sha256': sha256HexOfText('hello') }), status: 422, code: 'invalid-answer-file' },
-  { name: 'submission of an empty body', request: () => submitAs(ada, '', { 'x-content-sha256': sha256HexOfText('') }), status: 422, code: 'invalid-answer-file' },
-  { name: 'submission of another examinee’s answer file', request: () => ada.submit(alan.answerFile({ q1: 'a' })), status: 422, code: 'invalid-answer-file' },
-  { name: 'submission for another exam', request: () => ada.submit(ada.answerFile({ q1: 'a' }, 'exam-2')), status: 422, code: 'invalid-answer-file' },
+  {
+    name: 'submission whose checksum does not match',
+    request: () => ada.submit(ada.answerFile({ q1: 'a' }), { sha256: 'a'.repeat(64) }),
+    status: 422,
+    code: 'checksum-mismatch',
+  },
+  {
+    name: 'submission with a malformed checksum header',
+    request: () => ada.submit(ada.answerFile({ q1: 'a' }), { sha256: 'not-a-hash' }),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'submission without a checksum header',
+    request: () => submitAs(ada, ada.answerFile({ q1: 'a' })),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'submission as text/plain',
+    request: () => submitAs(ada, 'x', { 'content-type': 'text/plain', 'x-content-sha256': sha256HexOfText('x') }),
+    status: 415,
+    code: 'unsupported-media-type',
+  },
+  {
+    name: 'submission with an unknown submission type',
+    request: () =>
+      submitAs(ada, ada.answerFile({}), {
+        'x-content-sha256': sha256HexOfText(ada.answerFile({})),
+        'x-submission-type': 'forced',
+      }),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'submission that is not JSON',
+    request: () => submitAs(ada, 'hello', { 'x-content-sha256': sha256HexOfText('hello') }),
+    status: 422,
+    code: 'invalid-answer-file',
+  },
+  {
+    name: 'submission of an empty body',
+    request: () => submitAs(ada, '', { 'x-content-sha256': sha256HexOfText('') }),
+    status: 422,
+    code: 'invalid-answer-file',
+  },
+  {
+    name: 'submission of another examinee’s answer file',
+    request: () => ada.submit(alan.answerFile({ q1: 'a' })),
+    status: 422,
+    code: 'invalid-answer-file',
+  },
+  {
+    name: 'submission for another exam',
+    request: () => ada.submit(ada.answerFile({ q1: 'a' }, 'exam-2')),
+    status: 422,
+    code: 'invalid-answer-file',
+  },
   {
     name: 'submission not in canonical form',
     request: () => {
@@ -132,14 +410,50 @@ const CASES: Case[] = [
     status: 422,
     code: 'invalid-answer-file',
   },
-  { name: 'submission declaring more than the size limit', request: () => submitAs(ada, 'x', { 'x-content-sha256': 'a'.repeat(64), 'content-length': String(6 * 1024 * 1024) }), status: 413, code: 'payload-too-large' },
-  { name: 'submission streamed past the size limit', request: () => submitAs(ada, endlessBody(64 * 1024, 100), { 'x-content-sha256': 'a'.repeat(64) }), status: 413, code: 'payload-too-large' },
-  { name: 'a second, different submission (replay with new content)', request: () => grace.submit(grace.answerFile({ q1: 'b' })), status: 409, code: 'already-submitted' },
-  { name: 'submission after the upload deadline', at: 121, request: () => ada.submit(ada.answerFile({ q1: 'a' })), status: 403, code: 'upload-deadline-passed' },
-  { name: 'submission with an empty bearer token', request: () => raw('/api/exam/submission', { method: 'POST', headers: { 'x-client-version': CLIENT_VERSION, authorization: 'Bearer ' } }), status: 401, code: 'unauthenticated' },
+  {
+    name: 'submission declaring more than the size limit',
+    request: () =>
+      submitAs(ada, 'x', { 'x-content-sha256': 'a'.repeat(64), 'content-length': String(6 * 1024 * 1024) }),
+    status: 413,
+    code: 'payload-too-large',
+  },
+  {
+    name: 'submission streamed past the size limit',
+    request: () => submitAs(ada, endlessBody(64 * 1024, 100), { 'x-content-sha256': 'a'.repeat(64) }),
+    status: 413,
+    code: 'payload-too-large',
+  },
+  {
+    name: 'a second, different submission (replay with new content)',
+    request: () => grace.submit(grace.answerFile({ q1: 'b' })),
+    status: 409,
+    code: 'already-submitted',
+  },
+  {
+    name: 'submission after the upload deadline',
+    at: 121,
+    request: () => ada.submit(ada.answerFile({ q1: 'a' })),
+    status: 403,
+    code: 'upload-deadline-passed',
+  },
+  {
+    name: 'submission with an empty bearer token',
+    request: () =>
+      raw('/api/exam/submission', {
+        method: 'POST',
+        headers: { 'x-client-version': CLIENT_VERSION, authorization: 'Bearer ' },
+      }),
+    status: 401,
+    code: 'unauthenticated',
+  },
   // Unknown routes and ids.
   { name: 'an unknown route', request: () => raw('/api/exams/exam-1/secrets', {}), status: 404, code: 'not-found' },
-  { name: 'the submission of someone who has none', request: () => asAda('/api/exam/submission'), status: 404, code: 'not-found' },
+  {
+    name: 'the submission of someone who has none',
+    request: () => asAda('/api/exam/submission'),
+    status: 404,
+    code: 'not-found',
+  },
 ];
 
 async function filesUnder(dir: string): Promise<string[]> {

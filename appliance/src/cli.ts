@@ -10,7 +10,14 @@ import type { Clock } from '../../domain/clock.js';
 import { loadConfig, ConfigError } from './config.js';
 import { parsePublicKey, verifyReceipt } from './crypto/receipts.js';
 import { ExamPackages } from './exam-packages.js';
-import { formatImportErrors, parseExamFile, parseRoster, rosterFormatFromName, toExamDoc, toExamineeDoc } from './import/exam-import.js';
+import {
+  formatImportErrors,
+  parseExamFile,
+  parseRoster,
+  rosterFormatFromName,
+  toExamDoc,
+  toExamineeDoc,
+} from './import/exam-import.js';
 import { HallStore } from './store/hall-store.js';
 import { SecretStore } from './store/secrets.js';
 
@@ -39,7 +46,8 @@ async function readText(file: string): Promise<string> {
 
 async function importCommand(args: string[]): Promise<number> {
   const [examFile, rosterFile, ...rest] = args;
-  if (examFile === undefined || rosterFile === undefined || rest.length > 0) throw new UsageError('import needs <exam.json> <roster.csv|roster.json>');
+  if (examFile === undefined || rosterFile === undefined || rest.length > 0)
+    throw new UsageError('import needs <exam.json> <roster.csv|roster.json>');
   const format = rosterFormatFromName(rosterFile);
   if (!format) throw new UsageError(`${rosterFile}: the roster must be a .csv or .json file`);
   const examResult = parseExamFile(await readText(examFile));
@@ -56,7 +64,10 @@ async function importCommand(args: string[]): Promise<number> {
   const config = loadConfig(process.env, process.cwd());
   const store = await openStoreForCli(config.dataDir, config.hallId);
   try {
-    await store.putExam(toExamDoc(exam), rosterResult.entries.map((e) => toExamineeDoc(exam.examId, e)));
+    await store.putExam(
+      toExamDoc(exam),
+      rosterResult.entries.map((e) => toExamineeDoc(exam.examId, e)),
+    );
     const secret = await new ExamPackages(store.secrets).secret(exam.examId);
     process.stdout.write(
       `Imported "${exam.title}" (${exam.examId}) with ${rosterResult.entries.length} examinees into ${config.dataDir}.\n` +
@@ -74,7 +85,9 @@ async function openStoreForCli(dataDir: string, hallId: string): Promise<HallSto
     return await HallStore.open({ dataDir, clock: systemClock, hallId });
   } catch (err) {
     if (/lock/i.test(String(err))) {
-      throw new UsageError(`the data folder ${dataDir} is in use by a running appliance: stop it first (e.g. systemctl stop proctor-appliance)`);
+      throw new UsageError(
+        `the data folder ${dataDir} is in use by a running appliance: stop it first (e.g. systemctl stop proctor-appliance)`,
+      );
     }
     throw err;
   }
@@ -96,7 +109,8 @@ async function verifyReceiptCommand(args: string[]): Promise<number> {
     return 1;
   }
   // Accept a bare receipt or the submission response that wraps it.
-  if (typeof receipt === 'object' && receipt !== null && 'receipt' in receipt) receipt = (receipt as { receipt: unknown }).receipt;
+  if (typeof receipt === 'object' && receipt !== null && 'receipt' in receipt)
+    receipt = (receipt as { receipt: unknown }).receipt;
   let trusted;
   try {
     if (keyFile !== undefined) {

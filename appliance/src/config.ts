@@ -6,21 +6,73 @@
 import path from 'node:path';
 import { z } from 'zod';
 
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** Every setting: environment variable, schema, default (as the variable's text), description. */
 export const CONFIG_SCHEMA = {
-  host: { env: 'PROCTOR_HOST', schema: z.string().min(1), default: '127.0.0.1', description: 'Address to listen on (0.0.0.0 or :: for the hall network).' },
-  port: { env: 'PROCTOR_PORT', schema: int(0, 65_535), default: '8080', description: 'TCP port of the appliance (0 picks a free one).' },
-  dataDir: { env: 'PROCTOR_DATA_DIR', schema: z.string().min(1), default: 'data', description: 'Folder for the database, journal, answer files and secrets.' },
-  hallId: { env: 'PROCTOR_HALL_ID', schema: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -'), default: 'demo-hall', description: 'The hall this box serves; its central database is hall-<hallId>.' },
-  applianceName: { env: 'PROCTOR_APPLIANCE_NAME', schema: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), default: 'exam-hall', description: 'Host name the box is known by in the hall (<name>.local).' },
-  demo: { env: 'PROCTOR_DEMO', schema: bool, default: 'true', description: 'Import the demo exam and roster once, on the first start with an empty data folder.' },
-  demoStartMinutes: { env: 'PROCTOR_DEMO_START_MINUTES', schema: int(1, 24 * 60), default: '5', description: 'Minutes after the first start at which the demo exam begins.' },
-  maxFileBytes: { env: 'PROCTOR_MAX_FILE_BYTES', schema: int(1_024, 200 * 1024 * 1024), default: String(25 * 1024 * 1024), description: 'Largest single upload (answer file or file answer) the appliance accepts at all.' },
-  signInAttempts: { env: 'PROCTOR_SIGN_IN_ATTEMPTS', schema: int(1, 1_000), default: '10', description: 'Wrong access codes allowed per student id within 15 minutes.' },
-  logLevel: { env: 'PROCTOR_LOG_LEVEL', schema: z.enum(['debug', 'info', 'warn', 'error']), default: 'info', description: 'Least severe log level printed.' },
+  host: {
+    env: 'PROCTOR_HOST',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    description: 'Address to listen on (0.0.0.0 or :: for the hall network).',
+  },
+  port: {
+    env: 'PROCTOR_PORT',
+    schema: int(0, 65_535),
+    default: '8080',
+    description: 'TCP port of the appliance (0 picks a free one).',
+  },
+  dataDir: {
+    env: 'PROCTOR_DATA_DIR',
+    schema: z.string().min(1),
+    default: 'data',
+    description: 'Folder for the database, journal, answer files and secrets.',
+  },
+  hallId: {
+    env: 'PROCTOR_HALL_ID',
+    schema: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -'),
+    default: 'demo-hall',
+    description: 'The hall this box serves; its central database is hall-<hallId>.',
+  },
+  applianceName: {
+    env: 'PROCTOR_APPLIANCE_NAME',
+    schema: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+    default: 'exam-hall',
+    description: 'Host name the box is known by in the hall (<name>.local).',
+  },
+  demo: {
+    env: 'PROCTOR_DEMO',
+    schema: bool,
+    default: 'true',
+    description: 'Import the demo exam and roster once, on the first start with an empty data folder.',
+  },
+  demoStartMinutes: {
+    env: 'PROCTOR_DEMO_START_MINUTES',
+    schema: int(1, 24 * 60),
+    default: '5',
+    description: 'Minutes after the first start at which the demo exam begins.',
+  },
+  maxFileBytes: {
+    env: 'PROCTOR_MAX_FILE_BYTES',
+    schema: int(1_024, 200 * 1024 * 1024),
+    default: String(25 * 1024 * 1024),
+    description: 'Largest single upload (answer file or file answer) the appliance accepts at all.',
+  },
+  signInAttempts: {
+    env: 'PROCTOR_SIGN_IN_ATTEMPTS',
+    schema: int(1, 1_000),
+    default: '10',
+    description: 'Wrong access codes allowed per student id within 15 minutes.',
+  },
+  logLevel: {
+    env: 'PROCTOR_LOG_LEVEL',
+    schema: z.enum(['debug', 'info', 'warn', 'error']),
+    default: 'info',
+    description: 'Least severe log level printed.',
+  },
 } as const;
 
 type Schema = typeof CONFIG_SCHEMA;
@@ -40,11 +92,15 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     const raw = env[spec.env] ?? spec.default;
     const parsed = spec.schema.safeParse(raw);
     if (parsed.success) out[key] = parsed.data;
-    else problems.push(`${spec.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')} (${spec.description})`);
+    else
+      problems.push(
+        `${spec.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')} (${spec.description})`,
+      );
   }
   const known = new Set<string>(Object.values(CONFIG_SCHEMA).map((s) => s.env));
   for (const name of Object.keys(env)) {
-    if (name.startsWith('PROCTOR_') && !known.has(name)) problems.push(`${name}: unknown setting (known: ${[...known].join(', ')})`);
+    if (name.startsWith('PROCTOR_') && !known.has(name))
+      problems.push(`${name}: unknown setting (known: ${[...known].join(', ')})`);
   }
   if (problems.length > 0) throw new ConfigError(`Bad configuration:\n  ${problems.join('\n  ')}`);
   const config = out as Config;

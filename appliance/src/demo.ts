@@ -38,10 +38,17 @@ export async function readDemo(): Promise<{ exam: ExamFile; roster: RosterEntry[
  * Imports the demo once. Returns what to print, or undefined when the demo exam is already
  * there (a later start keeps its data and times).
  */
-export async function seedDemoOnce(store: HallStore, clock: Clock, startMinutes: number): Promise<{ exam: ExamFile; roster: RosterEntry[] } | undefined> {
+export async function seedDemoOnce(
+  store: HallStore,
+  clock: Clock,
+  startMinutes: number,
+): Promise<{ exam: ExamFile; roster: RosterEntry[] } | undefined> {
   const demo = await readDemo();
   if (await store.hasExam(demo.exam.examId)) return undefined;
   const exam = rescheduleExam(demo.exam, Math.ceil((clock.now() + startMinutes * 60_000) / 60_000) * 60_000);
-  await store.putExam(toExamDoc(exam), demo.roster.map((e) => toExamineeDoc(exam.examId, e)));
+  await store.putExam(
+    toExamDoc(exam),
+    demo.roster.map((e) => toExamineeDoc(exam.examId, e)),
+  );
   return { exam, roster: demo.roster };
 }

@@ -6,6 +6,18 @@ import { parsePublicKey, verifyReceipt, type Receipt } from './crypto/receipts.j
 import { ExamineeClient, openTestAppliance, removeDir, testExam, type TestAppliance } from './test-support.js';
 
 const MIN = 60_000;
+
+/** Response bodies as tests read them: any member may be there or not. */
+interface Loose {
+  [key: string]: Loose | string | number | boolean | null | undefined;
+}
+interface ExamInfo {
+  status: string;
+  schedule: { officialStart: string; deadline: string };
+  countdown: { msUntilStart: number };
+  downloads: { used: number; max: number; left: number };
+}
+const codeOf = (body: Loose) => (body.error as Loose | undefined)?.code;
 const T0 = Date.parse('2026-06-01T08:00:00Z');
 
 describe('an examinee’s exam day over HTTP, on disk', () => {
@@ -29,7 +41,7 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     expect(signIn.status).toBe(200);
     expect(await signIn.json()).toMatchObject({ examId: 'exam-1', status: 'logged-in', waitingForApproval: false });
 
-    const info = (await (await ada.get('/api/exam')).json()) as Record<string, any>;
+    const info = (await (await ada.get('/api/exam')).json()) as ExamInfo;
     expect(info.status).toBe('logged-in');
     expect(info.schedule.officialStart).toBe(new Date(start).toISOString());
     expect(info.countdown.msUntilStart).toBe(30 * MIN);
@@ -46,7 +58,7 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     // Before the start there is no key.
     const early = await ada.get('/api/exam/key');
     expect(early.status).toBe(403);
-    expect(((await early.json()) as any).error.code).toBe('exam-not-started');
+    expect(codeOf((await early.json()) as Loose)).toBe('exam-not-started');
 
     // At the official start the key is released; it opens the package; the exam has no answer keys.
     clock.set(start);
@@ -58,9 +70,13 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     expect(JSON.stringify(exam)).not.toContain('answerKey');
     // The exam password the proctor reads out derives the same key (a start without network).
     const secret = await examDay.packages.secret('exam-1');
-    const fromPassword = await deriveExamKey(secret.password.toLowerCase(), Buffer.from(pkg.kdf.salt, 'base64'), pkg.kdf.iterations);
+    const fromPassword = await deriveExamKey(
+      secret.password.toLowerCase(),
+      Buffer.from(pkg.kdf.salt, 'base64'),
+      pkg.kdf.iterations,
+    );
     expect(fromPassword.toString('base64')).toBe(key);
-    expect(((await (await ada.get('/api/exam')).json()) as any).status).toBe('active');
+    expect(((await (await ada.get('/api/exam')).json()) as Loose).status).toBe('active');
 
     // Autosaves: the latest counter wins; an older one is refused and changes nothing.
     clock.advance(5 * MIN);
@@ -69,7 +85,7 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     expect(await saved.json()).toEqual({ counter: 2, answered: 2, total: 4 });
     const stale = await ada.putDraft(1, { q1: 'b' });
     expect(stale.status).toBe(409);
-    const draft = (await (await ada.get('/api/exam/draft')).json()) as any;
+    const draft = (await (await ada.get('/api/exam/draft')).json()) as Loose;
     expect(draft).toMatchObject({ counter: 2, answers: { q1: 'a', q2: true } });
 
     // Submission: answered with a signed receipt that verifies against the appliance key.
@@ -87,8 +103,8 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     // A retry of the same file is idempotent: same receipt, no new submission.
     const retry = await ada.submit(body);
     expect(retry.status).toBe(200);
-    expect(((await retry.json()) as any).receipt).toEqual(receipt);
-    expect(((await (await ada.get('/api/exam')).json()) as any).status).toBe('submitted');
+    expect(((await retry.json()) as Loose).receipt).toEqual(receipt);
+    expect(((await (await ada.get('/api/exam')).json()) as Loose).status).toBe('submitted');
 
     // The stored answer file is byte-for-byte what was sent; closed questions are graded.
     expect((await store.blobs.read(receipt.payload.sha256)).toString('utf8')).toBe(body);
@@ -97,9 +113,17 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     // Every step is a hash-chained event, stored in PouchDB.
     await store.flushIndex();
     const events = await store.examEvents('exam-1');
-    expect(events.map((e) => e.kind)).toEqual(['examinee-signed-in', 'package-downloaded', 'exam-started', 'submission-accepted']);
+    expect(events.map((e) => e.kind)).toEqual([
+      'examinee-signed-in',
+      'package-downloaded',
+      'exam-started',
+      'submission-accepted',
+    ]);
     expect(verifyChain(events)).toBeUndefined();
-    expect(await store.submission(receipt.payload.submissionId)).toMatchObject({ sha256: receipt.payload.sha256, receipt });
+    expect(await store.submission(receipt.payload.submissionId)).toMatchObject({
+      sha256: receipt.payload.sha256,
+      receipt,
+    });
   });
 
   it('survives a restart: sessions, downloads, submissions and the chain continue', async () => {
@@ -116,9 +140,9 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     appliance = await openTestAppliance(clock, { dataDir });
     const again = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
     again.token = ada.token; // the old token is still good: sessions live in the event log
-    const info = (await (await again.get('/api/exam')).json()) as any;
+    const info = (await (await again.get('/api/exam')).json()) as Loose;
     expect(info).toMatchObject({ status: 'submitted', downloads: { used: 1 } });
-    expect(((await (await again.get('/api/exam/submission')).json()) as any).receipt).toEqual(receipt);
+    expect(((await (await again.get('/api/exam/submission')).json()) as Loose).receipt).toEqual(receipt);
     const grace = new ExamineeClient(appliance.app, 'S3', 'EEEE3333FFFF');
     expect((await grace.signIn()).status).toBe(200);
     await appliance.store.flushIndex();
@@ -136,7 +160,9 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(2);
     expect(statuses.filter((s) => s === 403)).toHaveLength(48);
-    const codes = await Promise.all(responses.filter((r) => r.status === 403).map(async (r) => ((await r.json()) as any).error.code));
+    const codes = await Promise.all(
+      responses.filter((r) => r.status === 403).map(async (r) => codeOf((await r.json()) as Loose)),
+    );
     expect(new Set(codes)).toEqual(new Set(['download-limit-reached']));
     await appliance.store.flushIndex();
     const downloads = (await appliance.store.examEvents('exam-1')).filter((e) => e.kind === 'package-downloaded');
@@ -153,10 +179,10 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     expect(second.status).toBe(202);
     expect(await second.json()).toMatchObject({ waitingForApproval: true, status: 'waiting-relogin' });
     // The pending device can poll its state but do nothing else.
-    expect(((await (await phone.get('/api/session')).json()) as any).waitingForApproval).toBe(true);
+    expect(((await (await phone.get('/api/session')).json()) as Loose).waitingForApproval).toBe(true);
     const blocked = await phone.get('/api/exam/package');
     expect(blocked.status).toBe(403);
-    expect(((await blocked.json()) as any).error.code).toBe('session-pending-approval');
+    expect(codeOf((await blocked.json()) as Loose)).toBe('session-pending-approval');
     // The first device keeps working.
     expect((await laptop.get('/api/exam')).status).toBe(200);
   });
@@ -169,12 +195,12 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     await alan.signIn();
     await alan.get('/api/exam/package');
     await alan.get('/api/exam/key');
-    const info = (await (await alan.get('/api/exam')).json()) as any;
+    const info = (await (await alan.get('/api/exam')).json()) as ExamInfo;
     expect(info.schedule.deadline).toBe(new Date(T0 + 90 * MIN).toISOString());
     clock.set(T0 + 90 * MIN + 61_000); // past deadline + 60 s grace, no upload deadline
     const late = await alan.submit(alan.answerFile({ q1: 'a' }), { type: 'automatic' });
     expect(late.status).toBe(403);
-    expect(((await late.json()) as any).error.code).toBe('exam-time-over');
+    expect(codeOf((await late.json()) as Loose)).toBe('exam-time-over');
     clock.set(T0 + 90 * MIN + 30_000); // inside the grace: accepted, marked late
     const ok = await alan.submit(alan.answerFile({ q1: 'a' }), { type: 'automatic' });
     expect(ok.status).toBe(201);

@@ -14,7 +14,13 @@ import {
   serialiseAnswerFile,
   type AnswerFile,
 } from '../../domain/answers.js';
-import { decideDownload, decideDraft, decideSignIn, decideStart, decideSubmission } from '../../domain/exam-day-rules.js';
+import {
+  decideDownload,
+  decideDraft,
+  decideSignIn,
+  decideStart,
+  decideSubmission,
+} from '../../domain/exam-day-rules.js';
 import { timeLeftMs } from '../../domain/exam-clock.js';
 import { refuse, type Result } from '../../domain/errors.js';
 import { SCHEMA_VERSION, type ExamineeDoc } from '../../domain/exam-format.js';
@@ -69,7 +75,10 @@ export class ExamDay {
   checkClientVersion(exam: ExamEntry, clientVersion: string): Result<Record<never, never>> {
     return meetsMinimumVersion(clientVersion, exam.doc.minimumClientVersion)
       ? { ok: true }
-      : refuse('client-too-old', `this exam needs version ${exam.doc.minimumClientVersion} or newer; yours is ${clientVersion}`);
+      : refuse(
+          'client-too-old',
+          `this exam needs version ${exam.doc.minimumClientVersion} or newer; yours is ${clientVersion}`,
+        );
   }
 
   /** Signs in with student id + access code from a device. */
@@ -87,7 +96,10 @@ export class ExamDay {
       .filter((exam) => input.examId === undefined || exam.doc.examId === input.examId)
       .filter((exam) => {
         const doc = exam.examinees.get(input.studentId)?.doc;
-        return doc !== undefined && constantTimeEqualHex(accessCodeHash(exam.doc.examId, input.studentId, input.accessCode), doc.accessCodeHash);
+        return (
+          doc !== undefined &&
+          constantTimeEqualHex(accessCodeHash(exam.doc.examId, input.studentId, input.accessCode), doc.accessCodeHash)
+        );
       });
     if (candidates.length === 0) {
       this.signInFailures.fail(limiterKey);
@@ -106,15 +118,29 @@ export class ExamDay {
     let pending = false;
     if (decision.action === 'bind' || decision.action === 'same-device') {
       const sessionNo = decision.action === 'bind' ? entry.state.sessionNo + 1 : entry.state.sessionNo;
-      await this.store.record(examId, [{ kind: 'examinee-signed-in', actor, studentId: input.studentId, data: { deviceId: input.deviceId, sessionNo } }])
-        .durable;
+      await this.store.record(examId, [
+        {
+          kind: 'examinee-signed-in',
+          actor,
+          studentId: input.studentId,
+          data: { deviceId: input.deviceId, sessionNo },
+        },
+      ]).durable;
     } else {
       pending = true;
       if (decision.action === 'relogin-request') {
-        await this.store.record(examId, [{ kind: 'relogin-requested', actor, studentId: input.studentId, data: { deviceId: input.deviceId } }]).durable;
+        await this.store.record(examId, [
+          { kind: 'relogin-requested', actor, studentId: input.studentId, data: { deviceId: input.deviceId } },
+        ]).durable;
       }
     }
-    const token = this.tokens.issue({ e: examId, s: input.studentId, d: input.deviceId, n: entry.state.sessionNo, p: pending ? 1 : 0 });
+    const token = this.tokens.issue({
+      e: examId,
+      s: input.studentId,
+      d: input.deviceId,
+      n: entry.state.sessionNo,
+      p: pending ? 1 : 0,
+    });
     return { ok: true, token, examId, status: examineeStatus(entry.state), waitingForApproval: pending };
   }
 
@@ -156,9 +182,17 @@ export class ExamDay {
         durationMinutes: exam.doc.durationMinutes,
         minimumClientVersion: exam.doc.minimumClientVersion,
         verificationMode: exam.doc.verificationMode,
-        settings: { lockOnReload: exam.doc.settings.lockOnReload, requireFullscreen: exam.doc.settings.requireFullscreen },
+        settings: {
+          lockOnReload: exam.doc.settings.lockOnReload,
+          requireFullscreen: exam.doc.settings.requireFullscreen,
+        },
       },
-      examinee: { studentId: entry.doc.studentId, name: entry.doc.name, seat: entry.doc.seat ?? null, accommodationPercent: entry.doc.accommodationPercent },
+      examinee: {
+        studentId: entry.doc.studentId,
+        name: entry.doc.name,
+        seat: entry.doc.seat ?? null,
+        accommodationPercent: entry.doc.accommodationPercent,
+      },
       status: examineeStatus(entry.state),
       schedule: {
         officialStart: iso(t.officialStart),
@@ -177,16 +211,30 @@ export class ExamDay {
         first: entry.state.downloads[0] === undefined ? null : iso(entry.state.downloads[0]),
       },
       startedAt: entry.state.startedAt === undefined ? null : iso(entry.state.startedAt),
-      submission: submission ? { submissionId: submission.submissionId, sha256: submission.sha256, at: iso(submission.at), submissionType: submission.submissionType } : null,
+      submission: submission
+        ? {
+            submissionId: submission.submissionId,
+            sha256: submission.sha256,
+            at: iso(submission.at),
+            submissionType: submission.submissionType,
+          }
+        : null,
     };
   }
 
   /** Downloads the encrypted package; counts the download durably before answering. */
-  async download(s: ExamineeSession): Promise<Result<{ pkg: ExamPackage; bytes: Buffer; downloadNo: number; downloadsLeft: number }>> {
+  async download(
+    s: ExamineeSession,
+  ): Promise<Result<{ pkg: ExamPackage; bytes: Buffer; downloadNo: number; downloadsLeft: number }>> {
     const { exam, entry } = s;
     // Build (or fetch) the package first: it may await, and the limit check below must not.
     const { pkg, bytes } = await this.packages.packageFor(exam.doc);
-    const decision = decideDownload(entry.state, this.store.projection.timeline(exam, entry), entry.doc.maxDownloads, this.now);
+    const decision = decideDownload(
+      entry.state,
+      this.store.projection.timeline(exam, entry),
+      entry.doc.maxDownloads,
+      this.now,
+    );
     if (!decision.ok) return decision;
     // Synchronous from the check to the record: the projection counts this download at once.
     const { durable } = this.store.record(exam.doc.examId, [
@@ -198,7 +246,13 @@ export class ExamDay {
       },
     ]);
     await durable;
-    return { ok: true, pkg, bytes, downloadNo: decision.downloadNo, downloadsLeft: Math.max(0, entry.doc.maxDownloads - decision.downloadNo) };
+    return {
+      ok: true,
+      pkg,
+      bytes,
+      downloadNo: decision.downloadNo,
+      downloadsLeft: Math.max(0, entry.doc.maxDownloads - decision.downloadNo),
+    };
   }
 
   /** Releases the package key at the official start; the first release starts the exam. */
@@ -210,20 +264,40 @@ export class ExamDay {
     if (!decision.ok) return decision;
     if (decision.firstStart) {
       await this.store.record(exam.doc.examId, [
-        { kind: 'exam-started', actor: { role: 'examinee', studentId: entry.doc.studentId }, studentId: entry.doc.studentId, data: { via: 'key-released' } },
+        {
+          kind: 'exam-started',
+          actor: { role: 'examinee', studentId: entry.doc.studentId },
+          studentId: entry.doc.studentId,
+          data: { via: 'key-released' },
+        },
       ]).durable;
     }
-    return { ok: true, key: secret.key, startedAt: iso(entry.state.startedAt ?? this.now), deadline: iso(timeline.deadline) };
+    return {
+      ok: true,
+      key: secret.key,
+      startedAt: iso(entry.state.startedAt ?? this.now),
+      deadline: iso(timeline.deadline),
+    };
   }
 
   /** Autosaves a draft; the latest counter wins. */
-  saveDraft(s: ExamineeSession, input: { counter: number; answers: AnswerFile['answers']; flagged: string[] }): Promise<Result<{ counter: number; answered: number; total: number }>> {
+  saveDraft(
+    s: ExamineeSession,
+    input: { counter: number; answers: AnswerFile['answers']; flagged: string[] },
+  ): Promise<Result<{ counter: number; answered: number; total: number }>> {
     const { exam, entry } = s;
     return this.examineeLock.run(`${exam.doc.examId}|${entry.doc.studentId}`, async () => {
       const decision = decideDraft(entry.state, this.store.projection.timeline(exam, entry), this.now);
       if (!decision.ok) return decision;
-      if (entry.draft && input.counter <= entry.draft.counter) return refuse('stale-draft', `stored counter is ${entry.draft.counter}`);
-      const file: AnswerFile = { format: 'answers/v1', examId: exam.doc.examId, studentId: entry.doc.studentId, answers: input.answers, flagged: input.flagged };
+      if (entry.draft && input.counter <= entry.draft.counter)
+        return refuse('stale-draft', `stored counter is ${entry.draft.counter}`);
+      const file: AnswerFile = {
+        format: 'answers/v1',
+        examId: exam.doc.examId,
+        studentId: entry.doc.studentId,
+        answers: input.answers,
+        flagged: input.flagged,
+      };
       const fit = answersFitExam(file, exam.doc, entry.doc.studentId);
       if (!fit.ok) return fit;
       const canonical = canonicalAnswerFile(file);
@@ -262,7 +336,11 @@ export class ExamDay {
     const limit = Math.min(exam.doc.settings.maxAnswerFileBytes, this.options.maxFileBytes);
     return this.examineeLock.run(`${examId}|${studentId}`, async () => {
       const received = await this.store.blobs.receive(input.body, limit);
-      if (!received.ok) return refuse(received.code, received.code === 'payload-too-large' ? `at most ${limit} bytes` : 'the upload was interrupted');
+      if (!received.ok)
+        return refuse(
+          received.code,
+          received.code === 'payload-too-large' ? `at most ${limit} bytes` : 'the upload was interrupted',
+        );
       const blob = received.blob;
       const keep = async <T extends Result<object>>(r: T): Promise<T> => {
         if (!r.ok) await this.store.blobs.discard(blob);
@@ -273,7 +351,12 @@ export class ExamDay {
       const checked = parseAnswerFile(bytes, exam, studentId);
       if (!checked.ok) return keep(checked);
       // Decide again under the lock: time has passed and another request may have submitted.
-      const decision = decideSubmission(entry.state, this.store.projection.timeline(exam, entry), blob.sha256, this.now);
+      const decision = decideSubmission(
+        entry.state,
+        this.store.projection.timeline(exam, entry),
+        blob.sha256,
+        this.now,
+      );
       if (!decision.ok) return keep(decision);
       if (decision.action === 'replay') {
         await this.store.blobs.discard(blob);
@@ -320,7 +403,14 @@ export class ExamDay {
             kind: 'submission-accepted',
             actor: { role: 'examinee', studentId },
             studentId,
-            data: { submissionId, n: decision.n, sha256: blob.sha256, size: blob.size, submissionType: input.submissionType, late: decision.late },
+            data: {
+              submissionId,
+              n: decision.n,
+              sha256: blob.sha256,
+              size: blob.size,
+              submissionType: input.submissionType,
+              late: decision.late,
+            },
           },
         ],
         [doc as unknown as SubmissionDoc & { [k: string]: unknown }],
@@ -334,7 +424,14 @@ export class ExamDay {
   async currentSubmission(s: ExamineeSession) {
     const current = activeSubmission(s.entry.state);
     if (!current) return undefined;
-    return { submissionId: current.submissionId, sha256: current.sha256, size: current.size, at: iso(current.at), submissionType: current.submissionType, receipt: this.store.projection.receipts.get(current.submissionId) ?? null };
+    return {
+      submissionId: current.submissionId,
+      sha256: current.sha256,
+      size: current.size,
+      at: iso(current.at),
+      submissionType: current.submissionType,
+      receipt: this.store.projection.receipts.get(current.submissionId) ?? null,
+    };
   }
 
   /** Scores closed questions of a stored answer file (for proctors; never sent to examinees). */

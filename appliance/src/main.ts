@@ -17,7 +17,9 @@ import { createLog } from './log.js';
 import { HallStore } from './store/hall-store.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-export const APPLIANCE_VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export const APPLIANCE_VERSION = (
+  JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
 
 const systemClock: Clock = { now: () => Date.now() };
 
@@ -45,14 +47,21 @@ async function main(): Promise<void> {
   }
   const log = createLog(config.logLevel);
   log('info', `starting proctor appliance ${APPLIANCE_VERSION}: ${describeConfig(config)}`);
-  const store = await HallStore.open({ dataDir: config.dataDir, clock: systemClock, hallId: config.hallId, log: (l) => log('info', l) });
+  const store = await HallStore.open({
+    dataDir: config.dataDir,
+    clock: systemClock,
+    hallId: config.hallId,
+    log: (l) => log('info', l),
+  });
   const demo = config.demo ? await seedDemoOnce(store, systemClock, config.demoStartMinutes) : undefined;
   const examDay = new ExamDay(store, { signInAttempts: config.signInAttempts, maxFileBytes: config.maxFileBytes });
   const indexHtml = await readFile(path.join(ROOT, 'client', 'index.html'), 'utf8');
   const app = buildApp({ examDay, version: APPLIANCE_VERSION, indexHtml, log });
 
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info: AddressInfo) => {
-    const lines = [`Proctor appliance ready (appliance ${store.applianceId}, hall ${config.hallId}, data in ${config.dataDir})`];
+    const lines = [
+      `Proctor appliance ready (appliance ${store.applianceId}, hall ${config.hallId}, data in ${config.dataDir})`,
+    ];
     for (const u of urls(config, info.port)) lines.push(`  Examinee app:  ${u}`);
     lines.push(`  Health:        ${urls(config, info.port)[0]}api/health`);
     void printExams(store, examDay, demo !== undefined).then((extra) => {
@@ -109,6 +118,8 @@ async function printExams(store: HallStore, examDay: ExamDay, demoJustSeeded: bo
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`The appliance could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `The appliance could not start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

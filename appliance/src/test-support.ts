@@ -27,7 +27,10 @@ export function testExam(startMs: number, overrides: Partial<Record<string, unkn
     assessmentType: 'Final exam',
     scheduledStart: new Date(startMs).toISOString(),
     durationMinutes: 60,
-    downloadWindow: { opens: new Date(startMs - 60 * MIN).toISOString(), closes: new Date(startMs + 30 * MIN).toISOString() },
+    downloadWindow: {
+      opens: new Date(startMs - 60 * MIN).toISOString(),
+      closes: new Date(startMs + 30 * MIN).toISOString(),
+    },
     uploadDeadline: new Date(startMs + 120 * MIN).toISOString(),
     minimumClientVersion: '0.1.0',
     lateLoginMinutes: 15,
@@ -37,9 +40,25 @@ export function testExam(startMs: number, overrides: Partial<Record<string, unkn
         id: 's1',
         title: 'Part A',
         questions: [
-          { id: 'q1', type: 'single-choice', prompt: 'What is the symbol of sodium? SECRET-PROMPT-MARKER', points: 2, options: [{ id: 'a', text: 'Na' }, { id: 'b', text: 'So' }], answerKey: 'a' },
+          {
+            id: 'q1',
+            type: 'single-choice',
+            prompt: 'What is the symbol of sodium? SECRET-PROMPT-MARKER',
+            points: 2,
+            options: [
+              { id: 'a', text: 'Na' },
+              { id: 'b', text: 'So' },
+            ],
+            answerKey: 'a',
+          },
           { id: 'q2', type: 'true-false', prompt: 'Water boils at 100 °C at sea level.', points: 1, answerKey: true },
-          { id: 'q3', type: 'numeric', prompt: 'Avogadro exponent?', points: 1, answerKey: { value: 23, tolerance: 0 } },
+          {
+            id: 'q3',
+            type: 'numeric',
+            prompt: 'Avogadro exponent?',
+            points: 1,
+            answerKey: { value: 23, tolerance: 0 },
+          },
           { id: 'q4', type: 'essay', prompt: 'Explain entropy.', points: 5 },
         ],
       },
@@ -64,17 +83,28 @@ export interface TestAppliance {
 }
 
 /** Opens an appliance on real disk in a fresh temp folder (or `dataDir`) and imports the exam. */
-export async function openTestAppliance(clock: Clock, options: { exam?: ExamFile; roster?: RosterEntry[]; dataDir?: string } = {}): Promise<TestAppliance> {
+export async function openTestAppliance(
+  clock: Clock,
+  options: { exam?: ExamFile; roster?: RosterEntry[]; dataDir?: string } = {},
+): Promise<TestAppliance> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'appliance-test-')));
   const store = await HallStore.open({ dataDir, clock, hallId: 'test-hall' });
   if (options.exam !== null) {
     const exam = options.exam ?? testExam(clock.now() + 30 * MIN);
     if (!(await store.hasExam(exam.examId))) {
-      await store.putExam(toExamDoc(exam), (options.roster ?? TEST_ROSTER).map((e) => toExamineeDoc(exam.examId, e)));
+      await store.putExam(
+        toExamDoc(exam),
+        (options.roster ?? TEST_ROSTER).map((e) => toExamineeDoc(exam.examId, e)),
+      );
     }
   }
   const examDay = new ExamDay(store, { signInAttempts: 10, maxFileBytes: 25 * 1024 * 1024 });
-  const app = buildApp({ examDay, version: '0.1.0', indexHtml: '<!doctype html><title>test</title>', log: () => undefined });
+  const app = buildApp({
+    examDay,
+    version: '0.1.0',
+    indexHtml: '<!doctype html><title>test</title>',
+    log: () => undefined,
+  });
   return {
     dataDir,
     store,

@@ -47,7 +47,10 @@ export function rawPublicKey(key: KeyObject): string {
 export function parsePublicKey(text: string): KeyObject {
   const t = text.trim();
   if (t.startsWith('-----BEGIN')) return createPublicKey(t);
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(t, 'base64').toString('base64url') }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(t, 'base64').toString('base64url') },
+    format: 'jwk',
+  });
 }
 
 export class ReceiptSigner {
@@ -74,13 +77,17 @@ export type ReceiptCheck = { ok: true; receipt: Receipt } | { ok: false; reason:
 /** Checks a receipt (any JSON value) against a trusted public key. */
 export function verifyReceipt(input: unknown, trusted: KeyObject): ReceiptCheck {
   const parsed = receiptSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, reason: `not a receipt: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}` };
+  if (!parsed.success)
+    return {
+      ok: false,
+      reason: `not a receipt: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
+    };
   const receipt = parsed.data;
   if (receipt.publicKey !== rawPublicKey(trusted)) {
     return { ok: false, reason: 'signed by a different key than the trusted appliance key' };
   }
   const bytes = Buffer.from(canonicalJson(receipt.payload as unknown as Json), 'utf8');
-  let good = false;
+  let good: boolean;
   try {
     good = verify(null, bytes, trusted, Buffer.from(receipt.signature, 'base64'));
   } catch {

@@ -37,7 +37,15 @@ const answersSchema = z.record(
     z.boolean(),
     z.number().refine(Number.isFinite, 'must be a finite number'),
     z.array(z.string().max(64)).max(26),
-    z.array(z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/), name: z.string().min(1).max(255), size: z.number().int().min(0) })).max(20),
+    z
+      .array(
+        z.strictObject({
+          sha256: z.string().regex(/^[0-9a-f]{64}$/),
+          name: z.string().min(1).max(255),
+          size: z.number().int().min(0),
+        }),
+      )
+      .max(20),
   ]),
 );
 const draftSchema = z.strictObject({
@@ -139,15 +147,22 @@ export function examineeRoutes(examDay: ExamDay): Hono<Env> {
   app.get('/exam/draft', async (c) => {
     const draft = await examDay.draft(c.get('session'));
     if (!draft) return sendRefusal(c, 'not-found', 'no autosave yet');
-    return c.json({ counter: draft.counter, savedAt: new Date(draft.savedAt).toISOString(), answers: draft.answers, flagged: draft.flagged });
+    return c.json({
+      counter: draft.counter,
+      savedAt: new Date(draft.savedAt).toISOString(),
+      answers: draft.answers,
+      flagged: draft.flagged,
+    });
   });
 
   app.post('/exam/submission', async (c) => {
     const session = c.get('session');
     const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') return sendRefusal(c, 'unsupported-media-type', 'send the answer file as application/json');
+    if (type !== 'application/json')
+      return sendRefusal(c, 'unsupported-media-type', 'send the answer file as application/json');
     const sha256 = c.req.header('x-content-sha256')?.toLowerCase();
-    if (sha256 === undefined || !SHA256.test(sha256)) return sendRefusal(c, 'validation-failed', 'X-Content-SHA256 must be the hex SHA-256 of the body');
+    if (sha256 === undefined || !SHA256.test(sha256))
+      return sendRefusal(c, 'validation-failed', 'X-Content-SHA256 must be the hex SHA-256 of the body');
     const submissionType = c.req.header('x-submission-type') ?? 'manual';
     if (submissionType !== 'manual' && submissionType !== 'automatic') {
       return sendRefusal(c, 'validation-failed', 'X-Submission-Type must be manual or automatic');

@@ -21,18 +21,24 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; response: Respo
  * Content-Length cannot make the appliance buffer more). Hono's json validator is not used:
  * it reads the whole body before any limit applies.
  */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes = 64 * 1024): Promise<Validated<z.output<S>>> {
+export async function readJson<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  maxBytes = 64 * 1024,
+): Promise<Validated<z.output<S>>> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     return { ok: false, response: sendRefusal(c, 'unsupported-media-type', 'send Content-Type: application/json') };
   }
   const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > maxBytes) return { ok: false, response: sendRefusal(c, 'payload-too-large', `at most ${maxBytes} bytes`) };
+  if (declared > maxBytes)
+    return { ok: false, response: sendRefusal(c, 'payload-too-large', `at most ${maxBytes} bytes`) };
   let text: string;
   try {
     text = await readLimited(c.req.raw, maxBytes);
   } catch (err) {
-    if (err instanceof TooLarge) return { ok: false, response: sendRefusal(c, 'payload-too-large', `at most ${maxBytes} bytes`) };
+    if (err instanceof TooLarge)
+      return { ok: false, response: sendRefusal(c, 'payload-too-large', `at most ${maxBytes} bytes`) };
     return { ok: false, response: sendRefusal(c, 'bad-request', 'the body could not be read') };
   }
   let json: unknown;

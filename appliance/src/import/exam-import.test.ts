@@ -220,9 +220,9 @@ describe('parseRoster: CSV', () => {
     const text = [
       HEADER,
       'S1,"Ada',
-      'Lovelace",ada@example.org,2,ABCDEFGHJK,A1',
+      'Lovelace",ada@example.org,2,ABCDEFGHJKMN,A1',
       '',
-      'S2,Grace Hopper,not-an-email,two,ABCDEFGHJK,A2',
+      'S2,Grace Hopper,not-an-email,two,ABCDEFGHJKMN,A2',
     ].join('\r\n');
     expect(rosterErrors(text)).toEqual([
       { line: 5, column: 17, path: 'email', message: 'must be an email address, received "not-an-email"' },
@@ -236,20 +236,20 @@ describe('parseRoster: CSV', () => {
       {
         ...positionOf(text, 'TOO-SHORT'),
         path: 'accessCode',
-        message: 'must be 10-32 characters of 0-9 and A-Z without I, L, O, U',
+        message: 'must be 12-32 characters of 0-9 and A-Z without I, L, O, U',
       },
     ]);
   });
 
   it('reports a duplicate studentId on the second line, naming the first', () => {
-    const text = `${HEADER}\nS1,Ada,,2,ABCDEFGHJK,A1\nS2,Grace,,2,ABCDEFGHJK,A2\nS1,Alan,,2,ABCDEFGHJK,A3\n`;
+    const text = `${HEADER}\nS1,Ada,,2,ABCDEFGHJKMN,A1\nS2,Grace,,2,ABCDEFGHJKMN,A2\nS1,Alan,,2,ABCDEFGHJKMN,A3\n`;
     expect(rosterErrors(text)).toEqual([
       { line: 4, column: 1, path: 'studentId', message: 'duplicate studentId "S1" (first on line 2)' },
     ]);
   });
 
   it('refuses an unknown column by name, and a missing required one', () => {
-    expect(rosterErrors('studentId,name,Email,accessCode,notes\nS1,Ada,,ABCDEFGHJK,x\n')).toEqual([
+    expect(rosterErrors('studentId,name,Email,accessCode,notes\nS1,Ada,,ABCDEFGHJKMN,x\n')).toEqual([
       { line: 1, column: 16, path: '', message: 'unknown column "Email" (did you mean "email"?)' },
       {
         line: 1,
@@ -284,7 +284,7 @@ describe('parseRoster: CSV', () => {
   });
 
   it('reports an empty required cell and a short record', () => {
-    expect(rosterErrors(`${HEADER}\nS1, ,,2,ABCDEFGHJK,A1\nS2,Grace,,2,ABCDEFGHJK\n`)).toEqual([
+    expect(rosterErrors(`${HEADER}\nS1, ,,2,ABCDEFGHJKMN,A1\nS2,Grace,,2,ABCDEFGHJKMN\n`)).toEqual([
       { line: 2, column: 1, path: 'name', message: 'required column "name" is empty' },
       { line: 3, column: 1, path: '', message: 'has 5 cells, the header has 6' },
     ]);
@@ -292,7 +292,7 @@ describe('parseRoster: CSV', () => {
 
   it('points at a quote that is never closed', () => {
     expect(
-      rosterErrors(`${HEADER}\nS1,Ada,,2,ABCDEFGHJK,A1\nS2,"Grace,,2,ABCDEFGHJK,A2\nS3,Alan,,2,ABCDEFGHJK,A3\n`),
+      rosterErrors(`${HEADER}\nS1,Ada,,2,ABCDEFGHJKMN,A1\nS2,"Grace,,2,ABCDEFGHJKMN,A2\nS3,Alan,,2,ABCDEFGHJKMN,A3\n`),
     ).toEqual([{ line: 3, column: 4, path: '', message: 'this quote (") is never closed' }]);
   });
 
@@ -306,20 +306,20 @@ describe('parseRoster: CSV', () => {
 
 describe('parseRoster: JSON', () => {
   it('accepts a bare array', () => {
-    const result = parseRoster('[{ "studentId": "S1", "name": "Ada", "accessCode": "abcdefghjk" }]', 'json', EXAM_ID);
+    const result = parseRoster('[{ "studentId": "S1", "name": "Ada", "accessCode": "abcdefghjkmn" }]', 'json', EXAM_ID);
     expect(result).toEqual({
       ok: true,
-      entries: [{ studentId: 'S1', name: 'Ada', accessCode: 'ABCDEFGHJK', maxDownloads: 2, accommodationPercent: 0 }],
+      entries: [{ studentId: 'S1', name: 'Ada', accessCode: 'ABCDEFGHJKMN', maxDownloads: 2, accommodationPercent: 0 }],
     });
   });
 
   it('locates faults and duplicates by line', () => {
     const text = [
       '{ "examinees": [',
-      '  { "studentId": "S1", "name": "Ada", "accessCode": "ABCDEFGHJK" },',
-      '  { "studentId": "S2", "name": "Grace", "accessCode": "ABCDEFGHJK", "maxDownloads": "3" },',
-      '  { "studentId": "S1", "name": "Alan", "accessCode": "ABCDEFGHJK" },',
-      '  { "name": "Edsger", "accessCode": "ABCDEFGHJK" }',
+      '  { "studentId": "S1", "name": "Ada", "accessCode": "ABCDEFGHJKMN" },',
+      '  { "studentId": "S2", "name": "Grace", "accessCode": "ABCDEFGHJKMN", "maxDownloads": "3" },',
+      '  { "studentId": "S1", "name": "Alan", "accessCode": "ABCDEFGHJKMN" },',
+      '  { "name": "Edsger", "accessCode": "ABCDEFGHJKMN" }',
       '] }',
     ].join('\n');
     expect(rosterErrors(text, 'json')).toEqual([
@@ -331,7 +331,7 @@ describe('parseRoster: JSON', () => {
 
   it('refuses a roster that names another exam', () => {
     const text =
-      '{\n  "examId": "chemistry-201",\n  "examinees": [{ "studentId": "S1", "name": "Ada", "accessCode": "ABCDEFGHJK" }]\n}';
+      '{\n  "examId": "chemistry-201",\n  "examinees": [{ "studentId": "S1", "name": "Ada", "accessCode": "ABCDEFGHJKMN" }]\n}';
     expect(rosterErrors(text, 'json')).toEqual([
       { line: 2, column: 13, path: 'examId', message: `this roster is for exam "chemistry-201", not "${EXAM_ID}"` },
     ]);

@@ -17,7 +17,8 @@ export interface ReceivedBlob {
   tmpPath: string;
 }
 
-export type ReceiveOutcome = { ok: true; blob: ReceivedBlob } | { ok: false; code: 'payload-too-large' | 'bad-request' };
+export type ReceiveOutcome =
+  { ok: true; blob: ReceivedBlob } | { ok: false; code: 'payload-too-large' | 'bad-request' };
 
 const SHA256 = /^[0-9a-f]{64}$/;
 

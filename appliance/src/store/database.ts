@@ -37,7 +37,8 @@ export async function putImmutable(db: HallDb, docs: readonly JournalDoc[], batc
     const slice = docs.slice(i, i + batch).map((d) => ({ ...d, _rev: immutableRev(d) }));
     const results = await db.bulkDocs(slice, { new_edits: false });
     for (const r of results) {
-      if ('error' in r && r.error) throw new Error(`indexing ${r.id ?? '?'} failed: ${r.message ?? r.name ?? 'unknown'}`);
+      if ('error' in r && r.error)
+        throw new Error(`indexing ${r.id ?? '?'} failed: ${r.message ?? r.name ?? 'unknown'}`);
     }
   }
 }

@@ -47,7 +47,8 @@ export interface DraftDoc {
   flagged: string[];
 }
 
-export const submissionDocId = (examId: string, studentId: string, n: number) => `submission:${examId}:${studentId}:${n}`;
+export const submissionDocId = (examId: string, studentId: string, n: number) =>
+  `submission:${examId}:${studentId}:${n}`;
 export const draftDocId = (examId: string, studentId: string) => `draft:${examId}:${studentId}`;
 
 export interface StoreOptions {
@@ -128,7 +129,9 @@ export class HallStore {
   async putExam(exam: ExamDoc, examinees: readonly ExamineeDoc[]): Promise<void> {
     const ids = [exam._id, ...examinees.map((e) => e._id)];
     const existing = await this.db.allDocs({ keys: ids });
-    const revs = new Map(existing.rows.flatMap((r) => (r.value && !r.value.deleted ? [[r.id, r.value.rev] as const] : [])));
+    const revs = new Map(
+      existing.rows.flatMap((r) => (r.value && !r.value.deleted ? [[r.id, r.value.rev] as const] : [])),
+    );
     const docs = [exam, ...examinees].map((d) => {
       const rev = revs.get(d._id);
       const { _rev: _old, ...rest } = d;
@@ -158,7 +161,11 @@ export class HallStore {
    * requests see each other's effects at once; the promise resolves when the journal has
    * fsynced them. Then they are indexed into PouchDB in the background.
    */
-  record(examId: string, events: readonly NewEvent[], withDocs: readonly JournalDoc[] = []): { events: ExamEvent[]; durable: Promise<void> } {
+  record(
+    examId: string,
+    events: readonly NewEvent[],
+    withDocs: readonly JournalDoc[] = [],
+  ): { events: ExamEvent[]; durable: Promise<void> } {
     const at = this.clock.now();
     const chained: ExamEvent[] = [];
     for (const e of events) {
@@ -223,8 +230,16 @@ export class HallStore {
   }
 
   /** Saves a draft; the caller has checked the counter is newer. */
-  async saveDraft(entry: ExamineeEntry, draft: Omit<DraftDoc, '_id' | '_rev' | 'type' | 'schemaVersion'>): Promise<void> {
-    const doc: DraftDoc = { _id: draftDocId(draft.examId, draft.studentId), type: 'draft', schemaVersion: SCHEMA_VERSION, ...draft };
+  async saveDraft(
+    entry: ExamineeEntry,
+    draft: Omit<DraftDoc, '_id' | '_rev' | 'type' | 'schemaVersion'>,
+  ): Promise<void> {
+    const doc: DraftDoc = {
+      _id: draftDocId(draft.examId, draft.studentId),
+      type: 'draft',
+      schemaVersion: SCHEMA_VERSION,
+      ...draft,
+    };
     if (entry.draft) doc._rev = entry.draft.rev;
     const result = await this.db.put(doc as unknown as PouchDB.Doc);
     this.setDraftProgress({ ...doc, _rev: result.rev });

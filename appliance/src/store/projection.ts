@@ -5,11 +5,7 @@
  */
 import { examineeTimeline, type ExamineeTimeline } from '../../../domain/exam-clock.js';
 import type { ExamDoc, ExamineeDoc } from '../../../domain/exam-format.js';
-import {
-  applyExamineeEvent,
-  initialExamineeState,
-  type ExamineeState,
-} from '../../../domain/examinee-state.js';
+import { applyExamineeEvent, initialExamineeState, type ExamineeState } from '../../../domain/examinee-state.js';
 import { GENESIS_HASH, type ExamEvent } from '../../../domain/events.js';
 import type { Receipt } from '../crypto/receipts.js';
 
