@@ -32,6 +32,7 @@ export interface EventData {
   'submission-removed': { submissionId: string; reason: string };
   'verification-decided': { decision: 'verified' | 'rejected' | 'retake' };
   'presence-changed': { connected: boolean };
+  'file-uploaded': { questionId: string; sha256: string; size: number; name: string };
 }
 export type EventKind = keyof EventData;
 

@@ -4,6 +4,8 @@
  */
 import { refuse, type Result } from './errors.js';
 import type { ExamineeTimeline } from './exam-clock.js';
+import type { AnswerFile } from './answers.js';
+import type { Question } from './exam-format.js';
 import { activeSubmission, type ExamineeState } from './examinee-state.js';
 
 /** What signing in with a device does. */
@@ -98,4 +100,47 @@ export function decideSubmission(
     );
   }
   return { ok: true, action: 'accept', n: state.submissions.length + 1, late: now > timeline.deadline };
+}
+
+/**
+ * May the examinee upload this file for a file question now? The same rules as an autosave
+ * (answers may change), plus the question's type, extensions and size; re-sending a file already
+ * uploaded for the question is a `replay`.
+ */
+export function decideFileUpload(
+  state: ExamineeState,
+  timeline: ExamineeTimeline,
+  question: Question | undefined,
+  file: { name: string; sha256: string; size: number },
+  now: number,
+): Result<{ action: 'accept' | 'replay' }> {
+  const open = decideDraft(state, timeline, now);
+  if (!open.ok) return open;
+  if (!question || question.type !== 'file') return refuse('validation-failed', 'not a file question of this exam');
+  const ext = file.name.includes('.') ? file.name.slice(file.name.lastIndexOf('.') + 1).toLowerCase() : '';
+  if (question.accept.length > 0 && !question.accept.includes(ext)) {
+    return refuse('validation-failed', `this question accepts ${question.accept.map((a) => `.${a}`).join(', ')} files`);
+  }
+  if (file.size > question.maxBytes) return refuse('payload-too-large', `at most ${question.maxBytes} bytes`);
+  const forQuestion = state.files.filter((f) => f.questionId === question.id);
+  if (forQuestion.some((f) => f.sha256 === file.sha256)) return { ok: true, action: 'replay' };
+  // Room for replacing each allowed file a few times, not for filling the disk.
+  if (forQuestion.length >= question.maxFiles * 5)
+    return refuse('validation-failed', 'too many uploads for this question');
+  return { ok: true, action: 'accept' };
+}
+
+/** Every file an answer file names must be one this examinee uploaded for that question. */
+export function decideAnswerFiles(state: ExamineeState, answers: AnswerFile['answers']): Result<Record<never, never>> {
+  for (const [questionId, value] of Object.entries(answers)) {
+    if (!Array.isArray(value)) continue;
+    for (const ref of value) {
+      if (typeof ref !== 'object') continue;
+      const uploaded = state.files.some(
+        (f) => f.questionId === questionId && f.sha256 === ref.sha256 && f.size === ref.size,
+      );
+      if (!uploaded) return refuse('file-not-found', `"${ref.name}" (question ${questionId}) was not uploaded by you`);
+    }
+  }
+  return { ok: true };
 }

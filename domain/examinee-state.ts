@@ -53,6 +53,17 @@ export interface ExamineeState {
   verification: 'pending' | 'verified' | 'rejected' | 'retake';
   /** Live presence (issue: monitor); an examinee is taken as connected until the stream says otherwise. */
   connected: boolean;
+  /** Files uploaded for file questions; an answer may only name these. */
+  files: UploadedFile[];
+}
+
+/** A file an examinee uploaded for a file question. */
+export interface UploadedFile {
+  questionId: string;
+  sha256: string;
+  size: number;
+  name: string;
+  at: number;
 }
 
 /** The state of an examinee with no events yet. */
@@ -68,6 +79,7 @@ export function initialExamineeState(studentId: string): ExamineeState {
     submissions: [],
     verification: 'pending',
     connected: true,
+    files: [],
   };
 }
 
@@ -142,6 +154,8 @@ export function applyExamineeEvent(state: ExamineeState, event: ExamEvent): Exam
       return { ...state, verification: event.data.decision };
     case 'presence-changed':
       return { ...state, connected: event.data.connected };
+    case 'file-uploaded':
+      return { ...state, files: [...state.files, { ...event.data, at: event.at }] };
     default:
       return state;
   }

@@ -29,6 +29,8 @@ const clock = new FakeClock(NOW);
 let ada: ExamineeClient; // S1: active, 1 download of 2, draft counter 3
 let alan: ExamineeClient; // S2: active, 2 downloads of 2
 let grace: ExamineeClient; // S3: submitted
+const ALANS_PDF = '%PDF-1.7 Alan';
+let alansFile = { sha256: '', size: 0, name: '' };
 const ROSTER = [
   ...TEST_ROSTER,
   rosterEntrySchema.parse({ studentId: 'S4', name: 'Katherine Johnson', accessCode: 'GGGG4444HHHH' }),
@@ -446,6 +448,83 @@ const CASES: Case[] = [
     status: 401,
     code: 'unauthenticated',
   },
+  // Files for file questions.
+  {
+    name: 'a draft naming another examinee’s file',
+    request: () => ada.putDraft(10, { q5: [alansFile] }),
+    status: 404,
+    code: 'file-not-found',
+  },
+  {
+    name: 'a submission naming another examinee’s file',
+    request: () => ada.submit(ada.answerFile({ q5: [alansFile] })),
+    status: 404,
+    code: 'file-not-found',
+  },
+  {
+    name: 'a file for a question that is not a file question',
+    request: () => ada.uploadFile('x', 'a.pdf', 'q1'),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'a file for an unknown question',
+    request: () => ada.uploadFile('x', 'a.pdf', 'q99'),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'a file with a refused extension',
+    request: () => ada.uploadFile('x', 'a.exe'),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'a file whose checksum does not match',
+    request: () => ada.uploadFile('x', 'a.pdf', 'q5', 'b'.repeat(64)),
+    status: 422,
+    code: 'checksum-mismatch',
+  },
+  {
+    name: 'a file name with a path',
+    request: () => ada.uploadFile('x', '../../etc/passwd.pdf'),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'a file name that is not URI-encoded',
+    request: () =>
+      raw('/api/exam/files', {
+        method: 'POST',
+        headers: ada.headers({
+          'x-question-id': 'q5',
+          'x-file-name': '%E0%A4%A',
+          'x-content-sha256': sha256HexOfText('x'),
+        }),
+        body: 'x',
+      }),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'a file over the question’s size limit',
+    request: () => ada.uploadFile('x'.repeat(1024 * 1024 + 10), 'big.pdf'),
+    status: 413,
+    code: 'payload-too-large',
+  },
+  {
+    name: 'a file after submitting',
+    request: () => grace.uploadFile('x', 'late.pdf'),
+    status: 409,
+    code: 'already-submitted',
+  },
+  {
+    name: 'a file after the examinee’s deadline',
+    at: 62,
+    request: () => ada.uploadFile('x', 'late.pdf'),
+    status: 403,
+    code: 'exam-time-over',
+  },
   // Unknown routes and ids.
   { name: 'an unknown route', request: () => raw('/api/exams/exam-1/secrets', {}), status: 404, code: 'not-found' },
   {
@@ -492,6 +571,9 @@ describe('bad input is refused with a 4xx and changes nothing', () => {
     clock.set(NOW);
     for (const c of [ada, alan, grace]) expect((await c.get('/api/exam/key')).status).toBe(200);
     expect((await ada.putDraft(3, { q1: 'a' })).status).toBe(200);
+    const upload = await alan.uploadFile(ALANS_PDF, 'alan.pdf');
+    expect(upload.status).toBe(201);
+    alansFile = (await upload.json()) as { sha256: string; size: number; name: string };
     expect((await grace.submit(grace.answerFile({ q1: 'a' }))).status).toBe(201);
   });
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../domain/clock.js';
+import { sha256HexOfText } from '../../domain/canonical.js';
 import { verifyChain } from '../../domain/events.js';
 import { openExamPackage, deriveExamKey, type ExamPackage } from './crypto/exam-package.js';
 import { parsePublicKey, verifyReceipt, type Receipt } from './crypto/receipts.js';
@@ -82,7 +83,7 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     clock.advance(5 * MIN);
     expect((await ada.putDraft(1, { q1: 'b' })).status).toBe(200);
     const saved = await ada.putDraft(2, { q1: 'a', q2: true });
-    expect(await saved.json()).toEqual({ counter: 2, answered: 2, total: 4 });
+    expect(await saved.json()).toEqual({ counter: 2, answered: 2, total: 5 });
     const stale = await ada.putDraft(1, { q1: 'b' });
     expect(stale.status).toBe(409);
     const draft = (await (await ada.get('/api/exam/draft')).json()) as Loose;
@@ -185,6 +186,42 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     expect(codeOf((await blocked.json()) as Loose)).toBe('session-pending-approval');
     // The first device keeps working.
     expect((await laptop.get('/api/exam')).status).toBe(200);
+  });
+
+  it('takes files for file questions, and an answer may name only its own examinee’s files', async () => {
+    const clock = new FakeClock(T0);
+    appliance = await openTestAppliance(clock, { exam: testExam(T0) });
+    const ada = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
+    const alan = new ExamineeClient(appliance.app, 'S2', 'CCCC2222DDDD');
+    for (const c of [ada, alan]) {
+      await c.signIn();
+      await c.get('/api/exam/package');
+      await c.get('/api/exam/key');
+    }
+    const pdf = '%PDF-1.7 lab report by Ada';
+    const uploaded = await ada.uploadFile(pdf, 'Lab report — Ada.pdf');
+    expect(uploaded.status).toBe(201);
+    const ref = (await uploaded.json()) as { sha256: string; size: number; name: string };
+    expect(ref).toEqual({ sha256: sha256HexOfText(pdf), size: Buffer.byteLength(pdf), name: 'Lab report — Ada.pdf' });
+    expect((await ada.uploadFile(pdf, 'Lab report — Ada.pdf')).status).toBe(200); // a retry
+    expect((await appliance.store.blobs.read(ref.sha256)).toString('utf8')).toBe(pdf);
+
+    // Ada's answers may name her file; Alan's may not (wrong owner), neither in a draft nor a submission.
+    expect((await ada.putDraft(1, { q5: [ref] })).status).toBe(200);
+    const stolen = await alan.putDraft(1, { q5: [ref] });
+    expect(stolen.status).toBe(404);
+    expect(codeOf((await stolen.json()) as Loose)).toBe('file-not-found');
+    const stolenSubmit = await alan.submit(alan.answerFile({ q5: [ref] }));
+    expect(stolenSubmit.status).toBe(404);
+    expect((await ada.submit(ada.answerFile({ q5: [ref] }))).status).toBe(201);
+
+    // Wrong type, extension and size are refused.
+    expect((await alan.uploadFile('x', 'notes.docx')).status).toBe(400);
+    expect((await alan.uploadFile('x', 'notes.pdf', 'q1')).status).toBe(400);
+    expect((await alan.uploadFile('x'.repeat(1024 * 1024 + 1), 'big.pdf')).status).toBe(413);
+    await appliance.store.flushIndex();
+    const uploads = (await appliance.store.examEvents('exam-1')).filter((e) => e.kind === 'file-uploaded');
+    expect(uploads).toHaveLength(1);
   });
 
   it('applies the accommodation to the deadline and refuses a submission after the cutoff', async () => {

@@ -8,6 +8,7 @@ import { accessCodeHash, constantTimeEqualHex } from '../../domain/access-code.j
 import {
   answerFileSchema,
   answeredCount,
+  examQuestions,
   answersFitExam,
   canonicalAnswerFile,
   gradeClosedQuestions,
@@ -15,8 +16,10 @@ import {
   type AnswerFile,
 } from '../../domain/answers.js';
 import {
+  decideAnswerFiles,
   decideDownload,
   decideDraft,
+  decideFileUpload,
   decideSignIn,
   decideStart,
   decideSubmission,
@@ -300,6 +303,8 @@ export class ExamDay {
       };
       const fit = answersFitExam(file, exam.doc, entry.doc.studentId);
       if (!fit.ok) return fit;
+      const owned = decideAnswerFiles(entry.state, file.answers);
+      if (!owned.ok) return owned;
       const canonical = canonicalAnswerFile(file);
       await this.store.saveDraft(entry, {
         examId: exam.doc.examId,
@@ -350,6 +355,8 @@ export class ExamDay {
       const bytes = await this.store.blobs.readTemp(blob);
       const checked = parseAnswerFile(bytes, exam, studentId);
       if (!checked.ok) return keep(checked);
+      const owned = decideAnswerFiles(entry.state, checked.file.answers);
+      if (!owned.ok) return keep(owned);
       // Decide again under the lock: time has passed and another request may have submitted.
       const decision = decideSubmission(
         entry.state,
@@ -417,6 +424,71 @@ export class ExamDay {
       );
       await durable;
       return { ok: true, receipt, replay: false };
+    });
+  }
+
+  /**
+   * Takes a file for a file question, streamed and size-limited, durable before the answer. The
+   * answer then names it by SHA-256; only files the examinee uploaded may be named.
+   */
+  uploadFile(
+    s: ExamineeSession,
+    input: {
+      body: ReadableStream<Uint8Array> | null;
+      questionId: string;
+      name: string;
+      sha256: string;
+      declaredSize: number | undefined;
+    },
+  ): Promise<Result<{ sha256: string; size: number; name: string; replay: boolean }>> {
+    const { exam, entry } = s;
+    const studentId = entry.doc.studentId;
+    const question = examQuestions(exam.doc).find((q) => q.id === input.questionId);
+    const timeline = () => this.store.projection.timeline(exam, entry);
+    const early = decideFileUpload(
+      entry.state,
+      timeline(),
+      question,
+      { name: input.name, sha256: input.sha256, size: input.declaredSize ?? 0 },
+      this.now,
+    );
+    if (!early.ok) return Promise.resolve(early);
+    const limit = Math.min(question?.type === 'file' ? question.maxBytes : 0, this.options.maxFileBytes);
+    return this.examineeLock.run(`${exam.doc.examId}|${studentId}`, async () => {
+      const received = await this.store.blobs.receive(input.body, limit);
+      if (!received.ok)
+        return refuse(
+          received.code,
+          received.code === 'payload-too-large' ? `at most ${limit} bytes` : 'the upload was interrupted',
+        );
+      const blob = received.blob;
+      if (blob.sha256 !== input.sha256) {
+        await this.store.blobs.discard(blob);
+        return refuse('checksum-mismatch', `received ${blob.sha256}`);
+      }
+      const decision = decideFileUpload(
+        entry.state,
+        timeline(),
+        question,
+        { name: input.name, sha256: blob.sha256, size: blob.size },
+        this.now,
+      );
+      if (!decision.ok || decision.action === 'replay') {
+        await this.store.blobs.discard(blob);
+        return decision.ok
+          ? { ok: true, sha256: blob.sha256, size: blob.size, name: input.name, replay: true }
+          : decision;
+      }
+      await this.store.blobs.commit(blob);
+      await this.store.record(exam.doc.examId, [
+        {
+          kind: 'file-uploaded',
+          actor: { role: 'examinee', studentId },
+          studentId,
+          data: { questionId: input.questionId, sha256: blob.sha256, size: blob.size, name: input.name },
+        },
+      ]).durable;
+      return { ok: true, sha256: blob.sha256, size: blob.size, name: input.name, replay: false };
     });
   }
 

@@ -60,6 +60,14 @@ export function testExam(startMs: number, overrides: Partial<Record<string, unkn
             answerKey: { value: 23, tolerance: 0 },
           },
           { id: 'q4', type: 'essay', prompt: 'Explain entropy.', points: 5 },
+          {
+            id: 'q5',
+            type: 'file',
+            prompt: 'Upload your lab report.',
+            points: 5,
+            accept: ['pdf'],
+            maxBytes: 1024 * 1024,
+          },
         ],
       },
     ],
@@ -158,6 +166,24 @@ export class ExamineeClient {
       method: 'PUT',
       headers: this.headers({ 'content-type': 'application/json' }),
       body: JSON.stringify({ counter, answers }),
+    });
+  }
+
+  async uploadFile(
+    body: string,
+    name = 'report.pdf',
+    questionId = 'q5',
+    sha256 = sha256HexOfText(body),
+  ): Promise<Response> {
+    return this.app.request('/api/exam/files', {
+      method: 'POST',
+      headers: this.headers({
+        'content-type': 'application/octet-stream',
+        'x-question-id': questionId,
+        'x-file-name': encodeURIComponent(name),
+        'x-content-sha256': sha256,
+      }),
+      body,
     });
   }
 

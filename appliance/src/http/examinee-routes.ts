@@ -11,6 +11,8 @@
  *   GET  /api/exam/draft           the latest autosave
  *   POST /api/exam/submission      the final answer file, streamed; answered with a receipt
  *   GET  /api/exam/submission      the accepted submission and its receipt
+ *   POST /api/exam/files           a file for a file question, streamed (X-Question-Id,
+ *                                  X-File-Name URI-encoded, X-Content-SHA256)
  *
  * Every request but polling carries `X-Client-Version`; authenticated ones carry
  * `Authorization: Bearer <token>`.
@@ -55,6 +57,10 @@ const draftSchema = z.strictObject({
 });
 const CLIENT_VERSION = /^\d{1,5}\.\d{1,5}\.\d{1,5}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
+
+/** A file name without folders or control characters (it is shown to proctors, never used as a path). */
+const PLAIN_FILE_NAME = (name: string) =>
+  !name.includes('/') && !name.includes('\\') && [...name].every((ch) => ch.charCodeAt(0) >= 0x20);
 
 /** Maximum size of an autosave body. */
 export const MAX_DRAFT_BYTES = 2 * 1024 * 1024;
@@ -175,6 +181,38 @@ export function examineeRoutes(examDay: ExamDay): Hono<Env> {
     const result = await examDay.submit(session, { body: c.req.raw.body, sha256, submissionType });
     if (!result.ok) return sendResult(c, result);
     return c.json({ receipt: result.receipt, replay: result.replay }, result.replay ? 200 : 201);
+  });
+
+  app.post('/exam/files', async (c) => {
+    const sha256 = c.req.header('x-content-sha256')?.toLowerCase();
+    if (sha256 === undefined || !SHA256.test(sha256))
+      return sendRefusal(c, 'validation-failed', 'X-Content-SHA256 must be the hex SHA-256 of the body');
+    const questionId = c.req.header('x-question-id');
+    if (questionId === undefined || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(questionId)) {
+      return sendRefusal(c, 'validation-failed', 'X-Question-Id must name a question');
+    }
+    let name: string;
+    try {
+      name = decodeURIComponent(c.req.header('x-file-name') ?? '');
+    } catch {
+      return sendRefusal(c, 'validation-failed', 'X-File-Name must be URI-encoded');
+    }
+    if (name.length < 1 || name.length > 255 || !PLAIN_FILE_NAME(name)) {
+      return sendRefusal(c, 'validation-failed', 'X-File-Name must be a plain file name of 1-255 characters');
+    }
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && !/^\d{1,15}$/.test(declared))
+      return sendRefusal(c, 'validation-failed', 'bad Content-Length');
+    const result = await examDay.uploadFile(c.get('session'), {
+      body: c.req.raw.body,
+      questionId,
+      name,
+      sha256,
+      declaredSize: declared === undefined ? undefined : Number(declared),
+    });
+    if (!result.ok) return sendResult(c, result);
+    const { ok: _ok, replay, ...file } = result;
+    return c.json(file, replay ? 200 : 201);
   });
 
   app.get('/exam/submission', async (c) => {

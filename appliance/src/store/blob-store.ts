@@ -91,6 +91,9 @@ export class BlobStore {
     const target = this.pathOf(blob.sha256);
     if (await this.has(blob.sha256)) {
       await rm(blob.tmpPath, { force: true });
+      // Present is not durable: a commit cut off (kill -9) or still running between its rename
+      // and its folder fsync leaves the name only in memory; the caller answers after this.
+      await fsyncDir(path.dirname(target));
       return target;
     }
     const fh = await open(blob.tmpPath, 'r+');
