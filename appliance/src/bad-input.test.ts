@@ -492,6 +492,12 @@ const CASES: Case[] = [
     code: 'validation-failed',
   },
   {
+    name: 'a file name with a Windows path',
+    request: () => ada.uploadFile('x', '..\\..\\boot.pdf'),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
     name: 'a file name that is not URI-encoded',
     request: () =>
       raw('/api/exam/files', {
