@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CONFIG_SCHEMA, ConfigError, loadConfig } from './config.js';
+
+describe('configuration', () => {
+  it('has a default for everything', () => {
+    const config = loadConfig({}, '/srv/proctor');
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      dataDir: '/srv/proctor/data',
+      demo: true,
+      hallId: 'demo-hall',
+    });
+  });
+
+  it('reads PROCTOR_* variables with their types', () => {
+    const config = loadConfig(
+      { PROCTOR_PORT: '9000', PROCTOR_DEMO: 'false', PROCTOR_DATA_DIR: '/var/lib/proctor' },
+      '/x',
+    );
+    expect(config).toMatchObject({ port: 9000, demo: false, dataDir: '/var/lib/proctor' });
+  });
+
+  it('refuses bad values and unknown settings, naming each variable', () => {
+    const attempt = () => loadConfig({ PROCTOR_PORT: 'eighty', PROCTOR_DEMO: 'maybe', PROCTOR_HALLID: 'x' }, '/x');
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/PROCTOR_PORT="eighty"/);
+    expect(attempt).toThrow(/PROCTOR_DEMO="maybe"/);
+    expect(attempt).toThrow(/PROCTOR_HALLID: unknown setting/);
+  });
+
+  it('is documented: the README lists every variable with its default', () => {
+    const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    for (const spec of Object.values(CONFIG_SCHEMA)) {
+      const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      expect(readme, spec.env).toMatch(new RegExp(`\\|\\s*\`${escape(spec.env)}\`\\s*\\|\\s*\`${escape(spec.default)}\`\\s*\\|`));
+    }
+  });
+});
