@@ -35,7 +35,9 @@ describe('configuration', () => {
     const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
     for (const spec of Object.values(CONFIG_SCHEMA)) {
       const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      expect(readme, spec.env).toMatch(new RegExp(`\\|\\s*\`${escape(spec.env)}\`\\s*\\|\\s*\`${escape(spec.default)}\`\\s*\\|`));
+      expect(readme, spec.env).toMatch(
+        new RegExp(`\\|\\s*\`${escape(spec.env)}\`\\s*\\|\\s*\`${escape(spec.default)}\`\\s*\\|`),
+      );
     }
   });
 });
