@@ -20,7 +20,8 @@ export interface EventData {
   'relogin-approved': { deviceId: string; sessionNo: number };
   'relogin-rejected': { deviceId: string };
   'package-downloaded': { downloadNo: number; packageVersion: string };
-  'exam-started': { via: 'key-released' };
+  /** key-released: the appliance gave the key; exam-password: answers came from an examinee who opened the package with the password. */
+  'exam-started': { via: 'key-released' | 'exam-password' };
   'submission-accepted': {
     submissionId: string;
     n: number;

@@ -191,7 +191,8 @@ describe('decideStart', () => {
 
 describe('decideDraft', () => {
   it('refuses before the examinee started and after a submission', () => {
-    expect(decideDraft(downloaded, timeline, START)).toEqual({ ok: false, code: 'not-started-by-examinee' });
+    expect(decideDraft(signedIn, timeline, START)).toEqual({ ok: false, code: 'not-started-by-examinee' });
+    expect(decideDraft(downloaded, timeline, START - 1)).toEqual({ ok: false, code: 'not-started-by-examinee' });
     expect(decideDraft(submitted, timeline, START + MINUTE)).toEqual({ ok: false, code: 'already-submitted' });
   });
 
@@ -200,6 +201,10 @@ describe('decideDraft', () => {
     expect(decideDraft(started, timeline, DEADLINE)).toEqual({ ok: true });
     expect(decideDraft(started, timeline, DEADLINE + 60_000)).toEqual({ ok: true });
     expect(decideDraft(started, timeline, DEADLINE + 60_001)).toEqual({ ok: false, code: 'exam-time-over' });
+  });
+
+  it('accepts drafts from an examinee who has the package once the start passed (offline start with the exam password)', () => {
+    expect(decideDraft(downloaded, timeline, START)).toEqual({ ok: true });
   });
 
   it('accepts drafts again once a submission was removed', () => {
@@ -233,10 +238,16 @@ describe('decideSubmission', () => {
       ok: false,
       code: 'verification-rejected',
     });
-    expect(decideSubmission(downloaded, timeline, sha, START + MINUTE)).toEqual({
+    expect(decideSubmission(signedIn, timeline, sha, START + MINUTE)).toEqual({
       ok: false,
       code: 'not-started-by-examinee',
     });
+    expect(decideSubmission(downloaded, timeline, sha, START - 1)).toEqual({
+      ok: false,
+      code: 'not-started-by-examinee',
+    });
+    // Started offline with the exam password: the key release was never recorded.
+    expect(decideSubmission(downloaded, timeline, sha, START + MINUTE)).toMatchObject({ ok: true, action: 'accept' });
   });
 
   it('accepts in time up to the deadline, late after it, and numbers the submission', () => {

@@ -61,6 +61,15 @@ export function decideStart(
   return { ok: true, firstStart: state.startedAt === undefined };
 }
 
+/**
+ * Has the examinee's exam begun? Either the appliance released the key, or the examinee has the
+ * package and the official start has passed: then they may have opened it with the exam password
+ * the proctor read out while the network was down, and their answers must be taken.
+ */
+export function examBegun(state: ExamineeState, timeline: ExamineeTimeline, now: number): boolean {
+  return state.startedAt !== undefined || (state.downloads.length > 0 && now >= timeline.officialStart);
+}
+
 /** May the examinee autosave a draft now? */
 export function decideDraft(
   state: ExamineeState,
@@ -68,7 +77,7 @@ export function decideDraft(
   now: number,
 ): Result<Record<never, never>> {
   if (state.verification === 'rejected') return refuse('verification-rejected');
-  if (state.startedAt === undefined) return refuse('not-started-by-examinee');
+  if (!examBegun(state, timeline, now)) return refuse('not-started-by-examinee');
   if (activeSubmission(state)) return refuse('already-submitted');
   if (now > timeline.graceEnd) return refuse('exam-time-over');
   return { ok: true };
@@ -91,7 +100,7 @@ export function decideSubmission(
       : refuse('already-submitted');
   }
   if (state.verification === 'rejected') return refuse('verification-rejected');
-  if (state.startedAt === undefined) return refuse('not-started-by-examinee');
+  if (!examBegun(state, timeline, now)) return refuse('not-started-by-examinee');
   if (now > timeline.submissionCutoff) {
     return refuse(
       timeline.uploadDeadline !== undefined && now > timeline.uploadDeadline

@@ -224,6 +224,27 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     expect(uploads).toHaveLength(1);
   });
 
+  it('takes answers from an examinee who started offline with the exam password', async () => {
+    const clock = new FakeClock(T0 - 10 * MIN);
+    appliance = await openTestAppliance(clock, { exam: testExam(T0) });
+    const ada = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
+    await ada.signIn();
+    await ada.get('/api/exam/package'); // then the network went down: no key release
+    expect((await ada.putDraft(1, { q1: 'a' })).status).toBe(409); // not before the official start
+    clock.set(T0 + 20 * MIN);
+    expect((await ada.putDraft(1, { q1: 'a' })).status).toBe(200);
+    expect((await ada.submit(ada.answerFile({ q1: 'a' }))).status).toBe(201);
+    await appliance.store.flushIndex();
+    const events = await appliance.store.examEvents('exam-1');
+    expect(events.map((e) => e.kind)).toEqual([
+      'examinee-signed-in',
+      'package-downloaded',
+      'exam-started',
+      'submission-accepted',
+    ]);
+    expect(events[2]?.data).toEqual({ via: 'exam-password' });
+  });
+
   it('applies the accommodation to the deadline and refuses a submission after the cutoff', async () => {
     const clock = new FakeClock(T0);
     const exam = testExam(T0, { uploadDeadline: undefined });

@@ -27,6 +27,7 @@ import {
 import { timeLeftMs } from '../../domain/exam-clock.js';
 import { refuse, type Result } from '../../domain/errors.js';
 import { SCHEMA_VERSION, type ExamineeDoc } from '../../domain/exam-format.js';
+import type { NewEvent } from '../../domain/events.js';
 import { activeSubmission, examineeStatus } from '../../domain/examinee-state.js';
 import { meetsMinimumVersion } from '../../domain/version.js';
 import type { ExamPackage } from './crypto/exam-package.js';
@@ -283,6 +284,18 @@ export class ExamDay {
     };
   }
 
+  /**
+   * The start event for an examinee whose answers arrive although the appliance never released
+   * the key to them (they opened the package with the exam password while offline).
+   */
+  private implicitStart(entry: ExamineeEntry & { doc: ExamineeDoc }): NewEvent[] {
+    if (entry.state.startedAt !== undefined) return [];
+    const studentId = entry.doc.studentId;
+    return [
+      { kind: 'exam-started', actor: { role: 'examinee', studentId }, studentId, data: { via: 'exam-password' } },
+    ];
+  }
+
   /** Autosaves a draft; the latest counter wins. */
   saveDraft(
     s: ExamineeSession,
@@ -306,6 +319,8 @@ export class ExamDay {
       const owned = decideAnswerFiles(entry.state, file.answers);
       if (!owned.ok) return owned;
       const canonical = canonicalAnswerFile(file);
+      const start = this.implicitStart(entry);
+      if (start.length > 0) await this.store.record(exam.doc.examId, start).durable;
       await this.store.saveDraft(entry, {
         examId: exam.doc.examId,
         studentId: entry.doc.studentId,
@@ -402,10 +417,10 @@ export class ExamDay {
         late: decision.late,
         receipt,
       };
-      this.store.projection.receipts.set(submissionId, receipt);
       const { durable } = this.store.record(
         examId,
         [
+          ...this.implicitStart(entry),
           {
             kind: 'submission-accepted',
             actor: { role: 'examinee', studentId },
@@ -423,6 +438,8 @@ export class ExamDay {
         [doc as unknown as SubmissionDoc & { [k: string]: unknown }],
       );
       await durable;
+      // Only now may anyone see the receipt (GET /api/exam/submission answers from this map).
+      this.store.projection.receipts.set(submissionId, receipt);
       return { ok: true, receipt, replay: false };
     });
   }
@@ -481,6 +498,7 @@ export class ExamDay {
       }
       await this.store.blobs.commit(blob);
       await this.store.record(exam.doc.examId, [
+        ...this.implicitStart(entry),
         {
           kind: 'file-uploaded',
           actor: { role: 'examinee', studentId },
@@ -495,14 +513,16 @@ export class ExamDay {
   /** The examinee's accepted submission with its receipt and closed-question score. */
   async currentSubmission(s: ExamineeSession) {
     const current = activeSubmission(s.entry.state);
-    if (!current) return undefined;
+    const receipt = current && this.store.projection.receipts.get(current.submissionId);
+    // A submission whose journal write is still in flight has no receipt yet: not acknowledged.
+    if (!current || !receipt) return undefined;
     return {
       submissionId: current.submissionId,
       sha256: current.sha256,
       size: current.size,
       at: iso(current.at),
       submissionType: current.submissionType,
-      receipt: this.store.projection.receipts.get(current.submissionId) ?? null,
+      receipt,
     };
   }
 

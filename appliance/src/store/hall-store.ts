@@ -12,6 +12,7 @@ import { chainEvent, type ExamEvent, type NewEvent } from '../../../domain/event
 import { ReceiptSigner, type Receipt } from '../crypto/receipts.js';
 import { BlobStore } from './blob-store.js';
 import { docsWithPrefix, openHallDb, putImmutable, type HallDb } from './database.js';
+import { fsyncDir } from './fs-durable.js';
 import { Journal, type JournalDoc } from './journal.js';
 import { Projection, type ExamineeEntry } from './projection.js';
 import { SecretStore } from './secrets.js';
@@ -92,6 +93,8 @@ export class HallStore {
     if (tornBytes > 0) log(`journal: cut off a torn last record of ${tornBytes} bytes (never acknowledged)`);
     await putImmutable(db, docs);
     const blobs = await BlobStore.open(path.join(options.dataDir, 'blobs'));
+    // The journal and blob folders may have just been created: make their names durable too.
+    await fsyncDir(options.dataDir);
     const projection = new Projection(secrets.value.applianceId);
     const store = new HallStore(
       db,

@@ -104,7 +104,14 @@ export class Journal {
       const batch = this.queue;
       this.queue = [];
       try {
-        await this.file.write(Buffer.concat(batch.map((p) => p.bytes)));
+        const bytes = Buffer.concat(batch.map((p) => p.bytes));
+        // The file is opened for appending; a short write (disk full, signal) continues where it stopped.
+        for (let written = 0; written < bytes.length;) {
+          const { bytesWritten } = await this.file.write(bytes, written, bytes.length - written);
+          if (bytesWritten === 0)
+            throw new Error(`journal write made no progress (${written} of ${bytes.length} bytes)`);
+          written += bytesWritten;
+        }
         await this.file.datasync();
         this.syncCount++;
         for (const p of batch) p.resolve();
