@@ -32,7 +32,9 @@ describe('journal', () => {
     // The first append syncs alone; the other 199 queue behind it and go out together.
     expect(journal.syncCount).toBeLessThanOrEqual(3);
     await journal.close();
-    expect((await Journal.open(dir)).docs).toHaveLength(200);
+    const again = await Journal.open(dir);
+    expect(again.docs).toHaveLength(200);
+    await again.journal.close();
   });
 
   it('cuts off a torn last record (power cut mid-write) and keeps the rest', async () => {
@@ -49,7 +51,9 @@ describe('journal', () => {
     // Appends continue after the cut.
     await reopened.journal.append([doc(2)]);
     await reopened.journal.close();
-    expect((await Journal.open(dir)).docs).toEqual([doc(1), doc(2)]);
+    const third = await Journal.open(dir);
+    expect(third.docs).toEqual([doc(1), doc(2)]);
+    await third.journal.close();
   });
 
   it('cuts off a complete last line whose checksum is wrong', async () => {
