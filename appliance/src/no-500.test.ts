@@ -1,0 +1,191 @@
+/**
+ * No client input can make a route answer 500: a seeded stream of random requests (methods,
+ * paths, headers, bodies, tokens) against every route, with valid and invalid sessions. Every
+ * answer must be below 500, and every refusal must carry a known error code.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex, sha256HexOfText } from '../../domain/canonical.js';
+import { FakeClock } from '../../domain/clock.js';
+import { ERRORS } from '../../domain/errors.js';
+import {
+  CLIENT_VERSION,
+  ExamineeClient,
+  openTestAppliance,
+  removeDir,
+  testExam,
+  type TestAppliance,
+} from './test-support.js';
+
+const MIN = 60_000;
+const START = Date.parse('2026-06-01T09:00:00Z');
+const REQUESTS = 1_500;
+
+/** mulberry32: a small seeded generator, so a failure can be replayed. */
+function random(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const ROUTES: Array<[string, string]> = [
+  ['POST', '/api/session'],
+  ['GET', '/api/session'],
+  ['GET', '/api/exam'],
+  ['GET', '/api/exam/package'],
+  ['GET', '/api/exam/key'],
+  ['PUT', '/api/exam/draft'],
+  ['GET', '/api/exam/draft'],
+  ['POST', '/api/exam/submission'],
+  ['GET', '/api/exam/submission'],
+  ['POST', '/api/exam/files'],
+  ['GET', '/api/health'],
+  ['GET', '/api/time'],
+  ['GET', '/api/receipt-key'],
+  ['GET', '/'],
+];
+
+describe('no client input produces a 500', () => {
+  let appliance: TestAppliance;
+  const clock = new FakeClock(START - 5 * MIN);
+  const tokens: string[] = [];
+
+  beforeAll(async () => {
+    appliance = await openTestAppliance(clock, { exam: testExam(START) });
+    const ada = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
+    const alan = new ExamineeClient(appliance.app, 'S2', 'CCCC2222DDDD');
+    await ada.signIn();
+    await alan.signIn();
+    await ada.get('/api/exam/package');
+    clock.set(START + 5 * MIN);
+    await ada.get('/api/exam/key');
+    tokens.push(ada.token ?? '', alan.token ?? '');
+  });
+  afterAll(async () => {
+    await appliance.close();
+    await removeDir(appliance.dataDir);
+  });
+
+  it(`answers ${REQUESTS} random requests below 500 with known error codes`, async () => {
+    const rnd = random(20_260_601);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const answerFile = (studentId: string) =>
+      JSON.stringify({ format: 'answers/v1', examId: 'exam-1', studentId, answers: { q1: 'a' }, flagged: [] });
+    const bodies: Array<() => string | Uint8Array | undefined> = [
+      () => undefined,
+      () => '',
+      () => '{',
+      () => 'null',
+      () => '[]',
+      () => '"text"',
+      () => '{"__proto__":{"admin":true}}',
+      () => '{"constructor":{"prototype":{"x":1}}}',
+      () =>
+        JSON.stringify({
+          studentId: pick(['S1', 'S2', '', 'S1\u0000']),
+          accessCode: pick(['AAAA1111BBBB', 'x', '']),
+          deviceId: pick(['d'.repeat(20), '💥'.repeat(20), 'a']),
+        }),
+      () =>
+        JSON.stringify({
+          counter: pick([1, -1, 0, 2 ** 60, 1.5, '3', null]),
+          answers: pick([
+            { q1: 'a' },
+            { q1: null },
+            [],
+            { q5: [{ sha256: 'a'.repeat(64), name: 'x.pdf', size: 1 }] },
+            'x',
+          ]),
+        }),
+      () => answerFile(pick(['S1', 'S2', 'S3'])),
+      () => '\ud800\udfff\uffff'.repeat(Math.floor(rnd() * 50)),
+      () => new Uint8Array(Math.floor(rnd() * 4096)).map(() => Math.floor(rnd() * 256)),
+      () => 'x'.repeat(Math.floor(rnd() * 70_000)),
+    ];
+    /** Each header: a good value (most of the time, so requests get past the front door) or a bad one. */
+    const headerValues: Record<string, { good: () => string | undefined; bad: readonly (string | undefined)[] }> = {
+      'content-type': {
+        good: () => pick(['application/json', 'application/json; charset=utf-8', 'application/octet-stream']),
+        bad: [undefined, 'text/plain', 'multipart/form-data; boundary=x', ''],
+      },
+      'x-client-version': {
+        good: () => CLIENT_VERSION,
+        bad: [undefined, '0.0.1', '99.99.99', 'x', '1.2', '1.2.3.4', ''],
+      },
+      authorization: {
+        good: () => `Bearer ${pick(tokens)}`,
+        bad: [
+          undefined,
+          `Bearer ${tokens[0] ?? ''}x`,
+          'Bearer ',
+          'Basic abc',
+          `Bearer ${'a'.repeat(3_000)}`,
+          'Bearer a.b.c',
+        ],
+      },
+      'x-content-sha256': { good: () => undefined, bad: [undefined, 'A'.repeat(64), 'zz', ''] },
+      'x-submission-type': { good: () => pick(['manual', 'automatic']), bad: [undefined, 'MANUAL', ''] },
+      'x-question-id': { good: () => pick(['q5', 'q1']), bad: [undefined, '../q5', ''] },
+      'x-file-name': {
+        good: () => pick(['a.pdf', encodeURIComponent('é.pdf')]),
+        bad: [undefined, '%', '%2F..%2Fx.pdf', ''],
+      },
+      'content-length': { good: () => undefined, bad: [undefined, '0', '-1', '1e3', '99999999999999999999'] },
+    };
+    const paths = [
+      ...ROUTES.map(([, p]) => p),
+      '/api/exam/%',
+      '/api/exam/..%2F..%2Fsecrets.json',
+      '/api//exam',
+      '/api/exam?x=%zz',
+      '/%00',
+    ];
+    const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'];
+
+    const failures: string[] = [];
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < REQUESTS; i++) {
+      const [routeMethod, routePath] = pick(ROUTES);
+      const method = rnd() < 0.8 ? routeMethod : pick(methods);
+      const path = rnd() < 0.9 ? routePath : pick(paths);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(headerValues)) {
+        const v = rnd() < 0.8 ? value.good() : pick(value.bad);
+        if (v !== undefined) headers[name] = v;
+      }
+      const body = method === 'GET' || method === 'HEAD' ? undefined : pick(bodies)();
+      // A matching checksum most of the time, so uploads reach the answer-file checks.
+      if (body !== undefined && headers['x-content-sha256'] === undefined && rnd() < 0.8) {
+        headers['x-content-sha256'] = typeof body === 'string' ? sha256HexOfText(body) : sha256Hex(body);
+      }
+      if (body === undefined) delete headers['content-length'];
+      clock.set(START + (rnd() * 200 - 70) * MIN);
+      let res: Response;
+      try {
+        res = await appliance.app.request(path, { method, headers, ...(body === undefined ? {} : { body }) });
+      } catch (err) {
+        failures.push(`#${i} ${method} ${path} threw ${String(err)}`);
+        continue;
+      }
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      if (res.status >= 500)
+        failures.push(`#${i} ${method} ${path} ${JSON.stringify(headers)} → ${res.status} ${await res.text()}`);
+      else if (res.status >= 400 && method !== 'HEAD') {
+        const code = ((await res.json()) as { error?: { code?: string } }).error?.code;
+        if (code === undefined || !(code in ERRORS))
+          failures.push(`#${i} ${method} ${path} → ${res.status} without a known code (${code})`);
+      }
+    }
+    expect(failures).toEqual([]);
+    // The stream reached past authentication and validation, not only the front door.
+    console.log('statuses:', Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])));
+    for (const status of [200, 400, 401, 404, 409, 413, 415, 422, 426])
+      expect(statuses.get(status) ?? 0, `status ${status}`).toBeGreaterThan(0);
+    const health = await appliance.app.request('/api/health');
+    expect(health.status).toBe(200);
+  });
+});
