@@ -37,6 +37,7 @@ import { ExamPackages } from './exam-packages.js';
 import { refuseProtoKeys } from './http/validate.js';
 import { KeyedLock } from './keyed-lock.js';
 import { FailureLimiter } from './rate-limit.js';
+import type { ReceivedBlob } from './store/blob-store.js';
 import { submissionDocId, type HallStore, type SubmissionDoc } from './store/hall-store.js';
 import type { ExamEntry, ExamineeEntry } from './store/projection.js';
 
@@ -355,18 +356,13 @@ export class ExamDay {
     if (!early.ok) return Promise.resolve(early);
     const limit = Math.min(exam.doc.settings.maxAnswerFileBytes, this.options.maxFileBytes);
     return this.examineeLock.run(`${examId}|${studentId}`, async () => {
-      const received = await this.store.blobs.receive(input.body, limit);
-      if (!received.ok)
-        return refuse(
-          received.code,
-          received.code === 'payload-too-large' ? `at most ${limit} bytes` : 'the upload was interrupted',
-        );
+      const received = await this.receiveUpload(input.body, limit, input.sha256);
+      if (!received.ok) return received;
       const blob = received.blob;
       const keep = async <T extends Result<object>>(r: T): Promise<T> => {
         if (!r.ok) await this.store.blobs.discard(blob);
         return r;
       };
-      if (blob.sha256 !== input.sha256) return keep(refuse('checksum-mismatch', `received ${blob.sha256}`));
       const bytes = await this.store.blobs.readTemp(blob);
       const checked = parseAnswerFile(bytes, exam, studentId);
       if (!checked.ok) return keep(checked);
@@ -472,17 +468,9 @@ export class ExamDay {
     if (!early.ok) return Promise.resolve(early);
     const limit = Math.min(question?.type === 'file' ? question.maxBytes : 0, this.options.maxFileBytes);
     return this.examineeLock.run(`${exam.doc.examId}|${studentId}`, async () => {
-      const received = await this.store.blobs.receive(input.body, limit);
-      if (!received.ok)
-        return refuse(
-          received.code,
-          received.code === 'payload-too-large' ? `at most ${limit} bytes` : 'the upload was interrupted',
-        );
+      const received = await this.receiveUpload(input.body, limit, input.sha256);
+      if (!received.ok) return received;
       const blob = received.blob;
-      if (blob.sha256 !== input.sha256) {
-        await this.store.blobs.discard(blob);
-        return refuse('checksum-mismatch', `received ${blob.sha256}`);
-      }
       const decision = decideFileUpload(
         entry.state,
         timeline(),
@@ -508,6 +496,26 @@ export class ExamDay {
       ]).durable;
       return { ok: true, sha256: blob.sha256, size: blob.size, name: input.name, replay: false };
     });
+  }
+
+  /** Streams an upload to a temp blob, size-limited, and checks it has the announced SHA-256. */
+  private async receiveUpload(
+    body: ReadableStream<Uint8Array> | null,
+    limit: number,
+    sha256: string,
+  ): Promise<Result<{ blob: ReceivedBlob }>> {
+    const received = await this.store.blobs.receive(body, limit);
+    if (!received.ok) {
+      return refuse(
+        received.code,
+        received.code === 'payload-too-large' ? `at most ${limit} bytes` : 'the upload was interrupted',
+      );
+    }
+    if (received.blob.sha256 !== sha256) {
+      await this.store.blobs.discard(received.blob);
+      return refuse('checksum-mismatch', `received ${received.blob.sha256}`);
+    }
+    return { ok: true, blob: received.blob };
   }
 
   /** The examinee's accepted submission with its receipt and closed-question score. */
