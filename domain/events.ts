@@ -34,7 +34,65 @@ export interface EventData {
   'verification-decided': { decision: 'verified' | 'rejected' | 'retake' };
   'presence-changed': { connected: boolean };
   'file-uploaded': { questionId: string; sha256: string; size: number; name: string };
+
+  // ---- Proctor actions on one examinee (studentId set) ----
+  'max-downloads-set': { maxDownloads: number };
+  /** A proctor looked at the examinee's email and phone. */
+  'contact-revealed': Record<string, never>;
+  'personal-late-login-set': { minutes: number };
+  /** Total extra minutes for this examinee (a set, not an increment, so a retry is harmless). */
+  'personal-extension-set': { minutes: number };
+  'accommodation-set': { percent: number };
+  'verification-mode-set': { mode: VerificationMode };
+  'personal-hardware-checks-set': { disabled: HardwareCheck[] };
+  'integrity-review-set': { status: IntegrityReviewStatus; note?: string };
+  'bathroom-break-decided': { decision: 'approved' | 'rejected' | 'later' };
+  'bathroom-break-returned': Record<string, never>;
+  'resume-code-issued': { challenge: string };
+  'resume-challenge-locked': { challenge: string };
+
+  // ---- Examinee actions (studentId set) ----
+  'verification-photo-submitted': { sha256: string; size: number; kind: 'face' | 'id-card' };
+  'verification-password-entered': { correct: boolean };
+  'bathroom-break-requested': Record<string, never>;
+  'integrity-event': { type: IntegrityEventType; detail?: string };
+  'resume-code-used': { challenge: string };
+
+  // ---- Exam-wide proctor actions (no studentId) ----
+  'late-login-limit-set': { minutes: number };
+  /** Total extra minutes for everyone. */
+  'exam-extension-set': { minutes: number };
+  'hardware-checks-set': { disabled: HardwareCheck[] };
+  'verification-passwords-generated': { count: number };
+
+  // ---- Messages (studentId set for private ones) ----
+  'message-sent': {
+    messageId: string;
+    /** all: an announcement; examinee: a private message to studentId; proctors: an examinee's question. */
+    audience: 'all' | 'examinee' | 'proctors';
+    /** When the message is about one question. */
+    questionId?: string;
+    text: string;
+  };
+
+  // ---- Safe Exam Browser ----
+  'seb-refused': { reason: string; path: string };
 }
+
+export type VerificationMode = 'manual' | 'password' | 'camera';
+export type HardwareCheck = 'multiple-screens' | 'microphone' | 'camera' | 'fullscreen';
+export const INTEGRITY_EVENT_TYPES = [
+  'visibility-hidden',
+  'window-blur',
+  'fullscreen-exit',
+  'paste',
+  'copy',
+  'reload',
+  'devtools',
+] as const;
+export type IntegrityEventType = (typeof INTEGRITY_EVENT_TYPES)[number];
+export const INTEGRITY_REVIEW_STATUSES = ['not-reviewed', 'in-review', 'cleared', 'suspicious', 'violation'] as const;
+export type IntegrityReviewStatus = (typeof INTEGRITY_REVIEW_STATUSES)[number];
 export type EventKind = keyof EventData;
 
 /** An event as stored (`event:` documents). */

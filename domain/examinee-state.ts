@@ -11,7 +11,13 @@
  *   any state ──sign-in from a second device──▶ waiting-relogin ──approved/rejected──▶ previous
  *   any state ──verification rejected──▶ verification-rejected
  */
-import type { ExamEvent } from './events.js';
+import type {
+  ExamEvent,
+  HardwareCheck,
+  IntegrityEventType,
+  IntegrityReviewStatus,
+  VerificationMode,
+} from './events.js';
 
 export const EXAMINEE_STATUSES = [
   'not-started',
@@ -55,7 +61,27 @@ export interface ExamineeState {
   connected: boolean;
   /** Files uploaded for file questions; an answer may only name these. */
   files: UploadedFile[];
+  /** Proctor overrides of the roster and the exam, each set by an event. */
+  maxDownloads: number | undefined;
+  accommodationPercent: number | undefined;
+  personalExtraMinutes: number;
+  personalLateLoginMinutes: number | undefined;
+  verificationMode: VerificationMode | undefined;
+  disabledHardwareChecks: HardwareCheck[] | undefined;
+  verificationPhotos: { sha256: string; size: number; kind: 'face' | 'id-card'; at: number }[];
+  bathroom: { status: BathroomStatus; since: number | undefined };
+  /** Count of each integrity event the examinee's device reported. */
+  integrity: Partial<Record<IntegrityEventType, number>>;
+  integrityReview: IntegrityReviewStatus;
+  /** Resume-code challenges already used or locked by wrong tries. */
+  resumeChallengesUsed: string[];
+  resumeChallengesLocked: string[];
+  resumeCodesIssued: number;
+  /** Time of the examinee's latest event (for the monitor's "last seen"). */
+  lastEventAt: number | undefined;
 }
+
+export type BathroomStatus = 'none' | 'requested' | 'approved' | 'rejected' | 'later' | 'returned';
 
 /** A file an examinee uploaded for a file question. */
 export interface UploadedFile {
@@ -80,6 +106,20 @@ export function initialExamineeState(studentId: string): ExamineeState {
     verification: 'pending',
     connected: true,
     files: [],
+    maxDownloads: undefined,
+    accommodationPercent: undefined,
+    personalExtraMinutes: 0,
+    personalLateLoginMinutes: undefined,
+    verificationMode: undefined,
+    disabledHardwareChecks: undefined,
+    verificationPhotos: [],
+    bathroom: { status: 'none', since: undefined },
+    integrity: {},
+    integrityReview: 'not-reviewed',
+    resumeChallengesUsed: [],
+    resumeChallengesLocked: [],
+    resumeCodesIssued: 0,
+    lastEventAt: undefined,
   };
 }
 
@@ -106,7 +146,8 @@ export function examineeStatus(state: ExamineeState): ExamineeStatus {
  * Applies one event to the examinee's state (the transition function). Events were validated
  * before they were written, so this never refuses; unknown kinds leave the state unchanged.
  */
-export function applyExamineeEvent(state: ExamineeState, event: ExamEvent): ExamineeState {
+export function applyExamineeEvent(previous: ExamineeState, event: ExamEvent): ExamineeState {
+  const state = { ...previous, lastEventAt: Math.max(previous.lastEventAt ?? event.at, event.at) };
   switch (event.kind) {
     case 'examinee-signed-in':
       return {
@@ -156,7 +197,66 @@ export function applyExamineeEvent(state: ExamineeState, event: ExamEvent): Exam
       return { ...state, connected: event.data.connected };
     case 'file-uploaded':
       return { ...state, files: [...state.files, { ...event.data, at: event.at }] };
+    case 'max-downloads-set':
+      return { ...state, maxDownloads: event.data.maxDownloads };
+    case 'accommodation-set':
+      return { ...state, accommodationPercent: event.data.percent };
+    case 'personal-extension-set':
+      return { ...state, personalExtraMinutes: event.data.minutes };
+    case 'personal-late-login-set':
+      return { ...state, personalLateLoginMinutes: event.data.minutes };
+    case 'verification-mode-set':
+      return { ...state, verificationMode: event.data.mode };
+    case 'personal-hardware-checks-set':
+      return { ...state, disabledHardwareChecks: event.data.disabled };
+    case 'verification-photo-submitted':
+      return {
+        ...state,
+        verification: state.verification === 'rejected' ? 'rejected' : 'pending',
+        verificationPhotos: [...state.verificationPhotos, { ...event.data, at: event.at }],
+      };
+    case 'verification-password-entered':
+      return event.data.correct ? { ...state, verification: 'verified' } : state;
+    case 'bathroom-break-requested':
+      return { ...state, bathroom: { status: 'requested', since: event.at } };
+    case 'bathroom-break-decided':
+      return { ...state, bathroom: { status: event.data.decision, since: event.at } };
+    case 'bathroom-break-returned':
+      return { ...state, bathroom: { status: 'returned', since: event.at } };
+    case 'integrity-event':
+      return {
+        ...state,
+        integrity: { ...state.integrity, [event.data.type]: (state.integrity[event.data.type] ?? 0) + 1 },
+      };
+    case 'integrity-review-set':
+      return { ...state, integrityReview: event.data.status };
+    case 'resume-code-issued':
+      return { ...state, resumeCodesIssued: state.resumeCodesIssued + 1 };
+    case 'resume-code-used':
+      return { ...state, resumeChallengesUsed: [...state.resumeChallengesUsed, event.data.challenge] };
+    case 'resume-challenge-locked':
+      return { ...state, resumeChallengesLocked: [...state.resumeChallengesLocked, event.data.challenge] };
     default:
       return state;
   }
+}
+
+/** How much each integrity event weighs against the integrity score (100 = nothing seen). */
+export const INTEGRITY_WEIGHTS: Record<IntegrityEventType, number> = {
+  'visibility-hidden': 5,
+  'window-blur': 2,
+  'fullscreen-exit': 5,
+  paste: 10,
+  copy: 3,
+  reload: 5,
+  devtools: 20,
+};
+
+/** The integrity score from the examinee's integrity events: 100 minus their weights, at least 0. */
+export function integrityScore(state: Pick<ExamineeState, 'integrity'>): number {
+  let penalty = 0;
+  for (const [type, count] of Object.entries(state.integrity) as [IntegrityEventType, number][]) {
+    penalty += INTEGRITY_WEIGHTS[type] * count;
+  }
+  return Math.max(0, 100 - penalty);
 }

@@ -39,7 +39,12 @@ import { KeyedLock } from './keyed-lock.js';
 import { FailureLimiter } from './rate-limit.js';
 import type { ReceivedBlob } from './store/blob-store.js';
 import { submissionDocId, type HallStore, type SubmissionDoc } from './store/hall-store.js';
-import type { ExamEntry, ExamineeEntry } from './store/projection.js';
+import {
+  effectiveAccommodation,
+  effectiveMaxDownloads,
+  type ExamEntry,
+  type ExamineeEntry,
+} from './store/projection.js';
 
 /** An authenticated examinee request's context. */
 export interface ExamineeSession {
@@ -196,7 +201,7 @@ export class ExamDay {
         studentId: entry.doc.studentId,
         name: entry.doc.name,
         seat: entry.doc.seat ?? null,
-        accommodationPercent: entry.doc.accommodationPercent,
+        accommodationPercent: effectiveAccommodation(entry),
       },
       status: examineeStatus(entry.state),
       schedule: {
@@ -211,8 +216,8 @@ export class ExamDay {
       countdown: { serverNow: now, msUntilStart: Math.max(0, t.officialStart - now), msLeft: timeLeftMs(t, now) },
       downloads: {
         used: entry.state.downloads.length,
-        max: entry.doc.maxDownloads,
-        left: Math.max(0, entry.doc.maxDownloads - entry.state.downloads.length),
+        max: effectiveMaxDownloads(entry),
+        left: Math.max(0, effectiveMaxDownloads(entry) - entry.state.downloads.length),
         first: entry.state.downloads[0] === undefined ? null : iso(entry.state.downloads[0]),
       },
       startedAt: entry.state.startedAt === undefined ? null : iso(entry.state.startedAt),
@@ -237,7 +242,7 @@ export class ExamDay {
     const decision = decideDownload(
       entry.state,
       this.store.projection.timeline(exam, entry),
-      entry.doc.maxDownloads,
+      effectiveMaxDownloads(entry),
       this.now,
     );
     if (!decision.ok) return decision;
@@ -256,7 +261,7 @@ export class ExamDay {
       pkg,
       bytes,
       downloadNo: decision.downloadNo,
-      downloadsLeft: Math.max(0, entry.doc.maxDownloads - decision.downloadNo),
+      downloadsLeft: Math.max(0, effectiveMaxDownloads(entry) - decision.downloadNo),
     };
   }
 

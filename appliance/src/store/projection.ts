@@ -7,6 +7,7 @@ import { examineeTimeline, type ExamineeTimeline } from '../../../domain/exam-cl
 import type { ExamDoc, ExamineeDoc } from '../../../domain/exam-format.js';
 import { applyExamineeEvent, initialExamineeState, type ExamineeState } from '../../../domain/examinee-state.js';
 import { GENESIS_HASH, type ExamEvent } from '../../../domain/events.js';
+import { applyExamWideEvent, initialExamWideState, type ExamWideState } from '../../../domain/exam-state.js';
 import type { Receipt } from '../crypto/receipts.js';
 
 /** Progress from the latest autosave. */
@@ -23,16 +24,14 @@ export interface ExamineeEntry {
   /** The roster entry; undefined when events arrived before the roster (e.g. during sync). */
   doc: ExamineeDoc | undefined;
   state: ExamineeState;
-  personalExtraMinutes: number;
-  personalLateLoginMinutes: number | undefined;
   draft: DraftProgress | undefined;
 }
 
 export interface ExamEntry {
   doc: ExamDoc;
   examinees: Map<string, ExamineeEntry>;
-  examExtraMinutes: number;
-  examLateLoginMinutes: number | undefined;
+  /** Exam-wide changes proctors made (extension, late-login limit, hardware checks). */
+  wide: ExamWideState;
 }
 
 export class Projection {
@@ -43,6 +42,7 @@ export class Projection {
   private readonly heads = new Map<string, { seq: number; hash: string }>();
   /** Receipts by submission id. */
   readonly receipts = new Map<string, Receipt>();
+  private readonly listeners = new Set<(event: ExamEvent) => void>();
 
   constructor(readonly applianceId: string) {}
 
@@ -52,7 +52,7 @@ export class Projection {
       existing.doc = doc;
       return;
     }
-    this.exams.set(doc.examId, { doc, examinees: new Map(), examExtraMinutes: 0, examLateLoginMinutes: undefined });
+    this.exams.set(doc.examId, { doc, examinees: new Map(), wide: initialExamWideState() });
     for (const e of this.orphanEvents.get(doc.examId) ?? []) this.applyEvent(e);
     this.orphanEvents.delete(doc.examId);
   }
@@ -70,8 +70,6 @@ export class Projection {
       entry = {
         doc: undefined,
         state: initialExamineeState(studentId),
-        personalExtraMinutes: 0,
-        personalLateLoginMinutes: undefined,
         draft: undefined,
       };
       exam.examinees.set(studentId, entry);
@@ -107,17 +105,37 @@ export class Projection {
       this.orphanEvents.set(event.examId, list);
       return;
     }
-    if (event.studentId === undefined) return;
-    const entry = this.entry(exam, event.studentId);
-    entry.state = applyExamineeEvent(entry.state, event);
+    if (event.studentId === undefined) {
+      exam.wide = applyExamWideEvent(exam.wide, event);
+    } else {
+      const entry = this.entry(exam, event.studentId);
+      entry.state = applyExamineeEvent(entry.state, event);
+    }
+    for (const listener of this.listeners) listener(event);
   }
 
   timeline(exam: ExamEntry, entry: ExamineeEntry & { doc: ExamineeDoc }): ExamineeTimeline {
-    return examineeTimeline(exam.doc, entry.doc.accommodationPercent, {
-      examExtraMinutes: exam.examExtraMinutes,
-      personalExtraMinutes: entry.personalExtraMinutes,
-      examLateLoginMinutes: exam.examLateLoginMinutes,
-      personalLateLoginMinutes: entry.personalLateLoginMinutes,
+    return examineeTimeline(exam.doc, effectiveAccommodation(entry), {
+      examExtraMinutes: exam.wide.extraMinutes,
+      personalExtraMinutes: entry.state.personalExtraMinutes,
+      examLateLoginMinutes: exam.wide.lateLoginMinutes,
+      personalLateLoginMinutes: entry.state.personalLateLoginMinutes,
     });
   }
+
+  /** Called after every event is applied (the live monitor listens here). */
+  onEvent(listener: (event: ExamEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** The examinee's accommodation: a proctor's setting, else the roster's. */
+export function effectiveAccommodation(entry: ExamineeEntry & { doc: ExamineeDoc }): number {
+  return entry.state.accommodationPercent ?? entry.doc.accommodationPercent;
+}
+
+/** The examinee's download limit: a proctor's setting, else the roster's. */
+export function effectiveMaxDownloads(entry: ExamineeEntry & { doc: ExamineeDoc }): number {
+  return entry.state.maxDownloads ?? entry.doc.maxDownloads;
 }
