@@ -62,6 +62,21 @@ export const ERRORS = {
   'invalid-answer-file': { status: 422, message: 'The answer file is not valid for this exam.' },
   'file-not-found': { status: 404, message: 'That uploaded file is not on this appliance.' },
   'receipt-invalid': { status: 400, message: 'The receipt is not valid.' },
+  'forbidden-role': { status: 403, message: 'Only a chief proctor may do this.' },
+  'origin-mismatch': {
+    status: 403,
+    message: 'This request did not come from the proctor dashboard of this appliance.',
+  },
+  'proctor-login-failed': { status: 401, message: 'Username or password is wrong.' },
+  'examinee-has-not-submitted': { status: 409, message: 'This examinee has no submission to remove.' },
+  'no-relogin-request': { status: 409, message: 'This examinee is not waiting for a re-login.' },
+  'no-bathroom-request': { status: 409, message: 'This examinee has not asked for a bathroom break.' },
+  'verification-not-needed': { status: 409, message: 'This exam does not use this kind of verification.' },
+  'wrong-verification-password': { status: 403, message: 'That exam password is not right. Ask the invigilator.' },
+  'too-many-events': { status: 429, message: 'Too many reports in a short time.' },
+  'verification-pending': { status: 403, message: 'A proctor must verify you before the exam starts.' },
+  /** The exam requires Safe Exam Browser and the request did not prove an allowed SEB setup (the detail says which check failed). */
+  'seb-required': { status: 403, message: 'This exam must be taken in Safe Exam Browser.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** An error code from {@link ERRORS}. */

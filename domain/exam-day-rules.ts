@@ -52,8 +52,12 @@ export function decideStart(
   state: ExamineeState,
   timeline: ExamineeTimeline,
   now: number,
+  /** The exam (or a proctor) asks for password or camera verification before the start. */
+  needsVerification = false,
 ): Result<{ firstStart: boolean }> {
   if (state.verification === 'rejected') return refuse('verification-rejected');
+  if (needsVerification && state.startedAt === undefined && state.verification !== 'verified')
+    return refuse('verification-pending');
   if (activeSubmission(state)) return refuse('already-submitted');
   if (state.downloads.length === 0) return refuse('exam-not-downloaded');
   if (now < timeline.officialStart) return refuse('exam-not-started');

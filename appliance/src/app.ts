@@ -4,13 +4,16 @@
  */
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { ExamDay } from './exam-day.js';
 import { examineeRoutes } from './http/examinee-routes.js';
+import { proctorRoutes, type ProctorDeps } from './http/proctor-routes.js';
+import type { Services } from './services.js';
 import { sendRefusal } from './http/responses.js';
 import { rawPublicKey } from './crypto/receipts.js';
 
 export interface AppDeps {
-  examDay: ExamDay;
+  services: Services;
+  /** Extra per-examinee proctor actions (resume codes ...). */
+  extraProctorActions?: ProctorDeps['extraActions'];
   /** Version of this appliance (package.json). */
   version: string;
   /** The examinee page served at / until the PWA lands. */
@@ -19,8 +22,7 @@ export interface AppDeps {
 }
 
 export function buildApp(deps: AppDeps): Hono {
-  const { examDay } = deps;
-  const store = examDay.store;
+  const { examDay, store, monitor, presence } = deps.services;
   const app = new Hono();
 
   app.get('/api/health', (c) => {
@@ -52,7 +54,11 @@ export function buildApp(deps: AppDeps): Hono {
     }),
   );
 
-  app.route('/api', examineeRoutes(examDay));
+  app.route(
+    '/api/proctor',
+    proctorRoutes({ ...deps.services, clock: store.clock, extraActions: deps.extraProctorActions }),
+  );
+  app.route('/api', examineeRoutes({ examDay, presence, monitor }));
 
   app.get('/', (c) => c.html(deps.indexHtml));
 

@@ -61,6 +61,12 @@ export const CONFIG_SCHEMA = {
     default: String(25 * 1024 * 1024),
     description: 'Largest single upload (answer file or file answer) the appliance accepts at all.',
   },
+  presenceTimeoutSeconds: {
+    env: 'PROCTOR_PRESENCE_TIMEOUT_SECONDS',
+    schema: int(5, 600),
+    default: '30',
+    description: 'Seconds without an open event stream or request after which an examinee shows as disconnected.',
+  },
   signInAttempts: {
     env: 'PROCTOR_SIGN_IN_ATTEMPTS',
     schema: int(1, 1_000),

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Clock } from '../../domain/clock.js';
 import type { ExamFile, RosterEntry } from '../../domain/exam-format.js';
 import { formatImportErrors, parseExamFile, parseRoster, toExamDoc, toExamineeDoc } from './import/exam-import.js';
+import { DEMO_PROCTORS, type ProctorAccounts } from './proctors/accounts.js';
 import type { HallStore } from './store/hall-store.js';
 
 export const EXAMPLES_DIR = path.resolve(import.meta.dirname, '../../examples');
@@ -51,4 +52,15 @@ export async function seedDemoOnce(
     demo.roster.map((e) => toExamineeDoc(exam.examId, e)),
   );
   return { exam, roster: demo.roster };
+}
+
+/**
+ * Creates the demo proctor accounts when there are no proctors at all (a fresh demo); a box with
+ * real accounts never gets them. Returns the usernames created.
+ */
+export async function seedDemoProctorsOnce(accounts: ProctorAccounts, now: Date): Promise<string[]> {
+  if ((await accounts.list()).length > 0) return [];
+  for (const p of DEMO_PROCTORS)
+    await accounts.add({ username: p.username, displayName: p.displayName, role: p.role, password: p.password }, now);
+  return DEMO_PROCTORS.map((p) => p.username);
 }

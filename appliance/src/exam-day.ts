@@ -3,7 +3,7 @@
  * autosave and submission. Pure rules come from domain/; this layer reads the projection,
  * records events durably and returns values (refusals carry the shared error codes).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { accessCodeHash, constantTimeEqualHex } from '../../domain/access-code.js';
 import {
   answerFileSchema,
@@ -26,8 +26,8 @@ import {
 } from '../../domain/exam-day-rules.js';
 import { timeLeftMs } from '../../domain/exam-clock.js';
 import { refuse, type Result } from '../../domain/errors.js';
-import { SCHEMA_VERSION, type ExamineeDoc } from '../../domain/exam-format.js';
-import type { NewEvent } from '../../domain/events.js';
+import { normaliseAccessCode, SCHEMA_VERSION, type ExamineeDoc } from '../../domain/exam-format.js';
+import type { EventData, IntegrityEventType, NewEvent } from '../../domain/events.js';
 import { activeSubmission, examineeStatus } from '../../domain/examinee-state.js';
 import { meetsMinimumVersion } from '../../domain/version.js';
 import type { ExamPackage } from './crypto/exam-package.js';
@@ -61,12 +61,16 @@ export interface ExamDayOptions {
 }
 
 const FIFTEEN_MINUTES = 15 * 60_000;
+/** A verification photo from a phone or laptop camera fits in this. */
+export const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
 
 export class ExamDay {
   readonly packages: ExamPackages;
   private readonly tokens: SessionTokens;
   private readonly signInFailures: FailureLimiter;
   private readonly examineeLock = new KeyedLock();
+  private readonly integrityLimiter: FailureLimiter;
+  private readonly messageLimiter: FailureLimiter;
 
   constructor(
     readonly store: HallStore,
@@ -75,6 +79,8 @@ export class ExamDay {
     this.packages = new ExamPackages(store.secrets);
     this.tokens = new SessionTokens(Buffer.from(store.secrets.value.sessionKey, 'base64'));
     this.signInFailures = new FailureLimiter(store.clock, options.signInAttempts, FIFTEEN_MINUTES);
+    this.integrityLimiter = new FailureLimiter(store.clock, 30, 60_000);
+    this.messageLimiter = new FailureLimiter(store.clock, 10, 60_000);
   }
 
   private get now(): number {
@@ -270,7 +276,8 @@ export class ExamDay {
     const { exam, entry } = s;
     const secret = await this.packages.secret(exam.doc.examId);
     const timeline = this.store.projection.timeline(exam, entry);
-    const decision = decideStart(entry.state, timeline, this.now);
+    const mode = entry.state.verificationMode ?? exam.doc.verificationMode;
+    const decision = decideStart(entry.state, timeline, this.now, mode !== 'manual');
     if (!decision.ok) return decision;
     if (decision.firstStart) {
       await this.store.record(exam.doc.examId, [
@@ -417,6 +424,10 @@ export class ExamDay {
         receivedAt,
         late: decision.late,
         receipt,
+        score: {
+          ...pick(gradeClosedQuestions(exam.doc, checked.file.answers)),
+          ...answeredCount(exam.doc, checked.file.answers),
+        },
       };
       const { durable } = this.store.record(
         examId,
@@ -441,6 +452,7 @@ export class ExamDay {
       await durable;
       // Only now may anyone see the receipt (GET /api/exam/submission answers from this map).
       this.store.projection.receipts.set(submissionId, receipt);
+      this.store.projection.scores.set(submissionId, doc.score);
       return { ok: true, receipt, replay: false };
     });
   }
@@ -523,6 +535,108 @@ export class ExamDay {
     return { ok: true, blob: received.blob };
   }
 
+  private examineeEvent<K extends keyof EventData>(s: ExamineeSession, kind: K, data: EventData[K]): Promise<void> {
+    const studentId = s.entry.doc.studentId;
+    return this.store.record(s.exam.doc.examId, [
+      { kind, actor: { role: 'examinee', studentId }, studentId, data } as NewEvent,
+    ]).durable;
+  }
+
+  /** The examinee asks for a bathroom break; proctors approve, reject or answer later. */
+  async requestBathroomBreak(s: ExamineeSession): Promise<Result<{ status: string }>> {
+    const open = decideDraft(s.entry.state, this.store.projection.timeline(s.exam, s.entry), this.now);
+    if (!open.ok) return open;
+    if (s.entry.state.bathroom.status === 'requested') return { ok: true, status: 'requested' };
+    await this.examineeEvent(s, 'bathroom-break-requested', {});
+    return { ok: true, status: 'requested' };
+  }
+
+  /** The examinee is back from an approved break. */
+  async returnFromBathroomBreak(s: ExamineeSession): Promise<Result<{ status: string }>> {
+    if (s.entry.state.bathroom.status !== 'approved') return refuse('no-bathroom-request');
+    await this.examineeEvent(s, 'bathroom-break-returned', {});
+    return { ok: true, status: 'returned' };
+  }
+
+  /**
+   * An integrity event from the examinee's device (tab hidden, full screen left, paste...). At
+   * most 30 a minute are kept per examinee, so a broken or hostile client cannot flood the log.
+   */
+  async reportIntegrity(
+    s: ExamineeSession,
+    input: { type: IntegrityEventType; detail?: string | undefined },
+  ): Promise<Result<Record<never, never>>> {
+    const key = `${s.exam.doc.examId}|${s.entry.doc.studentId}`;
+    if (this.integrityLimiter.blocked(key)) return refuse('too-many-events');
+    this.integrityLimiter.fail(key);
+    await this.examineeEvent(
+      s,
+      'integrity-event',
+      input.detail === undefined ? { type: input.type } : { type: input.type, detail: input.detail },
+    );
+    return { ok: true };
+  }
+
+  /** A question from the examinee to the proctors (optionally about one exam question). */
+  async askProctors(
+    s: ExamineeSession,
+    input: { text: string; questionId?: string | undefined },
+  ): Promise<Result<{ messageId: string }>> {
+    const key = `${s.exam.doc.examId}|${s.entry.doc.studentId}`;
+    if (this.messageLimiter.blocked(key)) return refuse('too-many-events');
+    this.messageLimiter.fail(key);
+    if (input.questionId !== undefined && !examQuestions(s.exam.doc).some((q) => q.id === input.questionId)) {
+      return refuse('validation-failed', 'questionId is not a question of this exam');
+    }
+    const messageId = randomUUID();
+    await this.examineeEvent(s, 'message-sent', {
+      messageId,
+      audience: 'proctors',
+      text: input.text,
+      ...(input.questionId === undefined ? {} : { questionId: input.questionId }),
+    });
+    return { ok: true, messageId };
+  }
+
+  /** Password verification: the examinee types a password the invigilator handed out. */
+  async verifyWithPassword(s: ExamineeSession, password: string): Promise<Result<{ verification: string }>> {
+    const mode = s.entry.state.verificationMode ?? s.exam.doc.verificationMode;
+    if (mode !== 'password') return refuse('verification-not-needed');
+    if (s.entry.state.verification === 'verified') return { ok: true, verification: 'verified' };
+    const key = `${s.exam.doc.examId}|${s.entry.doc.studentId}`;
+    if (this.signInFailures.blocked(`verification:${key}`)) return refuse('too-many-attempts');
+    const typed = normaliseAccessCode(password);
+    const known = this.store.secrets.examSecret(s.exam.doc.examId)?.verificationPasswords ?? [];
+    const correct = known.some((p) => p === typed);
+    if (!correct) this.signInFailures.fail(`verification:${key}`);
+    await this.examineeEvent(s, 'verification-password-entered', { correct });
+    return correct ? { ok: true, verification: 'verified' } : refuse('wrong-verification-password');
+  }
+
+  /** Camera verification: a photo of the face or the ID card, streamed; a proctor reviews it. */
+  async submitVerificationPhoto(
+    s: ExamineeSession,
+    input: { body: ReadableStream<Uint8Array> | null; kind: 'face' | 'id-card'; sha256: string },
+  ): Promise<Result<{ sha256: string; size: number }>> {
+    const mode = s.entry.state.verificationMode ?? s.exam.doc.verificationMode;
+    if (mode !== 'camera') return refuse('verification-not-needed');
+    if (s.entry.state.verification === 'verified' || s.entry.state.verification === 'rejected')
+      return refuse('verification-not-needed', `already ${s.entry.state.verification}`);
+    if (s.entry.state.verificationPhotos.length >= 20) return refuse('too-many-events');
+    const limit = Math.min(MAX_PHOTO_BYTES, this.options.maxFileBytes);
+    return this.examineeLock.run(`${s.exam.doc.examId}|${s.entry.doc.studentId}`, async () => {
+      const received = await this.receiveUpload(input.body, limit, input.sha256);
+      if (!received.ok) return received;
+      await this.store.blobs.commit(received.blob);
+      await this.examineeEvent(s, 'verification-photo-submitted', {
+        sha256: received.blob.sha256,
+        size: received.blob.size,
+        kind: input.kind,
+      });
+      return { ok: true, sha256: received.blob.sha256, size: received.blob.size };
+    });
+  }
+
   /** The examinee's accepted submission with its receipt and closed-question score. */
   async currentSubmission(s: ExamineeSession) {
     const current = activeSubmission(s.entry.state);
@@ -570,6 +684,7 @@ function parseAnswerFile(bytes: Buffer, exam: ExamEntry, studentId: string): Res
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const pick = ({ score, maxScore }: { score: number; maxScore: number }) => ({ score, maxScore });
 
 /** A random device id for tools and tests (the PWA keeps its own). */
 export const newDeviceId = () => randomBytes(16).toString('hex');

@@ -11,8 +11,10 @@ import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../domain/clock.js';
 import { buildApp } from './app.js';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
-import { seedDemoOnce } from './demo.js';
-import { ExamDay } from './exam-day.js';
+import { seedDemoOnce, seedDemoProctorsOnce } from './demo.js';
+import type { ExamDay } from './exam-day.js';
+import { DEMO_PROCTORS } from './proctors/accounts.js';
+import { createServices } from './services.js';
 import { createLog } from './log.js';
 import { HallStore } from './store/hall-store.js';
 
@@ -54,9 +56,17 @@ async function main(): Promise<void> {
     log: (l) => log('info', l),
   });
   const demo = config.demo ? await seedDemoOnce(store, systemClock, config.demoStartMinutes) : undefined;
-  const examDay = new ExamDay(store, { signInAttempts: config.signInAttempts, maxFileBytes: config.maxFileBytes });
+  const services = createServices(store, config);
+  const demoProctors = config.demo ? await seedDemoProctorsOnce(services.accounts, new Date()) : [];
+  const examDay = services.examDay;
   const indexHtml = await readFile(path.join(ROOT, 'client', 'index.html'), 'utf8');
-  const app = buildApp({ examDay, version: APPLIANCE_VERSION, indexHtml, log });
+  const app = buildApp({ services, version: APPLIANCE_VERSION, indexHtml, log });
+  // Presence: examinees not heard from within the timeout become "disconnected".
+  const presenceTimer = setInterval(
+    () => services.presence.tick(),
+    Math.min(5_000, config.presenceTimeoutSeconds * 250),
+  );
+  presenceTimer.unref();
 
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info: AddressInfo) => {
     const lines = [
@@ -64,7 +74,7 @@ async function main(): Promise<void> {
     ];
     for (const u of urls(config, info.port)) lines.push(`  Examinee app:  ${u}`);
     lines.push(`  Health:        ${urls(config, info.port)[0]}api/health`);
-    void printExams(store, examDay, demo !== undefined).then((extra) => {
+    void printExams(store, examDay, demo !== undefined, demoProctors.length > 0 || config.demo).then((extra) => {
       process.stdout.write(`${[...lines, ...extra].join('\n')}\n`);
       // Machine-readable line for scripts and tests.
       process.stdout.write(`READY port=${info.port}\n`);
@@ -76,6 +86,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('info', `${signal}: stopping`);
+    clearInterval(presenceTimer);
     server.close();
     void store.close().then(
       () => process.exit(0),
@@ -90,8 +101,19 @@ async function main(): Promise<void> {
 }
 
 /** What the person who started the appliance needs: exams, times, demo credentials. */
-async function printExams(store: HallStore, examDay: ExamDay, demoJustSeeded: boolean): Promise<string[]> {
+async function printExams(
+  store: HallStore,
+  examDay: ExamDay,
+  demoJustSeeded: boolean,
+  demoProctors: boolean,
+): Promise<string[]> {
   const lines: string[] = [];
+  if (demoProctors) {
+    lines.push(
+      '  Demo proctors (username / password; remove them before a real exam with `npm run appliance -- proctor remove`):',
+    );
+    for (const p of DEMO_PROCTORS) lines.push(`    ${p.username} / ${p.password}   (${p.role})`);
+  }
   for (const exam of store.projection.exams.values()) {
     const secret = await examDay.packages.secret(exam.doc.examId);
     lines.push(

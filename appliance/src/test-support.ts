@@ -11,7 +11,8 @@ import { sha256HexOfText } from '../../domain/canonical.js';
 import type { Clock } from '../../domain/clock.js';
 import { examFileSchema, rosterEntrySchema, type ExamFile, type RosterEntry } from '../../domain/exam-format.js';
 import { buildApp } from './app.js';
-import { ExamDay } from './exam-day.js';
+import type { ExamDay } from './exam-day.js';
+import { createServices, type Services } from './services.js';
 import { toExamDoc, toExamineeDoc } from './import/exam-import.js';
 import { HallStore } from './store/hall-store.js';
 
@@ -86,6 +87,7 @@ export interface TestAppliance {
   dataDir: string;
   store: HallStore;
   examDay: ExamDay;
+  services: Services;
   app: Hono;
   close(): Promise<void>;
 }
@@ -106,9 +108,13 @@ export async function openTestAppliance(
       );
     }
   }
-  const examDay = new ExamDay(store, { signInAttempts: 10, maxFileBytes: 25 * 1024 * 1024 });
+  const services = createServices(store, {
+    signInAttempts: 10,
+    maxFileBytes: 25 * 1024 * 1024,
+    presenceTimeoutSeconds: 30,
+  });
   const app = buildApp({
-    examDay,
+    services,
     version: '0.1.0',
     indexHtml: '<!doctype html><title>test</title>',
     log: () => undefined,
@@ -116,7 +122,8 @@ export async function openTestAppliance(
   return {
     dataDir,
     store,
-    examDay,
+    examDay: services.examDay,
+    services,
     app,
     async close() {
       await store.close();

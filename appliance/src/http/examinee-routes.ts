@@ -13,13 +13,23 @@
  *   GET  /api/exam/submission      the accepted submission and its receipt
  *   POST /api/exam/files           a file for a file question, streamed (X-Question-Id,
  *                                  X-File-Name URI-encoded, X-Content-SHA256)
+ *   GET  /api/exam/events          SSE: deadline (live with extensions), status, messages, pings;
+ *                                  holding it open is the examinee's presence
+ *   GET|POST /api/exam/messages    announcements and private messages / a question to proctors
+ *   POST /api/exam/integrity       an integrity event (tab hidden, full screen left, paste...)
+ *   POST /api/exam/bathroom-break  ask for a break;  POST /api/exam/bathroom-break/return
+ *   POST /api/exam/verification/password | /verification/photo?kind=face|id-card
  *
  * Every request but polling carries `X-Client-Version`; authenticated ones carry
  * `Authorization: Bearer <token>`.
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import type { ExamDay, ExamineeSession } from '../exam-day.js';
+import { streamSSE } from 'hono/streaming';
+import { INTEGRITY_EVENT_TYPES } from '../../../domain/events.js';
+import { MAX_PHOTO_BYTES, type ExamDay, type ExamineeSession } from '../exam-day.js';
+import type { Monitor } from '../monitor.js';
+import type { Presence } from '../presence.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { readJson } from './validate.js';
 
@@ -65,7 +75,13 @@ const PLAIN_FILE_NAME = (name: string) =>
 /** Maximum size of an autosave body. */
 export const MAX_DRAFT_BYTES = 2 * 1024 * 1024;
 
-export function examineeRoutes(examDay: ExamDay): Hono<Env> {
+export interface ExamineeRouteDeps {
+  examDay: ExamDay;
+  presence: Presence;
+  monitor: Monitor;
+}
+
+export function examineeRoutes({ examDay, presence, monitor }: ExamineeRouteDeps): Hono<Env> {
   const app = new Hono<Env>();
 
   const clientVersion = (c: Context): string | Response => {
@@ -118,6 +134,7 @@ export function examineeRoutes(examDay: ExamDay): Hono<Env> {
     const fresh = examDay.checkClientVersion(result.session.exam, version);
     if (!fresh.ok) return sendResult(c, fresh);
     c.set('session', result.session);
+    presence.contact(result.session.exam.doc.examId, result.session.entry.doc.studentId);
     await next();
   });
   app.get('/exam', (c) => c.json(examDay.examInfo(c.get('session'))));
@@ -213,6 +230,127 @@ export function examineeRoutes(examDay: ExamDay): Hono<Env> {
     if (!result.ok) return sendResult(c, result);
     const { ok: _ok, replay, ...file } = result;
     return c.json(file, replay ? 200 : 201);
+  });
+
+  app.get('/exam/events', (c) => {
+    const session = c.get('session');
+    const { exam, entry } = session;
+    const examId = exam.doc.examId;
+    const studentId = entry.doc.studentId;
+    return streamSSE(c, async (stream) => {
+      const queue: { event: string; data: unknown }[] = [];
+      let wake: (() => void) | undefined;
+      const push = (event: string, data: unknown) => {
+        queue.push({ event, data });
+        wake?.();
+      };
+      const timeline = () => {
+        const info = examDay.examInfo(session);
+        return {
+          status: info.status,
+          deadline: info.schedule.deadline,
+          countdown: info.countdown,
+          downloads: info.downloads,
+        };
+      };
+      const close = presence.open(examId, studentId);
+      const unsubscribe = monitor.subscribe(examId, (u) => {
+        if (u.type === 'message') {
+          const m = u.message;
+          if (m.audience === 'all' || (m.studentId === studentId && m.audience === 'examinee')) push('message', m);
+        } else if (u.type === 'exam' || u.row.studentId === studentId) {
+          push('timeline', timeline());
+        }
+      });
+      let open = true;
+      stream.onAbort(() => {
+        open = false;
+        wake?.();
+      });
+      await stream.writeSSE({ event: 'timeline', data: JSON.stringify(timeline()) });
+      const ping = setInterval(() => push('ping', { serverNow: examDay.store.clock.now() }), 15_000);
+      try {
+        while (open) {
+          for (let next = queue.shift(); next !== undefined && open; next = queue.shift()) {
+            await stream.writeSSE({ event: next.event, data: JSON.stringify(next.data) });
+          }
+          if (open) await new Promise<void>((r) => (wake = r));
+          wake = undefined;
+        }
+      } finally {
+        clearInterval(ping);
+        unsubscribe();
+        close();
+      }
+    });
+  });
+
+  app.get('/exam/messages', async (c) => {
+    const { exam, entry } = c.get('session');
+    const all = await monitor.messages(exam.doc.examId);
+    const mine = all.filter((m) => m.audience === 'all' || m.studentId === entry.doc.studentId);
+    return c.json({ messages: mine });
+  });
+
+  app.post('/exam/messages', async (c) => {
+    const body = await readJson(
+      c,
+      z.strictObject({ text: z.string().trim().min(1).max(2_000), questionId: z.string().min(1).max(64).optional() }),
+      8 * 1024,
+    );
+    if (!body.ok) return body.response;
+    const result = await examDay.askProctors(c.get('session'), body.value);
+    if (!result.ok) return sendResult(c, result);
+    return c.json({ messageId: result.messageId }, 201);
+  });
+
+  app.post('/exam/integrity', async (c) => {
+    const body = await readJson(
+      c,
+      z.strictObject({ type: z.enum(INTEGRITY_EVENT_TYPES), detail: z.string().max(200).optional() }),
+      2 * 1024,
+    );
+    if (!body.ok) return body.response;
+    const result = await examDay.reportIntegrity(c.get('session'), body.value);
+    if (!result.ok) return sendResult(c, result);
+    return c.json({ ok: true }, 201);
+  });
+
+  app.post('/exam/bathroom-break', async (c) => {
+    const result = await examDay.requestBathroomBreak(c.get('session'));
+    if (!result.ok) return sendResult(c, result);
+    return c.json({ status: result.status });
+  });
+  app.post('/exam/bathroom-break/return', async (c) => {
+    const result = await examDay.returnFromBathroomBreak(c.get('session'));
+    if (!result.ok) return sendResult(c, result);
+    return c.json({ status: result.status });
+  });
+
+  app.post('/exam/verification/password', async (c) => {
+    const body = await readJson(c, z.strictObject({ password: z.string().min(1).max(64) }), 1024);
+    if (!body.ok) return body.response;
+    const result = await examDay.verifyWithPassword(c.get('session'), body.value.password);
+    if (!result.ok) return sendResult(c, result);
+    return c.json({ verification: result.verification });
+  });
+
+  app.post('/exam/verification/photo', async (c) => {
+    const kind = c.req.query('kind');
+    if (kind !== 'face' && kind !== 'id-card')
+      return sendRefusal(c, 'validation-failed', 'kind must be face or id-card');
+    const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'image/jpeg' && type !== 'image/png' && type !== 'image/webp')
+      return sendRefusal(c, 'unsupported-media-type', 'send a JPEG, PNG or WebP photo');
+    const sha256 = c.req.header('x-content-sha256')?.toLowerCase();
+    if (sha256 === undefined || !SHA256.test(sha256))
+      return sendRefusal(c, 'validation-failed', 'X-Content-SHA256 must be the hex SHA-256 of the body');
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > MAX_PHOTO_BYTES))
+      return sendRefusal(c, 'payload-too-large', `at most ${MAX_PHOTO_BYTES} bytes`);
+    const result = await examDay.submitVerificationPhoto(c.get('session'), { body: c.req.raw.body, kind, sha256 });
+    if (!result.ok) return sendResult(c, result);
+    return c.json({ sha256: result.sha256, size: result.size }, 201);
   });
 
   app.get('/exam/submission', async (c) => {

@@ -32,6 +32,15 @@ export interface SubmissionDoc {
   receivedAt: number;
   late: boolean;
   receipt: Receipt;
+  /** Closed questions' score and how many questions the answer file answers, at acceptance. */
+  score: SubmissionScore;
+}
+
+export interface SubmissionScore {
+  score: number;
+  maxScore: number;
+  answered: number;
+  total: number;
 }
 
 /** The latest autosave (`draft:<examId>:<studentId>`), single writer, not fsynced. */
@@ -119,7 +128,10 @@ export class HallStore {
     for await (const page of docsWithPrefix<ExamineeDoc>(this.db, 'examinee:')) for (const d of page) p.setExaminee(d);
     for await (const page of docsWithPrefix<ExamEvent>(this.db, 'event:')) for (const e of page) p.applyEvent(e);
     for await (const page of docsWithPrefix<SubmissionDoc>(this.db, 'submission:')) {
-      for (const s of page) p.receipts.set(s._id, s.receipt);
+      for (const s of page) {
+        p.receipts.set(s._id, s.receipt);
+        p.scores.set(s._id, s.score);
+      }
     }
     for await (const page of docsWithPrefix<DraftDoc & { _rev: string }>(this.db, 'draft:')) {
       for (const d of page) this.setDraftProgress(d);

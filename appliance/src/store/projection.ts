@@ -9,6 +9,7 @@ import { applyExamineeEvent, initialExamineeState, type ExamineeState } from '..
 import { GENESIS_HASH, type ExamEvent } from '../../../domain/events.js';
 import { applyExamWideEvent, initialExamWideState, type ExamWideState } from '../../../domain/exam-state.js';
 import type { Receipt } from '../crypto/receipts.js';
+import type { SubmissionScore } from './hall-store.js';
 
 /** Progress from the latest autosave. */
 export interface DraftProgress {
@@ -42,6 +43,8 @@ export class Projection {
   private readonly heads = new Map<string, { seq: number; hash: string }>();
   /** Receipts by submission id. */
   readonly receipts = new Map<string, Receipt>();
+  /** Closed-question scores and answered counts by submission id. */
+  readonly scores = new Map<string, SubmissionScore>();
   private readonly listeners = new Set<(event: ExamEvent) => void>();
 
   constructor(readonly applianceId: string) {}

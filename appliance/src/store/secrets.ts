@@ -16,6 +16,8 @@ const examSecretSchema = z.object({
   iterations: z.number().int(),
   /** base64 AES-256 key = PBKDF2(password, salt, iterations). */
   key: z.string(),
+  /** Passwords proctors generated for password verification (Exam info tab). */
+  verificationPasswords: z.array(z.string()).optional(),
 });
 export type ExamSecret = z.infer<typeof examSecretSchema>;
 
@@ -71,6 +73,16 @@ export class SecretStore {
   async setExamSecret(examId: string, secret: ExamSecret): Promise<void> {
     this.secrets = { ...this.secrets, exams: { ...this.secrets.exams, [examId]: secret } };
     await this.save();
+  }
+
+  /** Adds verification passwords to an exam that already has its secret. */
+  async addVerificationPasswords(examId: string, passwords: string[]): Promise<void> {
+    const secret = this.secrets.exams[examId];
+    if (!secret) throw new Error(`no secret for exam ${examId}`);
+    await this.setExamSecret(examId, {
+      ...secret,
+      verificationPasswords: [...(secret.verificationPasswords ?? []), ...passwords],
+    });
   }
 
   private save(): Promise<void> {

@@ -1,0 +1,406 @@
+/**
+ * The proctor API (all under /api/proctor): sign-in with a `__Host-` session cookie, then the
+ * monitor's tabs. Every state-changing request must come from this appliance's own origin
+ * (Origin header), every route needs a proctor session, and chief-only actions check the role.
+ *
+ *   POST   /login  /logout      GET /me      GET|PUT /preferences/columns
+ *   GET    /exams                                     exam list with totals
+ *   GET    /exams/:examId                             Exam info (+ totals, status counts)
+ *   PATCH  /exams/:examId/settings                    late-login limit, extension, hardware checks (chief)
+ *   POST   /exams/:examId/verification-passwords      generate passwords (chief)
+ *   GET    /exams/:examId/preview                     the exam as examinees see it
+ *   GET    /exams/:examId/participants                rows; ?q= &status= &sort= &dir=
+ *   GET    /exams/:examId/participants/:studentId     one row
+ *   POST   /exams/:examId/participants/:studentId/<action>   see ACTIONS below
+ *   GET    /exams/:examId/messages    POST /exams/:examId/messages
+ *   GET    /exams/:examId/monitor                     SSE: snapshot, then changes
+ *   GET    /exams/:examId/report.csv  /events.jsonl   session report and event log
+ */
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { streamSSE } from 'hono/streaming';
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { examForExaminees } from '../../../domain/answers.js';
+import type { Clock } from '../../../domain/clock.js';
+import type { Refusal } from '../../../domain/errors.js';
+import { INTEGRITY_REVIEW_STATUSES } from '../../../domain/events.js';
+import { EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
+import type { ExamineeDoc } from '../../../domain/exam-format.js';
+import { PARTICIPANT_COLUMNS, queryRows, SORT_KEYS, statusCounts } from '../../../domain/monitor.js';
+import type { Monitor } from '../monitor.js';
+import { CHIEF_ONLY, type ProctorActions } from '../proctor-actions.js';
+import type { Proctor, ProctorAccounts } from '../proctors/accounts.js';
+import type { ColumnPreferences } from '../proctors/preferences.js';
+import { SESSION_MAX_MS, type ProctorSessions } from '../proctors/sessions.js';
+import { FailureLimiter } from '../rate-limit.js';
+import { participantsCsv, eventLogLines } from '../report.js';
+import type { ExamEntry, ExamineeEntry } from '../store/projection.js';
+import type { HallStore } from '../store/hall-store.js';
+import { sendRefusal, sendResult } from './responses.js';
+import { readJson, readQuery } from './validate.js';
+
+export const PROCTOR_COOKIE = '__Host-proctor';
+
+type Env = { Variables: { proctor: Proctor; exam: ExamEntry; entry: ExamineeEntry & { doc: ExamineeDoc } } };
+
+export interface ProctorDeps {
+  store: HallStore;
+  clock: Clock;
+  accounts: ProctorAccounts;
+  sessions: ProctorSessions;
+  monitor: Monitor;
+  actions: ProctorActions;
+  preferences: ColumnPreferences;
+  /** Extra per-examinee actions other modules add (resume codes, ...). */
+  extraActions?: (app: Hono<Env>) => void;
+}
+
+const hardwareCheck = z.enum(['multiple-screens', 'microphone', 'camera', 'fullscreen']);
+const minutes = z
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 60);
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The client's address when served by Node (none under app.request in tests). */
+function clientAddress(c: Context): string {
+  const env = c.env as { incoming?: IncomingMessage } | undefined;
+  return env?.incoming?.socket.remoteAddress ?? 'local';
+}
+
+export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
+  const { store, accounts, sessions, monitor, actions } = deps;
+  const app = new Hono<Env>();
+  const byUser = new FailureLimiter(deps.clock, 5, 15 * 60_000);
+  const byAddress = new FailureLimiter(deps.clock, 30, 15 * 60_000);
+
+  // Cross-site requests cannot change anything: the Origin must be this appliance's own.
+  app.use('*', async (c, next) => {
+    if (STATE_CHANGING.has(c.req.method)) {
+      const origin = c.req.header('origin');
+      if (origin === undefined || origin !== new URL(c.req.url).origin) {
+        return sendRefusal(c, 'origin-mismatch', origin === undefined ? 'no Origin header' : `Origin ${origin}`);
+      }
+    }
+    await next();
+  });
+
+  app.post('/login', async (c) => {
+    const body = await readJson(
+      c,
+      z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }),
+      4 * 1024,
+    );
+    if (!body.ok) return body.response;
+    const { username, password } = body.value;
+    const address = clientAddress(c);
+    if (byUser.blocked(username) || byAddress.blocked(address)) return sendRefusal(c, 'too-many-attempts');
+    const proctor = await accounts.authenticate(username, password);
+    if (!proctor) {
+      byUser.fail(username);
+      byAddress.fail(address);
+      return sendRefusal(c, 'proctor-login-failed');
+    }
+    byUser.clear(username);
+    const token = sessions.create(proctor);
+    setCookie(c, PROCTOR_COOKIE, token, {
+      path: '/',
+      secure: true,
+      httpOnly: true,
+      sameSite: 'Strict',
+      maxAge: SESSION_MAX_MS / 1000,
+    });
+    return c.json({ proctor });
+  });
+
+  // Everything below needs a proctor session.
+  app.use('*', async (c, next) => {
+    const token = getCookie(c, PROCTOR_COOKIE);
+    const proctor = token === undefined ? undefined : sessions.touch(token);
+    if (!proctor) return sendRefusal(c, 'unauthenticated', 'sign in as a proctor');
+    // A removed account or a changed role takes effect at once.
+    const current = await accounts.find(proctor.username);
+    if (!current || current.role !== proctor.role) {
+      if (token !== undefined) sessions.end(token);
+      return sendRefusal(c, 'unauthenticated', 'your account changed: sign in again');
+    }
+    c.set('proctor', current);
+    await next();
+  });
+
+  app.post('/logout', (c) => {
+    const token = getCookie(c, PROCTOR_COOKIE);
+    if (token !== undefined) sessions.end(token);
+    deleteCookie(c, PROCTOR_COOKIE, { path: '/', secure: true });
+    return c.json({ ok: true });
+  });
+
+  app.get('/me', (c) => c.json({ proctor: c.get('proctor') }));
+
+  app.get('/preferences/columns', async (c) =>
+    c.json({ columns: await deps.preferences.get(c.get('proctor').username), available: PARTICIPANT_COLUMNS }),
+  );
+  app.put('/preferences/columns', async (c) => {
+    const body = await readJson(
+      c,
+      z.strictObject({ columns: z.array(z.enum(PARTICIPANT_COLUMNS)).min(1).max(PARTICIPANT_COLUMNS.length) }),
+    );
+    if (!body.ok) return body.response;
+    const columns = [...new Set(body.value.columns)];
+    await deps.preferences.set(c.get('proctor').username, columns);
+    return c.json({ columns });
+  });
+
+  app.get('/exams', (c) =>
+    c.json({
+      exams: [...store.projection.exams.values()].map((exam) => {
+        const info = monitor.examInfo(exam);
+        return {
+          examId: info.examId,
+          title: info.title,
+          scheduledStart: info.scheduledStart,
+          totals: info.totals,
+          statusCounts: info.statusCounts,
+        };
+      }),
+    }),
+  );
+
+  // Resolve :examId (and :studentId) once for every route below.
+  app.use('/exams/:examId/*', async (c, next) => {
+    const exam = store.projection.exams.get(c.req.param('examId'));
+    if (!exam) return sendRefusal(c, 'exam-not-found');
+    c.set('exam', exam);
+    await next();
+  });
+  app.use('/exams/:examId/participants/:studentId/*', async (c, next) => {
+    const entry = store.projection.examinee(c.req.param('examId'), c.req.param('studentId'));
+    if (!entry) return sendRefusal(c, 'examinee-not-found');
+    c.set('entry', entry);
+    await next();
+  });
+  const chiefOnly = (c: Context<Env>, action: string): Response | undefined =>
+    CHIEF_ONLY.has(action) && c.get('proctor').role !== 'chief' ? sendRefusal(c, 'forbidden-role', action) : undefined;
+
+  app.get('/exams/:examId', (c) => c.json(monitor.examInfo(c.get('exam'))));
+
+  app.patch('/exams/:examId/settings', async (c) => {
+    const denied = chiefOnly(c, 'exam-settings');
+    if (denied) return denied;
+    const body = await readJson(
+      c,
+      z.strictObject({
+        lateLoginMinutes: minutes.optional(),
+        extraMinutes: minutes.optional(),
+        disabledHardwareChecks: z.array(hardwareCheck).max(4).optional(),
+      }),
+    );
+    if (!body.ok) return body.response;
+    const result = await actions.setExamSettings(c.get('exam'), c.get('proctor'), body.value);
+    if (!result.ok) return sendResult(c, result);
+    return c.json(result.info);
+  });
+
+  app.post('/exams/:examId/verification-passwords', async (c) => {
+    const denied = chiefOnly(c, 'verification-passwords');
+    if (denied) return denied;
+    const body = await readJson(c, z.strictObject({ count: z.number().int().min(1).max(2_000) }));
+    if (!body.ok) return body.response;
+    const passwords = await actions.generateVerificationPasswords(c.get('exam'), c.get('proctor'), body.value.count);
+    c.header('cache-control', 'no-store');
+    return c.json({ passwords });
+  });
+
+  app.get('/exams/:examId/preview', (c) => {
+    const { _id, _rev, type, schemaVersion, version, ...file } = c.get('exam').doc;
+    void _id;
+    void _rev;
+    void type;
+    void schemaVersion;
+    return c.json({ version, exam: examForExaminees(file) });
+  });
+
+  const rowQuery = z.strictObject({
+    q: z.string().max(100).optional(),
+    status: z.enum(EXAMINEE_STATUSES).optional(),
+    sort: z.enum(SORT_KEYS).optional(),
+    dir: z.enum(['asc', 'desc']).optional(),
+  });
+  app.get('/exams/:examId/participants', (c) => {
+    const query = readQuery(c, rowQuery);
+    if (!query.ok) return query.response;
+    const all = monitor.rows(c.get('exam'));
+    return c.json({ rows: queryRows(all, query.value), statusCounts: statusCounts(all), total: all.length });
+  });
+
+  app.get('/exams/:examId/participants/:studentId', (c) => {
+    const entry = store.projection.examinee(c.req.param('examId'), c.req.param('studentId'));
+    if (!entry) return sendRefusal(c, 'examinee-not-found');
+    return c.json({ row: monitor.row(c.get('exam'), entry) });
+  });
+
+  // ---- Per-examinee actions: POST /exams/:examId/participants/:studentId/<name> ----
+  const rowResult = (c: Context<Env>, r: Refusal | { ok: true; row: unknown }) =>
+    r.ok ? c.json({ row: r.row }) : sendResult(c, r);
+  const ACTIONS: Record<string, { schema: z.ZodType; run: (c: Context<Env>, body: never) => Promise<Response> }> = {
+    'max-downloads': {
+      schema: z.union([
+        z.strictObject({ set: z.number().int() }),
+        z.strictObject({ change: z.union([z.literal(1), z.literal(-1)]) }),
+      ]),
+      run: async (c, b: { set?: number; change?: number }) =>
+        rowResult(c, await actions.setMaxDownloads(c.get('exam'), c.get('entry'), c.get('proctor'), b)),
+    },
+    'reveal-contact': {
+      schema: z.strictObject({}),
+      run: async (c) => c.json(await actions.revealContact(c.get('exam'), c.get('entry'), c.get('proctor'))),
+    },
+    'late-login': {
+      schema: z.strictObject({ minutes }),
+      run: async (c, b: { minutes: number }) =>
+        rowResult(c, await actions.setLateLogin(c.get('exam'), c.get('entry'), c.get('proctor'), b.minutes)),
+    },
+    'time-extension': {
+      schema: z.strictObject({ minutes: z.number().int().min(0).max(600) }),
+      run: async (c, b: { minutes: number }) =>
+        rowResult(c, await actions.setExtension(c.get('exam'), c.get('entry'), c.get('proctor'), b.minutes)),
+    },
+    accommodation: {
+      schema: z.strictObject({ percent: z.number().int().min(0).max(400) }),
+      run: async (c, b: { percent: number }) =>
+        rowResult(c, await actions.setAccommodation(c.get('exam'), c.get('entry'), c.get('proctor'), b.percent)),
+    },
+    'verification-mode': {
+      schema: z.strictObject({ mode: z.enum(['manual', 'password', 'camera']) }),
+      run: async (c, b: { mode: 'manual' | 'password' | 'camera' }) =>
+        rowResult(c, await actions.setVerificationMode(c.get('exam'), c.get('entry'), c.get('proctor'), b.mode)),
+    },
+    verification: {
+      schema: z.strictObject({ decision: z.enum(['verified', 'rejected', 'retake']) }),
+      run: async (c, b: { decision: 'verified' | 'rejected' | 'retake' }) =>
+        rowResult(c, await actions.decideVerification(c.get('exam'), c.get('entry'), c.get('proctor'), b.decision)),
+    },
+    'bathroom-break': {
+      schema: z.strictObject({ decision: z.enum(['approved', 'rejected', 'later']) }),
+      run: async (c, b: { decision: 'approved' | 'rejected' | 'later' }) =>
+        rowResult(c, await actions.decideBathroom(c.get('exam'), c.get('entry'), c.get('proctor'), b.decision)),
+    },
+    'hardware-checks': {
+      schema: z.strictObject({ disabled: z.array(hardwareCheck).max(4) }),
+      run: async (c, b: { disabled: z.infer<typeof hardwareCheck>[] }) =>
+        rowResult(c, await actions.setHardwareChecks(c.get('exam'), c.get('entry'), c.get('proctor'), b.disabled)),
+    },
+    relogin: {
+      schema: z.strictObject({ decision: z.enum(['approve', 'reject']) }),
+      run: async (c, b: { decision: 'approve' | 'reject' }) =>
+        rowResult(c, await actions.decideRelogin(c.get('exam'), c.get('entry'), c.get('proctor'), b.decision)),
+    },
+    'remove-submission': {
+      schema: z.strictObject({ reason: z.string().trim().min(1).max(500) }),
+      run: async (c, b: { reason: string }) =>
+        rowResult(c, await actions.removeSubmission(c.get('exam'), c.get('entry'), c.get('proctor'), b.reason)),
+    },
+    'integrity-review': {
+      schema: z.strictObject({ status: z.enum(INTEGRITY_REVIEW_STATUSES), note: z.string().max(2_000).optional() }),
+      run: async (c, b: { status: (typeof INTEGRITY_REVIEW_STATUSES)[number]; note?: string }) =>
+        rowResult(
+          c,
+          await actions.setIntegrityReview(c.get('exam'), c.get('entry'), c.get('proctor'), b.status, b.note),
+        ),
+    },
+  };
+  for (const [name, action] of Object.entries(ACTIONS)) {
+    app.post(`/exams/:examId/participants/:studentId/${name}`, async (c) => {
+      const denied = chiefOnly(c, name);
+      if (denied) return denied;
+      const body = await readJson(c, action.schema, 16 * 1024);
+      if (!body.ok) return body.response;
+      return action.run(c, body.value as never);
+    });
+  }
+  deps.extraActions?.(app);
+
+  app.get('/exams/:examId/messages', async (c) =>
+    c.json({ messages: await monitor.messages(c.get('exam').doc.examId) }),
+  );
+  app.post('/exams/:examId/messages', async (c) => {
+    const body = await readJson(
+      c,
+      z.strictObject({
+        text: z.string().trim().min(1).max(4_000),
+        studentId: z.string().min(1).max(64).optional(),
+        questionId: z.string().min(1).max(64).optional(),
+      }),
+      16 * 1024,
+    );
+    if (!body.ok) return body.response;
+    const exam = c.get('exam');
+    if (body.value.studentId !== undefined && !store.projection.examinee(exam.doc.examId, body.value.studentId))
+      return sendRefusal(c, 'examinee-not-found');
+    const messageId = await actions.sendMessage(exam, c.get('proctor'), body.value);
+    return c.json({ messageId }, 201);
+  });
+
+  app.get('/exams/:examId/monitor', (c) => {
+    const exam = c.get('exam');
+    return streamSSE(c, async (stream) => {
+      const queue: { event: string; data: unknown }[] = [];
+      let wake: (() => void) | undefined;
+      const push = (event: string, data: unknown) => {
+        queue.push({ event, data });
+        wake?.();
+      };
+      const unsubscribe = monitor.subscribe(exam.doc.examId, (u) => {
+        if (u.type === 'row') push('row', u.row);
+        else if (u.type === 'exam') push('exam', u.info);
+        else push('message', u.message);
+      });
+      let open = true;
+      stream.onAbort(() => {
+        open = false;
+        unsubscribe();
+        wake?.();
+      });
+      const rows = monitor.rows(exam);
+      await stream.writeSSE({
+        event: 'snapshot',
+        data: JSON.stringify({
+          exam: monitor.examInfo(exam, rows),
+          rows,
+          messages: await monitor.messages(exam.doc.examId),
+        }),
+      });
+      const ping = setInterval(() => push('ping', { serverNow: deps.clock.now() }), 15_000);
+      try {
+        while (open) {
+          for (let next = queue.shift(); next !== undefined && open; next = queue.shift()) {
+            await stream.writeSSE({ event: next.event, data: JSON.stringify(next.data) });
+          }
+          if (open) await new Promise<void>((r) => (wake = r));
+          wake = undefined;
+        }
+      } finally {
+        clearInterval(ping);
+        unsubscribe();
+      }
+    });
+  });
+
+  app.get('/exams/:examId/report.csv', (c) => {
+    const exam = c.get('exam');
+    c.header('content-disposition', `attachment; filename="${exam.doc.examId}-participants.csv"`);
+    c.header('content-type', 'text/csv; charset=utf-8');
+    return c.body(participantsCsv(monitor.rows(exam)));
+  });
+  app.get('/exams/:examId/events.jsonl', async (c) => {
+    const exam = c.get('exam');
+    await store.flushIndex();
+    c.header('content-disposition', `attachment; filename="${exam.doc.examId}-events.jsonl"`);
+    c.header('content-type', 'application/x-ndjson; charset=utf-8');
+    return c.body(eventLogLines(await store.examEvents(exam.doc.examId)));
+  });
+
+  return app;
+}

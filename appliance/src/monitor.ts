@@ -1,0 +1,127 @@
+/**
+ * The live exam monitor on the appliance: participant rows and exam info computed from the
+ * projection, and a subscription that turns every recorded event into the row or exam update
+ * the dashboard needs (a snapshot first, then changes).
+ */
+import { examQuestions } from '../../domain/answers.js';
+import type { ExamEvent } from '../../domain/events.js';
+import { activeSubmission } from '../../domain/examinee-state.js';
+import { participantRow, statusCounts, trackingTotals, type ParticipantRow } from '../../domain/monitor.js';
+import type { HallStore } from './store/hall-store.js';
+import type { ExamEntry, ExamineeEntry } from './store/projection.js';
+import type { ExamineeDoc } from '../../domain/exam-format.js';
+
+/** A message as proctors and examinees see it. */
+export interface MonitorMessage {
+  messageId: string;
+  at: string;
+  audience: 'all' | 'examinee' | 'proctors';
+  studentId: string | null;
+  questionId: string | null;
+  text: string;
+  from: { role: 'proctor'; username: string } | { role: 'examinee'; studentId: string } | { role: 'system' };
+}
+
+export type MonitorUpdate =
+  | { type: 'row'; row: ParticipantRow }
+  | { type: 'exam'; info: ReturnType<Monitor['examInfo']> }
+  | { type: 'message'; message: MonitorMessage };
+
+export function messageOf(event: ExamEvent): MonitorMessage | undefined {
+  if (event.kind !== 'message-sent') return undefined;
+  return {
+    messageId: event.data.messageId,
+    at: new Date(event.at).toISOString(),
+    audience: event.data.audience,
+    studentId: event.studentId ?? null,
+    questionId: event.data.questionId ?? null,
+    text: event.data.text,
+    from: event.actor,
+  };
+}
+
+export class Monitor {
+  constructor(private readonly store: HallStore) {}
+
+  exam(examId: string): ExamEntry | undefined {
+    return this.store.projection.exams.get(examId);
+  }
+
+  row(exam: ExamEntry, entry: ExamineeEntry & { doc: ExamineeDoc }): ParticipantRow {
+    const submission = activeSubmission(entry.state);
+    return participantRow({
+      exam: exam.doc,
+      wide: exam.wide,
+      doc: entry.doc,
+      state: entry.state,
+      timeline: this.store.projection.timeline(exam, entry),
+      progress: entry.draft,
+      submissionScore: submission ? this.store.projection.scores.get(submission.submissionId) : undefined,
+      totalQuestions: examQuestions(exam.doc).length,
+      now: this.store.clock.now(),
+    });
+  }
+
+  rows(exam: ExamEntry): ParticipantRow[] {
+    const out: ParticipantRow[] = [];
+    for (const entry of exam.examinees.values()) {
+      if (entry.doc) out.push(this.row(exam, entry as ExamineeEntry & { doc: ExamineeDoc }));
+    }
+    return out;
+  }
+
+  /** The Exam info tab: settings (the editable ones marked), countdown and totals. */
+  examInfo(exam: ExamEntry, rows: ParticipantRow[] = this.rows(exam)) {
+    const d = exam.doc;
+    const now = this.store.clock.now();
+    const start = Date.parse(d.scheduledStart);
+    return {
+      examId: d.examId,
+      title: d.title,
+      assessmentType: d.assessmentType,
+      scheduledStart: d.scheduledStart,
+      durationMinutes: d.durationMinutes,
+      downloadWindow: d.downloadWindow,
+      msUntilStart: Math.max(0, start - now),
+      serverNow: now,
+      minimumClientVersion: d.minimumClientVersion,
+      uploadDeadline: d.uploadDeadline ?? null,
+      verificationMode: d.verificationMode,
+      version: d.version,
+      editable: {
+        lateLoginMinutes: exam.wide.lateLoginMinutes ?? d.lateLoginMinutes,
+        extraMinutes: exam.wide.extraMinutes,
+        disabledHardwareChecks: exam.wide.disabledHardwareChecks ?? [],
+      },
+      hardwareChecks: d.settings.hardwareChecks,
+      verificationPasswordsGenerated: exam.wide.verificationPasswordsGenerated,
+      totals: trackingTotals(rows, d.uploadDeadline),
+      statusCounts: statusCounts(rows),
+    };
+  }
+
+  /** Every message of an exam, oldest first. */
+  async messages(examId: string): Promise<MonitorMessage[]> {
+    await this.store.flushIndex();
+    return (await this.store.examEvents(examId))
+      .flatMap((e) => messageOf(e) ?? [])
+      .sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  /** Calls `send` with each change of the exam, until the returned function is called. */
+  subscribe(examId: string, send: (update: MonitorUpdate) => void): () => void {
+    return this.store.projection.onEvent((event) => {
+      if (event.examId !== examId) return;
+      const exam = this.exam(examId);
+      if (!exam) return;
+      const message = messageOf(event);
+      if (message) send({ type: 'message', message });
+      if (event.studentId === undefined) {
+        send({ type: 'exam', info: this.examInfo(exam) });
+        return;
+      }
+      const entry = this.store.projection.examinee(examId, event.studentId);
+      if (entry) send({ type: 'row', row: this.row(exam, entry) });
+    });
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Proctor sessions: 128-bit random tokens (sent in a `__Host-` cookie), kept in memory by their
+ * SHA-256; they expire after an idle time and an absolute lifetime. Local only: a restart signs
+ * proctors out, which costs them a sign-in and keeps no secret on disk.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../../../domain/clock.js';
+import type { Proctor } from './accounts.js';
+
+export const SESSION_IDLE_MS = 2 * 60 * 60_000;
+export const SESSION_MAX_MS = 14 * 60 * 60_000;
+
+interface Session {
+  proctor: Proctor;
+  createdAt: number;
+  lastSeen: number;
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export class ProctorSessions {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(private readonly clock: Clock) {}
+
+  create(proctor: Proctor): string {
+    const token = randomBytes(16).toString('base64url');
+    const now = this.clock.now();
+    this.sessions.set(digest(token), { proctor, createdAt: now, lastSeen: now });
+    this.sweep(now);
+    return token;
+  }
+
+  /** The session's proctor, refreshing its idle timer; undefined when unknown or expired. */
+  touch(token: string): Proctor | undefined {
+    if (token.length > 64) return undefined;
+    const key = digest(token);
+    const s = this.sessions.get(key);
+    if (!s) return undefined;
+    const now = this.clock.now();
+    if (now - s.lastSeen > SESSION_IDLE_MS || now - s.createdAt > SESSION_MAX_MS || now < s.createdAt) {
+      this.sessions.delete(key);
+      return undefined;
+    }
+    s.lastSeen = now;
+    return s.proctor;
+  }
+
+  end(token: string): void {
+    this.sessions.delete(digest(token));
+  }
+
+  /** Ends every session of a proctor (account removed or password changed). */
+  endAllOf(username: string): void {
+    for (const [k, s] of this.sessions) if (s.proctor.username === username) this.sessions.delete(k);
+  }
+
+  private sweep(now: number): void {
+    for (const [k, s] of this.sessions) {
+      if (now - s.lastSeen > SESSION_IDLE_MS || now - s.createdAt > SESSION_MAX_MS) this.sessions.delete(k);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Everything the HTTP layer needs, built from the store: the examinee's exam day, the monitor,
+ * presence, proctor accounts, sessions, actions and preferences. main.ts and the tests build the
+ * appliance the same way through here.
+ */
+import { ExamDay } from './exam-day.js';
+import { Monitor } from './monitor.js';
+import { Presence } from './presence.js';
+import { ProctorActions } from './proctor-actions.js';
+import { ProctorAccounts } from './proctors/accounts.js';
+import { ColumnPreferences } from './proctors/preferences.js';
+import { ProctorSessions } from './proctors/sessions.js';
+import type { HallStore } from './store/hall-store.js';
+
+export interface ServiceOptions {
+  signInAttempts: number;
+  maxFileBytes: number;
+  presenceTimeoutSeconds: number;
+}
+
+export interface Services {
+  store: HallStore;
+  examDay: ExamDay;
+  monitor: Monitor;
+  presence: Presence;
+  accounts: ProctorAccounts;
+  sessions: ProctorSessions;
+  actions: ProctorActions;
+  preferences: ColumnPreferences;
+}
+
+export function createServices(store: HallStore, options: ServiceOptions): Services {
+  const examDay = new ExamDay(store, { signInAttempts: options.signInAttempts, maxFileBytes: options.maxFileBytes });
+  const monitor = new Monitor(store);
+  const presence = new Presence(store, options.presenceTimeoutSeconds * 1_000);
+  presence.trackSignedIn();
+  return {
+    store,
+    examDay,
+    monitor,
+    presence,
+    accounts: new ProctorAccounts(store.dataDir),
+    sessions: new ProctorSessions(store.clock),
+    actions: new ProctorActions(store, monitor, examDay.packages),
+    preferences: new ColumnPreferences(store.dataDir),
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * The exam monitor's participants table and tracking totals, as pure functions of the roster,
+ * the examinees' states and the time: what the Participants tab shows, searches, filters and
+ * sorts, and what the live stream sends when a row changes.
+ */
+import { timeLeftMs, type ExamineeTimeline } from './exam-clock.js';
+import type { ExamDoc, ExamineeDoc } from './exam-format.js';
+import type { HardwareCheck, IntegrityReviewStatus, VerificationMode } from './events.js';
+import type { ExamWideState } from './exam-state.js';
+import {
+  activeSubmission,
+  EXAMINEE_STATUSES,
+  examineeStatus,
+  integrityScore,
+  type BathroomStatus,
+  type ExamineeState,
+  type ExamineeStatus,
+} from './examinee-state.js';
+
+/** One row of the Participants tab. Contact details are not here: they are revealed one by one. */
+export interface ParticipantRow {
+  studentId: string;
+  name: string;
+  seat: string | null;
+  hasEmail: boolean;
+  hasPhone: boolean;
+  status: ExamineeStatus;
+  maxDownloads: number;
+  downloads: number;
+  /** ISO time of the first download. */
+  firstDownloadAt: string | null;
+  /** ISO time of the accepted upload (green in the table), or null. */
+  uploadedAt: string | null;
+  submissionType: 'not-yet' | 'manual' | 'automatic';
+  submissionId: string | null;
+  late: boolean;
+  filesUploaded: number;
+  lateLoginDeadline: string;
+  personalLateLoginMinutes: number | null;
+  verificationMode: VerificationMode;
+  verification: ExamineeState['verification'];
+  verificationPhotos: number;
+  bathroom: BathroomStatus;
+  bathroomSince: string | null;
+  disabledHardwareChecks: HardwareCheck[];
+  extensionMinutes: number;
+  accommodationPercent: number;
+  deadline: string;
+  msLeft: number;
+  /** 0-100, from the latest autosave or the submission. */
+  answeredPercent: number;
+  answered: number;
+  questions: number;
+  /** Closed questions only; null until submitted. */
+  closedScore: { score: number; maxScore: number } | null;
+  integrityScore: number;
+  integrityEvents: number;
+  integrityReview: IntegrityReviewStatus;
+  resumeCodesIssued: number;
+  lastActivityAt: string | null;
+}
+
+/** The columns a proctor can show, hide and order (column management). */
+export const PARTICIPANT_COLUMNS = [
+  'name',
+  'studentId',
+  'seat',
+  'contact',
+  'status',
+  'maxDownloads',
+  'downloads',
+  'upload',
+  'lateLogin',
+  'verification',
+  'bathroom',
+  'hardwareChecks',
+  'timeExtension',
+  'timeLeft',
+  'submissionType',
+  'filesUploaded',
+  'answered',
+  'closedScore',
+  'integrityScore',
+  'integrityReview',
+  'resumeCodes',
+] as const;
+export type ParticipantColumn = (typeof PARTICIPANT_COLUMNS)[number];
+export const DEFAULT_COLUMNS: ParticipantColumn[] = [
+  'name',
+  'studentId',
+  'status',
+  'maxDownloads',
+  'downloads',
+  'upload',
+  'timeExtension',
+  'timeLeft',
+  'answered',
+  'submissionType',
+  'integrityScore',
+];
+
+/** Everything a row is computed from. */
+export interface RowInput {
+  exam: Pick<ExamDoc, 'verificationMode' | 'settings'>;
+  wide: ExamWideState;
+  doc: ExamineeDoc;
+  state: ExamineeState;
+  timeline: ExamineeTimeline;
+  progress: { answered: number; total: number } | undefined;
+  /** The accepted submission's closed-question score and answered count, when known. */
+  submissionScore: { score: number; maxScore: number; answered: number; total: number } | undefined;
+  totalQuestions: number;
+  now: number;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** Builds one participant row. */
+export function participantRow(i: RowInput): ParticipantRow {
+  const s = i.state;
+  const submission = activeSubmission(s);
+  const answered = submission && i.submissionScore ? i.submissionScore.answered : (i.progress?.answered ?? 0);
+  const questions = i.submissionScore?.total ?? i.progress?.total ?? i.totalQuestions;
+  return {
+    studentId: i.doc.studentId,
+    name: i.doc.name,
+    seat: i.doc.seat ?? null,
+    hasEmail: i.doc.email !== undefined,
+    hasPhone: i.doc.phone !== undefined,
+    status: examineeStatus(s),
+    maxDownloads: s.maxDownloads ?? i.doc.maxDownloads,
+    downloads: s.downloads.length,
+    firstDownloadAt: iso(s.downloads[0]),
+    uploadedAt: iso(submission?.at),
+    submissionType: submission ? submission.submissionType : 'not-yet',
+    submissionId: submission?.submissionId ?? null,
+    late: submission?.late ?? false,
+    filesUploaded: s.files.length,
+    lateLoginDeadline: new Date(i.timeline.lateLoginDeadline).toISOString(),
+    personalLateLoginMinutes: s.personalLateLoginMinutes ?? null,
+    verificationMode: s.verificationMode ?? i.exam.verificationMode,
+    verification: s.verification,
+    verificationPhotos: s.verificationPhotos.length,
+    bathroom: s.bathroom.status,
+    bathroomSince: iso(s.bathroom.since),
+    disabledHardwareChecks: s.disabledHardwareChecks ?? i.wide.disabledHardwareChecks ?? [],
+    extensionMinutes: s.personalExtraMinutes + i.wide.extraMinutes,
+    accommodationPercent: s.accommodationPercent ?? i.doc.accommodationPercent,
+    deadline: new Date(i.timeline.deadline).toISOString(),
+    msLeft: submission ? 0 : timeLeftMs(i.timeline, i.now),
+    answeredPercent: questions === 0 ? 0 : Math.round((answered / questions) * 100),
+    answered,
+    questions,
+    closedScore:
+      submission && i.submissionScore ? { score: i.submissionScore.score, maxScore: i.submissionScore.maxScore } : null,
+    integrityScore: integrityScore(s),
+    integrityEvents: Object.values(s.integrity).reduce((a, b) => a + (b ?? 0), 0),
+    integrityReview: s.integrityReview,
+    resumeCodesIssued: s.resumeCodesIssued,
+    lastActivityAt: iso(s.lastEventAt),
+  };
+}
+
+/** Sortable keys of a row. */
+export const SORT_KEYS = [
+  'name',
+  'studentId',
+  'seat',
+  'status',
+  'downloads',
+  'uploadedAt',
+  'msLeft',
+  'answeredPercent',
+  'integrityScore',
+  'extensionMinutes',
+  'lastActivityAt',
+] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+export interface RowQuery {
+  /** Matches name or student id, case- and accent-insensitive. */
+  q?: string | undefined;
+  status?: ExamineeStatus | undefined;
+  sort?: SortKey | undefined;
+  dir?: 'asc' | 'desc' | undefined;
+}
+
+const fold = (t: string) => t.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+/** Search, filter by status and sort, as the Participants tab does. */
+export function queryRows(rows: readonly ParticipantRow[], query: RowQuery): ParticipantRow[] {
+  const needle = query.q === undefined ? '' : fold(query.q.trim());
+  let out = rows.filter(
+    (r) =>
+      (needle === '' || fold(r.name).includes(needle) || fold(r.studentId).includes(needle)) &&
+      (query.status === undefined || r.status === query.status),
+  );
+  const key = query.sort ?? 'name';
+  const sign = query.dir === 'desc' ? -1 : 1;
+  const statusOrder = (s: ExamineeStatus) => EXAMINEE_STATUSES.indexOf(s);
+  out = [...out].sort((a, b) => {
+    const va = key === 'status' ? statusOrder(a.status) : a[key];
+    const vb = key === 'status' ? statusOrder(b.status) : b[key];
+    if (va === vb) return a.name.localeCompare(b.name) || a.studentId.localeCompare(b.studentId);
+    if (va === null) return 1;
+    if (vb === null) return -1;
+    const c =
+      typeof va === 'number' && typeof vb === 'number'
+        ? va - vb
+        : String(va).localeCompare(String(vb), undefined, { numeric: true });
+    return sign * c;
+  });
+  return out;
+}
+
+/** How many examinees are in each status (the filter chips). */
+export function statusCounts(rows: readonly ParticipantRow[]): Record<ExamineeStatus, number> {
+  const counts = Object.fromEntries(EXAMINEE_STATUSES.map((s) => [s, 0])) as Record<ExamineeStatus, number>;
+  for (const r of rows) counts[r.status]++;
+  return counts;
+}
+
+/** The tracking totals at the top of the proctoring page. */
+export interface TrackingTotals {
+  /** Examinees posted to this exam (the roster). */
+  posted: number;
+  /** Examinees who downloaded the exam at least once. */
+  downloads: number;
+  /** Examinees whose answer file is accepted. */
+  uploads: number;
+  uploadDeadline: string | null;
+}
+
+export function trackingTotals(rows: readonly ParticipantRow[], uploadDeadline: string | undefined): TrackingTotals {
+  return {
+    posted: rows.length,
+    downloads: rows.filter((r) => r.downloads > 0).length,
+    uploads: rows.filter((r) => r.uploadedAt !== null).length,
+    uploadDeadline: uploadDeadline ?? null,
+  };
+}
