@@ -75,6 +75,21 @@ export const ERRORS = {
   'wrong-verification-password': { status: 403, message: 'That exam password is not right. Ask the invigilator.' },
   'too-many-events': { status: 429, message: 'Too many reports in a short time.' },
   'verification-pending': { status: 403, message: 'A proctor must verify you before the exam starts.' },
+  'resume-challenge-unknown': {
+    status: 422,
+    message: "That challenge is not one of this examinee's for this exam. Check the code on the examinee's screen.",
+  },
+  'resume-challenge-issued': {
+    status: 409,
+    message:
+      'A resume code was already given for this challenge. Ask the examinee for the next challenge on their screen.',
+  },
+  'resume-challenge-used': { status: 409, message: 'This challenge has already been used to resume the exam.' },
+  'resume-challenge-locked': {
+    status: 409,
+    message: 'This challenge is locked after too many wrong resume codes. Use the next challenge.',
+  },
+  'resume-code-wrong': { status: 403, message: 'That resume code is not right for this challenge.' },
   /** The exam requires Safe Exam Browser and the request did not prove an allowed SEB setup (the detail says which check failed). */
   'seb-required': { status: 403, message: 'This exam must be taken in Safe Exam Browser.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -74,6 +74,7 @@ export interface ExamineeState {
   integrity: Partial<Record<IntegrityEventType, number>>;
   integrityReview: IntegrityReviewStatus;
   /** Resume-code challenges already used or locked by wrong tries. */
+  resumeChallengesIssued: string[];
   resumeChallengesUsed: string[];
   resumeChallengesLocked: string[];
   resumeCodesIssued: number;
@@ -116,6 +117,7 @@ export function initialExamineeState(studentId: string): ExamineeState {
     bathroom: { status: 'none', since: undefined },
     integrity: {},
     integrityReview: 'not-reviewed',
+    resumeChallengesIssued: [],
     resumeChallengesUsed: [],
     resumeChallengesLocked: [],
     resumeCodesIssued: 0,
@@ -231,7 +233,11 @@ export function applyExamineeEvent(previous: ExamineeState, event: ExamEvent): E
     case 'integrity-review-set':
       return { ...state, integrityReview: event.data.status };
     case 'resume-code-issued':
-      return { ...state, resumeCodesIssued: state.resumeCodesIssued + 1 };
+      return {
+        ...state,
+        resumeCodesIssued: state.resumeCodesIssued + 1,
+        resumeChallengesIssued: [...state.resumeChallengesIssued, event.data.challenge],
+      };
     case 'resume-code-used':
       return { ...state, resumeChallengesUsed: [...state.resumeChallengesUsed, event.data.challenge] };
     case 'resume-challenge-locked':

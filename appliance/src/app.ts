@@ -5,15 +5,13 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { examineeRoutes } from './http/examinee-routes.js';
-import { proctorRoutes, type ProctorDeps } from './http/proctor-routes.js';
+import { proctorRoutes } from './http/proctor-routes.js';
 import type { Services } from './services.js';
 import { sendRefusal } from './http/responses.js';
 import { rawPublicKey } from './crypto/receipts.js';
 
 export interface AppDeps {
   services: Services;
-  /** Extra per-examinee proctor actions (resume codes ...). */
-  extraProctorActions?: ProctorDeps['extraActions'];
   /** Version of this appliance (package.json). */
   version: string;
   /** The examinee page served at / until the PWA lands. */
@@ -54,11 +52,8 @@ export function buildApp(deps: AppDeps): Hono {
     }),
   );
 
-  app.route(
-    '/api/proctor',
-    proctorRoutes({ ...deps.services, clock: store.clock, extraActions: deps.extraProctorActions }),
-  );
-  app.route('/api', examineeRoutes({ examDay, presence, monitor }));
+  app.route('/api/proctor', proctorRoutes({ ...deps.services, clock: store.clock }));
+  app.route('/api', examineeRoutes({ examDay, presence, monitor, resumeCodes: deps.services.resumeCodes }));
 
   app.get('/', (c) => c.html(deps.indexHtml));
 

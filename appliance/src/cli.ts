@@ -2,7 +2,9 @@
  * The appliance's command line (`npm run appliance -- <command>`):
  *   import <exam.json> <roster.csv|roster.json>   validate and store an exam and its roster
  *   verify-receipt <receipt.json> [--public-key <file>]   check a submission receipt
- * Exit codes: 0 done, 1 the input is wrong (the message says where), 2 usage or setup problem.
+ *   verify-log [--exam <examId>] [--json]   check the hash-chained event log in both copies
+ * Exit codes: 0 done, 1 the input is wrong (the message says where; for verify-log: a bad event),
+ * 2 usage or setup problem.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,7 +21,9 @@ import {
   toExamineeDoc,
 } from './import/exam-import.js';
 import { HallStore } from './store/hall-store.js';
+import { PROCTOR_USAGE, ProctorCliError, proctorCommand } from './proctors/proctor-cli.js';
 import { SecretStore } from './store/secrets.js';
+import { DataFolderInUseError, formatVerifyLogReport, verifyLog, VerifyLogSetupError } from './verify-log.js';
 
 const USAGE = `Usage: npm run appliance -- <command>
 
@@ -30,6 +34,11 @@ Commands:
   verify-receipt <receipt.json> [--public-key <file>]
       Check a submission receipt's signature. The trusted key is the appliance's own (from the
       data folder) unless --public-key names a PEM or base64 key file (e.g. from /api/receipt-key).
+  verify-log [--exam <examId>] [--json]
+      Verify the hash-chained event log in both of its copies (database and journal) and compare
+      them; for each chain print its events, head seq and hash, and OK or the first bad event.
+      --json prints one JSON object. Exit 0 all verify, 1 something is bad. Stop the appliance first.
+${PROCTOR_USAGE}
 `;
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -80,17 +89,42 @@ async function importCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+const inUseError = (dataDir: string) =>
+  new UsageError(
+    `the data folder ${dataDir} is in use by a running appliance: stop it first (e.g. systemctl stop proctor-appliance)`,
+  );
+
 async function openStoreForCli(dataDir: string, hallId: string): Promise<HallStore> {
   try {
     return await HallStore.open({ dataDir, clock: systemClock, hallId });
   } catch (err) {
-    if (/lock/i.test(String(err))) {
-      throw new UsageError(
-        `the data folder ${dataDir} is in use by a running appliance: stop it first (e.g. systemctl stop proctor-appliance)`,
-      );
-    }
+    if (/lock/i.test(String(err))) throw inUseError(dataDir);
     throw err;
   }
+}
+
+async function verifyLogCommand(args: string[]): Promise<number> {
+  let examId: string | undefined;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--json') json = true;
+    else if (arg === '--exam') {
+      examId = args[++i];
+      if (examId === undefined || examId.startsWith('--')) throw new UsageError('--exam needs an exam id');
+    } else throw new UsageError(`verify-log: unexpected argument "${arg}"`);
+  }
+  const config = loadConfig(process.env, process.cwd());
+  let report;
+  try {
+    report = await verifyLog(config.dataDir, examId === undefined ? {} : { examId });
+  } catch (err) {
+    if (err instanceof DataFolderInUseError) throw inUseError(config.dataDir);
+    if (err instanceof VerifyLogSetupError) throw new UsageError(err.message);
+    throw err;
+  }
+  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyLogReport(report));
+  return report.ok ? 0 : 1;
 }
 
 async function verifyReceiptCommand(args: string[]): Promise<number> {
@@ -145,6 +179,10 @@ export async function runCli(argv: string[]): Promise<number> {
         return await importCommand(args);
       case 'verify-receipt':
         return await verifyReceiptCommand(args);
+      case 'proctor':
+        return await proctorCommand(args);
+      case 'verify-log':
+        return await verifyLogCommand(args);
       case undefined:
       case 'help':
       case '--help':
@@ -155,7 +193,7 @@ export async function runCli(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof ProctorCliError) {
       process.stderr.write(`${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`);
       return 2;
     }

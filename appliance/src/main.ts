@@ -67,6 +67,8 @@ async function main(): Promise<void> {
     Math.min(5_000, config.presenceTimeoutSeconds * 250),
   );
   presenceTimer.unref();
+  // Resume-code triples cost PBKDF2 time: make them in the lobby, not at the synchronised start.
+  for (const examId of store.projection.exams.keys()) void services.resumeCodes.prepare(examId);
 
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info: AddressInfo) => {
     const lines = [

@@ -10,6 +10,7 @@ import { ProctorActions } from './proctor-actions.js';
 import { ProctorAccounts } from './proctors/accounts.js';
 import { ColumnPreferences } from './proctors/preferences.js';
 import { ProctorSessions } from './proctors/sessions.js';
+import { ResumeCodes } from './resume-codes.js';
 import type { HallStore } from './store/hall-store.js';
 
 export interface ServiceOptions {
@@ -27,6 +28,7 @@ export interface Services {
   sessions: ProctorSessions;
   actions: ProctorActions;
   preferences: ColumnPreferences;
+  resumeCodes: ResumeCodes;
 }
 
 export function createServices(store: HallStore, options: ServiceOptions): Services {
@@ -43,5 +45,6 @@ export function createServices(store: HallStore, options: ServiceOptions): Servi
     sessions: new ProctorSessions(store.clock),
     actions: new ProctorActions(store, monitor, examDay.packages),
     preferences: new ColumnPreferences(store.dataDir),
+    resumeCodes: new ResumeCodes(store),
   };
 }

@@ -211,3 +211,106 @@ export class ExamineeClient {
     });
   }
 }
+
+/** Adds the demo-style proctor accounts to a test appliance. */
+export async function addTestProctors(appliance: TestAppliance): Promise<void> {
+  const now = new Date(appliance.store.clock.now());
+  await appliance.services.accounts.add({ username: 'chief', role: 'chief', password: 'chief-password-1' }, now);
+  await appliance.services.accounts.add({ username: 'invi', role: 'invigilator', password: 'invi-password-1' }, now);
+}
+
+export const ORIGIN = 'http://localhost';
+
+/** A proctor's browser: keeps the session cookie and sends this appliance's Origin. */
+export class ProctorClient {
+  cookie: string | undefined;
+
+  constructor(private readonly app: Hono) {}
+
+  async login(username: string, password: string): Promise<Response> {
+    const res = await this.app.request('/api/proctor/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: ORIGIN },
+      body: JSON.stringify({ username, password }),
+    });
+    const set = res.headers.get('set-cookie');
+    if (res.ok && set) this.cookie = set.split(';')[0];
+    return res;
+  }
+
+  async request(method: string, p: string, body?: unknown): Promise<Response> {
+    return this.app.request(p, {
+      method,
+      headers: {
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...(method === 'GET' ? {} : { origin: ORIGIN, 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
+  async json<T>(method: string, p: string, body?: unknown): Promise<T> {
+    const res = await this.request(method, p, body);
+    if (!res.ok) throw new Error(`${method} ${p} → ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+}
+
+/** Reads a server-sent event stream and waits for events matching a condition. */
+export class SseReader {
+  readonly events: { event: string; data: unknown }[] = [];
+  private buffer = '';
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+
+  constructor(res: Response) {
+    if (!res.body) throw new Error('no body');
+    this.reader = res.body.getReader();
+  }
+
+  /** Reads until an event satisfies `match` (checking those already read first), or fails after `ms`. */
+  async waitFor(
+    match: (e: { event: string; data: unknown }) => boolean,
+    ms = 5_000,
+  ): Promise<{ event: string; data: unknown }> {
+    const deadline = Date.now() + ms;
+    let from = 0;
+    for (;;) {
+      for (; from < this.events.length; from++) {
+        const e = this.events[from];
+        if (e && match(e)) {
+          from++;
+          this.events.splice(0, from);
+          return e;
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(`no matching event within ${ms} ms; saw ${this.events.map((e) => e.event).join(', ')}`);
+      const chunk = await Promise.race([
+        this.reader.read(),
+        new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), left)),
+      ]);
+      if (chunk === 'timeout') continue;
+      if (chunk.done) throw new Error('stream ended');
+      this.buffer += this.decoder.decode(chunk.value, { stream: true });
+      let end = this.buffer.indexOf('\n\n');
+      while (end !== -1) {
+        const block = this.buffer.slice(0, end);
+        this.buffer = this.buffer.slice(end + 2);
+        const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? 'message';
+        const data = block
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.replace(/^data: ?/, ''))
+          .join('\n');
+        this.events.push({ event, data: data === '' ? null : (JSON.parse(data) as unknown) });
+        end = this.buffer.indexOf('\n\n');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.reader.cancel().catch(() => undefined);
+  }
+}

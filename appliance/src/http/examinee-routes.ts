@@ -19,6 +19,8 @@
  *   POST /api/exam/integrity       an integrity event (tab hidden, full screen left, paste...)
  *   POST /api/exam/bathroom-break  ask for a break;  POST /api/exam/bathroom-break/return
  *   POST /api/exam/verification/password | /verification/photo?kind=face|id-card
+ *   GET  /api/exam/resume-challenges   (challenge, salt, slow hash) triples for offline resume
+ *   POST /api/exam/resume          report a resume code entered on the device (single use)
  *
  * Every request but polling carries `X-Client-Version`; authenticated ones carry
  * `Authorization: Bearer <token>`.
@@ -30,6 +32,7 @@ import { INTEGRITY_EVENT_TYPES } from '../../../domain/events.js';
 import { MAX_PHOTO_BYTES, type ExamDay, type ExamineeSession } from '../exam-day.js';
 import type { Monitor } from '../monitor.js';
 import type { Presence } from '../presence.js';
+import type { ResumeCodes } from '../resume-codes.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { readJson } from './validate.js';
 
@@ -79,9 +82,10 @@ export interface ExamineeRouteDeps {
   examDay: ExamDay;
   presence: Presence;
   monitor: Monitor;
+  resumeCodes: ResumeCodes;
 }
 
-export function examineeRoutes({ examDay, presence, monitor }: ExamineeRouteDeps): Hono<Env> {
+export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: ExamineeRouteDeps): Hono<Env> {
   const app = new Hono<Env>();
 
   const clientVersion = (c: Context): string | Response => {
@@ -351,6 +355,33 @@ export function examineeRoutes({ examDay, presence, monitor }: ExamineeRouteDeps
     const result = await examDay.submitVerificationPhoto(c.get('session'), { body: c.req.raw.body, kind, sha256 });
     if (!result.ok) return sendResult(c, result);
     return c.json({ sha256: result.sha256, size: result.size }, 201);
+  });
+
+  app.get('/exam/resume-challenges', async (c) => {
+    const { exam, entry } = c.get('session');
+    const result = await resumeCodes.triples(exam.doc.examId, entry.doc.studentId);
+    if (!result.ok) return sendResult(c, result);
+    c.header('cache-control', 'no-store');
+    return c.json({ triples: result.triples, spent: result.spent });
+  });
+
+  app.post('/exam/resume', async (c) => {
+    const body = await readJson(
+      c,
+      z.strictObject({ challenge: z.string().min(1).max(64), resumeCode: z.string().min(1).max(64) }),
+      1024,
+    );
+    if (!body.ok) return body.response;
+    const { exam, entry } = c.get('session');
+    const result = await resumeCodes.redeem(
+      exam.doc.examId,
+      entry.doc.studentId,
+      body.value.challenge,
+      body.value.resumeCode,
+    );
+    if (!result.ok) return sendResult(c, result);
+    c.header('cache-control', 'no-store');
+    return c.json({ challenge: result.challenge });
   });
 
   app.get('/exam/submission', async (c) => {

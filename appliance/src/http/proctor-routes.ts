@@ -11,7 +11,7 @@
  *   GET    /exams/:examId/preview                     the exam as examinees see it
  *   GET    /exams/:examId/participants                rows; ?q= &status= &sort= &dir=
  *   GET    /exams/:examId/participants/:studentId     one row
- *   POST   /exams/:examId/participants/:studentId/<action>   see ACTIONS below
+ *   POST   /exams/:examId/participants/:studentId/<action>   see ACTIONS below, and resume-code
  *   GET    /exams/:examId/messages    POST /exams/:examId/messages
  *   GET    /exams/:examId/monitor                     SSE: snapshot, then changes
  *   GET    /exams/:examId/report.csv  /events.jsonl   session report and event log
@@ -35,6 +35,7 @@ import type { ColumnPreferences } from '../proctors/preferences.js';
 import { SESSION_MAX_MS, type ProctorSessions } from '../proctors/sessions.js';
 import { FailureLimiter } from '../rate-limit.js';
 import { participantsCsv, eventLogLines } from '../report.js';
+import type { ResumeCodes } from '../resume-codes.js';
 import type { ExamEntry, ExamineeEntry } from '../store/projection.js';
 import type { HallStore } from '../store/hall-store.js';
 import { sendRefusal, sendResult } from './responses.js';
@@ -52,8 +53,7 @@ export interface ProctorDeps {
   monitor: Monitor;
   actions: ProctorActions;
   preferences: ColumnPreferences;
-  /** Extra per-examinee actions other modules add (resume codes, ...). */
-  extraActions?: (app: Hono<Env>) => void;
+  resumeCodes: ResumeCodes;
 }
 
 const hardwareCheck = z.enum(['multiple-screens', 'microphone', 'camera', 'fullscreen']);
@@ -320,7 +320,20 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
       return action.run(c, body.value as never);
     });
   }
-  deps.extraActions?.(app);
+  // The continuation code on a locked screen → the resume code (every issue is an event).
+  app.post('/exams/:examId/participants/:studentId/resume-code', async (c) => {
+    const body = await readJson(c, z.strictObject({ challenge: z.string().min(1).max(64) }), 1024);
+    if (!body.ok) return body.response;
+    const result = await deps.resumeCodes.issue(
+      c.get('exam').doc.examId,
+      c.get('entry').doc.studentId,
+      body.value.challenge,
+      c.get('proctor').username,
+    );
+    if (!result.ok) return sendResult(c, result);
+    c.header('cache-control', 'no-store');
+    return c.json({ challenge: result.challenge, resumeCode: result.resumeCode });
+  });
 
   app.get('/exams/:examId/messages', async (c) =>
     c.json({ messages: await monitor.messages(c.get('exam').doc.examId) }),

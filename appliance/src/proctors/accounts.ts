@@ -3,7 +3,7 @@
  * (mode 0600, written atomically and durably), passwords hashed with argon2id. The file is
  * re-read when it changes, so `appliance proctor add` works while the appliance runs.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { hash, verify } from '@node-rs/argon2';
 import { z } from 'zod';
@@ -63,6 +63,7 @@ export class ProctorAccounts {
   }
 
   private async save(accounts: ProctorAccount[]): Promise<void> {
+    await mkdir(this.dataDir, { recursive: true, mode: 0o700 });
     await writeFileDurably(this.file, `${JSON.stringify({ schemaVersion: 1, proctors: accounts }, null, 2)}\n`, 0o600);
     this.cache = undefined;
   }

@@ -1,0 +1,274 @@
+/**
+ * Resume codes on the appliance (the scheme is specified in domain/resume-codes.ts): the triples
+ * an examinee's device keeps, the proctor's "give me the code for this challenge", and the
+ * device's report that a code was entered (what makes single use hold on the appliance too).
+ *
+ * Everything is derived from the exam's resume key, so nothing is stored but the events:
+ * 'resume-code-issued' (proctor), 'resume-code-used' and 'resume-challenge-locked' (examinee).
+ * A challenge gets a code once; a used or locked challenge gets none. Wrong codes are counted in
+ * memory per challenge; the RESUME_WRONG_TRIES-th locks the challenge with an event.
+ *
+ * The triples cost 8 PBKDF2 runs per examinee. They run on libuv's threadpool (node:crypto), at
+ * most `concurrency` at a time so file I/O (journal fsync, blobs), which shares that pool, never
+ * waits behind them; an examinee's request goes ahead of background preparation (`prepare`).
+ */
+import { pbkdf2 } from 'node:crypto';
+import { constantTimeEqualHex } from '../../domain/access-code.js';
+import { refuse, type Result } from '../../domain/errors.js';
+import {
+  challengeFor,
+  deriveResumeKey,
+  findChallenge,
+  formatChallenge,
+  formatResumeCode,
+  parseResumeCode,
+  RESUME_CHALLENGES_PER_EXAMINEE,
+  RESUME_PBKDF2_ITERATIONS,
+  RESUME_WRONG_TRIES,
+  resumeCodeFor,
+  tripleFor,
+  type Pbkdf2Sha256,
+  type ResumeTriple,
+} from '../../domain/resume-codes.js';
+import type { HallStore } from './store/hall-store.js';
+
+/** The service's outcomes: values or refusals with the shared codes. */
+export type ResumeResult<T> = Result<T>;
+const resumeRefusal = refuse;
+
+export interface ResumeCodesOptions {
+  /** PBKDF2 runs at once; libuv's pool has 4 threads (UV_THREADPOOL_SIZE) shared with file I/O. */
+  concurrency?: number;
+  /** PBKDF2 iterations of new triples. */
+  iterations?: number;
+  /** PBKDF2-HMAC-SHA256; node:crypto's (threadpool) by default. */
+  pbkdf2?: Pbkdf2Sha256;
+}
+
+/** node:crypto's PBKDF2 (runs on the threadpool, off the event loop). */
+export const nodePbkdf2Sha256: Pbkdf2Sha256 = (password, salt, iterations, length) =>
+  new Promise((resolve, reject) => {
+    pbkdf2(password, salt, iterations, length, 'sha256', (err, key) =>
+      err ? reject(err) : resolve(new Uint8Array(key.buffer, key.byteOffset, key.byteLength)),
+    );
+  });
+
+export class ResumeCodes {
+  private readonly resumeKeys = new Map<string, Uint8Array>();
+  /** `${examId}|${studentId}` → the examinee's triples (shared by concurrent requests). */
+  private readonly tripleCache = new Map<string, Promise<ResumeTriple[]>>();
+  /** `${examId}|${studentId}|${challenge}` → wrong codes so far (memory only: a restart forgives). */
+  private readonly wrongTries = new Map<string, number>();
+  private readonly queue: Pbkdf2Queue;
+  private readonly iterations: number;
+  private readonly pbkdf2: Pbkdf2Sha256;
+
+  constructor(
+    private readonly store: HallStore,
+    options: ResumeCodesOptions = {},
+  ) {
+    this.queue = new Pbkdf2Queue(options.concurrency ?? 2);
+    this.iterations = options.iterations ?? RESUME_PBKDF2_ITERATIONS;
+    this.pbkdf2 = options.pbkdf2 ?? nodePbkdf2Sha256;
+  }
+
+  /**
+   * The examinee's triples for their device, and the challenges already spent (used or locked).
+   * Computed once per examinee and kept in memory.
+   */
+  async triples(
+    examId: string,
+    studentId: string,
+  ): Promise<ResumeResult<{ triples: ResumeTriple[]; spent: string[] }>> {
+    const found = this.examinee(examId, studentId);
+    if (!found.ok) return found;
+    const triples = await this.compute(examId, studentId, true);
+    const state = found.state;
+    return { ok: true, triples, spent: [...new Set([...state.resumeChallengesUsed, ...state.resumeChallengesLocked])] };
+  }
+
+  /**
+   * Makes every examinee's triples ahead of need, one examinee at a time, behind examinees'
+   * own requests (call it when an exam is imported or the appliance starts).
+   * @returns how many examinees' triples were made
+   */
+  async prepare(examId: string): Promise<number> {
+    const exam = this.store.projection.exams.get(examId);
+    if (!exam) return 0;
+    let made = 0;
+    for (const [studentId, entry] of [...exam.examinees]) {
+      if (!entry.doc || this.tripleCache.has(`${examId}|${studentId}`)) continue;
+      await this.compute(examId, studentId, false);
+      made++;
+    }
+    return made;
+  }
+
+  /**
+   * A proctor asks for the resume code of a challenge the examinee's device shows. Refused, and
+   * nothing recorded, when the challenge is not one of this examinee's for this exam, or a code
+   * was already given for it, or it was used or locked.
+   */
+  async issue(
+    examId: string,
+    studentId: string,
+    challengeText: string,
+    proctorUsername: string,
+  ): Promise<ResumeResult<{ challenge: string; resumeCode: string }>> {
+    const found = this.challenge(examId, studentId, challengeText);
+    if (!found.ok) return found;
+    // From here to record() nothing awaits: two proctors asking at once get one code.
+    const { challenge } = found;
+    const spent = this.spentRefusal(examId, studentId, challenge);
+    if (spent) return spent;
+    if (this.store.projection.examinee(examId, studentId)?.state.resumeChallengesIssued.includes(challenge)) {
+      return resumeRefusal(
+        'resume-challenge-issued',
+        `a code was already given for ${formatChallenge(challenge)}: the examinee's device offers the next challenge`,
+      );
+    }
+    await this.store.record(examId, [
+      {
+        kind: 'resume-code-issued',
+        actor: { role: 'proctor', username: proctorUsername },
+        studentId,
+        data: { challenge },
+      },
+    ]).durable;
+    return {
+      ok: true,
+      challenge: formatChallenge(challenge),
+      resumeCode: formatResumeCode(resumeCodeFor(this.resumeKey(examId), examId, studentId, challenge)),
+    };
+  }
+
+  /**
+   * The examinee's device reports a resume code typed for a challenge. Right: recorded as used,
+   * once. Wrong: counted; the RESUME_WRONG_TRIES-th wrong code locks the challenge for good.
+   */
+  async redeem(
+    examId: string,
+    studentId: string,
+    challengeText: string,
+    typedCode: string,
+  ): Promise<ResumeResult<{ challenge: string }>> {
+    const found = this.challenge(examId, studentId, challengeText);
+    if (!found.ok) return found;
+    const { challenge } = found;
+    const typed = parseResumeCode(typedCode);
+    if (typed === undefined) {
+      return refuse('validation-failed', 'a resume code is 10 characters of 0-9 and A-Z without I, L, O, U');
+    }
+    // No await between the checks and record(): concurrent reports cannot both use a code.
+    const spent = this.spentRefusal(examId, studentId, challenge);
+    if (spent) return spent;
+    const actor = { role: 'examinee' as const, studentId };
+    const triesKey = `${examId}|${studentId}|${challenge}`;
+    const expected = resumeCodeFor(this.resumeKey(examId), examId, studentId, challenge);
+    if (constantTimeEqualHex(typed, expected)) {
+      this.wrongTries.delete(triesKey);
+      await this.store.record(examId, [{ kind: 'resume-code-used', actor, studentId, data: { challenge } }]).durable;
+      return { ok: true, challenge: formatChallenge(challenge) };
+    }
+    const tries = (this.wrongTries.get(triesKey) ?? 0) + 1;
+    if (tries < RESUME_WRONG_TRIES) {
+      this.wrongTries.set(triesKey, tries);
+      return resumeRefusal('resume-code-wrong', `${RESUME_WRONG_TRIES - tries} tries left for this challenge`);
+    }
+    this.wrongTries.delete(triesKey);
+    await this.store.record(examId, [{ kind: 'resume-challenge-locked', actor, studentId, data: { challenge } }])
+      .durable;
+    return resumeRefusal('resume-challenge-locked', `${RESUME_WRONG_TRIES} wrong codes`);
+  }
+
+  // ---- internals ----
+
+  private resumeKey(examId: string): Uint8Array {
+    let key = this.resumeKeys.get(examId);
+    if (!key) {
+      key = deriveResumeKey(Buffer.from(this.store.secrets.value.sessionKey, 'base64'), examId);
+      this.resumeKeys.set(examId, key);
+    }
+    return key;
+  }
+
+  private examinee(examId: string, studentId: string) {
+    if (!this.store.projection.exams.has(examId)) return refuse('exam-not-found');
+    const entry = this.store.projection.examinee(examId, studentId);
+    if (!entry) return refuse('examinee-not-found');
+    return { ok: true as const, state: entry.state };
+  }
+
+  /** The examinee's challenge in typed text, or a refusal. */
+  private challenge(
+    examId: string,
+    studentId: string,
+    challengeText: string,
+  ): ResumeResult<{ challenge: string; index: number }> {
+    const found = this.examinee(examId, studentId);
+    if (!found.ok) return found;
+    const index = findChallenge(this.resumeKey(examId), examId, studentId, challengeText);
+    if (index === undefined) {
+      return resumeRefusal('resume-challenge-unknown', 'check the challenge on the examinee’s screen, e.g. K7QH-3M9P');
+    }
+    return { ok: true, challenge: challengeFor(this.resumeKey(examId), examId, studentId, index), index };
+  }
+
+  /** Used or locked: read from the examinee's state (the projection of the event log). */
+  private spentRefusal(examId: string, studentId: string, challenge: string) {
+    const state = this.store.projection.examinee(examId, studentId)?.state;
+    if (state?.resumeChallengesLocked.includes(challenge)) return resumeRefusal('resume-challenge-locked');
+    if (state?.resumeChallengesUsed.includes(challenge)) return resumeRefusal('resume-challenge-used');
+    return undefined;
+  }
+
+  private compute(examId: string, studentId: string, urgent: boolean): Promise<ResumeTriple[]> {
+    const key = `${examId}|${studentId}`;
+    const cached = this.tripleCache.get(key);
+    if (cached) return cached;
+    const resumeKey = this.resumeKey(examId);
+    const made = Promise.all(
+      Array.from({ length: RESUME_CHALLENGES_PER_EXAMINEE }, (_, i) =>
+        this.queue.run(() => tripleFor(resumeKey, examId, studentId, i, this.pbkdf2, this.iterations), urgent),
+      ),
+    );
+    this.tripleCache.set(key, made);
+    // A failure (it should not happen) is not cached: the next request tries again.
+    made.catch(() => {
+      if (this.tripleCache.get(key) === made) this.tripleCache.delete(key);
+    });
+    return made;
+  }
+}
+
+/** Runs PBKDF2 jobs at most `concurrency` at a time; urgent jobs go before background ones. */
+class Pbkdf2Queue {
+  private running = 0;
+  private readonly urgent: (() => void)[] = [];
+  private readonly background: (() => void)[] = [];
+
+  constructor(private readonly concurrency: number) {}
+
+  run<T>(job: () => Promise<T>, urgent: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      (urgent ? this.urgent : this.background).push(() => {
+        this.running++;
+        job()
+          .then(resolve, reject)
+          .finally(() => {
+            this.running--;
+            this.next();
+          });
+      });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    while (this.running < this.concurrency) {
+      const start = this.urgent.shift() ?? this.background.shift();
+      if (!start) return;
+      start();
+    }
+  }
+}
