@@ -232,10 +232,15 @@ export function gradeQuestion(q: Question, v: AnswerValue | undefined): number |
   }
 }
 
-/** The exam as examinees receive it: everything but the answer keys. */
+/**
+ * The exam as examinees receive it: everything but the answer keys and the Safe Exam Browser
+ * settings (the SEB quit password and the allowed keys must not reach an examinee's device).
+ */
 export function examForExaminees(exam: ExamFile): ExamFile {
+  const { safeExamBrowser: _seb, ...settings } = exam.settings;
   return {
     ...exam,
+    settings,
     sections: exam.sections.map((s) => ({
       ...s,
       questions: s.questions.map((q) => {

@@ -104,6 +104,39 @@ const section = z.strictObject({
   questions: z.array(questionSchema).min(1).max(1_000),
 });
 
+const sebKey = z
+  .string()
+  .regex(/^[0-9A-Fa-f]{64}$/, 'must be 64 hexadecimal digits')
+  .transform((key) => key.toLowerCase());
+const distinct = (keys: string[]) => new Set(keys).size === keys.length;
+
+/**
+ * Safe Exam Browser (docs/safe-exam-browser.md). When `required`, every examinee request must
+ * prove an allowed SEB setup: the Config Key of the .seb file the appliance generates for the exam
+ * is always allowed (so a hall needs no key copying), plus any keys listed here, e.g. the Config
+ * Key of the hall's own .seb file or the Browser Exam Keys of its SEB installations.
+ */
+export const safeExamBrowserSchema = z
+  .strictObject({
+    required: z.boolean().default(false),
+    browserExamKeys: z.array(sebKey).max(100).refine(distinct, 'keys must be distinct').default([]),
+    configKeys: z.array(sebKey).max(100).refine(distinct, 'keys must be distinct').default([]),
+    /** Quit password of the generated .seb file; SEB keeps only its SHA-256. */
+    quitPassword: z.string().min(1).max(200).optional(),
+  })
+  .superRefine((seb, ctx) => {
+    // Keys are only checked when SEB is required: listing them without it is a forgotten switch.
+    if (!seb.required && (seb.browserExamKeys.length > 0 || seb.configKeys.length > 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['required'],
+        message:
+          'must be true when browserExamKeys or configKeys are listed (keys are only checked when SEB is required)',
+      });
+    }
+  });
+export type SafeExamBrowserSettings = z.infer<typeof safeExamBrowserSchema>;
+
 /** The settings an exam carries; defaults are what most halls want. */
 export const examSettingsSchema = z.strictObject({
   /** Lock the exam (continuation code) when the page is reloaded during the exam. */
@@ -130,6 +163,8 @@ export const examSettingsSchema = z.strictObject({
     .default(5 * 1024 * 1024),
   /** Hardware checks the client performs before the start; proctors may disable some. */
   hardwareChecks: z.array(z.enum(['multiple-screens', 'microphone', 'camera', 'fullscreen'])).default([]),
+  /** Safe Exam Browser; absent means not required. */
+  safeExamBrowser: safeExamBrowserSchema.optional(),
 });
 export type ExamSettings = z.infer<typeof examSettingsSchema>;
 

@@ -25,7 +25,7 @@ import {
   decideSubmission,
 } from '../../domain/exam-day-rules.js';
 import { timeLeftMs } from '../../domain/exam-clock.js';
-import { refuse, type Result } from '../../domain/errors.js';
+import { refuse, type Refusal, type Result } from '../../domain/errors.js';
 import { normaliseAccessCode, SCHEMA_VERSION, type ExamineeDoc } from '../../domain/exam-format.js';
 import type { EventData, IntegrityEventType, NewEvent } from '../../domain/events.js';
 import { activeSubmission, examineeStatus } from '../../domain/examinee-state.js';
@@ -71,6 +71,7 @@ export class ExamDay {
   private readonly examineeLock = new KeyedLock();
   private readonly integrityLimiter: FailureLimiter;
   private readonly messageLimiter: FailureLimiter;
+  private readonly sebRefusals: FailureLimiter;
 
   constructor(
     readonly store: HallStore,
@@ -81,6 +82,7 @@ export class ExamDay {
     this.signInFailures = new FailureLimiter(store.clock, options.signInAttempts, FIFTEEN_MINUTES);
     this.integrityLimiter = new FailureLimiter(store.clock, 30, 60_000);
     this.messageLimiter = new FailureLimiter(store.clock, 10, 60_000);
+    this.sebRefusals = new FailureLimiter(store.clock, 1, 5 * 60_000);
   }
 
   private get now(): number {
@@ -104,6 +106,8 @@ export class ExamDay {
     deviceId: string;
     examId?: string | undefined;
     clientVersion: string;
+    /** Refuses the exam's device when the exam requires Safe Exam Browser and this is not it. */
+    sebCheck?: (exam: ExamEntry) => Refusal | undefined;
   }): Promise<Result<{ token: string; examId: string; status: string; waitingForApproval: boolean }>> {
     const limiterKey = `student:${input.studentId}`;
     if (this.signInFailures.blocked(limiterKey)) return refuse('too-many-attempts');
@@ -125,6 +129,11 @@ export class ExamDay {
     const exam = candidates[0]!;
     const version = this.checkClientVersion(exam, input.clientVersion);
     if (!version.ok) return version;
+    const seb = input.sebCheck?.(exam);
+    if (seb) {
+      this.recordSebRefused(exam.doc.examId, input.studentId, seb.detail ?? seb.code, '/api/session');
+      return seb;
+    }
     this.signInFailures.clear(limiterKey);
     const entry = this.store.projection.examinee(exam.doc.examId, input.studentId)!;
     const decision = decideSignIn(entry.state, this.store.projection.timeline(exam, entry), input.deviceId, this.now);
@@ -533,6 +542,21 @@ export class ExamDay {
       return refuse('checksum-mismatch', `received ${received.blob.sha256}`);
     }
     return { ok: true, blob: received.blob };
+  }
+
+  /**
+   * Records that Safe Exam Browser checks refused an examinee's request, at most once per
+   * examinee and reason in 5 minutes (a normal browser polling would otherwise flood the log).
+   */
+  recordSebRefused(examId: string, studentId: string, reason: string, path: string): void {
+    const key = `${examId}|${studentId}|${reason}`;
+    if (this.sebRefusals.blocked(key)) return;
+    this.sebRefusals.fail(key);
+    void this.store
+      .record(examId, [
+        { kind: 'seb-refused', actor: { role: 'examinee', studentId }, studentId, data: { reason, path } },
+      ])
+      .durable.catch(() => undefined);
   }
 
   private examineeEvent<K extends keyof EventData>(s: ExamineeSession, kind: K, data: EventData[K]): Promise<void> {

@@ -33,6 +33,7 @@ import { MAX_PHOTO_BYTES, type ExamDay, type ExamineeSession } from '../exam-day
 import type { Monitor } from '../monitor.js';
 import type { Presence } from '../presence.js';
 import type { ResumeCodes } from '../resume-codes.js';
+import { examineeAppUrl, requireSebFor, sebCheckFor, sebSettingsFor } from '../seb.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { readJson } from './validate.js';
 
@@ -106,7 +107,16 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     if (typeof version !== 'string') return version;
     const body = await readJson(c, signInSchema, 4 * 1024);
     if (!body.ok) return body.response;
-    const result = await examDay.signIn({ ...body.value, clientVersion: version });
+    const result = await examDay.signIn({
+      ...body.value,
+      clientVersion: version,
+      sebCheck: (exam) => {
+        const settings = sebSettingsFor(exam.doc, examineeAppUrl(c));
+        if (!settings) return undefined;
+        const check = sebCheckFor(c, settings);
+        return check.ok ? undefined : check;
+      },
+    });
     if (!result.ok) return sendResult(c, result);
     const { ok: _ok, ...session } = result;
     return c.json(session, result.waitingForApproval ? 202 : 200);
@@ -141,6 +151,19 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     presence.contact(result.session.exam.doc.examId, result.session.entry.doc.studentId);
     await next();
   });
+  // An exam that requires Safe Exam Browser answers only SEB with an allowed setup.
+  app.use(
+    '/exam/*',
+    requireSebFor<Env>(
+      (c) => sebSettingsFor(c.get('session').exam.doc, examineeAppUrl(c)),
+      (c, _reason, detail) => {
+        const { exam, entry } = c.get('session');
+        examDay.recordSebRefused(exam.doc.examId, entry.doc.studentId, detail, c.req.path);
+        return Promise.resolve();
+      },
+    ),
+  );
+
   app.get('/exam', (c) => c.json(examDay.examInfo(c.get('session'))));
 
   app.get('/exam/package', async (c) => {

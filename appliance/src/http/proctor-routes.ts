@@ -15,6 +15,7 @@
  *   GET    /exams/:examId/messages    POST /exams/:examId/messages
  *   GET    /exams/:examId/monitor                     SSE: snapshot, then changes
  *   GET    /exams/:examId/report.csv  /events.jsonl   session report and event log
+ *   GET    /exams/:examId/seb-config  /seb            the .seb file; its Config Key and quit password
  */
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -36,6 +37,7 @@ import { SESSION_MAX_MS, type ProctorSessions } from '../proctors/sessions.js';
 import { FailureLimiter } from '../rate-limit.js';
 import { participantsCsv, eventLogLines } from '../report.js';
 import type { ResumeCodes } from '../resume-codes.js';
+import { examineeAppUrl, sebConfigInfo, sendSebConfig } from '../seb.js';
 import type { ExamEntry, ExamineeEntry } from '../store/projection.js';
 import type { HallStore } from '../store/hall-store.js';
 import { sendRefusal, sendResult } from './responses.js';
@@ -399,6 +401,13 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
         unsubscribe();
       }
     });
+  });
+
+  // Safe Exam Browser: the .seb file to hand out, and its Config Key / quit password for staff.
+  app.get('/exams/:examId/seb-config', (c) => sendSebConfig(c, c.get('exam').doc));
+  app.get('/exams/:examId/seb', (c) => {
+    c.header('cache-control', 'no-store');
+    return c.json(sebConfigInfo(c.get('exam').doc, examineeAppUrl(c)));
   });
 
   app.get('/exams/:examId/report.csv', (c) => {
