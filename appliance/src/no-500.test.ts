@@ -8,8 +8,10 @@ import { sha256Hex, sha256HexOfText } from '../../domain/canonical.js';
 import { FakeClock } from '../../domain/clock.js';
 import { ERRORS } from '../../domain/errors.js';
 import {
+  addTestProctors,
   CLIENT_VERSION,
   ExamineeClient,
+  ProctorClient,
   openTestAppliance,
   removeDir,
   testExam,
@@ -18,7 +20,7 @@ import {
 
 const MIN = 60_000;
 const START = Date.parse('2026-06-01T09:00:00Z');
-const REQUESTS = 1_500;
+const REQUESTS = 3_000;
 
 /** mulberry32: a small seeded generator, so a failure can be replayed. */
 function random(seed: number) {
@@ -32,27 +34,13 @@ function random(seed: number) {
   };
 }
 
-const ROUTES: Array<[string, string]> = [
-  ['POST', '/api/session'],
-  ['GET', '/api/session'],
-  ['GET', '/api/exam'],
-  ['GET', '/api/exam/package'],
-  ['GET', '/api/exam/key'],
-  ['PUT', '/api/exam/draft'],
-  ['GET', '/api/exam/draft'],
-  ['POST', '/api/exam/submission'],
-  ['GET', '/api/exam/submission'],
-  ['POST', '/api/exam/files'],
-  ['GET', '/api/health'],
-  ['GET', '/api/time'],
-  ['GET', '/api/receipt-key'],
-  ['GET', '/'],
-];
-
 describe('no client input produces a 500', () => {
   let appliance: TestAppliance;
   const clock = new FakeClock(START - 5 * MIN);
   const tokens: string[] = [];
+  const cookies: string[] = [];
+  /** Every route the app has (examinee and proctor), with placeholders for its parameters. */
+  let routes: Array<[string, string]> = [];
 
   beforeAll(async () => {
     appliance = await openTestAppliance(clock, { exam: testExam(START) });
@@ -64,6 +52,21 @@ describe('no client input produces a 500', () => {
     clock.set(START + 5 * MIN);
     await ada.get('/api/exam/key');
     tokens.push(ada.token ?? '', alan.token ?? '');
+    await addTestProctors(appliance);
+    for (const [user, password] of [
+      ['chief', 'chief-password-1'],
+      ['invi', 'invi-password-1'],
+    ] as const) {
+      const p = new ProctorClient(appliance.app);
+      await p.login(user, password);
+      cookies.push(p.cookie ?? '');
+    }
+    const seen = new Set<string>();
+    routes = appliance.app.routes
+      .filter((r) => r.method !== 'ALL' && !r.path.endsWith('*'))
+      .map((r): [string, string] => [r.method, r.path])
+      .filter(([m, p]) => !seen.has(`${m} ${p}`) && seen.add(`${m} ${p}`) !== undefined);
+    expect(routes.length).toBeGreaterThan(45);
   });
   afterAll(async () => {
     await appliance.close();
@@ -102,6 +105,52 @@ describe('no client input produces a 500', () => {
           ]),
         }),
       () => answerFile(pick(['S1', 'S2', 'S3'])),
+      // Proctor action bodies, right and wrong.
+      () =>
+        JSON.stringify(
+          pick([
+            { minutes: pick([0, 10, -5, 1e9, '5']) },
+            { percent: pick([25, -1, 1000]) },
+            { set: pick([3, -1, 1.5]) },
+            { change: pick([1, -1, 2]) },
+          ]),
+        ),
+      () =>
+        JSON.stringify({
+          decision: pick(['approve', 'reject', 'approved', 'rejected', 'later', 'verified', 'retake', 'maybe']),
+        }),
+      () =>
+        JSON.stringify(
+          pick([
+            { mode: pick(['manual', 'password', 'camera', 'room']) },
+            { disabled: pick([['camera'], ['x-ray'], 'camera']) },
+          ]),
+        ),
+      () =>
+        JSON.stringify(
+          pick([
+            { text: pick(['Ten minutes left', '', 'x'.repeat(5000)]) },
+            { text: 'hi', studentId: pick(['S1', 'S999']), questionId: pick(['q1', 'q99']) },
+          ]),
+        ),
+      () =>
+        JSON.stringify(
+          pick([
+            { challenge: pick(['K7QH-3M9P', '', '💥']) },
+            { reason: pick(['mistake', '']) },
+            { status: pick(['cleared', 'guilty']) },
+          ]),
+        ),
+      () =>
+        JSON.stringify(
+          pick([
+            { columns: pick([['name'], [], ['salary']]) },
+            { count: pick([1, 0, 5000]) },
+            { lateLoginMinutes: 20, extraMinutes: pick([5, -1]) },
+          ]),
+        ),
+      () =>
+        JSON.stringify({ username: pick(['chief', 'invi', 'x']), password: pick(['chief-password-1', 'wrong', '']) }),
       () => '\ud800\udfff\uffff'.repeat(Math.floor(rnd() * 50)),
       () => new Uint8Array(Math.floor(rnd() * 4096)).map(() => Math.floor(rnd() * 256)),
       () => 'x'.repeat(Math.floor(rnd() * 70_000)),
@@ -127,6 +176,11 @@ describe('no client input produces a 500', () => {
           'Bearer a.b.c',
         ],
       },
+      cookie: {
+        good: () => pick(cookies),
+        bad: [undefined, '__Host-proctor=forged-token-value-aaaa', '__Host-proctor=', 'a=b'],
+      },
+      origin: { good: () => 'http://localhost', bad: [undefined, 'http://evil.example', 'null'] },
       'x-content-sha256': { good: () => undefined, bad: [undefined, 'A'.repeat(64), 'zz', ''] },
       'x-submission-type': { good: () => pick(['manual', 'automatic']), bad: [undefined, 'MANUAL', ''] },
       'x-question-id': { good: () => pick(['q5', 'q1']), bad: [undefined, '../q5', ''] },
@@ -137,7 +191,7 @@ describe('no client input produces a 500', () => {
       'content-length': { good: () => undefined, bad: [undefined, '0', '-1', '1e3', '99999999999999999999'] },
     };
     const paths = [
-      ...ROUTES.map(([, p]) => p),
+      '/api/proctor/exams/exam-1/participants/S1/nope',
       '/api/exam/%',
       '/api/exam/..%2F..%2Fsecrets.json',
       '/api//exam',
@@ -149,7 +203,10 @@ describe('no client input produces a 500', () => {
     const failures: string[] = [];
     const statuses = new Map<number, number>();
     for (let i = 0; i < REQUESTS; i++) {
-      const [routeMethod, routePath] = pick(ROUTES);
+      const [routeMethod, template] = pick(routes);
+      const routePath = template
+        .replace(':examId', pick(['exam-1', 'exam-1', 'exam-1', 'nope', '%ZZ', 'exam-1%00']))
+        .replace(':studentId', pick(['S1', 'S2', 'S3', 'S1', 'S999', '..%2FS1']));
       const method = rnd() < 0.8 ? routeMethod : pick(methods);
       const path = rnd() < 0.9 ? routePath : pick(paths);
       const headers: Record<string, string> = {};
@@ -163,7 +220,8 @@ describe('no client input produces a 500', () => {
         headers['x-content-sha256'] = typeof body === 'string' ? sha256HexOfText(body) : sha256Hex(body);
       }
       if (body === undefined) delete headers['content-length'];
-      clock.set(START + (rnd() * 200 - 70) * MIN);
+      // Before the start, during, after the deadline; within one idle period, so proctor sessions last.
+      clock.set(START + (rnd() * 115 - 50) * MIN);
       let res: Response;
       try {
         res = await appliance.app.request(path, { method, headers, ...(body === undefined ? {} : { body }) });
@@ -172,6 +230,14 @@ describe('no client input produces a 500', () => {
         continue;
       }
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      // A fuzzed logout really ends that session: sign in again so later requests get past auth.
+      const used = cookies.indexOf(headers.cookie ?? '');
+      if (path.endsWith('/logout') && res.status === 200 && used !== -1) {
+        const [user, password] = used === 0 ? ['chief', 'chief-password-1'] : ['invi', 'invi-password-1'];
+        const p = new ProctorClient(appliance.app);
+        await p.login(user, password);
+        cookies[used] = p.cookie ?? '';
+      }
       if (res.status >= 500)
         failures.push(`#${i} ${method} ${path} ${JSON.stringify(headers)} → ${res.status} ${await res.text()}`);
       else if (res.status >= 400 && method !== 'HEAD') {

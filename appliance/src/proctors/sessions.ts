@@ -38,11 +38,12 @@ export class ProctorSessions {
     const s = this.sessions.get(key);
     if (!s) return undefined;
     const now = this.clock.now();
-    if (now - s.lastSeen > SESSION_IDLE_MS || now - s.createdAt > SESSION_MAX_MS || now < s.createdAt) {
+    // A clock set back (an NTP correction) expires nothing; only time going forward does.
+    if (now - s.lastSeen > SESSION_IDLE_MS || now - s.createdAt > SESSION_MAX_MS) {
       this.sessions.delete(key);
       return undefined;
     }
-    s.lastSeen = now;
+    s.lastSeen = Math.max(s.lastSeen, now);
     return s.proctor;
   }
 
