@@ -10,6 +10,12 @@ import { FakeClock } from '../../domain/clock.js';
 import { verifyChain } from '../../domain/events.js';
 import type { ParticipantRow } from '../../domain/monitor.js';
 import {
+  formatChallenge,
+  pbkdf2Sha256Js,
+  verifyResumeCodeOffline,
+  type ResumeTriple,
+} from '../../domain/resume-codes.js';
+import {
   addTestProctors,
   ExamineeClient,
   openTestAppliance,
@@ -467,5 +473,93 @@ describe('session report', () => {
       .map((l) => JSON.parse(l) as Parameters<typeof verifyChain>[0][number]);
     expect(events.length).toBeGreaterThanOrEqual(4);
     expect(verifyChain(events)).toBeUndefined();
+  });
+});
+
+describe('resume codes over HTTP', () => {
+  it('issues a code for the challenge on a locked screen that works once, only for its examinee; 5 wrong tries lock', async () => {
+    await startExam(ada, alan);
+    const triplesOf = async (c: ExamineeClient) =>
+      ((await (await c.get('/api/exam/resume-challenges')).json()) as { triples: ResumeTriple[] }).triples;
+    const [first, second] = await triplesOf(ada);
+    const [alansFirst] = await triplesOf(alan);
+    if (!first || !second || !alansFirst) throw new Error('no triples');
+    const redeem = (c: ExamineeClient, challenge: string, resumeCode: string) =>
+      appliance.app.request('/api/exam/resume', {
+        method: 'POST',
+        headers: c.headers({ 'content-type': 'application/json' }),
+        body: JSON.stringify({ challenge, resumeCode }),
+      });
+    const code = (r: Response) => r.json().then((b) => (b as { error?: { code: string } }).error?.code);
+
+    // The proctor types the continuation code shown on Ada's screen.
+    const issued = await invi.json<{ resumeCode: string }>('POST', `${EXAM}/participants/S1/resume-code`, {
+      challenge: formatChallenge(first.challenge),
+    });
+    expect(await verifyResumeCodeOffline(first, issued.resumeCode, pbkdf2Sha256Js)).toBe(true); // on the device, no network
+    expect(await verifyResumeCodeOffline(first, 'AAAAA-AAAAA', pbkdf2Sha256Js)).toBe(false);
+    // Only for its examinee and exam: Alan's challenge under Ada's name is refused.
+    const wrongExaminee = await invi.request('POST', `${EXAM}/participants/S1/resume-code`, {
+      challenge: alansFirst.challenge,
+    });
+    expect({ status: wrongExaminee.status, code: await code(wrongExaminee) }).toEqual({
+      status: 422,
+      code: 'resume-challenge-unknown',
+    });
+    expect((await redeem(alan, first.challenge, issued.resumeCode)).status).toBe(422);
+    // Works once.
+    expect((await redeem(ada, first.challenge, issued.resumeCode)).status).toBe(200);
+    const again = await redeem(ada, first.challenge, issued.resumeCode);
+    expect({ status: again.status, code: await code(again) }).toEqual({ status: 409, code: 'resume-challenge-used' });
+    const reissue = await invi.request('POST', `${EXAM}/participants/S1/resume-code`, { challenge: first.challenge });
+    expect(reissue.status).toBe(409);
+    // Five wrong tries lock the next challenge; then even its right code is refused.
+    const secondCode = await invi.json<{ resumeCode: string }>('POST', `${EXAM}/participants/S1/resume-code`, {
+      challenge: second.challenge,
+    });
+    for (let i = 0; i < 5; i++)
+      expect((await redeem(ada, second.challenge, `00000-0000${i}`)).status).toBe(i < 4 ? 403 : 409);
+    const locked = await redeem(ada, second.challenge, secondCode.resumeCode);
+    expect({ status: locked.status, code: await code(locked) }).toEqual({
+      status: 409,
+      code: 'resume-challenge-locked',
+    });
+    // Every issue is an event, with the proctor who asked.
+    await appliance.store.flushIndex();
+    const issues = (await appliance.store.examEvents('exam-1')).filter((e) => e.kind === 'resume-code-issued');
+    expect(issues.map((e) => [e.studentId, e.actor])).toEqual([
+      ['S1', { role: 'proctor', username: 'invi' }],
+      ['S1', { role: 'proctor', username: 'invi' }],
+    ]);
+    expect((await row('S1')).resumeCodesIssued).toBe(2);
+  });
+});
+
+describe('integrity report and verification photos', () => {
+  it('shows a proctor the examinee’s events and the photos they sent', async () => {
+    await chief.json('POST', `${EXAM}/participants/S1/verification-mode`, { mode: 'camera' });
+    await startExamWithoutKey(ada);
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]);
+    const sent = await appliance.app.request('/api/exam/verification/photo?kind=id-card', {
+      method: 'POST',
+      headers: ada.headers({ 'content-type': 'image/png', 'x-content-sha256': sha256Hex(png) }),
+      body: png,
+    });
+    expect(sent.status).toBe(201);
+    const photo = await invi.request('GET', `${EXAM}/participants/S1/verification-photos/${sha256Hex(png)}`);
+    expect(photo.status).toBe(200);
+    expect(photo.headers.get('content-type')).toBe('image/png');
+    expect(new Uint8Array(await photo.arrayBuffer())).toEqual(png);
+    // Another examinee's photo address is not a way in.
+    expect((await invi.request('GET', `${EXAM}/participants/S2/verification-photos/${sha256Hex(png)}`)).status).toBe(
+      404,
+    );
+    const { events } = await invi.json<{ events: { kind: string }[] }>('GET', `${EXAM}/participants/S1/events`);
+    expect(events.map((e) => e.kind)).toEqual([
+      'verification-mode-set',
+      'examinee-signed-in',
+      'package-downloaded',
+      'verification-photo-submitted',
+    ]);
   });
 });

@@ -11,6 +11,8 @@
  *   GET    /exams/:examId/preview                     the exam as examinees see it
  *   GET    /exams/:examId/participants                rows; ?q= &status= &sort= &dir=
  *   GET    /exams/:examId/participants/:studentId     one row
+ *   GET    /exams/:examId/participants/:studentId/events                 integrity report
+ *   GET    /exams/:examId/participants/:studentId/verification-photos/:sha256
  *   POST   /exams/:examId/participants/:studentId/<action>   see ACTIONS below, and resume-code
  *   GET    /exams/:examId/messages    POST /exams/:examId/messages
  *   GET    /exams/:examId/monitor                     SSE: snapshot, then changes
@@ -44,6 +46,14 @@ import { sendRefusal, sendResult } from './responses.js';
 import { readJson, readQuery } from './validate.js';
 
 export const PROCTOR_COOKIE = '__Host-proctor';
+
+/** The image type from a photo's first bytes (never from what the examinee claimed). */
+function imageType(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg';
+  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'image/png';
+  if (bytes[8] === 0x57 && bytes[9] === 0x45 && bytes[10] === 0x42 && bytes[11] === 0x50) return 'image/webp';
+  return 'application/octet-stream';
+}
 
 type Env = { Variables: { proctor: Proctor; exam: ExamEntry; entry: ExamineeEntry & { doc: ExamineeDoc } } };
 
@@ -241,6 +251,34 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
     const entry = store.projection.examinee(c.req.param('examId'), c.req.param('studentId'));
     if (!entry) return sendRefusal(c, 'examinee-not-found');
     return c.json({ row: monitor.row(c.get('exam'), entry) });
+  });
+
+  // The examinee's own events: the integrity report (what their device reported, what proctors did).
+  app.get('/exams/:examId/participants/:studentId/events', async (c) => {
+    await store.flushIndex();
+    const studentId = c.get('entry').doc.studentId;
+    const events = (await store.examEvents(c.get('exam').doc.examId)).filter((e) => e.studentId === studentId);
+    return c.json({
+      events: events.map((e) => ({
+        seq: e.seq,
+        at: new Date(e.at).toISOString(),
+        kind: e.kind,
+        actor: e.actor,
+        data: e.data,
+      })),
+    });
+  });
+
+  // A verification photo the examinee sent (face or ID card), for the verify / reject / retake decision.
+  app.get('/exams/:examId/participants/:studentId/verification-photos/:sha256', async (c) => {
+    const sha256 = c.req.param('sha256');
+    const photo = c.get('entry').state.verificationPhotos.find((p) => p.sha256 === sha256);
+    if (!photo) return sendRefusal(c, 'file-not-found');
+    const bytes = await store.blobs.read(sha256);
+    c.header('cache-control', 'private, no-store');
+    c.header('x-content-type-options', 'nosniff');
+    c.header('content-security-policy', "default-src 'none'");
+    return c.body(new Uint8Array(bytes), 200, { 'content-type': imageType(bytes) });
   });
 
   // ---- Per-examinee actions: POST /exams/:examId/participants/:studentId/<name> ----
