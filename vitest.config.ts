@@ -1,17 +1,43 @@
 import { defineConfig } from 'vitest/config';
 
+/** Unit, HTTP and process tests: everything but the browser tests. */
+const UNIT = [
+  'domain/**/*.test.ts',
+  'appliance/**/*.test.ts',
+  'sync/**/*.test.ts',
+  'client/**/*.test.ts',
+  'tests/**/*.test.ts',
+];
+/** Browser tests: real Chromium against a real appliance serving the built client. */
+const BROWSER = ['client/e2e/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: [
-      'domain/**/*.test.ts',
-      'appliance/**/*.test.ts',
-      'sync/**/*.test.ts',
-      'client/**/*.test.ts',
-      'tests/**/*.test.ts',
-    ],
     exclude: ['**/node_modules/**', 'client/dist/**'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: UNIT,
+          exclude: BROWSER,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: BROWSER,
+          // Builds client/dist first when it is missing or older than its sources.
+          globalSetup: ['client/e2e/global-setup.ts'],
+          // A browser start, an appliance start and page loads per test, on a 2-core machine.
+          testTimeout: 90_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 });

@@ -2,7 +2,7 @@
  * Builds the appliance's HTTP app from its dependencies. It never listens (main.ts does), so
  * tests drive it with app.request().
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { examineeRoutes } from './http/examinee-routes.js';
 import { proctorRoutes } from './http/proctor-routes.js';
@@ -14,10 +14,16 @@ export interface AppDeps {
   services: Services;
   /** Version of this appliance (package.json). */
   version: string;
-  /** The examinee page served at / until the PWA lands. */
-  indexHtml: string;
+  /** What is served outside /api: the built PWA, or a page saying to build it. */
+  client: ClientPages;
   log: (level: 'info' | 'warn' | 'error', line: string) => void;
 }
+
+/**
+ * The examinee app and proctor dashboard: the files of client/dist (examinee app at /, dashboard
+ * at /proctor/), or, before the first `npm run build`, a placeholder page at /.
+ */
+export type ClientPages = { kind: 'built'; files: MiddlewareHandler } | { kind: 'placeholder'; html: string };
 
 export function buildApp(deps: AppDeps): Hono {
   const { examDay, store, monitor, presence } = deps.services;
@@ -55,7 +61,11 @@ export function buildApp(deps: AppDeps): Hono {
   app.route('/api/proctor', proctorRoutes({ ...deps.services, clock: store.clock }));
   app.route('/api', examineeRoutes({ examDay, presence, monitor, resumeCodes: deps.services.resumeCodes }));
 
-  app.get('/', (c) => c.html(deps.indexHtml));
+  const client = deps.client;
+  if (client.kind === 'built') {
+    // An unknown /api/ address is an API 404, never a file.
+    app.on(['GET', 'HEAD'], '*', (c, next) => (c.req.path.startsWith('/api/') ? next() : client.files(c, next)));
+  } else app.get('/', (c) => c.html(client.html));
 
   app.notFound((c) => sendRefusal(c, 'not-found', `${c.req.method} ${new URL(c.req.url).pathname}`));
 

@@ -9,13 +9,14 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../domain/clock.js';
-import { buildApp } from './app.js';
+import { buildApp, type ClientPages } from './app.js';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
 import { seedDemoOnce, seedDemoProctorsOnce } from './demo.js';
 import type { ExamDay } from './exam-day.js';
 import { DEMO_PROCTORS } from './proctors/accounts.js';
 import { createServices } from './services.js';
 import { createLog } from './log.js';
+import { clientFiles, isClientBuilt } from './http/static-files.js';
 import { HallStore } from './store/hall-store.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -24,6 +25,10 @@ export const APPLIANCE_VERSION = (
 ).version;
 
 const systemClock: Clock = { now: () => Date.now() };
+/** The built PWA (`npm run build`), and the page served at / while there is none. */
+const CLIENT_DIST = path.join(ROOT, 'client', 'dist');
+const PLACEHOLDER_PAGE = path.join(ROOT, 'appliance', 'src', 'http', 'placeholder.html');
+const BUILD_HINT = 'The examinee app and proctor dashboard are not built (no client/dist): run `npm run build`.';
 
 /** The addresses people in the hall can use. */
 function urls(config: Config, port: number): string[] {
@@ -59,8 +64,11 @@ async function main(): Promise<void> {
   const services = createServices(store, config);
   const demoProctors = config.demo ? await seedDemoProctorsOnce(services.accounts, new Date()) : [];
   const examDay = services.examDay;
-  const indexHtml = await readFile(path.join(ROOT, 'client', 'index.html'), 'utf8');
-  const app = buildApp({ services, version: APPLIANCE_VERSION, indexHtml, log });
+  const client: ClientPages = isClientBuilt(CLIENT_DIST)
+    ? { kind: 'built', files: clientFiles(CLIENT_DIST) }
+    : { kind: 'placeholder', html: await readFile(PLACEHOLDER_PAGE, 'utf8') };
+  if (client.kind === 'placeholder') log('warn', BUILD_HINT);
+  const app = buildApp({ services, version: APPLIANCE_VERSION, client, log });
   // Presence: examinees not heard from within the timeout become "disconnected".
   const presenceTimer = setInterval(
     () => services.presence.tick(),
@@ -75,7 +83,9 @@ async function main(): Promise<void> {
       `Proctor appliance ready (appliance ${store.applianceId}, hall ${config.hallId}, data in ${config.dataDir})`,
     ];
     for (const u of urls(config, info.port)) lines.push(`  Examinee app:  ${u}`);
+    lines.push(`  Proctor app:   ${urls(config, info.port)[0]}proctor/`);
     lines.push(`  Health:        ${urls(config, info.port)[0]}api/health`);
+    if (client.kind === 'placeholder') lines.push(`  ${BUILD_HINT}`);
     void printExams(store, examDay, demo !== undefined, demoProctors.length > 0 || config.demo).then((extra) => {
       process.stdout.write(`${[...lines, ...extra].join('\n')}\n`);
       // Machine-readable line for scripts and tests.

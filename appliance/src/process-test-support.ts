@@ -103,18 +103,26 @@ export interface CliResult extends Exit {
   stderr: string;
 }
 
-/** Runs the appliance CLI (`node --import tsx appliance/src/cli.ts ...`) to its end. */
-export function runApplianceCli(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
+/**
+ * Runs the appliance CLI (`node --import tsx appliance/src/cli.ts ...`) to its end, with `input`
+ * on its standard input if given (e.g. for `proctor add ... --password-stdin`).
+ */
+export function runApplianceCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<CliResult> {
   const [node, ...nodeArgs] = NODE_TSX;
   const child = spawn(node!, [...nodeArgs, CLI_ENTRY, ...args], {
     cwd: REPO_ROOT,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));

@@ -116,7 +116,7 @@ export async function openTestAppliance(
   const app = buildApp({
     services,
     version: '0.1.0',
-    indexHtml: '<!doctype html><title>test</title>',
+    client: { kind: 'placeholder', html: '<!doctype html><title>test</title>' },
     log: () => undefined,
   });
   return {

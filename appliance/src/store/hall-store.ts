@@ -4,15 +4,28 @@
  * never touches PouchDB directly.
  */
 import { mkdir } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { Clock } from '../../../domain/clock.js';
 import { answeredCount, type AnswerFile } from '../../../domain/answers.js';
 import { examDocId, SCHEMA_VERSION, type ExamDoc, type ExamineeDoc } from '../../../domain/exam-format.js';
-import { chainEvent, type ExamEvent, type NewEvent } from '../../../domain/events.js';
+import { chainEvent, eventDocId, type ExamEvent, type NewEvent } from '../../../domain/events.js';
 import { ReceiptSigner, type Receipt } from '../crypto/receipts.js';
 import { BlobStore } from './blob-store.js';
-import { docsWithPrefix, openHallDb, putImmutable, type HallDb } from './database.js';
+import {
+  docsInRange,
+  docsWithPrefix,
+  documentRevisions,
+  hallDbDir,
+  immutableRev,
+  openHallDb,
+  putImmutable,
+  putRevisions,
+  type HallDb,
+  type IdRange,
+} from './database.js';
 import { fsyncDir } from './fs-durable.js';
+import { markDatabase, takeCheckpoint, writeCheckpoint } from './index-checkpoint.js';
 import { Journal, type JournalDoc } from './journal.js';
 import { Projection, type ExamineeEntry } from './projection.js';
 import { SecretStore } from './secrets.js';
@@ -86,25 +99,64 @@ export class HallStore {
     readonly clock: Clock,
     readonly hallId: string,
     readonly dataDir: string,
+    /** The database's folder, when it is on disk (not the memory adapter). */
+    private readonly dbDir: string | undefined,
   ) {}
 
   get applianceId(): string {
     return this.secrets.value.applianceId;
   }
 
-  /** Opens everything, replays the journal into PouchDB and rebuilds the projection. */
+  /**
+   * Opens everything, replays the journal into PouchDB and rebuilds the projection.
+   *
+   * The journal is the truth for what this appliance wrote, so the projection takes our events
+   * from it, read once, record by record, while every document PouchDB may lack (its writes are
+   * not fsynced) is written again: after a clean shutdown only what the index checkpoint does not
+   * cover (index-checkpoint.ts), otherwise each document the database does not hold with its
+   * content revision. PouchDB supplies what the journal cannot: exams and rosters, drafts,
+   * submissions' receipts, and events the journal does not hold (other appliances' events, once
+   * sync brings them). Reading our own events back out of PouchDB instead would cost several
+   * times more than reading the journal (scripts/bench-monitor.ts measures both).
+   */
   static async open(options: StoreOptions): Promise<HallStore> {
     const log = options.log ?? (() => undefined);
+    const started = performance.now();
     await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
     const secrets = await SecretStore.open(options.dataDir);
-    const db = await openHallDb(options.dataDir, options.memoryDb ?? false);
-    const { journal, docs, tornBytes } = await Journal.open(path.join(options.dataDir, 'journal'));
+    const memory = options.memoryDb ?? false;
+    const db = await openHallDb(options.dataDir, memory);
+    const journalDir = path.join(options.dataDir, 'journal');
+    const projection = new Projection(secrets.value.applianceId);
+    // The roster first, so that events apply straight to their examinees.
+    for await (const page of docsWithPrefix<ExamDoc>(db, 'exam:')) for (const d of page) projection.setExam(d);
+    for await (const page of docsWithPrefix<ExamineeDoc>(db, 'examinee:')) {
+      for (const d of page) projection.setExaminee(d);
+    }
+
+    const rosterLoaded = performance.now();
+    const indexedBytes = await takeCheckpoint(journalDir, db);
+    const replay = new JournalReplay(db, indexedBytes > 0 ? undefined : await documentRevisions(db));
+    const chains = new Map<string, { examId: string; applianceId: string; seq: number }>();
+    const { journal, tornBytes, records } = await Journal.open(journalDir, (docs, at) => {
+      for (const d of docs) {
+        if (d.type !== 'event') continue;
+        const event = d as unknown as ExamEvent;
+        projection.applyEvent(event);
+        const key = `${event.examId}:${event.applianceId}`;
+        const chain = chains.get(key);
+        if (!chain) chains.set(key, { examId: event.examId, applianceId: event.applianceId, seq: event.seq });
+        else chain.seq = Math.max(chain.seq, event.seq);
+      }
+      return at.end <= indexedBytes ? replay.skip(docs) : replay.add(docs);
+    });
     if (tornBytes > 0) log(`journal: cut off a torn last record of ${tornBytes} bytes (never acknowledged)`);
-    await putImmutable(db, docs);
+    await replay.finish();
+    const replayed = performance.now();
+
     const blobs = await BlobStore.open(path.join(options.dataDir, 'blobs'));
     // The journal and blob folders may have just been created: make their names durable too.
     await fsyncDir(options.dataDir);
-    const projection = new Projection(secrets.value.applianceId);
     const store = new HallStore(
       db,
       journal,
@@ -115,18 +167,29 @@ export class HallStore {
       options.clock,
       options.hallId,
       options.dataDir,
+      memory ? undefined : hallDbDir(options.dataDir),
     );
-    await store.rebuild();
-    log(`store: replayed ${docs.length} journal documents; ${projection.exams.size} exams loaded`);
+    await store.rebuild([...chains.values()]);
+    const ms = (from: number, to: number) => Math.round(to - from);
+    log(
+      `store: ${projection.exams.size} exams ready in ${ms(started, performance.now())} ms ` +
+        `(roster ${ms(started, rosterLoaded)} ms; journal ${ms(rosterLoaded, replayed)} ms: ${records} records, ` +
+        `${indexedBytes > 0 ? 'after a clean shutdown' : 'every document checked'}: ` +
+        `${replay.written} of ${replay.seen} documents written to the database; ` +
+        `the rest from the database ${ms(replayed, performance.now())} ms)`,
+    );
     return store;
   }
 
-  /** Rebuilds the projection from the database (roster, events, submissions, drafts). */
-  private async rebuild(): Promise<void> {
+  /**
+   * Completes the projection from the database: events the journal does not hold (every id
+   * outside the journal's chains), submissions' receipts and scores, and drafts' progress.
+   */
+  private async rebuild(journalChains: { examId: string; applianceId: string; seq: number }[]): Promise<void> {
     const p = this.projection;
-    for await (const page of docsWithPrefix<ExamDoc>(this.db, 'exam:')) for (const d of page) p.setExam(d);
-    for await (const page of docsWithPrefix<ExamineeDoc>(this.db, 'examinee:')) for (const d of page) p.setExaminee(d);
-    for await (const page of docsWithPrefix<ExamEvent>(this.db, 'event:')) for (const e of page) p.applyEvent(e);
+    for (const range of eventRangesOutside(journalChains)) {
+      for await (const page of docsInRange<ExamEvent>(this.db, range)) for (const e of page) p.applyEvent(e);
+    }
     for await (const page of docsWithPrefix<SubmissionDoc>(this.db, 'submission:')) {
       for (const s of page) {
         p.receipts.set(s._id, s.receipt);
@@ -268,9 +331,94 @@ export class HallStore {
     }
   }
 
+  /**
+   * Closes the store. When everything the journal holds is in the database, the database is
+   * synced and an index checkpoint written, so that the next start need not replay the journal.
+   */
   async close(): Promise<void> {
-    await this.flushIndex().catch(() => undefined);
+    // Closing the journal first: nothing can become durable (and need indexing) after it.
     await this.journal.close();
+    const indexed = await this.flushIndex().then(
+      () => true,
+      () => false,
+    );
+    const checkpoint =
+      indexed && !this.journal.broken && this.dbDir !== undefined
+        ? await markDatabase(this.db, this.journal.position)
+        : undefined;
     await this.db.close();
+    if (checkpoint && this.dbDir !== undefined)
+      await writeCheckpoint(path.join(this.dataDir, 'journal'), this.dbDir, checkpoint);
   }
+}
+
+/**
+ * Writes into the database the journal documents it may lack. `indexed`, when given, is every id
+ * and revision the database had before the replay began: documents it holds with their content
+ * revision are not written again. Without it, every document given to `add` is written.
+ */
+class JournalReplay {
+  private batch: PouchDB.Doc[] = [];
+  /** Journal documents looked at, and how many of them had to be written. */
+  seen = 0;
+  written = 0;
+
+  constructor(
+    private readonly db: HallDb,
+    private readonly indexed: Map<string, string> | undefined,
+  ) {}
+
+  /** Documents the database is known to hold. */
+  skip(docs: readonly JournalDoc[]): undefined {
+    this.seen += docs.length;
+    return undefined;
+  }
+
+  /** Documents the database may lack: written unless it holds them with the same revision. */
+  add(docs: readonly JournalDoc[]): Promise<void> | undefined {
+    for (const doc of docs) {
+      this.seen++;
+      const rev = immutableRev(doc);
+      if (this.indexed?.get(doc._id) === rev) continue;
+      this.batch.push({ ...doc, _rev: rev });
+    }
+    return this.batch.length >= REPLAY_BATCH ? this.flush() : undefined;
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+    this.indexed?.clear();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    await putRevisions(this.db, batch);
+    this.written += batch.length;
+  }
+}
+
+const REPLAY_BATCH = 500;
+
+/**
+ * The event id ranges the journal's chains do not cover: `event:<examId>:<applianceId>:` from
+ * seq 1 to the highest seq the journal holds is covered (ids sort by seq, padded to 10 digits),
+ * everything else in `event:` is not. Exam and appliance ids contain no ':', so ranges of
+ * different chains never overlap.
+ */
+export function eventRangesOutside(chains: readonly { examId: string; applianceId: string; seq: number }[]): IdRange[] {
+  const covered = chains
+    .map((c) => ({ first: `event:${c.examId}:${c.applianceId}:`, last: eventDocId(c.examId, c.applianceId, c.seq) }))
+    .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  const ranges: IdRange[] = [];
+  let start = 'event:';
+  let startExclusive = false;
+  for (const c of covered) {
+    ranges.push({ start, end: c.first, startExclusive, endExclusive: true });
+    start = c.last;
+    startExclusive = true;
+  }
+  ranges.push({ start, end: 'event:\ufff0', startExclusive });
+  return ranges;
 }

@@ -26,6 +26,34 @@ describe('journal', () => {
     await again.journal.close();
   });
 
+  it('reads records across read-chunk boundaries, and records longer than a chunk', async () => {
+    const { journal } = await Journal.open(dir);
+    const small = Array.from({ length: 5_000 }, (_, i) => ({ ...doc(i), pad: 'x'.repeat(i % 700) }));
+    const big = { _id: 'submission:e:S1:1', text: 'ü'.repeat(1_500_000) }; // 3 MB of UTF-8
+    await journal.append(small.slice(0, 2_500));
+    for (const d of small.slice(2_500, 4_000)) await journal.append([d]);
+    await journal.append([big]);
+    for (const d of small.slice(4_000)) await journal.append([d]);
+    const { position } = journal;
+    await journal.close();
+    const seen: { ids: string[]; start: number; end: number }[] = [];
+    const again = await Journal.open(dir, (docs, at) => {
+      seen.push({ ids: docs.map((d) => d._id), ...at });
+    });
+    expect(again.docs).toEqual([]);
+    expect(seen.flatMap((r) => r.ids)).toEqual(
+      [...small.slice(0, 4_000), big, ...small.slice(4_000)].map((d) => d._id),
+    );
+    expect(seen[0]?.start).toBe(0);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]?.start).toBe(seen[i - 1]?.end);
+    expect(again.position).toEqual(position);
+    expect(again.position.bytes).toBe((await readFile(path.join(dir, 'journal.log'))).length);
+    const whole = await Journal.open(dir);
+    expect(whole.docs.find((d) => d._id === big._id)).toEqual(big);
+    await again.journal.close();
+    await whole.journal.close();
+  });
+
   it('group-commits concurrent appends into few fsyncs', async () => {
     const { journal } = await Journal.open(dir);
     await Promise.all(Array.from({ length: 200 }, (_, i) => journal.append([doc(i)])));

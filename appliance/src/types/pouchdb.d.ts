@@ -23,6 +23,8 @@ declare namespace PouchDB {
   interface AllDocsOptions {
     startkey?: string;
     endkey?: string;
+    /** Whether the row whose id is `endkey` is included (default true). */
+    inclusive_end?: boolean;
     keys?: string[];
     include_docs?: boolean;
     limit?: number;
@@ -58,7 +60,7 @@ declare namespace PouchDB {
   }
   interface Database {
     put(doc: Doc): Promise<PutResult>;
-    get(id: string): Promise<Doc>;
+    get(id: string, options?: { conflicts?: boolean }): Promise<Doc>;
     bulkDocs(docs: Doc[], options?: { new_edits?: boolean }): Promise<Array<PutResult | ErrorResult>>;
     allDocs(options?: AllDocsOptions): Promise<AllDocsResponse>;
     info(): Promise<Info>;

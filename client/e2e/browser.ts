@@ -1,0 +1,105 @@
+/**
+ * Real Chromium for the browser tests (DESIGN.md "Chosen dependencies"): Debian's
+ * /usr/bin/chromium driven by playwright-core, never a downloaded browser, each launch on a fresh
+ * profile folder. A missing Chromium fails the test with what to install; it is never skipped.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { makeTempDir, removeTempDir, REPO_ROOT } from '../../appliance/src/process-test-support.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+/** The flags DESIGN.md prescribes (Playwright adds the fresh --user-data-dir it is given). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+// The page's globals as the functions given to page.evaluate() use them. The root tsconfig has
+// no DOM library (Node code must not see browser types), so they are declared here, narrowly.
+declare const document: { documentElement: { scrollWidth: number }; activeElement: { id: string } | null };
+declare const window: { innerWidth: number };
+declare const navigator: {
+  serviceWorker: {
+    ready: Promise<unknown>;
+    controller: unknown;
+    addEventListener(type: 'controllerchange', listener: () => void, options: { once: boolean }): void;
+  };
+};
+
+/** Screenshots land here (gitignored). */
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-output', 'e2e');
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Launches Chromium on a fresh profile; fails with a clear message when it is not installed. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `The browser tests need Debian's Chromium at ${CHROMIUM}, and it is not there. ` +
+        'Install it with `apt-get install -y chromium` (the tests never download a browser).',
+    );
+  }
+  const profile = await makeTempDir('proctor-e2e-profile-');
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 800 },
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      await removeTempDir(profile);
+    },
+  };
+}
+
+/** Console errors and uncaught exceptions of a page, as text. */
+export function watchConsole(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console.error: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
+  return errors;
+}
+
+/** Saves a full-page screenshot as test-output/e2e/<name>.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Whether the page is wider than the viewport (a horizontal scroll bar: broken at that width). */
+export function overflowsHorizontally(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+}
+
+/** The id of the element that has the keyboard focus ('' when none has one). */
+export function focusedId(page: Page): Promise<string> {
+  return page.evaluate(() => document.activeElement?.id ?? '');
+}
+
+/** Waits until a service worker controls the page (installed, activated, claimed). */
+export async function waitForServiceWorker(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (navigator.serviceWorker.controller) return;
+    await new Promise<void>((resolve) =>
+      navigator.serviceWorker.addEventListener('controllerchange', () => resolve(), { once: true }),
+    );
+  });
+}

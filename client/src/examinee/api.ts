@@ -1,0 +1,45 @@
+/**
+ * The examinee API as the app uses it (appliance/src/http/examinee-routes.ts). Every request
+ * carries X-Client-Version; the exam info also measures the appliance clock.
+ */
+import { callApi, type ApiResult } from '../shared/api';
+import type { ApplianceClock } from '../shared/appliance-clock';
+import { CLIENT_VERSION } from '../shared/version';
+
+export interface SignedIn {
+  token: string;
+  examId: string;
+  status: string;
+  waitingForApproval: boolean;
+}
+
+/** The part of GET /api/exam the lobby shows. */
+export interface ExamInfo {
+  exam: { examId: string; title: string; durationMinutes: number };
+  examinee: { studentId: string; name: string };
+  status: string;
+  schedule: { officialStart: string; deadline: string };
+  countdown: { serverNow: number; msUntilStart: number; msLeft: number };
+  downloads: { used: number; max: number; left: number };
+}
+
+const headers = (token?: string): Record<string, string> => ({
+  'x-client-version': CLIENT_VERSION,
+  ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+});
+
+export function signIn(input: {
+  studentId: string;
+  accessCode: string;
+  deviceId: string;
+}): Promise<ApiResult<SignedIn>> {
+  return callApi<SignedIn>('/api/session', { method: 'POST', headers: headers(), json: input });
+}
+
+/** GET /api/exam; on success also tells `clock` the appliance's time. */
+export async function examInfo(token: string, clock: ApplianceClock): Promise<ApiResult<ExamInfo>> {
+  const sentAt = Date.now();
+  const result = await callApi<ExamInfo>('/api/exam', { headers: headers(token) });
+  if (result.ok) clock.observe(sentAt, result.body.countdown.serverNow, Date.now());
+  return result;
+}

@@ -1,0 +1,186 @@
+/**
+ * The examinee app: sign in, then the lobby with the exam and a countdown to the official start.
+ * (Download, the exam itself, submission and the receipt build on this; see issue 4.)
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { t } from '../i18n';
+import { ApplianceClock } from '../shared/appliance-clock';
+import { useFocusOnMount } from '../shared/focus';
+import { SignInForm, type SignInField } from '../shared/sign-in-form';
+import { examInfo, signIn, type ExamInfo } from './api';
+import { deviceId, savedSessionToken, saveSessionToken } from './device';
+
+type Screen =
+  | { name: 'loading' }
+  | { name: 'sign-in'; error?: string }
+  | { name: 'waiting'; token: string }
+  | { name: 'lobby'; token: string; info: ExamInfo };
+
+/** Refusals after which the stored session is of no use. */
+const SESSION_GONE = new Set(['unauthenticated', 'session-invalid']);
+/** How often the lobby asks the appliance again (status, schedule, and a fresh clock offset). */
+const LOBBY_REFRESH_MS = 30_000;
+
+const SIGN_IN_FIELDS: readonly SignInField[] = [
+  { name: 'studentId', label: t.signIn.studentId, autocomplete: 'off', upperCase: true },
+  {
+    name: 'accessCode',
+    label: t.signIn.accessCode,
+    hint: t.signIn.accessCodeHint,
+    autocomplete: 'off',
+    upperCase: true,
+  },
+];
+
+export function ExamineeApp() {
+  const [clock] = useState(() => new ApplianceClock({ now: () => Date.now() }));
+  const [screen, setScreen] = useState<Screen>({ name: 'loading' });
+
+  /** Where a stored or fresh session leads: the lobby, the approval wait, or back to sign-in. */
+  const enter = async (token: string) => {
+    const result = await examInfo(token, clock);
+    if (result.ok) {
+      setScreen({ name: 'lobby', token, info: result.body });
+    } else if (result.code === 'session-pending-approval') {
+      setScreen({ name: 'waiting', token });
+    } else {
+      if (SESSION_GONE.has(result.code)) saveSessionToken(undefined);
+      setScreen({ name: 'sign-in', error: result.message });
+    }
+  };
+
+  useEffect(() => {
+    const token = savedSessionToken();
+    if (token === undefined) setScreen({ name: 'sign-in' });
+    else void enter(token);
+  }, []);
+
+  const onSignIn = async (studentId: string, accessCode: string): Promise<string | undefined> => {
+    const result = await signIn({ studentId, accessCode, deviceId: deviceId() });
+    if (!result.ok) return result.message;
+    saveSessionToken(result.body.token);
+    if (result.body.waitingForApproval) setScreen({ name: 'waiting', token: result.body.token });
+    else await enter(result.body.token);
+    return undefined;
+  };
+
+  return (
+    <>
+      <header class="page-header">
+        <h1>{t.app.name}</h1>
+      </header>
+      <main class="page">
+        {!window.isSecureContext && <p class="notice">{t.signIn.insecureConnection}</p>}
+        {screen.name === 'loading' && <p>{t.common.loading}</p>}
+        {screen.name === 'sign-in' && (
+          <SignInForm
+            id="sign-in"
+            heading={t.signIn.heading}
+            intro={t.signIn.intro}
+            fields={SIGN_IN_FIELDS}
+            submitLabel={t.signIn.submit}
+            busyLabel={t.signIn.submitting}
+            initialError={screen.error}
+            onSubmit={(v) => onSignIn(v.studentId ?? '', v.accessCode ?? '')}
+          />
+        )}
+        {screen.name === 'waiting' && <Waiting onCheck={() => enter(screen.token)} />}
+        {screen.name === 'lobby' && (
+          <Lobby
+            info={screen.info}
+            clock={clock}
+            refresh={async () => {
+              const result = await examInfo(screen.token, clock);
+              if (result.ok) setScreen({ name: 'lobby', token: screen.token, info: result.body });
+              else if (SESSION_GONE.has(result.code)) {
+                saveSessionToken(undefined);
+                setScreen({ name: 'sign-in', error: result.message });
+              }
+              // Otherwise (offline, a hiccup) keep counting on the last offset.
+            }}
+          />
+        )}
+      </main>
+    </>
+  );
+}
+
+function Waiting(props: { onCheck: () => Promise<void> }) {
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+  const [busy, setBusy] = useState(false);
+  return (
+    <section aria-labelledby="waiting-heading">
+      <h2 id="waiting-heading" ref={heading} tabIndex={-1}>
+        {t.signIn.heading}
+      </h2>
+      <p role="status">{t.signIn.waitingForApproval}</p>
+      <button
+        type="button"
+        disabled={busy}
+        onClick={async () => {
+          setBusy(true);
+          await props.onCheck();
+          setBusy(false);
+        }}
+      >
+        {t.signIn.checkAgain}
+      </button>
+    </section>
+  );
+}
+
+/** Whole seconds until `target` on the appliance's clock (what the countdown shows). */
+function secondsUntil(target: number, clock: ApplianceClock): number {
+  const now = clock.now();
+  return now === undefined ? 0 : Math.max(0, Math.ceil((target - now) / 1000));
+}
+
+function Lobby(props: { info: ExamInfo; clock: ApplianceClock; refresh: () => Promise<void> }) {
+  const { info, clock, refresh } = props;
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+  const start = Date.parse(info.schedule.officialStart);
+  const [secondsLeft, setSecondsLeft] = useState(() => secondsUntil(start, clock));
+
+  useEffect(() => {
+    // Ticks more often than once a second so that the display never skips a second.
+    const tick = setInterval(() => setSecondsLeft(secondsUntil(start, clock)), 250);
+    return () => clearInterval(tick);
+  }, [start, clock]);
+
+  const latestRefresh = useRef(refresh);
+  latestRefresh.current = refresh;
+  useEffect(() => {
+    const again = setInterval(() => void latestRefresh.current(), LOBBY_REFRESH_MS);
+    return () => clearInterval(again);
+  }, []);
+
+  const startTime = new Intl.DateTimeFormat(t.lang, { hour: '2-digit', minute: '2-digit' }).format(start);
+  return (
+    <section aria-labelledby="lobby-heading">
+      <p class="muted">{t.lobby.heading}</p>
+      <h2 id="lobby-heading" ref={heading} tabIndex={-1}>
+        {info.exam.title}
+      </h2>
+      <p>{t.lobby.signedInAs(info.examinee.name, info.examinee.studentId)}</p>
+      <div class="card">
+        {secondsLeft > 0 ? (
+          <>
+            <p id="countdown-label">{t.lobby.startsInLabel}</p>
+            <p class="countdown" role="timer" aria-labelledby="countdown-label" data-testid="countdown">
+              {t.lobby.startsIn(secondsLeft * 1000)}
+            </p>
+          </>
+        ) : (
+          <p class="countdown" role="status">
+            {t.lobby.started}
+          </p>
+        )}
+        <p>
+          {t.lobby.startsAt(startTime)} · {t.lobby.duration(info.exam.durationMinutes)}
+        </p>
+        <p>{t.lobby.downloadsLeft(info.downloads.left, info.downloads.max)}</p>
+      </div>
+      <p class="muted">{t.lobby.applianceTimeNote}</p>
+    </section>
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * Every string the examinee app and the proctor dashboard show, in English. A translation is a
+ * copy of this file under another name (`fr.ts`, `ar.ts`, ...) exporting `catalogue` with the
+ * same keys: client/src/i18n/index.ts picks it up by the browser's language, no code change.
+ * `errors` overrides the appliance's English refusal messages by error code (domain/errors.ts);
+ * codes left out show the message the appliance sent.
+ */
+import type { ErrorCode } from '../../../domain/errors.js';
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** 754000 -> "12:34"; 4_354_000 -> "1:12:34". */
+export function clockText(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+}
+
+export const en = {
+  lang: 'en',
+  dir: 'ltr' as 'ltr' | 'rtl',
+  app: {
+    name: 'Exam hall',
+    shortName: 'Exam',
+    description: 'Take your exam in the exam hall, also when the Wi-Fi drops.',
+  },
+  common: {
+    loading: 'Loading…',
+    networkError: 'The exam hall appliance cannot be reached. Check that you are on the hall Wi-Fi and try again.',
+    unexpectedAnswer: (status: number) => `The appliance answered unexpectedly (HTTP ${status}). Try again.`,
+    signOut: 'Sign out',
+  },
+  signIn: {
+    heading: 'Sign in to your exam',
+    intro: 'Use the student ID and access code you were given for this exam.',
+    studentId: 'Student ID',
+    accessCode: 'Access code',
+    accessCodeHint: '12 letters and digits; dashes and spaces do not matter.',
+    submit: 'Sign in',
+    submitting: 'Signing in…',
+    waitingForApproval:
+      'You are already signed in on another device. A proctor must approve this device before you can continue.',
+    checkAgain: 'Check again',
+    insecureConnection:
+      'This connection is not secure (plain HTTP), so this page cannot reopen without the network. Keep this tab open during the exam.',
+  },
+  lobby: {
+    heading: 'Exam lobby',
+    signedInAs: (name: string, studentId: string) => `Signed in as ${name} (${studentId})`,
+    startsAt: (time: string) => `Starts at ${time}`,
+    duration: (minutes: number) => `${minutes} minutes`,
+    startsInLabel: 'Time until the start',
+    startsIn: (ms: number) => clockText(ms),
+    started: 'The exam has started.',
+    downloadsLeft: (left: number, max: number) => `Downloads left: ${left} of ${max}`,
+    applianceTimeNote: 'Times follow the exam hall’s clock, not your device’s.',
+  },
+  proctor: {
+    title: 'Proctor dashboard',
+    signInHeading: 'Proctor sign-in',
+    username: 'Username',
+    password: 'Password',
+    submit: 'Sign in',
+    submitting: 'Signing in…',
+    insecureConnection:
+      'This connection is not secure (plain HTTP): the browser will not keep a proctor session. Open the appliance’s https:// address, or use the appliance itself at http://127.0.0.1.',
+    signedInAs: (name: string, role: string) => `Signed in as ${name} (${role})`,
+    roles: { chief: 'chief proctor', invigilator: 'invigilator' } as Record<string, string>,
+    examsHeading: 'Exams on this appliance',
+    noExams: 'No exams on this appliance yet. Import one with the appliance CLI.',
+    startsAt: (time: string) => `Starts ${time}`,
+    posted: 'Posted',
+    downloaded: 'Downloaded',
+    uploaded: 'Uploaded',
+  },
+  errors: {} as Partial<Record<ErrorCode, string>>,
+};
+
+export type Catalogue = typeof en;
+export const catalogue: Catalogue = en;

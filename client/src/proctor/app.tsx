@@ -1,0 +1,136 @@
+/**
+ * The proctor dashboard: sign in, then the exams on this appliance with their tracking totals.
+ * (The monitor with its tabs builds on this; see issue 4.)
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { t } from '../i18n';
+import { useFocusOnMount } from '../shared/focus';
+import { SignInForm, type SignInField } from '../shared/sign-in-form';
+import { exams, login, logout, me, type ExamSummary, type Proctor } from './api';
+
+/**
+ * Set while this browser holds a proctor session, so that a fresh visit shows the sign-in form
+ * straight away instead of asking the appliance first (and getting a 401 for an answer).
+ */
+const SIGNED_IN_KEY = 'exam-hall.proctor-signed-in';
+
+type Screen =
+  | { name: 'loading' }
+  | { name: 'sign-in'; error?: string }
+  | { name: 'exams'; proctor: Proctor; exams?: ExamSummary[]; error?: string };
+
+const FIELDS: readonly SignInField[] = [
+  { name: 'username', label: t.proctor.username, autocomplete: 'username' },
+  { name: 'password', label: t.proctor.password, type: 'password', autocomplete: 'current-password' },
+];
+
+export function ProctorApp() {
+  const [screen, setScreen] = useState<Screen>({ name: 'loading' });
+
+  const showExams = async (proctor: Proctor) => {
+    setScreen({ name: 'exams', proctor });
+    const result = await exams();
+    if (result.ok) setScreen({ name: 'exams', proctor, exams: result.body.exams });
+    else if (result.status === 401) signedOut(result.message);
+    else setScreen({ name: 'exams', proctor, error: result.message });
+  };
+
+  const signedOut = (error?: string) => {
+    localStorage.removeItem(SIGNED_IN_KEY);
+    setScreen(error === undefined ? { name: 'sign-in' } : { name: 'sign-in', error });
+  };
+
+  useEffect(() => {
+    if (localStorage.getItem(SIGNED_IN_KEY) === null) setScreen({ name: 'sign-in' });
+    else void me().then((result) => (result.ok ? showExams(result.body.proctor) : signedOut()));
+  }, []);
+
+  const onSignIn = async (values: Record<string, string>) => {
+    const result = await login(values.username ?? '', values.password ?? '');
+    if (!result.ok) return result.message;
+    localStorage.setItem(SIGNED_IN_KEY, '1');
+    await showExams(result.body.proctor);
+    return undefined;
+  };
+
+  return (
+    <>
+      <header class="page-header">
+        <h1>{t.proctor.title}</h1>
+        {screen.name === 'exams' && (
+          <button
+            type="button"
+            class="secondary"
+            onClick={async () => {
+              await logout();
+              signedOut();
+            }}
+          >
+            {t.common.signOut}
+          </button>
+        )}
+      </header>
+      <main class="page">
+        {!window.isSecureContext && <p class="notice">{t.proctor.insecureConnection}</p>}
+        {screen.name === 'loading' && <p>{t.common.loading}</p>}
+        {screen.name === 'sign-in' && (
+          <SignInForm
+            id="proctor-sign-in"
+            heading={t.proctor.signInHeading}
+            fields={FIELDS}
+            submitLabel={t.proctor.submit}
+            busyLabel={t.proctor.submitting}
+            initialError={screen.error}
+            onSubmit={onSignIn}
+          />
+        )}
+        {screen.name === 'exams' && <ExamList proctor={screen.proctor} exams={screen.exams} error={screen.error} />}
+      </main>
+    </>
+  );
+}
+
+function ExamList(props: { proctor: Proctor; exams: ExamSummary[] | undefined; error: string | undefined }) {
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+  const { proctor } = props;
+  const when = new Intl.DateTimeFormat(t.lang, { dateStyle: 'medium', timeStyle: 'short' });
+  return (
+    <section aria-labelledby="exams-heading">
+      <p class="muted">{t.proctor.signedInAs(proctor.displayName, t.proctor.roles[proctor.role] ?? proctor.role)}</p>
+      <h2 id="exams-heading" ref={heading} tabIndex={-1}>
+        {t.proctor.examsHeading}
+      </h2>
+      {props.error !== undefined && (
+        <p role="alert" class="alert">
+          {props.error}
+        </p>
+      )}
+      {props.exams === undefined && props.error === undefined && <p>{t.common.loading}</p>}
+      {props.exams?.length === 0 && <p>{t.proctor.noExams}</p>}
+      {props.exams !== undefined && props.exams.length > 0 && (
+        <ul class="exam-list">
+          {props.exams.map((exam) => (
+            <li class="card" key={exam.examId}>
+              <h3>{exam.title}</h3>
+              <p class="muted">{t.proctor.startsAt(when.format(Date.parse(exam.scheduledStart)))}</p>
+              <dl class="totals">
+                <div>
+                  <dt>{t.proctor.posted}</dt>
+                  <dd>{exam.totals.posted}</dd>
+                </div>
+                <div>
+                  <dt>{t.proctor.downloaded}</dt>
+                  <dd>{exam.totals.downloads}</dd>
+                </div>
+                <div>
+                  <dt>{t.proctor.uploaded}</dt>
+                  <dd>{exam.totals.uploads}</dd>
+                </div>
+              </dl>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
