@@ -101,11 +101,9 @@ export class Monitor {
   }
 
   /** Every message of an exam, oldest first. */
-  async messages(examId: string): Promise<MonitorMessage[]> {
-    await this.store.flushIndex();
-    return (await this.store.examEvents(examId))
-      .flatMap((e) => messageOf(e) ?? [])
-      .sort((a, b) => a.at.localeCompare(b.at));
+  messages(examId: string): MonitorMessage[] {
+    const events = this.exam(examId)?.messages ?? [];
+    return events.flatMap((e) => messageOf(e) ?? []).sort((a, b) => a.at.localeCompare(b.at));
   }
 
   /** Calls `send` with each change of the exam, until the returned function is called. */

@@ -314,7 +314,7 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
 
   app.get('/exam/messages', async (c) => {
     const { exam, entry } = c.get('session');
-    const all = await monitor.messages(exam.doc.examId);
+    const all = monitor.messages(exam.doc.examId);
     const mine = all.filter((m) => m.audience === 'all' || m.studentId === entry.doc.studentId);
     return c.json({ messages: mine });
   });

@@ -375,9 +375,7 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
     return c.json({ challenge: result.challenge, resumeCode: result.resumeCode });
   });
 
-  app.get('/exams/:examId/messages', async (c) =>
-    c.json({ messages: await monitor.messages(c.get('exam').doc.examId) }),
-  );
+  app.get('/exams/:examId/messages', async (c) => c.json({ messages: monitor.messages(c.get('exam').doc.examId) }));
   app.post('/exams/:examId/messages', async (c) => {
     const body = await readJson(
       c,
@@ -422,7 +420,7 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
         data: JSON.stringify({
           exam: monitor.examInfo(exam, rows),
           rows,
-          messages: await monitor.messages(exam.doc.examId),
+          messages: monitor.messages(exam.doc.examId),
         }),
       });
       const ping = setInterval(() => push('ping', { serverNow: deps.clock.now() }), 15_000);

@@ -33,6 +33,8 @@ export interface ExamEntry {
   examinees: Map<string, ExamineeEntry>;
   /** Exam-wide changes proctors made (extension, late-login limit, hardware checks). */
   wide: ExamWideState;
+  /** Every message of the exam (announcements, private ones, examinees' questions), in order. */
+  messages: Extract<ExamEvent, { kind: 'message-sent' }>[];
 }
 
 export class Projection {
@@ -55,7 +57,7 @@ export class Projection {
       existing.doc = doc;
       return;
     }
-    this.exams.set(doc.examId, { doc, examinees: new Map(), wide: initialExamWideState() });
+    this.exams.set(doc.examId, { doc, examinees: new Map(), wide: initialExamWideState(), messages: [] });
     for (const e of this.orphanEvents.get(doc.examId) ?? []) this.applyEvent(e);
     this.orphanEvents.delete(doc.examId);
   }
@@ -108,6 +110,7 @@ export class Projection {
       this.orphanEvents.set(event.examId, list);
       return;
     }
+    if (event.kind === 'message-sent') exam.messages.push(event);
     if (event.studentId === undefined) {
       exam.wide = applyExamWideEvent(exam.wide, event);
     } else {
