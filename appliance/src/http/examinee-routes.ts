@@ -27,7 +27,6 @@
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { streamSSE } from 'hono/streaming';
 import { INTEGRITY_EVENT_TYPES } from '../../../domain/events.js';
 import { MAX_PHOTO_BYTES, type ExamDay, type ExamineeSession } from '../exam-day.js';
 import type { Monitor } from '../monitor.js';
@@ -35,6 +34,7 @@ import type { Presence } from '../presence.js';
 import type { ResumeCodes } from '../resume-codes.js';
 import { examineeAppUrl, requireSebFor, sebCheckFor, sebSettingsFor } from '../seb.js';
 import { sendRefusal, sendResult } from './responses.js';
+import { liveStream } from './sse.js';
 import { readJson } from './validate.js';
 
 type Env = { Variables: { session: ExamineeSession } };
@@ -264,51 +264,34 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     const { exam, entry } = session;
     const examId = exam.doc.examId;
     const studentId = entry.doc.studentId;
-    return streamSSE(c, async (stream) => {
-      const queue: { event: string; data: unknown }[] = [];
-      let wake: (() => void) | undefined;
-      const push = (event: string, data: unknown) => {
-        queue.push({ event, data });
-        wake?.();
+    const timeline = () => {
+      const info = examDay.examInfo(session);
+      return {
+        status: info.status,
+        deadline: info.schedule.deadline,
+        countdown: info.countdown,
+        downloads: info.downloads,
       };
-      const timeline = () => {
-        const info = examDay.examInfo(session);
-        return {
-          status: info.status,
-          deadline: info.schedule.deadline,
-          countdown: info.countdown,
-          downloads: info.downloads,
-        };
-      };
-      const close = presence.open(examId, studentId);
-      const unsubscribe = monitor.subscribe(examId, (u) => {
-        if (u.type === 'message') {
-          const m = u.message;
-          if (m.audience === 'all' || (m.studentId === studentId && m.audience === 'examinee')) push('message', m);
-        } else if (u.type === 'exam' || u.row.studentId === studentId) {
-          push('timeline', timeline());
-        }
-      });
-      let open = true;
-      stream.onAbort(() => {
-        open = false;
-        wake?.();
-      });
-      await stream.writeSSE({ event: 'timeline', data: JSON.stringify(timeline()) });
-      const ping = setInterval(() => push('ping', { serverNow: examDay.store.clock.now() }), 15_000);
-      try {
-        while (open) {
-          for (let next = queue.shift(); next !== undefined && open; next = queue.shift()) {
-            await stream.writeSSE({ event: next.event, data: JSON.stringify(next.data) });
+    };
+    return liveStream(c, {
+      first: () => [{ event: 'timeline', data: timeline() }],
+      subscribe: (push) => {
+        // Holding the stream open is the examinee's presence.
+        const close = presence.open(examId, studentId);
+        const unsubscribe = monitor.subscribe(examId, (u) => {
+          if (u.type === 'message') {
+            const m = u.message;
+            if (m.audience === 'all' || (m.studentId === studentId && m.audience === 'examinee')) push('message', m);
+          } else if (u.type === 'exam' || u.row.studentId === studentId) {
+            push('timeline', timeline());
           }
-          if (open) await new Promise<void>((r) => (wake = r));
-          wake = undefined;
-        }
-      } finally {
-        clearInterval(ping);
-        unsubscribe();
-        close();
-      }
+        });
+        return () => {
+          unsubscribe();
+          close();
+        };
+      },
+      ping: () => ({ serverNow: examDay.store.clock.now() }),
     });
   });
 

@@ -21,7 +21,6 @@
  */
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { streamSSE } from 'hono/streaming';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { examForExaminees } from '../../../domain/answers.js';
@@ -43,6 +42,7 @@ import { examineeAppUrl, sebConfigInfo, sendSebConfig } from '../seb.js';
 import type { ExamEntry, ExamineeEntry } from '../store/projection.js';
 import type { HallStore } from '../store/hall-store.js';
 import { sendRefusal, sendResult } from './responses.js';
+import { liveStream } from './sse.js';
 import { readJson, readQuery } from './validate.js';
 
 export const PROCTOR_COOKIE = '__Host-proctor';
@@ -396,46 +396,23 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
 
   app.get('/exams/:examId/monitor', (c) => {
     const exam = c.get('exam');
-    return streamSSE(c, async (stream) => {
-      const queue: { event: string; data: unknown }[] = [];
-      let wake: (() => void) | undefined;
-      const push = (event: string, data: unknown) => {
-        queue.push({ event, data });
-        wake?.();
-      };
-      const unsubscribe = monitor.subscribe(exam.doc.examId, (u) => {
-        if (u.type === 'row') push('row', u.row);
-        else if (u.type === 'exam') push('exam', u.info);
-        else push('message', u.message);
-      });
-      let open = true;
-      stream.onAbort(() => {
-        open = false;
-        unsubscribe();
-        wake?.();
-      });
-      const rows = monitor.rows(exam);
-      await stream.writeSSE({
-        event: 'snapshot',
-        data: JSON.stringify({
-          exam: monitor.examInfo(exam, rows),
-          rows,
-          messages: monitor.messages(exam.doc.examId),
+    return liveStream(c, {
+      first: () => {
+        const rows = monitor.rows(exam);
+        return [
+          {
+            event: 'snapshot',
+            data: { exam: monitor.examInfo(exam, rows), rows, messages: monitor.messages(exam.doc.examId) },
+          },
+        ];
+      },
+      subscribe: (push) =>
+        monitor.subscribe(exam.doc.examId, (u) => {
+          if (u.type === 'row') push('row', u.row);
+          else if (u.type === 'exam') push('exam', u.info);
+          else push('message', u.message);
         }),
-      });
-      const ping = setInterval(() => push('ping', { serverNow: deps.clock.now() }), 15_000);
-      try {
-        while (open) {
-          for (let next = queue.shift(); next !== undefined && open; next = queue.shift()) {
-            await stream.writeSSE({ event: next.event, data: JSON.stringify(next.data) });
-          }
-          if (open) await new Promise<void>((r) => (wake = r));
-          wake = undefined;
-        }
-      } finally {
-        clearInterval(ping);
-        unsubscribe();
-      }
+      ping: () => ({ serverNow: deps.clock.now() }),
     });
   });
 
