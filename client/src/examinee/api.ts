@@ -18,12 +18,12 @@ export interface ExamInfo {
   exam: { examId: string; title: string; durationMinutes: number };
   examinee: { studentId: string; name: string };
   status: string;
-  schedule: { officialStart: string; deadline: string };
+  schedule: { officialStart: string; deadline: string; downloadWindow: { opens: string; closes: string } };
   countdown: { serverNow: number; msUntilStart: number; msLeft: number };
   downloads: { used: number; max: number; left: number };
 }
 
-const headers = (token?: string): Record<string, string> => ({
+export const apiHeaders = (token?: string): Record<string, string> => ({
   'x-client-version': CLIENT_VERSION,
   ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
 });
@@ -33,13 +33,18 @@ export function signIn(input: {
   accessCode: string;
   deviceId: string;
 }): Promise<ApiResult<SignedIn>> {
-  return callApi<SignedIn>('/api/session', { method: 'POST', headers: headers(), json: input });
+  return callApi<SignedIn>('/api/session', { method: 'POST', headers: apiHeaders(), json: input });
 }
 
 /** GET /api/exam; on success also tells `clock` the appliance's time. */
 export async function examInfo(token: string, clock: ApplianceClock): Promise<ApiResult<ExamInfo>> {
   const sentAt = Date.now();
-  const result = await callApi<ExamInfo>('/api/exam', { headers: headers(token) });
+  const result = await callApi<ExamInfo>('/api/exam', { headers: apiHeaders(token) });
   if (result.ok) clock.observe(sentAt, result.body.countdown.serverNow, Date.now());
   return result;
+}
+
+/** GET /api/exam/key: the package key, from the official start (the first release starts the exam). */
+export function examKey(token: string): Promise<ApiResult<{ key: string; startedAt: string; deadline: string }>> {
+  return callApi('/api/exam/key', { headers: apiHeaders(token) });
 }

@@ -1,20 +1,26 @@
 /**
- * The examinee app: sign in, then the lobby with the exam and a countdown to the official start.
- * (Download, the exam itself, submission and the receipt build on this; see issue 4.)
+ * The examinee app: sign in, then the lobby with the exam, a countdown to the official start and
+ * the download; at the start the exam opens (exam-start.tsx, exam-view.tsx). Answering,
+ * submission and the receipt build on this; see issue 4.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
 import { ApplianceClock } from '../shared/appliance-clock';
 import { useFocusOnMount } from '../shared/focus';
+import type { ExamContent } from '../shared/exam-package';
+import { indexedDbPackageStore, memoryPackageStore, type PackageStore } from '../shared/package-store';
 import { SignInForm, type SignInField } from '../shared/sign-in-form';
 import { examInfo, signIn, type ExamInfo } from './api';
 import { deviceId, savedSessionToken, saveSessionToken } from './device';
+import { ExamStart } from './exam-start';
+import { ExamView } from './exam-view';
 
 type Screen =
   | { name: 'loading' }
   | { name: 'sign-in'; error?: string }
   | { name: 'waiting'; token: string }
-  | { name: 'lobby'; token: string; info: ExamInfo };
+  | { name: 'lobby'; token: string; info: ExamInfo }
+  | { name: 'exam'; token: string; exam: ExamContent };
 
 /** Refusals after which the stored session is of no use. */
 const SESSION_GONE = new Set(['unauthenticated', 'session-invalid']);
@@ -35,6 +41,9 @@ const SIGN_IN_FIELDS: readonly SignInField[] = [
 export function ExamineeApp() {
   const [clock] = useState(() => new ApplianceClock({ now: () => Date.now() }));
   const [screen, setScreen] = useState<Screen>({ name: 'loading' });
+  const [packages] = useState<PackageStore>(() =>
+    typeof indexedDB === 'undefined' ? memoryPackageStore() : indexedDbPackageStore(),
+  );
 
   /** Where a stored or fresh session leads: the lobby, the approval wait, or back to sign-in. */
   const enter = async (token: string) => {
@@ -87,9 +96,13 @@ export function ExamineeApp() {
         {screen.name === 'waiting' && <Waiting onCheck={() => enter(screen.token)} />}
         {screen.name === 'lobby' && (
           <Lobby
+            token={screen.token}
             info={screen.info}
             clock={clock}
+            packages={packages}
+            onOpened={(exam) => setScreen({ name: 'exam', token: screen.token, exam })}
             refresh={async () => {
+              if (!navigator.onLine) return;
               const result = await examInfo(screen.token, clock);
               if (result.ok) setScreen({ name: 'lobby', token: screen.token, info: result.body });
               else if (SESSION_GONE.has(result.code)) {
@@ -100,6 +113,7 @@ export function ExamineeApp() {
             }}
           />
         )}
+        {screen.name === 'exam' && <ExamView exam={screen.exam} />}
       </main>
     </>
   );
@@ -135,7 +149,14 @@ function secondsUntil(target: number, clock: ApplianceClock): number {
   return now === undefined ? 0 : Math.max(0, Math.ceil((target - now) / 1000));
 }
 
-function Lobby(props: { info: ExamInfo; clock: ApplianceClock; refresh: () => Promise<void> }) {
+function Lobby(props: {
+  token: string;
+  info: ExamInfo;
+  clock: ApplianceClock;
+  packages: PackageStore;
+  onOpened: (exam: ExamContent) => void;
+  refresh: () => Promise<void>;
+}) {
   const { info, clock, refresh } = props;
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const start = Date.parse(info.schedule.officialStart);
@@ -178,8 +199,17 @@ function Lobby(props: { info: ExamInfo; clock: ApplianceClock; refresh: () => Pr
         <p>
           {t.lobby.startsAt(startTime)} · {t.lobby.duration(info.exam.durationMinutes)}
         </p>
-        <p>{t.lobby.downloadsLeft(info.downloads.left, info.downloads.max)}</p>
+        <p data-testid="downloads-left">{t.lobby.downloadsLeft(info.downloads.left, info.downloads.max)}</p>
       </div>
+      <ExamStart
+        token={props.token}
+        info={info}
+        store={props.packages}
+        now={() => clock.now()}
+        started={secondsLeft === 0}
+        refresh={refresh}
+        onOpened={props.onOpened}
+      />
       <p class="muted">{t.lobby.applianceTimeNote}</p>
     </section>
   );

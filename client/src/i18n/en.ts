@@ -57,6 +57,51 @@ export const en = {
     downloadsLeft: (left: number, max: number) => `Downloads left: ${left} of ${max}`,
     applianceTimeNote: 'Times follow the exam hall’s clock, not your device’s.',
   },
+  download: {
+    heading: 'Download the exam',
+    intro: 'Download the exam before the start. It stays locked on this device until the exam begins.',
+    button: 'Download exam',
+    downloading: 'Downloading…',
+    progressLabel: 'Download progress',
+    progressText: (received: number, total: number | undefined) =>
+      total === undefined
+        ? `${Math.round(received / 1024)} kB`
+        : `${Math.floor((received / Math.max(1, total)) * 100)} % (${Math.round(received / 1024)} of ${Math.max(1, Math.round(total / 1024))} kB)`,
+    done: 'The exam is on this device, locked until the start.',
+    doneStarted: 'The exam is on this device.',
+    opensAt: (time: string) => `Downloads open at ${time}.`,
+    closed: 'The download window has closed. Ask a proctor for help.',
+    noneLeft: 'You have no downloads left. Ask a proctor for another.',
+    storageFailed: 'This browser would not keep the exam (its storage is full or blocked). Ask a proctor for help.',
+  },
+  start: {
+    opening: 'Opening the exam…',
+    notDownloaded: 'The exam has started, but it is not on this device. Download it now.',
+    keyUnavailable:
+      'The exam key could not be fetched from the appliance. Ask a proctor for the exam password and enter it below.',
+    brokenPackage: 'The exam on this device is damaged. Download it again or ask a proctor.',
+    passwordHeading: 'Start with the exam password',
+    passwordIntro: 'If the network is down, a proctor reads out the exam password at the start.',
+    passwordLabel: 'Exam password',
+    passwordHint: '12 letters and digits; dashes and spaces do not matter.',
+    passwordSubmit: 'Start the exam',
+    passwordChecking: 'Checking…',
+    wrongPassword: 'That password does not open this exam. Check it and try again.',
+  },
+  exam: {
+    questionOf: (x: number, y: number) => `Question ${x} of ${y}`,
+    points: (n: number) => (n === 1 ? '1 point' : `${n} points`),
+    readOnlyNote: 'The questions are shown read-only in this version; answering comes next.',
+    yourAnswer: 'Your answer',
+    trueLabel: 'True',
+    falseLabel: 'False',
+    chooseOne: 'Choose one answer.',
+    chooseAny: 'Choose every answer that applies.',
+    maxCharacters: (n: number) => `At most ${n} characters.`,
+    maxWords: (n: number) => `At most ${n} words.`,
+    fileRules: (accept: string[], maxFiles: number, maxMegabytes: number) =>
+      `${accept.length === 0 ? 'Any file type' : `File types: ${accept.join(', ')}`}; up to ${maxFiles} ${maxFiles === 1 ? 'file' : 'files'} of at most ${maxMegabytes} MB.`,
+  },
   proctor: {
     title: 'Proctor dashboard',
     signInHeading: 'Proctor sign-in',
@@ -75,7 +120,12 @@ export const en = {
     downloaded: 'Downloaded',
     uploaded: 'Uploaded',
   },
-  errors: {} as Partial<Record<ErrorCode, string>>,
+  errors: {
+    'download-window-not-open': 'The download window has not opened yet. Try again when it opens.',
+    'download-window-closed': 'The download window has closed. Ask a proctor for help.',
+    'download-limit-reached': 'You have used all your downloads for this exam. Ask a proctor for another.',
+    'client-too-old': 'This app is too old for this exam. Reload the page to update it.',
+  } as Partial<Record<ErrorCode, string>>,
 };
 
 export type Catalogue = typeof en;

@@ -1,0 +1,121 @@
+/**
+ * axe-core (via @axe-core/playwright, which drives playwright-core) on the main screens in real
+ * Chromium against a real appliance serving the built client: the examinee sign-in page and
+ * lobby, the proctor sign-in page and exam list, each on a laptop (1280 px) and a small phone
+ * (320 px). Every violation found is printed; the test fails on any of impact serious or critical.
+ */
+import path from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ApplianceProcess,
+  applianceEnv,
+  makeTempDir,
+  removeTempDir,
+  runApplianceCli,
+  writeExamFiles,
+  type ExamOnDisk,
+} from '../../appliance/src/process-test-support.js';
+import { launchChromium, type Browser } from './browser.js';
+
+const MIN = 60_000;
+const PROCTOR = { username: 'chief', password: 'chief-a11y-password', name: 'Chief Proctor' };
+const SIZES = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: '320px', width: 320, height: 640 },
+] as const;
+/** WCAG 2.x A and AA plus axe's best practices: everything axe checks by default, tagged. */
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
+
+/** Runs axe on the page as it is, prints every violation, returns the serious and critical ones. */
+async function audit(page: Page, screen: string): Promise<string[]> {
+  const { violations, passes } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+  // axe really ran: a page with no rule passing would mean it checked nothing.
+  expect(passes.length, `axe rules passed on ${screen}`).toBeGreaterThan(0);
+  const lines = violations.map(
+    (v) =>
+      `[${v.impact ?? 'unknown'}] ${v.id}: ${v.help} (${v.nodes.length} node(s): ` +
+      `${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+  );
+  process.stdout.write(
+    `axe, ${screen}: ${passes.length} rules passed, ` +
+      `${violations.length === 0 ? 'no violations' : `${violations.length} violated:\n  ${lines.join('\n  ')}`}\n`,
+  );
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${screen}: ${lines[violations.indexOf(v)]!}`);
+}
+
+describe('accessibility of the main screens (axe-core in Chromium)', () => {
+  let tmp: string;
+  let files: ExamOnDisk;
+  let appliance: ApplianceProcess;
+  const browsers: Browser[] = [];
+
+  /** A fresh Chromium profile at the given size: no session left over from the other size. */
+  const openPage = async (size: (typeof SIZES)[number]): Promise<Page> => {
+    const b = await launchChromium();
+    browsers.push(b);
+    const page = await b.context.newPage();
+    await page.setViewportSize({ width: size.width, height: size.height });
+    return page;
+  };
+
+  beforeAll(async () => {
+    tmp = await makeTempDir('proctor-a11y-');
+    const dataDir = path.join(tmp, 'data');
+    files = await writeExamFiles(tmp, { startMs: Date.now() + 10 * MIN, examinees: 2 });
+    const imported = await runApplianceCli(['import', files.examPath, files.rosterPath], applianceEnv(dataDir));
+    expect(imported.code, imported.stderr).toBe(0);
+    const added = await runApplianceCli(
+      ['proctor', 'add', PROCTOR.username, '--role', 'chief', '--name', PROCTOR.name, '--password-stdin'],
+      applianceEnv(dataDir),
+      `${PROCTOR.password}\n`,
+    );
+    expect(added.code, added.stderr).toBe(0);
+    appliance = await ApplianceProcess.start({ dataDir });
+  });
+
+  afterAll(async () => {
+    for (const b of browsers.splice(0)) await b.close();
+    await appliance?.kill();
+    if (tmp) await removeTempDir(tmp);
+  });
+
+  it('the examinee sign-in page and lobby have no serious or critical violations', async () => {
+    const found: string[] = [];
+    for (const [i, size] of SIZES.entries()) {
+      const examinee = files.roster[i]!;
+      const page = await openPage(size);
+      await page.goto(`${appliance.baseUrl}/`);
+      await page.getByRole('heading', { name: 'Sign in to your exam' }).waitFor();
+      found.push(...(await audit(page, `examinee sign-in, ${size.name}`)));
+
+      await page.getByLabel('Student ID').fill(examinee.studentId);
+      await page.getByLabel('Access code').fill(examinee.accessCode);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('timer').waitFor();
+      found.push(...(await audit(page, `examinee lobby, ${size.name}`)));
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('the proctor sign-in page and exam list have no serious or critical violations', async () => {
+    const found: string[] = [];
+    for (const size of SIZES) {
+      const page = await openPage(size);
+      await page.goto(`${appliance.baseUrl}/proctor/`);
+      await page.getByRole('heading', { name: 'Proctor sign-in' }).waitFor();
+      found.push(...(await audit(page, `proctor sign-in, ${size.name}`)));
+
+      await page.getByLabel('Username').fill(PROCTOR.username);
+      await page.getByLabel('Password').fill(PROCTOR.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Exams on this appliance' }).waitFor();
+      await page.getByRole('heading', { name: 'Chemistry 201 — Final' }).waitFor();
+      found.push(...(await audit(page, `proctor exam list, ${size.name}`)));
+    }
+    expect(found).toEqual([]);
+  });
+});
