@@ -14,9 +14,19 @@
  * hashed (SHA-256) and signed in the receipt.
  */
 import { z } from 'zod';
-import { canonicalJson, sha256HexOfText, type Json } from './canonical.js';
 import { refuse, type Result } from './errors.js';
 import type { ExamFile, Question } from './exam-format.js';
+import { countWords, isEmptyAnswer as isEmpty } from './answer-sheet.js';
+
+export {
+  answerFileSha256,
+  answerSheetId,
+  canonicalAnswerFile,
+  countWords,
+  isEmptyAnswer,
+  serialiseAnswerFile,
+  type AnswerSheet,
+} from './answer-sheet.js';
 
 export const ANSWER_FILE_FORMAT = 'answers/v1';
 
@@ -51,39 +61,6 @@ export function examQuestions(exam: Pick<ExamFile, 'sections'>): Question[] {
   return exam.sections.flatMap((s) => s.questions);
 }
 
-function isEmpty(v: AnswerValue): boolean {
-  return (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && v.length === 0);
-}
-
-/** The canonical form of an answer file (see the spec above). */
-export function canonicalAnswerFile(file: AnswerFile): AnswerFile {
-  const answers: Record<string, AnswerValue> = {};
-  for (const [id, v] of Object.entries(file.answers)) {
-    if (isEmpty(v)) continue;
-    if (typeof v === 'string') answers[id] = v.normalize('NFC');
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'string'))
-      answers[id] = [...new Set(v as string[])].sort();
-    else answers[id] = v;
-  }
-  return {
-    format: file.format,
-    examId: file.examId,
-    studentId: file.studentId,
-    answers,
-    flagged: [...new Set(file.flagged)].sort(),
-  };
-}
-
-/** The bytes (as text) that are submitted and hashed. */
-export function serialiseAnswerFile(file: AnswerFile): string {
-  return canonicalJson(canonicalAnswerFile(file) as unknown as Json);
-}
-
-/** SHA-256 (hex) of the serialised answer file. */
-export function answerFileSha256(file: AnswerFile): string {
-  return sha256HexOfText(serialiseAnswerFile(file));
-}
-
 function fits(q: Question, v: AnswerValue): boolean {
   switch (q.type) {
     case 'single-choice':
@@ -111,12 +88,6 @@ function acceptsName(accept: readonly string[], name: string): boolean {
   if (accept.length === 0) return true;
   const ext = name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
   return accept.includes(ext);
-}
-
-/** Words as an essay counter shows them. */
-export function countWords(text: string): number {
-  const t = text.trim();
-  return t === '' ? 0 : t.split(/\s+/u).length;
 }
 
 /** Checks that an answer file belongs to this exam and examinee and answers real questions. */

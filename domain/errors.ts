@@ -54,6 +54,7 @@ export const ERRORS = {
   'already-submitted': { status: 409, message: 'This exam has already been submitted.' },
   'not-started-by-examinee': { status: 409, message: 'Start the exam before sending answers.' },
   'stale-draft': { status: 409, message: 'A newer autosave is already stored.' },
+  'not-your-document': { status: 403, message: 'This document belongs to another examinee or exam.' },
   'upload-deadline-passed': { status: 403, message: 'The upload deadline has passed.' },
   'checksum-mismatch': {
     status: 422,

@@ -15,6 +15,7 @@ import {
   serialiseAnswerFile,
   type AnswerFile,
 } from '../../domain/answers.js';
+import { answerSheetId, type AnswerSheet } from '../../domain/answer-sheet.js';
 import {
   decideAnswerFiles,
   decideDownload,
@@ -354,6 +355,45 @@ export class ExamDay {
       const { answered, total } = answeredCount(exam.doc, canonical.answers);
       return { ok: true, counter: input.counter, answered, total };
     });
+  }
+
+  /**
+   * The appliance side of the app's answer-sheet replication (RxDB's push handler). Each row is
+   * the device's sheet and the master state it assumed; the sheet must be the caller's own (all
+   * rows are checked before anything is saved). A sheet no newer than the stored one is a
+   * conflict: the stored sheet goes back and the device's conflict handler decides.
+   */
+  async pushAnswerSheets(
+    s: ExamineeSession,
+    rows: readonly { newDocumentState: AnswerSheet }[],
+  ): Promise<Result<{ conflicts: AnswerSheet[] }>> {
+    const id = answerSheetId(s.exam.doc.examId, s.entry.doc.studentId);
+    for (const row of rows) {
+      if (row.newDocumentState.id !== id) return refuse('not-your-document', `this examinee's sheet is ${id}`);
+      if (row.newDocumentState._deleted) return refuse('validation-failed', 'an answer sheet cannot be deleted');
+    }
+    const conflicts: AnswerSheet[] = [];
+    for (const { newDocumentState: sheet } of rows) {
+      const saved = await this.saveDraft(s, { counter: sheet.counter, answers: sheet.answers, flagged: sheet.flagged });
+      if (saved.ok) continue;
+      if (saved.code !== 'stale-draft') return saved;
+      const master = await this.answerSheet(s);
+      if (master) conflicts.push(master);
+    }
+    return { ok: true, conflicts };
+  }
+
+  /** The stored answer sheet, as the app's replication sees it (RxDB's pull handler). */
+  async answerSheet(s: ExamineeSession): Promise<AnswerSheet | undefined> {
+    const draft = await this.draft(s);
+    if (!draft) return undefined;
+    return {
+      id: answerSheetId(draft.examId, draft.studentId),
+      counter: draft.counter,
+      answers: draft.answers,
+      flagged: draft.flagged,
+      _deleted: false,
+    };
   }
 
   async draft(s: ExamineeSession) {

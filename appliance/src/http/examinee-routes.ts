@@ -69,6 +69,20 @@ const draftSchema = z.strictObject({
   answers: answersSchema,
   flagged: z.array(z.string().max(64)).max(1_000).default([]),
 });
+/** An answer sheet as the app's replication sends it (domain/answer-sheet.ts). */
+const answerSheetSchema = z.strictObject({
+  id: z.string().min(1).max(200),
+  counter: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  answers: answersSchema,
+  flagged: z.array(z.string().max(64)).max(1_000),
+  _deleted: z.boolean(),
+});
+const answerPushSchema = z.strictObject({
+  rows: z
+    .array(z.strictObject({ newDocumentState: answerSheetSchema, assumedMasterState: answerSheetSchema.optional() }))
+    .min(1)
+    .max(10),
+});
 const CLIENT_VERSION = /^\d{1,5}\.\d{1,5}\.\d{1,5}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -203,6 +217,29 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
       answers: draft.answers,
       flagged: draft.flagged,
     });
+  });
+
+  /**
+   * The answer-sheet replication of the app (RxDB replicateRxCollection): push the device's
+   * sheet, answered with the conflicts (the stored sheet when it is as new or newer); pull the
+   * stored sheet when it is newer than the device's checkpoint (e.g. on a new device).
+   */
+  app.post('/exam/answers/push', async (c) => {
+    const body = await readJson(c, answerPushSchema, MAX_DRAFT_BYTES);
+    if (!body.ok) return body.response;
+    const result = await examDay.pushAnswerSheets(c.get('session'), body.value.rows);
+    if (!result.ok) return sendResult(c, result);
+    return c.json({ conflicts: result.conflicts });
+  });
+
+  app.get('/exam/answers/pull', async (c) => {
+    const raw = c.req.query('counter') ?? '0';
+    if (!/^\d{1,15}$/.test(raw)) return sendRefusal(c, 'validation-failed', 'counter must be a whole number');
+    const since = Number(raw);
+    const sheet = await examDay.answerSheet(c.get('session'));
+    c.header('cache-control', 'no-store');
+    if (!sheet || sheet.counter <= since) return c.json({ documents: [], checkpoint: { counter: since } });
+    return c.json({ documents: [sheet], checkpoint: { counter: sheet.counter } });
   });
 
   app.post('/exam/submission', async (c) => {

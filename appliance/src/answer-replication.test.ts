@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../domain/clock.js';
+import type { AnswerSheet } from '../../domain/answer-sheet.js';
+import { ExamineeClient, openTestAppliance, removeDir, testExam, type TestAppliance } from './test-support.js';
+
+const MIN = 60_000;
+const T0 = Date.parse('2026-06-01T08:00:00Z');
+
+interface Loose {
+  [key: string]: unknown;
+}
+
+const sheet = (studentId: string, counter: number, answers: AnswerSheet['answers'], flagged: string[] = []) => ({
+  id: `exam-1:${studentId}`,
+  counter,
+  answers,
+  flagged,
+  _deleted: false,
+});
+
+async function push(client: ExamineeClient, app: TestAppliance['app'], body: unknown): Promise<Response> {
+  return app.request('/api/exam/answers/push', {
+    method: 'POST',
+    headers: client.headers({ 'content-type': 'application/json' }),
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+describe('answer-sheet replication (the app’s RxDB push and pull handlers)', () => {
+  let appliance: TestAppliance | undefined;
+  afterEach(async () => {
+    if (appliance) {
+      await appliance.close();
+      await removeDir(appliance.dataDir);
+      appliance = undefined;
+    }
+  });
+
+  async function started() {
+    const clock = new FakeClock(T0);
+    const start = T0 + 30 * MIN;
+    appliance = await openTestAppliance(clock, { exam: testExam(start) });
+    const { app } = appliance;
+    const ada = new ExamineeClient(app, 'S1', 'AAAA1111BBBB');
+    const alan = new ExamineeClient(app, 'S2', 'CCCC2222DDDD');
+    for (const c of [ada, alan]) {
+      expect((await c.signIn()).status).toBe(200);
+      expect((await c.get('/api/exam/package')).status).toBe(200);
+    }
+    clock.set(start);
+    for (const c of [ada, alan]) expect((await c.get('/api/exam/key')).status).toBe(200);
+    return { app, clock, ada, alan, start };
+  }
+
+  it('stores a pushed sheet, answers conflicts with the stored sheet, and pulls it back', async () => {
+    const { app, ada } = await started();
+
+    const first = await push(ada, app, { rows: [{ newDocumentState: sheet('S1', 1, { q1: 'a', q4: '' }, ['q2']) }] });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ conflicts: [] });
+
+    // The stored sheet is canonical (the blank essay dropped) and progress reaches the monitor.
+    const pulled = (await (await ada.get('/api/exam/answers/pull?counter=0')).json()) as Loose;
+    expect(pulled).toEqual({
+      documents: [{ id: 'exam-1:S1', counter: 1, answers: { q1: 'a' }, flagged: ['q2'], _deleted: false }],
+      checkpoint: { counter: 1 },
+    });
+    expect(await (await ada.get('/api/exam/answers/pull?counter=1')).json()).toEqual({
+      documents: [],
+      checkpoint: { counter: 1 },
+    });
+    expect(appliance!.store.projection.examinee('exam-1', 'S1')?.draft).toMatchObject({ answered: 1, total: 5 });
+
+    // A newer sheet replaces it; an older or equal one is a conflict and changes nothing.
+    expect(
+      await (
+        await push(ada, app, {
+          rows: [
+            {
+              newDocumentState: sheet('S1', 3, { q1: 'b', q3: 4.5 }),
+              assumedMasterState: sheet('S1', 1, { q1: 'a' }, ['q2']),
+            },
+          ],
+        })
+      ).json(),
+    ).toEqual({ conflicts: [] });
+    const stale = await push(ada, app, { rows: [{ newDocumentState: sheet('S1', 2, { q1: 'a' }) }] });
+    expect(stale.status).toBe(200);
+    expect(await stale.json()).toEqual({
+      conflicts: [{ id: 'exam-1:S1', counter: 3, answers: { q1: 'b', q3: 4.5 }, flagged: [], _deleted: false }],
+    });
+    expect((await ada.get('/api/exam/answers/pull?counter=0').then((r) => r.json())) as Loose).toMatchObject({
+      checkpoint: { counter: 3 },
+    });
+  });
+
+  it('refuses another examinee’s sheet, deletions, wrong shapes and answers that do not fit, changing nothing', async () => {
+    const { app, ada, alan } = await started();
+    expect((await push(alan, app, { rows: [{ newDocumentState: sheet('S2', 5, { q1: 'a' }) }] })).status).toBe(200);
+
+    const cases: { body: unknown; status: number; code: string }[] = [
+      // Ada pushes Alan's sheet (alone, and hidden behind her own in one batch).
+      { body: { rows: [{ newDocumentState: sheet('S2', 9, { q1: 'b' }) }] }, status: 403, code: 'not-your-document' },
+      {
+        body: { rows: [{ newDocumentState: sheet('S1', 1, { q1: 'a' }) }, { newDocumentState: sheet('S2', 9, {}) }] },
+        status: 403,
+        code: 'not-your-document',
+      },
+      {
+        body: { rows: [{ newDocumentState: { ...sheet('S1', 1, {}), id: 'exam-2:S1' } }] },
+        status: 403,
+        code: 'not-your-document',
+      },
+      {
+        body: { rows: [{ newDocumentState: { ...sheet('S1', 1, {}), _deleted: true } }] },
+        status: 400,
+        code: 'validation-failed',
+      },
+      { body: { rows: [] }, status: 400, code: 'validation-failed' },
+      {
+        body: { rows: [{ newDocumentState: { ...sheet('S1', 1, {}), extra: 1 } }] },
+        status: 400,
+        code: 'validation-failed',
+      },
+      { body: { rows: [{ newDocumentState: sheet('S1', 0, {}) }] }, status: 400, code: 'validation-failed' },
+      { body: '{"rows": [', status: 400, code: 'invalid-json' },
+      {
+        body: { rows: [{ newDocumentState: sheet('S1', 1, { q1: 'zz' }) }] },
+        status: 422,
+        code: 'invalid-answer-file',
+      },
+      {
+        body: { rows: [{ newDocumentState: sheet('S1', 1, { nope: 'a' }) }] },
+        status: 422,
+        code: 'invalid-answer-file',
+      },
+      {
+        body: { rows: [{ newDocumentState: sheet('S1', 1, { q1: 'a' }, ['ghost']) }] },
+        status: 422,
+        code: 'invalid-answer-file',
+      },
+    ];
+    for (const c of cases) {
+      const res = await push(ada, app, c.body);
+      expect({ status: res.status, code: ((await res.json()) as { error: { code: string } }).error.code }).toEqual({
+        status: c.status,
+        code: c.code,
+      });
+    }
+    // Nothing of Ada's stored, Alan's untouched.
+    expect(await (await ada.get('/api/exam/answers/pull?counter=0')).json()).toEqual({
+      documents: [],
+      checkpoint: { counter: 0 },
+    });
+    expect(await (await alan.get('/api/exam/answers/pull?counter=0')).json()).toMatchObject({
+      documents: [{ id: 'exam-1:S2', counter: 5, answers: { q1: 'a' } }],
+    });
+    for (const q of ['-1', 'x', '1e3', '9999999999999999']) {
+      expect((await ada.get(`/api/exam/answers/pull?counter=${q}`)).status).toBe(400);
+    }
+    // Without a session: 401.
+    const anonymous = await app.request('/api/exam/answers/pull', { headers: { 'x-client-version': '0.1.0' } });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('refuses pushes after the submission and after the time is over', async () => {
+    const { app, clock, ada, alan, start } = await started();
+    expect((await ada.submit(ada.answerFile({ q1: 'a' }))).status).toBe(201);
+    const late = await push(ada, app, { rows: [{ newDocumentState: sheet('S1', 2, { q1: 'b' }) }] });
+    expect(late.status).toBe(409);
+    expect(await late.json()).toMatchObject({ error: { code: 'already-submitted' } });
+
+    clock.set(start + 24 * 60 * MIN);
+    const over = await push(alan, app, { rows: [{ newDocumentState: sheet('S2', 2, { q1: 'b' }) }] });
+    expect(over.status).toBe(403);
+    expect(await over.json()).toMatchObject({ error: { code: 'exam-time-over' } });
+  });
+});
