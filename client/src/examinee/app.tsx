@@ -1,7 +1,8 @@
 /**
  * The examinee app: sign in, then the lobby with the exam, a countdown to the official start and
- * the download; at the start the exam opens (exam-start.tsx, exam-view.tsx). Answering,
- * submission and the receipt build on this; see issue 4.
+ * the download; at the start the exam opens (exam-start.tsx) and runs on the device
+ * (exam-session.tsx) until the receipt. A load that finds an exam in progress on this device goes
+ * straight back to it, with or without network (attempt.ts).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
@@ -12,15 +13,18 @@ import { indexedDbPackageStore, memoryPackageStore, type PackageStore } from '..
 import { SignInForm, type SignInField } from '../shared/sign-in-form';
 import { examInfo, signIn, type ExamInfo } from './api';
 import { deviceId, savedSessionToken, saveSessionToken } from './device';
+import type { ResumeTriple } from '../../../domain/resume-codes.js';
+import { fetchTriples, openAttempt, resumeAttempt, savedClockOffset, saveClockOffset } from './attempt';
+import { ExamSession } from './exam-session';
 import { ExamStart } from './exam-start';
-import { ExamView } from './exam-view';
+import type { AttemptDoc, LocalDb } from './local-db';
 
 type Screen =
   | { name: 'loading' }
   | { name: 'sign-in'; error?: string }
   | { name: 'waiting'; token: string }
   | { name: 'lobby'; token: string; info: ExamInfo }
-  | { name: 'exam'; token: string; exam: ExamContent };
+  | { name: 'exam'; token: string; db: LocalDb; attempt: AttemptDoc };
 
 /** Refusals after which the stored session is of no use. */
 const SESSION_GONE = new Set(['unauthenticated', 'session-invalid']);
@@ -39,7 +43,14 @@ const SIGN_IN_FIELDS: readonly SignInField[] = [
 ];
 
 export function ExamineeApp() {
-  const [clock] = useState(() => new ApplianceClock({ now: () => Date.now() }));
+  const [clock] = useState(() => {
+    const c = new ApplianceClock({ now: () => Date.now() });
+    const offset = savedClockOffset();
+    if (offset !== undefined) c.restore(offset);
+    return c;
+  });
+  /** The resume-code triples, fetched in the lobby so that a start without network has them. */
+  const triples = useRef<ResumeTriple[]>([]);
   const [screen, setScreen] = useState<Screen>({ name: 'loading' });
   const [packages] = useState<PackageStore>(() =>
     typeof indexedDB === 'undefined' ? memoryPackageStore() : indexedDbPackageStore(),
@@ -49,7 +60,11 @@ export function ExamineeApp() {
   const enter = async (token: string) => {
     const result = await examInfo(token, clock);
     if (result.ok) {
+      saveClockOffset(clock.offset);
       setScreen({ name: 'lobby', token, info: result.body });
+      void fetchTriples(token).then((found) => {
+        if (found.length > 0) triples.current = found;
+      });
     } else if (result.code === 'session-pending-approval') {
       setScreen({ name: 'waiting', token });
     } else {
@@ -60,8 +75,15 @@ export function ExamineeApp() {
 
   useEffect(() => {
     const token = savedSessionToken();
-    if (token === undefined) setScreen({ name: 'sign-in' });
-    else void enter(token);
+    if (token === undefined) {
+      setScreen({ name: 'sign-in' });
+      return;
+    }
+    // An exam in progress (or sealed, or with its receipt) on this device comes first: it needs no network.
+    void resumeAttempt(clock.now() ?? Date.now()).then(
+      (found) => (found ? setScreen({ name: 'exam', token, ...found }) : enter(token)),
+      () => enter(token),
+    );
   }, []);
 
   const onSignIn = async (studentId: string, accessCode: string): Promise<string | undefined> => {
@@ -100,7 +122,15 @@ export function ExamineeApp() {
             info={screen.info}
             clock={clock}
             packages={packages}
-            onOpened={(exam) => setScreen({ name: 'exam', token: screen.token, exam })}
+            onOpened={(exam) =>
+              void openAttempt({
+                token: screen.token,
+                exam,
+                studentId: screen.info.examinee.studentId,
+                deadline: Date.parse(screen.info.schedule.deadline),
+                triples: triples.current.length > 0 ? triples.current : undefined,
+              }).then((opened) => setScreen({ name: 'exam', token: screen.token, ...opened }))
+            }
             refresh={async () => {
               if (!navigator.onLine) return;
               const result = await examInfo(screen.token, clock);
@@ -113,7 +143,9 @@ export function ExamineeApp() {
             }}
           />
         )}
-        {screen.name === 'exam' && <ExamView exam={screen.exam} />}
+        {screen.name === 'exam' && (
+          <ExamSession token={screen.token} db={screen.db} attempt={screen.attempt} clock={clock} />
+        )}
       </main>
     </>
   );

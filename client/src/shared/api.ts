@@ -23,7 +23,7 @@ const isRefusal = (body: unknown): body is RefusalBody => {
 /** `fetch` to the appliance with a JSON body (if any), answered as an ApiResult. */
 export async function callApi<T>(
   path: string,
-  init: { method?: string; headers?: Record<string, string>; json?: unknown } = {},
+  init: { method?: string; headers?: Record<string, string>; json?: unknown; body?: string } = {},
 ): Promise<ApiResult<T>> {
   let res: Response;
   try {
@@ -34,7 +34,7 @@ export async function callApi<T>(
         ...(init.json === undefined ? {} : { 'content-type': 'application/json' }),
         ...init.headers,
       },
-      body: init.json === undefined ? undefined : JSON.stringify(init.json),
+      body: init.json === undefined ? init.body : JSON.stringify(init.json),
       credentials: 'same-origin',
       cache: 'no-store',
     });

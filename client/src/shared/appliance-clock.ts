@@ -24,6 +24,11 @@ export class ApplianceClock {
     this.offsetMs = applianceNow + roundTrip / 2 - receivedAt;
   }
 
+  /** Takes an offset measured earlier (kept on the device, so that a reload offline keeps time). */
+  restore(offsetMs: number): void {
+    if (Number.isFinite(offsetMs)) this.offsetMs = offsetMs;
+  }
+
   /** Whether there has been a contact to measure against. */
   get synchronised(): boolean {
     return this.offsetMs !== undefined;
