@@ -5,7 +5,7 @@
  * reused for another examinee.
  */
 import { sha256HexOfText } from './canonical.js';
-import { normaliseAccessCode } from './exam-format.js';
+import { normaliseAccessCode } from './codes.js';
 
 /** The stored hash of an access code. */
 export function accessCodeHash(examId: string, studentId: string, code: string): string {

@@ -5,6 +5,10 @@
  * edge (the import CLI, the institution's publish CLI); inside, code trusts the types.
  */
 import { z } from 'zod';
+import { CODE_ALPHABET, normaliseAccessCode } from './codes.js';
+
+// Moved to the zod-free codes.ts (the examinee app uses them); exported here as before.
+export { CODE_ALPHABET, normaliseAccessCode };
 
 /** Version of the exam file format this code reads. */
 export const EXAM_FORMAT_VERSION = 1;
@@ -260,14 +264,6 @@ export const rosterEntrySchema = z.strictObject({
   seat: z.string().max(32).optional(),
 });
 export type RosterEntry = z.infer<typeof rosterEntrySchema>;
-
-/** Access codes are typed by hand: ignore case, spaces and dashes, and read O/I/L as 0/1/1. */
-export function normaliseAccessCode(code: string): string {
-  return code.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-}
-
-/** Crockford's base32 alphabet: no I, L, O, U, so a code read aloud or handwritten survives. */
-export const CODE_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /**
  * Makes an access code of `length` characters (5 bits each; 12 gives 60 bits).

@@ -54,7 +54,7 @@ import { pbkdf2Async } from '@noble/hashes/pbkdf2.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { constantTimeEqualHex } from './access-code.js';
-import { CODE_ALPHABET, normaliseAccessCode } from './exam-format.js';
+import { CODE_ALPHABET, normaliseAccessCode } from './codes.js';
 
 /** How many challenges (and triples) each examinee gets per exam. */
 export const RESUME_CHALLENGES_PER_EXAMINEE = 8;

@@ -55,7 +55,10 @@ describe('answer-sheet replication (the app’s RxDB push and pull handlers)', (
   it('stores a pushed sheet, answers conflicts with the stored sheet, and pulls it back', async () => {
     const { app, ada } = await started();
 
-    const first = await push(ada, app, { rows: [{ newDocumentState: sheet('S1', 1, { q1: 'a', q4: '' }, ['q2']) }] });
+    // The device starts from an empty sheet (counter 0) that it never sends, but assumes stored.
+    const first = await push(ada, app, {
+      rows: [{ newDocumentState: sheet('S1', 1, { q1: 'a', q4: '' }, ['q2']), assumedMasterState: sheet('S1', 0, {}) }],
+    });
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({ conflicts: [] });
 

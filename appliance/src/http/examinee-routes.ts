@@ -77,9 +77,11 @@ const answerSheetSchema = z.strictObject({
   flagged: z.array(z.string().max(64)).max(1_000),
   _deleted: z.boolean(),
 });
+/** What the device believes is stored: possibly the empty sheet (counter 0) it started from. */
+const assumedSheetSchema = answerSheetSchema.extend({ counter: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 const answerPushSchema = z.strictObject({
   rows: z
-    .array(z.strictObject({ newDocumentState: answerSheetSchema, assumedMasterState: answerSheetSchema.optional() }))
+    .array(z.strictObject({ newDocumentState: answerSheetSchema, assumedMasterState: assumedSheetSchema.optional() }))
     .min(1)
     .max(10),
 });
