@@ -261,17 +261,27 @@ describe('participants', () => {
 
   it('handles bathroom breaks: request → later → approve → back', async () => {
     await startExam(ada);
+    // Ada's device learns each decision from its event stream.
+    const stream = new SseReader(await ada.get('/api/exam/events'));
+    const seen = (status: string) =>
+      stream.waitFor((e) => e.event === 'timeline' && (e.data as { bathroom: string }).bathroom === status);
+    await seen('none');
     const post = (p: string) => appliance.app.request(p, { method: 'POST', headers: ada.headers() });
     expect(
       (await invi.request('POST', `${EXAM}/participants/S1/bathroom-break`, { decision: 'approved' })).status,
     ).toBe(409);
     expect((await post('/api/exam/bathroom-break')).status).toBe(200);
     expect((await row('S1')).bathroom).toBe('requested');
+    await seen('requested');
     await invi.json('POST', `${EXAM}/participants/S1/bathroom-break`, { decision: 'later' });
     expect((await row('S1')).bathroom).toBe('later');
+    await seen('later');
     await invi.json('POST', `${EXAM}/participants/S1/bathroom-break`, { decision: 'approved' });
+    await seen('approved');
     expect((await post('/api/exam/bathroom-break/return')).status).toBe(200);
     expect((await row('S1')).bathroom).toBe('returned');
+    await seen('returned');
+    await stream.close();
   });
 
   it('disables hardware checks per examinee', async () => {

@@ -13,7 +13,8 @@
  *   GET  /api/exam/submission      the accepted submission and its receipt
  *   POST /api/exam/files           a file for a file question, streamed (X-Question-Id,
  *                                  X-File-Name URI-encoded, X-Content-SHA256)
- *   GET  /api/exam/events          SSE: deadline (live with extensions), status, messages, pings;
+ *   GET  /api/exam/events          SSE: deadline (live with extensions), status, bathroom break,
+ *                                  messages, pings;
  *                                  holding it open is the examinee's presence
  *   GET|POST /api/exam/messages    announcements and private messages / a question to proctors
  *   POST /api/exam/integrity       an integrity event (tab hidden, full screen left, paste...)
@@ -310,6 +311,9 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
         deadline: info.schedule.deadline,
         countdown: info.countdown,
         downloads: info.downloads,
+        // The examinee's bathroom break (none, requested, approved, later, rejected, returned):
+        // a proctor's decision reaches the device through this stream.
+        bathroom: entry.state.bathroom.status,
       };
     };
     return liveStream(c, {
