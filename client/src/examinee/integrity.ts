@@ -63,6 +63,7 @@ interface Incident {
 
 const clip = (detail: string) => detail.slice(0, MAX_DETAIL_LENGTH);
 const times = (n: number) => (n === 1 ? '1 time' : `${n} times`);
+const characters = (n: number) => (n === 1 ? '1 character' : `${n} characters`);
 
 /** Starts watching; the returned function stops (reporting anything still being gathered). */
 export function watchIntegrity(options: WatchIntegrityOptions): () => void {
@@ -83,7 +84,7 @@ export function watchIntegrity(options: WatchIntegrityOptions): () => void {
       if (top === undefined) return;
       options.report(top, others.length === 0 ? undefined : clip(`also ${others.join(', ')}`));
     } else if (group === 'paste') {
-      options.report('paste', clip(`${times(incident.count)}, ${incident.characters} characters`));
+      options.report('paste', clip(`${times(incident.count)}, ${characters(incident.characters)}`));
     } else {
       const cut = incident.cut > 0 ? ` (${incident.cut} cut)` : '';
       options.report('copy', clip(`${times(incident.count)}${cut}`));

@@ -155,7 +155,9 @@ export function createResumeLock(options: ResumeLockOptions): ResumeLock {
   const spent = new Set(options.spent);
   const pbkdf2 = options.pbkdf2 ?? devicePbkdf2();
   const tries = options.tries ?? wrongTries();
-  const current = () => firstUnspent(options.triples, spent);
+  // A challenge with all its wrong tries used is spent even if persisting that failed.
+  const current = () =>
+    options.triples.find((t) => !spent.has(t.challenge) && tries.count(t.challenge) < RESUME_WRONG_TRIES);
   const spend = (challenge: string) => {
     if (spent.has(challenge)) return;
     spent.add(challenge);
