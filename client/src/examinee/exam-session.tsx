@@ -8,21 +8,34 @@
  * replicated to the appliance (answer-sync.ts) when the network allows. A Wi-Fi drop changes only
  * the indicator; a reload or a browser restart, also offline, comes back here with every answer
  * (locked first when the exam says so: lock-screen.tsx).
+ *
+ * While the exam runs: the lock screen replaces the questions while the attempt is locked (a
+ * reload with lockOnReload, leaving full screen with requireFullscreen); an exam that requires
+ * full screen shows a "Go to full screen" step before the questions; integrity events are watched
+ * and reported (integrity.ts); messages and the bathroom break sit behind two buttons under the
+ * palette (messages-panel.tsx). Resume-code entries, integrity events and questions to the
+ * proctors go through persistent outboxes, so they reach the appliance after a Wi-Fi drop.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AnswerValue } from '../../../domain/answers.js';
 import { isEmptyAnswer } from '../../../domain/answer-sheet.js';
+import type { ResumeTriple } from '../../../domain/resume-codes.js';
 import { clockText } from '../i18n/en';
 import { t } from '../i18n';
 import type { ApplianceClock } from '../shared/appliance-clock';
 import { openEventStream, type StreamState } from '../shared/event-stream';
 import type { ExamQuestion } from '../shared/exam-package';
+import { callApi } from '../shared/api';
 import { apiHeaders } from './api';
 import { saveClockOffset } from './attempt';
 import { startAnswerSync, type SyncState } from './answer-sync';
 import { QuestionCard } from './exam-view';
-import type { AttemptDoc, LocalDb, SheetDoc } from './local-db';
+import { canFullscreen, integrityOutbox, isFullscreen, requestFullscreen, watchIntegrity } from './integrity';
+import type { AttemptDoc, LocalDb, LockReason, SheetDoc } from './local-db';
+import { LockScreen } from './lock-screen';
+import { MessagesPanel, type BathroomStatus, type ExamMessage } from './messages-panel';
 import { ReceiptView } from './receipt-view';
+import { resumeOutbox } from './resume';
 import { seal, upload } from './submission';
 
 export interface ExamSessionProps {
@@ -37,7 +50,14 @@ interface Timeline {
   status: string;
   deadline: string;
   countdown: { serverNow: number };
+  bathroom?: BathroomStatus;
 }
+
+/**
+ * Whether the device can lock the exam: it holds resume-code triples (as attempt.ts on reload).
+ * With every continuation code spent it still locks: skipping codes must not open the exam.
+ */
+const canLock = (attempt: Pick<AttemptDoc, 'triples'>) => attempt.triples.length > 0;
 
 /** Time left below which the timer turns to a warning, and then to urgent. */
 const WARN_MS = 10 * 60_000;
@@ -55,6 +75,20 @@ export function ExamSession(props: ExamSessionProps) {
   const [reviewing, setReviewing] = useState(false);
   const [uploadError, setUploadError] = useState('');
   const [online, setOnline] = useState(navigator.onLine);
+  const [fullscreen, setFullscreen] = useState(() => isFullscreen());
+  const [fullscreenRefused, setFullscreenRefused] = useState(false);
+  const [liveMessages, setLiveMessages] = useState<ExamMessage[]>([]);
+  const [bathroom, setBathroom] = useState<BathroomStatus | undefined>(undefined);
+  // Reports that must reach the appliance some time: kept on the device until they do.
+  const [resumeReports] = useState(() => resumeOutbox(token));
+  const [integrityReports] = useState(() => integrityOutbox(token));
+  useEffect(
+    () => () => {
+      resumeReports.stop();
+      integrityReports.stop();
+    },
+    [resumeReports, integrityReports],
+  );
 
   // The attempt and the sheet, as stored (also changes made by another tab or the replication).
   useEffect(() => {
@@ -67,6 +101,76 @@ export function ExamSession(props: ExamSessionProps) {
   }, [db, id]);
 
   const finished = attempt.sealed !== null || attempt.receipt !== null;
+  const attemptRef = useRef(attempt);
+  attemptRef.current = attempt;
+
+  /** Locks the exam on this device (persisted: a reload stays locked). */
+  const lockNow = async (reason: LockReason) => {
+    const doc = await db.attempts.findOne(id).exec();
+    if (!doc || doc.lock !== null || doc.sealed !== null || doc.receipt !== null) return;
+    await doc.incrementalPatch({ lock: { reason, at: clock.now() ?? Date.now() } });
+  };
+
+  // Integrity events while the exam runs (not on the sealed screen or the receipt).
+  useEffect(() => {
+    if (finished) return;
+    return watchIntegrity({ report: integrityReports.report });
+  }, [finished, integrityReports]);
+
+  // Full screen: leaving it during the exam locks the exam (watchIntegrity reports it).
+  useEffect(() => {
+    const changed = () => {
+      const now = isFullscreen();
+      setFullscreen(now);
+      if (now) setFullscreenRefused(false);
+      const a = attemptRef.current;
+      const running = a.sealed === null && a.receipt === null;
+      if (!now && running && a.requireFullscreen && a.lock === null && canLock(a)) void lockNow('fullscreen-exit');
+    };
+    document.addEventListener('fullscreenchange', changed);
+    return () => document.removeEventListener('fullscreenchange', changed);
+  }, [db, id]);
+
+  const enterFullscreen = async () => {
+    const ok = await requestFullscreen();
+    setFullscreenRefused(!ok);
+  };
+
+  // Locked and online: challenges the appliance knows are used or locked are spent here too.
+  const locked = attempt.lock !== null;
+  useEffect(() => {
+    if (!locked || !online) return;
+    let cancelled = false;
+    void callApi<{ triples: ResumeTriple[]; spent: string[] }>('/api/exam/resume-challenges', {
+      headers: apiHeaders(token),
+    }).then(async (r) => {
+      if (cancelled || !r.ok || !Array.isArray(r.body.spent)) return;
+      const more = r.body.spent;
+      const doc = await db.attempts.findOne(id).exec();
+      if (doc && more.some((c) => !doc.spent.includes(c))) {
+        await doc.incrementalModify((d) => ({ ...d, spent: [...new Set([...d.spent, ...more])] }));
+      }
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [locked, online, token, db, id]);
+
+  const spend = (challenge: string) =>
+    void db.attempts
+      .findOne(id)
+      .exec()
+      .then((d) =>
+        d?.incrementalModify((a) => (a.spent.includes(challenge) ? a : { ...a, spent: [...a.spent, challenge] })),
+      );
+  const unlock = () => {
+    // Still within the examinee's click or Enter: the browser allows full screen now.
+    if (attemptRef.current.requireFullscreen && canFullscreen()) void enterFullscreen();
+    void db.attempts
+      .findOne(id)
+      .exec()
+      .then((d) => d?.incrementalPatch({ lock: null }));
+  };
 
   // Replication of the answers while the exam runs.
   useEffect(() => {
@@ -95,6 +199,7 @@ export function ExamSession(props: ExamSessionProps) {
           clock.observe(received, timeline.countdown.serverNow, received);
           saveClockOffset(clock.offset);
           const deadline = Date.parse(timeline.deadline);
+          if (timeline.bathroom !== undefined) setBathroom(timeline.bathroom);
           if (Number.isFinite(deadline) && deadline !== deadlineRef.current) {
             if (deadline > deadlineRef.current) setExtendedBy(deadline - deadlineRef.current);
             void db.attempts
@@ -102,6 +207,9 @@ export function ExamSession(props: ExamSessionProps) {
               .exec()
               .then((d) => d?.incrementalPatch({ deadline }));
           }
+        } else if (event === 'message') {
+          const message = data as ExamMessage;
+          if (typeof message.messageId === 'string') setLiveMessages((list) => [...list, message]);
         } else if (event === 'ping') {
           const serverNow = (data as { serverNow?: number }).serverNow;
           if (typeof serverNow === 'number') {
@@ -223,26 +331,74 @@ export function ExamSession(props: ExamSessionProps) {
   };
   const current = questions[currentIndex];
 
+  const statusBar = (
+    <StatusBar
+      msLeft={msLeft}
+      answered={answered}
+      total={questions.length}
+      sync={sync}
+      stream={stream}
+      online={online}
+      extendedBy={extendedBy}
+    />
+  );
+
+  if (attempt.lock !== null) {
+    return (
+      <section aria-labelledby="exam-heading" class="exam">
+        <h2 id="exam-heading" class="exam-title">
+          {attempt.exam.title}
+        </h2>
+        {statusBar}
+        <LockScreen
+          reason={attempt.lock.reason}
+          triples={attempt.triples}
+          spent={attempt.spent}
+          onSpend={spend}
+          onUnlocked={unlock}
+          report={resumeReports.report}
+        />
+      </section>
+    );
+  }
+
+  if (attempt.requireFullscreen && !fullscreen && canFullscreen()) {
+    return (
+      <section aria-labelledby="exam-heading" class="exam">
+        <h2 id="exam-heading" class="exam-title">
+          {attempt.exam.title}
+        </h2>
+        {statusBar}
+        <FullscreenStep refused={fullscreenRefused} onEnter={() => void enterFullscreen()} />
+      </section>
+    );
+  }
+
   return (
     <section aria-labelledby="exam-heading" class="exam">
       <h2 id="exam-heading" class="exam-title">
         {attempt.exam.title}
       </h2>
-      <StatusBar
-        msLeft={msLeft}
-        answered={answered}
-        total={questions.length}
-        sync={sync}
-        stream={stream}
-        online={online}
-        extendedBy={extendedBy}
-      />
+      {statusBar}
+      {attempt.requireFullscreen && !canFullscreen() && <p class="notice">{t.exam.integrity.fullscreenUnsupported}</p>}
       <QuestionPalette
         questions={questions}
         current={reviewing ? -1 : currentIndex}
         answers={sheet.answers}
         flagged={sheet.flagged}
         onGo={go}
+      />
+      <MessagesPanel
+        token={token}
+        online={online}
+        stream={stream}
+        incoming={liveMessages}
+        bathroom={bathroom}
+        current={current && !reviewing ? { id: current.id, number: currentIndex + 1 } : undefined}
+        questionNumber={(questionId) => {
+          const i = questions.findIndex((q) => q.id === questionId);
+          return i < 0 ? undefined : i + 1;
+        }}
       />
       {reviewing ? (
         <Review
@@ -291,6 +447,29 @@ export function ExamSession(props: ExamSessionProps) {
           </>
         )
       )}
+      <p class="muted integrity-notice" data-testid="integrity-notice">
+        {t.exam.integrity.notice}
+      </p>
+    </section>
+  );
+}
+
+/** The step before the questions of an exam taken in full screen (and after leaving it). */
+function FullscreenStep(props: { refused: boolean; onEnter: () => void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <section class="card stack fullscreen-step" aria-labelledby="fullscreen-heading">
+      <h3 id="fullscreen-heading" ref={heading} tabIndex={-1}>
+        {t.exam.integrity.fullscreenRequired}
+      </h3>
+      <p class="muted">{t.exam.integrity.notice}</p>
+      <button type="button" onClick={props.onEnter}>
+        {t.exam.integrity.enterFullscreen}
+      </button>
+      <p role="alert" class="alert">
+        {props.refused ? t.exam.integrity.fullscreenRefused : ''}
+      </p>
     </section>
   );
 }

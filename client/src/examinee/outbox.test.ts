@@ -26,7 +26,7 @@ function scriptedSend(answers: ApiResult<unknown>[], storage: ReturnType<typeof 
   return { calls, send };
 }
 
-let outboxes: Outbox<Note>[] = [];
+const outboxes: Outbox<Note>[] = [];
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -70,7 +70,7 @@ describe('outbox', () => {
     expect(calls[0]!.storedAtSend.map((e) => e.item)).toEqual([{ n: 1 }]);
     expect(outbox.pending()).toEqual([]);
     expect(outbox.settled()).toMatchObject([
-      { item: { n: 1 }, outcome: 'sent', status: 201, body: { messageId: 'm-1' } },
+      { item: { n: 1 }, outcome: 'sent', status: 201, token: 'token-a', body: { messageId: 'm-1' } },
     ]);
     expect(JSON.parse(storage.getItem('box') ?? 'null')).toEqual([]);
   });

@@ -42,6 +42,8 @@ export interface SettledEntry<T> {
   id: string;
   item: T;
   outcome: 'sent' | 'dropped';
+  /** The session token it was made under (a screen shows only its own session's). */
+  token: string;
   /** HTTP status (0: no answer). */
   status: number;
   /** The refusal's error code, when dropped. */
@@ -225,6 +227,7 @@ export function createOutbox<T>(options: OutboxOptions<T>): Outbox<T> {
         id: entry.id,
         item: entry.item,
         outcome: disposition === 'sent' ? 'sent' : 'dropped',
+        token: entry.token,
         status: result.status,
         ...(result.ok ? { body: result.body } : { code: result.code }),
         at: now(),
