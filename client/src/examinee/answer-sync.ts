@@ -121,6 +121,13 @@ export function startAnswerSync(
   const online = () => {
     state$.next('sending');
     void replication.reSync();
+    // With nothing new to push the push handler is not called: say "synced" once in sync.
+    void replication.awaitInSync().then(
+      () => {
+        if (navigator.onLine && !refused) state$.next('synced');
+      },
+      () => undefined,
+    );
   };
   const offline = () => state$.next('offline');
   window.addEventListener('online', online);

@@ -24,7 +24,7 @@ type Screen =
   | { name: 'sign-in'; error?: string }
   | { name: 'waiting'; token: string }
   | { name: 'lobby'; token: string; info: ExamInfo }
-  | { name: 'exam'; token: string; db: LocalDb; attempt: AttemptDoc };
+  | { name: 'exam'; token: string; db: LocalDb; attempt: AttemptDoc; reloaded: boolean };
 
 /** Refusals after which the stored session is of no use. */
 const SESSION_GONE = new Set(['unauthenticated', 'session-invalid']);
@@ -81,7 +81,7 @@ export function ExamineeApp() {
     }
     // An exam in progress (or sealed, or with its receipt) on this device comes first: it needs no network.
     void resumeAttempt(clock.now() ?? Date.now()).then(
-      (found) => (found ? setScreen({ name: 'exam', token, ...found }) : enter(token)),
+      (found) => (found ? setScreen({ name: 'exam', token, ...found, reloaded: true }) : enter(token)),
       () => enter(token),
     );
   }, []);
@@ -129,7 +129,7 @@ export function ExamineeApp() {
                 studentId: screen.info.examinee.studentId,
                 deadline: Date.parse(screen.info.schedule.deadline),
                 triples: triples.current.length > 0 ? triples.current : undefined,
-              }).then((opened) => setScreen({ name: 'exam', token: screen.token, ...opened }))
+              }).then((opened) => setScreen({ name: 'exam', token: screen.token, ...opened, reloaded: false }))
             }
             refresh={async () => {
               if (!navigator.onLine) return;
@@ -144,7 +144,13 @@ export function ExamineeApp() {
           />
         )}
         {screen.name === 'exam' && (
-          <ExamSession token={screen.token} db={screen.db} attempt={screen.attempt} clock={clock} />
+          <ExamSession
+            token={screen.token}
+            db={screen.db}
+            attempt={screen.attempt}
+            clock={clock}
+            reloaded={screen.reloaded}
+          />
         )}
       </main>
     </>

@@ -33,7 +33,7 @@ import { QuestionCard } from './exam-view';
 import { canFullscreen, integrityOutbox, isFullscreen, requestFullscreen, watchIntegrity } from './integrity';
 import type { AttemptDoc, LocalDb, LockReason, SheetDoc } from './local-db';
 import { LockScreen } from './lock-screen';
-import { MessagesPanel, type BathroomStatus, type ExamMessage } from './messages-panel';
+import { MessagesPanel, questionsOutbox, type BathroomStatus, type ExamMessage } from './messages-panel';
 import { ReceiptView } from './receipt-view';
 import { resumeOutbox } from './resume';
 import { seal, upload } from './submission';
@@ -43,6 +43,8 @@ export interface ExamSessionProps {
   db: LocalDb;
   attempt: AttemptDoc;
   clock: ApplianceClock;
+  /** This load came back to an attempt already on the device (a reload or a browser restart). */
+  reloaded?: boolean;
 }
 
 /** What the timeline stream of GET /api/exam/events carries. */
@@ -82,12 +84,14 @@ export function ExamSession(props: ExamSessionProps) {
   // Reports that must reach the appliance some time: kept on the device until they do.
   const [resumeReports] = useState(() => resumeOutbox(token));
   const [integrityReports] = useState(() => integrityOutbox(token));
+  const [questionsToProctors] = useState(() => questionsOutbox(token));
   useEffect(
     () => () => {
       resumeReports.stop();
       integrityReports.stop();
+      questionsToProctors.stop();
     },
-    [resumeReports, integrityReports],
+    [resumeReports, integrityReports, questionsToProctors],
   );
 
   // The attempt and the sheet, as stored (also changes made by another tab or the replication).
@@ -110,6 +114,11 @@ export function ExamSession(props: ExamSessionProps) {
     if (!doc || doc.lock !== null || doc.sealed !== null || doc.receipt !== null) return;
     await doc.incrementalPatch({ lock: { reason, at: clock.now() ?? Date.now() } });
   };
+
+  // A reload during the exam is an integrity event too (reported once, when this load finds it).
+  useEffect(() => {
+    if (props.reloaded && !finished) integrityReports.report('reload');
+  }, []);
 
   // Integrity events while the exam runs (not on the sealed screen or the receipt).
   useEffect(() => {
@@ -390,6 +399,7 @@ export function ExamSession(props: ExamSessionProps) {
       />
       <MessagesPanel
         token={token}
+        outbox={questionsToProctors}
         online={online}
         stream={stream}
         incoming={liveMessages}

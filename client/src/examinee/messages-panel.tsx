@@ -79,6 +79,8 @@ const fromProctors = (m: ExamMessage) => m.from.role !== 'examinee';
 
 export interface MessagesPanelProps {
   token: string;
+  /** Where questions to the proctors wait for the network (questionsOutbox; owned by the exam session). */
+  outbox: Outbox<QuestionToProctors>;
   online: boolean;
   stream: StreamState;
   /** Messages as they arrive on the event stream, oldest first. */
@@ -99,16 +101,9 @@ export function MessagesPanel(props: MessagesPanelProps) {
   const [fetched, setFetched] = useState<ExamMessage[]>([]);
   const [seen, setSeen] = useState<Set<string>>(readSeen);
   const [announcement, setAnnouncement] = useState('');
-  const [outbox] = useState(() => questionsOutbox(token));
+  const { outbox } = props;
   const [, setOutboxVersion] = useState(0);
-
-  useEffect(() => {
-    const unsubscribe = outbox.subscribe(() => setOutboxVersion((v) => v + 1));
-    return () => {
-      unsubscribe();
-      outbox.stop();
-    };
-  }, [outbox]);
+  useEffect(() => outbox.subscribe(() => setOutboxVersion((v) => v + 1)), [outbox]);
 
   // What the appliance holds: at mount and each time the stream comes back (missed while offline).
   useEffect(() => {
@@ -188,7 +183,7 @@ export function MessagesPanel(props: MessagesPanelProps) {
         {announcement}
       </p>
       <div id="messages-panel" hidden={open !== 'messages'}>
-        {open === 'messages' && <MessagesList {...props} messages={messages} outbox={outbox} />}
+        {open === 'messages' && <MessagesList {...props} messages={messages} />}
       </div>
       <div id="bathroom-panel" hidden={open !== 'bathroom'}>
         {open === 'bathroom' && <BathroomBreak token={token} online={props.online} status={props.bathroom} />}
@@ -216,7 +211,6 @@ const timeOf = (iso: string) => {
 function MessagesList(
   props: MessagesPanelProps & {
     messages: ExamMessage[];
-    outbox: Outbox<QuestionToProctors>;
   },
 ) {
   const { outbox, token } = props;
@@ -301,7 +295,8 @@ function AskForm(props: {
   const [text, setText] = useState('');
   const [about, setAbout] = useState(false);
   const [error, setError] = useState('');
-  const [status, setStatus] = useState('');
+  // The question just sent, followed through the outbox for the status line.
+  const [lastId, setLastId] = useState<string>();
   const field = useRef<HTMLTextAreaElement>(null);
 
   const send = (e: Event) => {
@@ -318,11 +313,20 @@ function AskForm(props: {
       return;
     }
     setError('');
-    props.outbox.add(about && props.current ? { text: trimmed, questionId: props.current.id } : { text: trimmed });
+    setLastId(
+      props.outbox.add(about && props.current ? { text: trimmed, questionId: props.current.id } : { text: trimmed }),
+    );
     setText('');
     setAbout(false);
-    setStatus(props.online ? t.exam.messages.sent : t.exam.messages.queued);
   };
+
+  let status = '';
+  if (lastId !== undefined) {
+    const settled = props.outbox.settled().find((s) => s.id === lastId);
+    if (props.outbox.pending().some((p) => p.id === lastId)) status = t.exam.messages.queued;
+    else if (settled?.outcome === 'sent') status = t.exam.messages.sent;
+    else if (settled) status = t.exam.messages.notSent(t.errors[settled.code as ErrorCode] ?? settled.code ?? '');
+  }
 
   return (
     <form onSubmit={send} noValidate class="ask-form" aria-labelledby="ask-heading">

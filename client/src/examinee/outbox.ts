@@ -275,7 +275,7 @@ export function createOutbox<T>(options: OutboxOptions<T>): Outbox<T> {
     settled: () => read<SettledEntry<T>>(settledKey),
     subscribe(listener) {
       listeners.add(listener);
-      return () => listeners.delete(listener);
+      return () => void listeners.delete(listener);
     },
     stop() {
       stopped = true;
