@@ -51,11 +51,12 @@ describe('GET /api/sync/status', () => {
   it('answers 401 to nobody, to a forged cookie, to an examinee and after logout', async () => {
     const ada = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
     expect((await ada.signIn()).status).toBe(200);
-    for (const headers of [
+    const callers: Record<string, string>[] = [
       {},
       { cookie: '__Host-proctor=AAAAAAAAAAAAAAAAAAAAAA' },
       { authorization: `Bearer ${ada.token ?? ''}`, 'x-client-version': CLIENT_VERSION },
-    ]) {
+    ];
+    for (const headers of callers) {
       const res = await appliance.app.request('/api/sync/status', { headers });
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthenticated');

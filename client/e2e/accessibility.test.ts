@@ -5,7 +5,6 @@
  * (320 px). Every violation found is printed; the test fails on any of impact serious or critical.
  */
 import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,6 +16,7 @@ import {
   writeExamFiles,
   type ExamOnDisk,
 } from '../../appliance/src/process-test-support.js';
+import { audit } from './axe.js';
 import { launchChromium, type Browser } from './browser.js';
 
 const MIN = 60_000;
@@ -25,28 +25,6 @@ const SIZES = [
   { name: 'desktop', width: 1280, height: 800 },
   { name: '320px', width: 320, height: 640 },
 ] as const;
-/** WCAG 2.x A and AA plus axe's best practices: everything axe checks by default, tagged. */
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
-
-/** Runs axe on the page as it is, prints every violation, returns the serious and critical ones. */
-async function audit(page: Page, screen: string): Promise<string[]> {
-  const { violations, passes } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  // axe really ran: a page with no rule passing would mean it checked nothing.
-  expect(passes.length, `axe rules passed on ${screen}`).toBeGreaterThan(0);
-  const lines = violations.map(
-    (v) =>
-      `[${v.impact ?? 'unknown'}] ${v.id}: ${v.help} (${v.nodes.length} node(s): ` +
-      `${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
-  );
-  process.stdout.write(
-    `axe, ${screen}: ${passes.length} rules passed, ` +
-      `${violations.length === 0 ? 'no violations' : `${violations.length} violated:\n  ${lines.join('\n  ')}`}\n`,
-  );
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${screen}: ${lines[violations.indexOf(v)]!}`);
-}
-
 describe('accessibility of the main screens (axe-core in Chromium)', () => {
   let tmp: string;
   let files: ExamOnDisk;
