@@ -92,6 +92,7 @@ describe('the proctor’s exam monitor in Chromium (built client, appliance as a
     await histogram.getByRole('listitem', { name: '25–49 %: 1 examinee' }).waitFor();
     expect(await histogram.locator('[data-bucket="0"]').getAttribute('data-count')).toBe('2');
     await screenshot(proctor, 'proctor-monitor-live');
+    expect(await overflowsHorizontally(proctor)).toBe(false);
 
     // A 10-minute extension from the row's actions: the row says so, the examinee's deadline moves.
     const before = seconds((await examinee.getByTestId('time-left').textContent()) ?? '');

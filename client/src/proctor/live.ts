@@ -85,10 +85,3 @@ export function useApplianceNow(offsetMs: number, everyMs = 1_000): number {
   }, [offsetMs, everyMs]);
   return now;
 }
-
-/** Time left of a row at appliance time `now` (null once submitted). */
-export function rowTimeLeft(row: ParticipantRow, info: ExamInfo | undefined, now: number): number | null {
-  if (row.status === 'submitted') return null;
-  if (info && now < Date.parse(info.scheduledStart)) return row.msLeft;
-  return Math.max(0, Date.parse(row.deadline) - now);
-}

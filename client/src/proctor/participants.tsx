@@ -17,9 +17,10 @@ import {
   type ParticipantRow,
 } from './api';
 import { dateTime, duration, StatusBadge, STATUS_ICONS, timeOfDay } from './format';
-import { rowTimeLeft, useApplianceNow, type MonitorData } from './live';
+import { useApplianceNow, type MonitorData } from './live';
 import { ProgressPicture } from './progress-picture';
 import { RowActions } from './row-actions';
+import { rowTimeLeft } from './rules';
 
 const P = t.proctor.participants;
 
@@ -298,7 +299,9 @@ export function ParticipantsTab(props: { examId: string; data: MonitorData; chie
                     {P.columns[c] ?? c}
                   </th>
                 ))}
-                <th scope="col">{P.actions}</th>
+                <th scope="col" class="actions-cell">
+                  {P.actions}
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -315,7 +318,7 @@ export function ParticipantsTab(props: { examId: string; data: MonitorData; chie
                       </td>
                     ),
                   )}
-                  <td>
+                  <td class="actions-cell">
                     <button type="button" class="secondary small" onClick={() => setActing(row.studentId)}>
                       <span aria-hidden="true">✎ </span>
                       <span class="visually-hidden">{P.actionsFor(row.name)}</span>

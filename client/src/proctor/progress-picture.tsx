@@ -10,19 +10,9 @@ import { statusCounts } from '../../../domain/monitor.js';
 import { t } from '../i18n';
 import type { ExamInfo, ParticipantRow } from './api';
 import { duration } from './format';
-import { rowTimeLeft } from './live';
+import { answeredBuckets, rowTimeLeft } from './rules';
 
 const T = t.proctor.picture;
-
-/** 0–24, 25–49, 50–74, 75–99, 100 %. */
-export function answeredBuckets(rows: readonly ParticipantRow[]): number[] {
-  const buckets = [0, 0, 0, 0, 0];
-  for (const r of rows) {
-    const i = r.answeredPercent >= 100 ? 4 : Math.min(3, Math.floor(r.answeredPercent / 25));
-    buckets[i]!++;
-  }
-  return buckets;
-}
 
 export function ProgressPicture(props: { rows: ParticipantRow[]; info: ExamInfo; now: number }) {
   const { rows, info, now } = props;

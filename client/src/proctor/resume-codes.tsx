@@ -8,22 +8,9 @@ import { useState } from 'preact/hooks';
 import { formatChallenge, formatResumeCode } from '../../../domain/resume-codes.js';
 import { t } from '../i18n';
 import { resumeCode, type ParticipantRow } from './api';
+import { findExaminee } from './rules';
 
 const R = t.proctor.resume;
-
-/** Case and accents ignored, as the participants search does. */
-const fold = (text: string) => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-
-/** The student id the proctor means: an exact student id, "S1 — Name" from the list, or a unique name. */
-export function findExaminee(rows: readonly ParticipantRow[], typed: string): ParticipantRow | undefined {
-  const text = typed.trim();
-  if (text === '') return undefined;
-  const head = text.split(' — ')[0]!.trim();
-  const byId = rows.find((r) => r.studentId === head) ?? rows.find((r) => fold(r.studentId) === fold(head));
-  if (byId) return byId;
-  const byName = rows.filter((r) => fold(r.name) === fold(text));
-  return byName.length === 1 ? byName[0] : undefined;
-}
 
 export function ResumeCodesTab(props: { examId: string; rows: ParticipantRow[] }) {
   const [examinee, setExaminee] = useState('');
