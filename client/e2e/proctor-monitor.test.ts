@@ -294,6 +294,10 @@ describe('the proctor’s exam monitor in Chromium (built client, appliance as a
       await p.getByLabel('Time extension for everyone (minutes)').fill('5');
       await p.getByRole('button', { name: 'Save settings' }).click();
       await p.getByText('Settings saved.').waitFor();
+      // Everyone's rows show the extension for all (an exam-wide change).
+      await tab(p, 'Participants').click();
+      for (const id of ['S1', 'S2', 'S3']) await cell(p, id, 'timeExtension', '5 min').waitFor();
+      await tab(p, 'Exam info').click();
       found.push(...(await audit(p, 'monitor, exam info')));
       await screenshot(p, 'proctor-tab-info');
 

@@ -128,6 +128,9 @@ export const sendMessage = (
   message: { text: string; studentId?: string; questionId?: string },
 ): Promise<ApiResult<{ messageId: string }>> => callApi(`${exam(examId)}/messages`, { method: 'POST', json: message });
 
+export const participants = (examId: string): Promise<ApiResult<{ rows: ParticipantRow[]; total: number }>> =>
+  callApi(`${exam(examId)}/participants`);
+
 /** A per-row action (POST .../participants/:studentId/<action>); the answer is the changed row. */
 export const rowAction = (
   examId: string,

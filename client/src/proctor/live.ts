@@ -3,10 +3,14 @@
  * info, every row and the messages, then `row`, `exam`, `message` and `ping`). Read with the
  * shared fetch-based reader, which reconnects with backoff; each reconnect starts with a fresh
  * snapshot, so nothing missed while away is lost. The proctor's session is the cookie.
+ *
+ * An `exam` update (a change for everyone, such as a time extension for all) changes every
+ * row's deadline, but the stream sends no rows for it: the rows are then fetched once
+ * (GET .../participants), a burst of such updates costing one fetch.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { openEventStream, type StreamState } from '../shared/event-stream';
-import { monitorUrl, type ExamInfo, type MonitorMessage, type ParticipantRow } from './api';
+import { monitorUrl, participants, type ExamInfo, type MonitorMessage, type ParticipantRow } from './api';
 
 export type LiveState = StreamState | 'refused';
 
@@ -38,6 +42,22 @@ export function useMonitor(examId: string, onSignedOut: () => void): MonitorData
   const [offsetMs, setOffset] = useState(0);
 
   useEffect(() => {
+    let refreshing: Promise<void> | undefined;
+    let again = false;
+    const refreshRows = () => {
+      if (refreshing) {
+        again = true;
+        return;
+      }
+      refreshing = participants(examId).then((r) => {
+        if (r.ok) setRows(r.body.rows);
+        refreshing = undefined;
+        if (again) {
+          again = false;
+          refreshRows();
+        }
+      });
+    };
     const close = openEventStream({
       url: monitorUrl(examId),
       headers: {},
@@ -57,6 +77,7 @@ export function useMonitor(examId: string, onSignedOut: () => void): MonitorData
           setRows((current) => upsert(current, data as ParticipantRow));
         } else if (event === 'exam') {
           setInfo(data as ExamInfo);
+          refreshRows();
         } else if (event === 'message') {
           const message = data as MonitorMessage;
           setMessages((current) =>
