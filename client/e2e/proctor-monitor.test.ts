@@ -2,15 +2,18 @@
  * The proctor dashboard's exam monitor in real Chromium against a real appliance: a proctor
  * watches an examinee (in a second browser) sign in, start, answer and submit, live over the
  * monitor stream, and grants a time extension that reaches the examinee's timer; a resume code
- * issued in the Resume codes tab opens the examinee's locked exam; filter chips, search, column
- * management (kept across a reload), phone and tablet widths, and axe on every tab.
+ * issued in the Resume codes tab opens the examinee's locked exam; an invigilator sees chief-only
+ * actions disabled with the reason, and the monitor comes back after the Wi-Fi drops; filter
+ * chips, search, column management (kept across a reload), phone and tablet widths, and axe on
+ * every tab.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { HttpExaminee } from '../../appliance/src/process-test-support.js';
+import path from 'node:path';
+import { applianceEnv, HttpExaminee, runApplianceCli } from '../../appliance/src/process-test-support.js';
 import { audit } from './axe.js';
 import { focusedId, launchChromium, overflowsHorizontally, screenshot, watchConsole } from './browser.js';
-import { asExaminee, CHIEF, openHall, pageToken, signInAndOpen, type Hall } from './hall.js';
+import { asExaminee, CHIEF, HttpProctor, openHall, pageToken, signInAndOpen, type Hall } from './hall.js';
 
 const MIN = 60_000;
 const EXAM_TITLE = 'Chemistry 201 — Final';
@@ -33,11 +36,11 @@ async function page(): Promise<Page> {
   return b.context.newPage();
 }
 
-/** Signs the chief in; stops at the exam list. */
-async function signInProctor(p: Page, h: Hall): Promise<void> {
+/** Signs the chief (or another proctor) in; stops at the exam list. */
+async function signInProctor(p: Page, h: Hall, who: { username: string; password: string } = CHIEF): Promise<void> {
   await p.goto(`${h.appliance.baseUrl}/proctor/`);
-  await p.getByLabel('Username').fill(CHIEF.username);
-  await p.getByLabel('Password').fill(CHIEF.password);
+  await p.getByLabel('Username').fill(who.username);
+  await p.getByLabel('Password').fill(who.password);
   await p.getByRole('button', { name: 'Sign in' }).click();
   await p.getByRole('heading', { name: 'Exams on this appliance' }).waitFor();
 }
@@ -182,6 +185,53 @@ describe('the proctor’s exam monitor in Chromium (built client, appliance as a
     expect(errors[0]).toMatch(/status of 409 .*\/participants\/S1\/resume-code/);
     expect(errors[1]).toMatch(/status of 422 .*\/participants\/S1\/resume-code/);
     expect(examineeErrors).toEqual([]);
+  });
+
+  it('shows an invigilator the chief-only actions disabled with the reason, and lets them do the rest', async () => {
+    const h = await hall(10 * MIN);
+    const invigilator = { username: 'invi', password: 'invigilator-test-password' };
+    const added = await runApplianceCli(
+      ['proctor', 'add', invigilator.username, '--role', 'invigilator', '--password-stdin'],
+      applianceEnv(path.join(h.tmp, 'data')),
+      `${invigilator.password}\n`,
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const p = await page();
+    const errors = watchConsole(p, { networkCut: true });
+    await signInProctor(p, h, invigilator);
+    await p.getByText('Signed in as invi (invigilator)').waitFor();
+    await openMonitor(p);
+
+    await p.getByRole('button', { name: 'Actions for Examinee 1' }).click();
+    const dialog = p.getByRole('dialog', { name: 'Examinee 1 (S1)' });
+    expect(await dialog.getByRole('button', { name: 'Apply accommodation' }).isDisabled()).toBe(true);
+    expect(await dialog.getByRole('button', { name: 'Apply verification type' }).isDisabled()).toBe(true);
+    expect(await dialog.getByText('Only a chief proctor can change this.').count()).toBeGreaterThanOrEqual(2);
+    // Everything else is for every proctor: one more download for this examinee.
+    await dialog.getByText('2 allowed, 0 used').waitFor();
+    await dialog.getByRole('button', { name: 'One download more' }).click();
+    await dialog.getByText('3 allowed, 0 used').waitFor();
+    await p.keyboard.press('Escape');
+    await cell(p, 'S1', 'maxDownloads', '3').waitFor();
+
+    await tab(p, 'Exam info').click();
+    await p.getByText('Only a chief proctor can change this.').first().waitFor();
+    expect(await p.getByRole('button', { name: 'Save settings' }).isDisabled()).toBe(true);
+    expect(await p.getByRole('button', { name: 'Generate passwords' }).isDisabled()).toBe(true);
+    await screenshot(p, 'proctor-invigilator-exam-info');
+
+    // The tablet's Wi-Fi drops: the indicator says so; what changed meanwhile shows on reconnect.
+    await p.context().setOffline(true);
+    await p.locator('[data-testid="live-indicator"][data-state="offline"]').waitFor();
+    const chief = new HttpProctor(h.appliance.baseUrl);
+    await chief.login();
+    const changed = await chief.call('POST', '/exams/exam-1/participants/S2/max-downloads', { change: 1 });
+    expect(changed.status).toBe(200);
+    await p.context().setOffline(false);
+    await live(p).waitFor();
+    await tab(p, 'Participants').click();
+    await cell(p, 'S2', 'maxDownloads', '3').waitFor();
+    expect(errors).toEqual([]);
   });
 
   it(
