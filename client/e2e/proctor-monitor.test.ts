@@ -211,6 +211,9 @@ describe('the proctor’s exam monitor in Chromium (built client, appliance as a
     await dialog.getByText('2 allowed, 0 used').waitFor();
     await dialog.getByRole('button', { name: 'One download more' }).click();
     await dialog.getByText('3 allowed, 0 used').waitFor();
+    // The examinee's report names what happened and who did it.
+    await dialog.getByRole('button', { name: 'Show the integrity report' }).click();
+    await dialog.getByRole('listitem').filter({ hasText: 'Max downloads changed — by invi' }).waitFor();
     await p.keyboard.press('Escape');
     await cell(p, 'S1', 'maxDownloads', '3').waitFor();
 

@@ -37,6 +37,8 @@ export function ExamInfoTab(props: {
   examId: string;
   info: ExamInfo;
   chief: boolean;
+  /** Appliance time minus this device's (live.ts). */
+  offsetMs: number;
   onInfo: (info: ExamInfo) => void;
 }) {
   const { info, chief } = props;
@@ -49,16 +51,17 @@ export function ExamInfoTab(props: {
   const [passwordsNote, setPasswordsNote] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [seb, setSeb] = useState<SebInfo | undefined>(undefined);
-  const [now, setNow] = useState(() => Date.now());
+  const [now, setNow] = useState(() => Date.now() + props.offsetMs);
 
   useEffect(() => {
     void sebInfo(props.examId).then((r) => r.ok && setSeb(r.body));
-    const timer = setInterval(() => setNow(Date.now()), 1_000);
-    return () => clearInterval(timer);
   }, [props.examId]);
-  // The countdown: the appliance's msUntilStart, less the time since it was sent.
-  const [received] = useState(() => ({ at: Date.now(), ms: info.msUntilStart }));
-  const untilStart = Math.max(0, Date.parse(info.scheduledStart) - (info.serverNow + (now - received.at)));
+  // The countdown, on the appliance's clock.
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now() + props.offsetMs), 1_000);
+    return () => clearInterval(timer);
+  }, [props.offsetMs]);
+  const untilStart = Math.max(0, Date.parse(info.scheduledStart) - now);
 
   const save = async (e: Event) => {
     e.preventDefault();

@@ -67,7 +67,15 @@ export function Monitor(props: {
           if (data.info === undefined) return <p>{t.common.loading}</p>;
           switch (key) {
             case 'info':
-              return <ExamInfoTab examId={props.examId} info={data.info} chief={chief} onInfo={data.applyInfo} />;
+              return (
+                <ExamInfoTab
+                  examId={props.examId}
+                  info={data.info}
+                  chief={chief}
+                  offsetMs={data.offsetMs}
+                  onInfo={data.applyInfo}
+                />
+              );
             case 'participants':
               return <ParticipantsTab examId={props.examId} data={data} chief={chief} />;
             case 'messages':

@@ -430,9 +430,11 @@ export function RowActions(props: {
               <ol class="event-list">
                 {events.map((e) => (
                   <li key={e.seq}>
-                    <span class="mono">{dateTime(e.at)}</span> {e.kind}
-                    {e.kind === 'integrity-event' ? ` (${String(e.data.type)})` : ''}
-                    {e.actor.username !== undefined ? ` — ${e.actor.username}` : ''}
+                    <span class="mono">{dateTime(e.at)}</span> {A.eventKinds[e.kind] ?? e.kind}
+                    {e.kind === 'integrity-event'
+                      ? ` (${A.integrityTypes[String(e.data.type)] ?? String(e.data.type)})`
+                      : ''}
+                    {e.actor.username !== undefined ? ` — ${A.byProctor(e.actor.username)}` : ''}
                   </li>
                 ))}
               </ol>
