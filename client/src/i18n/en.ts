@@ -306,6 +306,7 @@ export const en = {
       verificationMode: 'Verification',
       verificationModes: { manual: 'Manual', password: 'Password', camera: 'Camera' } as Record<string, string>,
       examVersion: 'Exam version',
+      examHardwareChecks: 'Hardware checks of this exam',
       totalsHeading: 'Tracking totals',
       posted: 'Examinees posted',
       downloads: 'Downloads',

@@ -49,9 +49,10 @@ export interface ExamInfo {
   minimumClientVersion: string;
   uploadDeadline: string | null;
   verificationMode: 'manual' | 'password' | 'camera';
-  version: number;
+  version: string;
   editable: { lateLoginMinutes: number; extraMinutes: number; disabledHardwareChecks: HardwareCheck[] };
-  hardwareChecks: unknown;
+  /** The hardware checks this exam performs (before any are disabled). */
+  hardwareChecks: HardwareCheck[];
   verificationPasswordsGenerated: number;
   totals: TrackingTotals;
   statusCounts: Record<ExamineeStatus, number>;
@@ -115,7 +116,7 @@ export const saveExamSettings = (
 export const generatePasswords = (examId: string, count: number): Promise<ApiResult<{ passwords: string[] }>> =>
   callApi(`${exam(examId)}/verification-passwords`, { method: 'POST', json: { count } });
 
-export const preview = (examId: string): Promise<ApiResult<{ version: number; exam: ExamFile }>> =>
+export const preview = (examId: string): Promise<ApiResult<{ version: string; exam: ExamFile }>> =>
   callApi(`${exam(examId)}/preview`);
 
 export const sebInfo = (examId: string): Promise<ApiResult<SebInfo>> => callApi(`${exam(examId)}/seb`);
