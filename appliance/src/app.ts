@@ -6,6 +6,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { examineeRoutes } from './http/examinee-routes.js';
 import { proctorRoutes } from './http/proctor-routes.js';
+import { syncRoutes } from './http/sync-routes.js';
 import type { Services } from './services.js';
 import { sendRefusal } from './http/responses.js';
 import { rawPublicKey } from './crypto/receipts.js';
@@ -59,6 +60,7 @@ export function buildApp(deps: AppDeps): Hono {
   );
 
   app.route('/api/proctor', proctorRoutes({ ...deps.services, clock: store.clock }));
+  app.route('/api/sync', syncRoutes(deps.services));
   app.route('/api', examineeRoutes({ examDay, presence, monitor, resumeCodes: deps.services.resumeCodes }));
 
   const client = deps.client;

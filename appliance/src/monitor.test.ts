@@ -414,6 +414,26 @@ describe('live monitor', () => {
     expect(presence).toEqual([{ connected: false }, { connected: true }]);
   });
 
+  it('sends the row again when an autosave changes how much the examinee answered, and only then', async () => {
+    await startExam(ada);
+    const monitor = new SseReader(await chief.request('GET', `${EXAM}/monitor`));
+    await monitor.waitFor((e) => e.event === 'snapshot');
+    const progressOf = (e: { event: string; data: unknown }) =>
+      e.event === 'row' && (e.data as ParticipantRow).studentId === 'S1' ? (e.data as ParticipantRow) : undefined;
+
+    expect((await ada.putDraft(1, { q1: 'a' })).status).toBe(200);
+    const first = progressOf(await monitor.waitFor((e) => progressOf(e) !== undefined))!;
+    expect(first).toMatchObject({ answered: 1, questions: 5, answeredPercent: 20 });
+
+    // A new answer to the same question changes nothing the monitor shows: no row is sent.
+    expect((await ada.putDraft(2, { q1: 'b' })).status).toBe(200);
+    expect((await ada.putDraft(3, { q1: 'b', q2: true })).status).toBe(200);
+    const second = progressOf(await monitor.waitFor((e) => progressOf(e) !== undefined))!;
+    expect(second).toMatchObject({ answered: 2, answeredPercent: 40 });
+    expect(monitor.events.filter((e) => progressOf(e) !== undefined)).toEqual([]);
+    await monitor.close();
+  });
+
   it('delivers messages live both ways: announcements, about a question, private, and questions to proctors', async () => {
     await startExam(ada, alan);
     const monitor = new SseReader(await chief.request('GET', `${EXAM}/monitor`));

@@ -108,7 +108,15 @@ export class Monitor {
 
   /** Calls `send` with each change of the exam, until the returned function is called. */
   subscribe(examId: string, send: (update: MonitorUpdate) => void): () => void {
-    return this.store.projection.onEvent((event) => {
+    const projection = this.store.projection;
+    // An autosave that changes how much was answered is no event, but the row's progress changes.
+    const stopProgress = projection.onProgress((changedExamId, studentId) => {
+      if (changedExamId !== examId) return;
+      const exam = this.exam(examId);
+      const entry = projection.examinee(examId, studentId);
+      if (exam && entry) send({ type: 'row', row: this.row(exam, entry) });
+    });
+    const stopEvents = projection.onEvent((event) => {
       if (event.examId !== examId) return;
       const exam = this.exam(examId);
       if (!exam) return;
@@ -121,5 +129,9 @@ export class Monitor {
       const entry = this.store.projection.examinee(examId, event.studentId);
       if (entry) send({ type: 'row', row: this.row(exam, entry) });
     });
+    return () => {
+      stopProgress();
+      stopEvents();
+    };
   }
 }

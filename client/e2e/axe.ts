@@ -1,5 +1,5 @@
 /**
- * axe-core in the browser tests (accessibility.test.ts, lock-resume.test.ts): runs the WCAG 2.x
+ * axe-core in the browser tests (accessibility, lock-resume, proctor-monitor): runs the WCAG 2.x
  * A/AA and best-practice rules on a page through @axe-core/playwright, prints every violation with
  * its impact and elements, and returns the serious and critical ones for the test to fail on.
  */

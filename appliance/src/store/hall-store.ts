@@ -304,7 +304,9 @@ export class HallStore {
     const exam = this.projection.exams.get(d.examId);
     if (!entry || !exam) return;
     const { answered, total } = answeredCount(exam.doc, d.answers);
+    const before = entry.draft;
     entry.draft = { counter: d.counter, answered, total, savedAt: d.savedAt, rev: d._rev };
+    if (before?.answered !== answered || before.total !== total) this.projection.progressChanged(d.examId, d.studentId);
   }
 
   /** Saves a draft; the caller has checked the counter is newer. */

@@ -48,6 +48,7 @@ export class Projection {
   /** Closed-question scores and answered counts by submission id. */
   readonly scores = new Map<string, SubmissionScore>();
   private readonly listeners = new Set<(event: ExamEvent) => void>();
+  private readonly progressListeners = new Set<(examId: string, studentId: string) => void>();
 
   constructor(readonly applianceId: string) {}
 
@@ -127,6 +128,21 @@ export class Projection {
       examLateLoginMinutes: exam.wide.lateLoginMinutes,
       personalLateLoginMinutes: entry.state.personalLateLoginMinutes,
     });
+  }
+
+  /**
+   * Autosaves are not events, so how much an examinee has answered changes without one: the
+   * store calls this when a saved draft changes the answered count, and the live monitor sends
+   * the row again.
+   */
+  progressChanged(examId: string, studentId: string): void {
+    for (const listener of this.progressListeners) listener(examId, studentId);
+  }
+
+  /** Called when an examinee's answered count changes (see progressChanged). */
+  onProgress(listener: (examId: string, studentId: string) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
   }
 
   /** Called after every event is applied (the live monitor listens here). */

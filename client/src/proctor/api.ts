@@ -1,9 +1,14 @@
 /**
- * The proctor API as the dashboard uses it (appliance/src/http/proctor-routes.ts). The session is
- * an HttpOnly `__Host-` cookie the browser keeps; the browser's own Origin header passes the
- * appliance's check on every change.
+ * The proctor API as the dashboard uses it (appliance/src/http/proctor-routes.ts, described in
+ * docs/proctoring.md). The session is an HttpOnly `__Host-` cookie the browser keeps; the
+ * browser's own Origin header passes the appliance's check on every change.
  */
+import type { ExamFile } from '../../../domain/exam-format.js';
+import type { ExamineeStatus } from '../../../domain/examinee-state.js';
+import type { ParticipantColumn, ParticipantRow } from '../../../domain/monitor.js';
 import { callApi, type ApiResult } from '../shared/api';
+
+export type { ParticipantColumn, ParticipantRow };
 
 export interface Proctor {
   username: string;
@@ -11,19 +16,162 @@ export interface Proctor {
   role: string;
 }
 
+export type HardwareCheck = 'multiple-screens' | 'microphone' | 'camera' | 'fullscreen';
+export const HARDWARE_CHECKS: readonly HardwareCheck[] = ['multiple-screens', 'microphone', 'camera', 'fullscreen'];
+export const INTEGRITY_REVIEW = ['not-reviewed', 'in-review', 'cleared', 'suspicious', 'violation'] as const;
+export type IntegrityReview = (typeof INTEGRITY_REVIEW)[number];
+
+export interface TrackingTotals {
+  posted: number;
+  downloads: number;
+  uploads: number;
+  uploadDeadline: string | null;
+}
+
 export interface ExamSummary {
   examId: string;
   title: string;
   scheduledStart: string;
-  totals: { posted: number; downloads: number; uploads: number; uploadDeadline: string | null };
+  totals: TrackingTotals;
   statusCounts: Record<string, number>;
 }
 
+/** GET /exams/:examId (appliance/src/monitor.ts examInfo). */
+export interface ExamInfo {
+  examId: string;
+  title: string;
+  assessmentType: string;
+  scheduledStart: string;
+  durationMinutes: number;
+  downloadWindow: { opens: string; closes: string };
+  msUntilStart: number;
+  serverNow: number;
+  minimumClientVersion: string;
+  uploadDeadline: string | null;
+  verificationMode: 'manual' | 'password' | 'camera';
+  version: string;
+  editable: { lateLoginMinutes: number; extraMinutes: number; disabledHardwareChecks: HardwareCheck[] };
+  /** The hardware checks this exam performs (before any are disabled). */
+  hardwareChecks: HardwareCheck[];
+  verificationPasswordsGenerated: number;
+  totals: TrackingTotals;
+  statusCounts: Record<ExamineeStatus, number>;
+}
+
+export interface MonitorMessage {
+  messageId: string;
+  at: string;
+  audience: 'all' | 'examinee' | 'proctors';
+  studentId: string | null;
+  questionId: string | null;
+  text: string;
+  from: { role: 'proctor'; username: string } | { role: 'examinee'; studentId: string } | { role: 'system' };
+}
+
+export interface ExamineeEvent {
+  seq: number;
+  at: string;
+  kind: string;
+  actor: { role: string; username?: string; studentId?: string };
+  data: Record<string, unknown>;
+}
+
+export interface SebInfo {
+  required: boolean;
+  startURL: string;
+  configKey: string;
+  quitPassword: string | null;
+  fileName: string;
+}
+
+export interface SyncStatus {
+  configured: boolean;
+  state: 'off' | 'idle' | 'syncing' | 'offline' | 'error';
+  lastSuccessAt: string | null;
+  pending: { docs: number; bytes: number } | null;
+  progress?: { done: number; total: number };
+  lastError: string | null;
+}
+
+const P = '/api/proctor';
+const exam = (examId: string) => `${P}/exams/${encodeURIComponent(examId)}`;
+const examinee = (examId: string, studentId: string) => `${exam(examId)}/participants/${encodeURIComponent(studentId)}`;
+
 export const login = (username: string, password: string): Promise<ApiResult<{ proctor: Proctor }>> =>
-  callApi('/api/proctor/login', { method: 'POST', json: { username, password } });
+  callApi(`${P}/login`, { method: 'POST', json: { username, password } });
 
-export const me = (): Promise<ApiResult<{ proctor: Proctor }>> => callApi('/api/proctor/me');
+export const me = (): Promise<ApiResult<{ proctor: Proctor }>> => callApi(`${P}/me`);
 
-export const logout = (): Promise<ApiResult<{ ok: true }>> => callApi('/api/proctor/logout', { method: 'POST' });
+export const logout = (): Promise<ApiResult<{ ok: true }>> => callApi(`${P}/logout`, { method: 'POST' });
 
-export const exams = (): Promise<ApiResult<{ exams: ExamSummary[] }>> => callApi('/api/proctor/exams');
+export const exams = (): Promise<ApiResult<{ exams: ExamSummary[] }>> => callApi(`${P}/exams`);
+
+export const examInfo = (examId: string): Promise<ApiResult<ExamInfo>> => callApi(exam(examId));
+
+export const saveExamSettings = (
+  examId: string,
+  settings: { lateLoginMinutes?: number; extraMinutes?: number; disabledHardwareChecks?: HardwareCheck[] },
+): Promise<ApiResult<ExamInfo>> => callApi(`${exam(examId)}/settings`, { method: 'PATCH', json: settings });
+
+export const generatePasswords = (examId: string, count: number): Promise<ApiResult<{ passwords: string[] }>> =>
+  callApi(`${exam(examId)}/verification-passwords`, { method: 'POST', json: { count } });
+
+export const preview = (examId: string): Promise<ApiResult<{ version: string; exam: ExamFile }>> =>
+  callApi(`${exam(examId)}/preview`);
+
+export const sebInfo = (examId: string): Promise<ApiResult<SebInfo>> => callApi(`${exam(examId)}/seb`);
+
+export const messages = (examId: string): Promise<ApiResult<{ messages: MonitorMessage[] }>> =>
+  callApi(`${exam(examId)}/messages`);
+
+export const sendMessage = (
+  examId: string,
+  message: { text: string; studentId?: string; questionId?: string },
+): Promise<ApiResult<{ messageId: string }>> => callApi(`${exam(examId)}/messages`, { method: 'POST', json: message });
+
+export const participants = (examId: string): Promise<ApiResult<{ rows: ParticipantRow[]; total: number }>> =>
+  callApi(`${exam(examId)}/participants`);
+
+/** A per-row action (POST .../participants/:studentId/<action>); the answer is the changed row. */
+export const rowAction = (
+  examId: string,
+  studentId: string,
+  action: string,
+  body: Record<string, unknown>,
+): Promise<ApiResult<{ row: ParticipantRow }>> =>
+  callApi(`${examinee(examId, studentId)}/${action}`, { method: 'POST', json: body });
+
+export const revealContact = (
+  examId: string,
+  studentId: string,
+): Promise<ApiResult<{ email: string | null; phone: string | null }>> =>
+  callApi(`${examinee(examId, studentId)}/reveal-contact`, { method: 'POST', json: {} });
+
+export const examineeEvents = (examId: string, studentId: string): Promise<ApiResult<{ events: ExamineeEvent[] }>> =>
+  callApi(`${examinee(examId, studentId)}/events`);
+
+export const photoUrl = (examId: string, studentId: string, sha256: string): string =>
+  `${examinee(examId, studentId)}/verification-photos/${encodeURIComponent(sha256)}`;
+
+export const resumeCode = (
+  examId: string,
+  studentId: string,
+  challenge: string,
+): Promise<ApiResult<{ challenge: string; resumeCode: string }>> =>
+  callApi(`${examinee(examId, studentId)}/resume-code`, { method: 'POST', json: { challenge } });
+
+export const columnPreferences = (): Promise<
+  ApiResult<{ columns: ParticipantColumn[]; available: ParticipantColumn[] }>
+> => callApi(`${P}/preferences/columns`);
+
+export const saveColumnPreferences = (
+  columns: ParticipantColumn[],
+): Promise<ApiResult<{ columns: ParticipantColumn[] }>> =>
+  callApi(`${P}/preferences/columns`, { method: 'PUT', json: { columns } });
+
+export const syncStatus = (): Promise<ApiResult<SyncStatus>> => callApi('/api/sync/status');
+
+export const monitorUrl = (examId: string): string => `${exam(examId)}/monitor`;
+export const reportUrl = (examId: string): string => `${exam(examId)}/report.csv`;
+export const eventLogUrl = (examId: string): string => `${exam(examId)}/events.jsonl`;
+export const sebConfigUrl = (examId: string): string => `${exam(examId)}/seb-config`;

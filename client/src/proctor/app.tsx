@@ -1,12 +1,14 @@
 /**
- * The proctor dashboard: sign in, then the exams on this appliance with their tracking totals.
- * (The monitor with its tabs builds on this; see issue 4.)
+ * The proctor dashboard: sign in, then the exams on this appliance with their tracking totals,
+ * then an exam's monitor (monitor.tsx). Which exam and tab are open is kept in the address
+ * (#exam=<examId>&tab=<tab>), so a reload or a shared link comes back to the same place.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n';
 import { useFocusOnMount } from '../shared/focus';
 import { SignInForm, type SignInField } from '../shared/sign-in-form';
 import { exams, login, logout, me, type ExamSummary, type Proctor } from './api';
+import { Monitor, TAB_KEYS, type TabKey } from './monitor';
 
 /**
  * Set while this browser holds a proctor session, so that a fresh visit shows the sign-in form
@@ -19,6 +21,24 @@ type Screen =
   | { name: 'sign-in'; error?: string }
   | { name: 'exams'; proctor: Proctor; exams?: ExamSummary[]; error?: string };
 
+interface Place {
+  examId: string;
+  tab: TabKey;
+}
+
+function readPlace(): Place | undefined {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const examId = params.get('exam');
+  if (examId === null || examId === '') return undefined;
+  const tab = params.get('tab');
+  return { examId, tab: TAB_KEYS.includes(tab as TabKey) ? (tab as TabKey) : 'participants' };
+}
+
+function writePlace(place: Place | undefined): void {
+  const hash = place === undefined ? '' : `#${new URLSearchParams({ exam: place.examId, tab: place.tab }).toString()}`;
+  history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+}
+
 const FIELDS: readonly SignInField[] = [
   { name: 'username', label: t.proctor.username, autocomplete: 'username' },
   { name: 'password', label: t.proctor.password, type: 'password', autocomplete: 'current-password' },
@@ -26,6 +46,11 @@ const FIELDS: readonly SignInField[] = [
 
 export function ProctorApp() {
   const [screen, setScreen] = useState<Screen>({ name: 'loading' });
+  const [place, setPlaceState] = useState<Place | undefined>(readPlace);
+  const setPlace = (next: Place | undefined) => {
+    writePlace(next);
+    setPlaceState(next);
+  };
 
   const showExams = async (proctor: Proctor) => {
     setScreen({ name: 'exams', proctor });
@@ -70,7 +95,7 @@ export function ProctorApp() {
           </button>
         )}
       </header>
-      <main class="page">
+      <main class={screen.name === 'exams' && place !== undefined ? 'page page-wide' : 'page'}>
         {!window.isSecureContext && <p class="notice">{t.proctor.insecureConnection}</p>}
         {screen.name === 'loading' && <p>{t.common.loading}</p>}
         {screen.name === 'sign-in' && (
@@ -84,13 +109,39 @@ export function ProctorApp() {
             onSubmit={onSignIn}
           />
         )}
-        {screen.name === 'exams' && <ExamList proctor={screen.proctor} exams={screen.exams} error={screen.error} />}
+        {screen.name === 'exams' && place !== undefined && (
+          <Monitor
+            key={place.examId}
+            proctor={screen.proctor}
+            examId={place.examId}
+            tab={place.tab}
+            onTab={(tab) => setPlace({ examId: place.examId, tab })}
+            onBack={() => {
+              setPlace(undefined);
+              void showExams(screen.proctor);
+            }}
+            onSignedOut={() => signedOut()}
+          />
+        )}
+        {screen.name === 'exams' && place === undefined && (
+          <ExamList
+            proctor={screen.proctor}
+            exams={screen.exams}
+            error={screen.error}
+            onOpen={(examId) => setPlace({ examId, tab: 'participants' })}
+          />
+        )}
       </main>
     </>
   );
 }
 
-function ExamList(props: { proctor: Proctor; exams: ExamSummary[] | undefined; error: string | undefined }) {
+function ExamList(props: {
+  proctor: Proctor;
+  exams: ExamSummary[] | undefined;
+  error: string | undefined;
+  onOpen: (examId: string) => void;
+}) {
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const { proctor } = props;
   const when = new Intl.DateTimeFormat(t.lang, { dateStyle: 'medium', timeStyle: 'short' });
@@ -127,6 +178,13 @@ function ExamList(props: { proctor: Proctor; exams: ExamSummary[] | undefined; e
                   <dd>{exam.totals.uploads}</dd>
                 </div>
               </dl>
+              <button
+                type="button"
+                aria-label={t.proctor.openMonitor(exam.title)}
+                onClick={() => props.onOpen(exam.examId)}
+              >
+                {t.proctor.openMonitorShort}
+              </button>
             </li>
           ))}
         </ul>

@@ -1,0 +1,269 @@
+/**
+ * The Exam info tab: everything GET .../exams/:examId gives (ExamSoft's assessment information
+ * and tracking totals), the exam-wide settings a chief may change (late-login limit, time
+ * extension for everyone, disabled hardware checks: PATCH .../settings), verification passwords
+ * (shown once), and the session report, event log and Safe Exam Browser configuration.
+ */
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
+import { t } from '../i18n';
+import {
+  eventLogUrl,
+  generatePasswords,
+  HARDWARE_CHECKS,
+  reportUrl,
+  saveExamSettings,
+  sebConfigUrl,
+  sebInfo,
+  type ExamInfo,
+  type HardwareCheck,
+  type SebInfo,
+} from './api';
+import { dateTime, duration, StatusBadge } from './format';
+
+const I = t.proctor.info;
+
+function Fact(props: { term: string; children: ComponentChildren }) {
+  return (
+    <div>
+      <dt>{props.term}</dt>
+      <dd>{props.children}</dd>
+    </div>
+  );
+}
+
+export function ExamInfoTab(props: {
+  examId: string;
+  info: ExamInfo;
+  chief: boolean;
+  /** Appliance time minus this device's (live.ts). */
+  offsetMs: number;
+  onInfo: (info: ExamInfo) => void;
+}) {
+  const { info, chief } = props;
+  const [lateLogin, setLateLogin] = useState(String(info.editable.lateLoginMinutes));
+  const [extra, setExtra] = useState(String(info.editable.extraMinutes));
+  const [checks, setChecks] = useState<HardwareCheck[]>(info.editable.disabledHardwareChecks);
+  const [settingsNote, setSettingsNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const [count, setCount] = useState('30');
+  const [passwords, setPasswords] = useState<string[] | undefined>(undefined);
+  const [passwordsNote, setPasswordsNote] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [seb, setSeb] = useState<SebInfo | undefined>(undefined);
+  const [now, setNow] = useState(() => Date.now() + props.offsetMs);
+
+  useEffect(() => {
+    void sebInfo(props.examId).then((r) => r.ok && setSeb(r.body));
+  }, [props.examId]);
+  // The countdown, on the appliance's clock.
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now() + props.offsetMs), 1_000);
+    return () => clearInterval(timer);
+  }, [props.offsetMs]);
+  const untilStart = Math.max(0, Date.parse(info.scheduledStart) - now);
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    const result = await saveExamSettings(props.examId, {
+      lateLoginMinutes: Number.parseInt(lateLogin, 10),
+      extraMinutes: Number.parseInt(extra, 10),
+      disabledHardwareChecks: checks,
+    });
+    setBusy(false);
+    if (result.ok) {
+      props.onInfo(result.body);
+      setSettingsNote({ ok: true, text: I.saved });
+    } else setSettingsNote({ ok: false, text: result.message });
+  };
+
+  const generate = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    const result = await generatePasswords(props.examId, Number.parseInt(count, 10));
+    setBusy(false);
+    if (result.ok) {
+      setPasswords(result.body.passwords);
+      setPasswordsNote(undefined);
+    } else setPasswordsNote(result.message);
+  };
+
+  return (
+    <div class="exam-info stack">
+      <h3 class="visually-hidden">{I.heading}</h3>
+      <dl class="facts">
+        <Fact term={I.assessmentType}>{info.assessmentType}</Fact>
+        <Fact term={I.scheduledStart}>{dateTime(info.scheduledStart)}</Fact>
+        <Fact term={I.duration}>{I.minutes(info.durationMinutes)}</Fact>
+        <Fact term={I.downloadWindow}>
+          {I.windowRange(dateTime(info.downloadWindow.opens), dateTime(info.downloadWindow.closes))}
+        </Fact>
+        <Fact term={I.timeUntil}>
+          <span data-testid="time-until-exam">{untilStart > 0 ? duration(untilStart) : I.started}</span>
+        </Fact>
+        <Fact term={I.minimumVersion}>{I.minimumVersionValue(info.minimumClientVersion)}</Fact>
+        <Fact term={I.uploadDeadline}>{info.uploadDeadline === null ? I.none : dateTime(info.uploadDeadline)}</Fact>
+        <Fact term={I.verificationMode}>{I.verificationModes[info.verificationMode] ?? info.verificationMode}</Fact>
+        <Fact term={I.examHardwareChecks}>
+          {info.hardwareChecks.length === 0
+            ? I.none
+            : info.hardwareChecks.map((c) => t.proctor.hardware[c] ?? c).join(', ')}
+        </Fact>
+        <Fact term={I.examVersion}>
+          <span class="mono break">{info.version}</span>
+        </Fact>
+      </dl>
+
+      <section aria-labelledby="totals-heading">
+        <h3 id="totals-heading">{I.totalsHeading}</h3>
+        <dl class="totals">
+          <Fact term={I.posted}>{info.totals.posted}</Fact>
+          <Fact term={I.downloads}>{info.totals.downloads}</Fact>
+          <Fact term={I.uploads}>{info.totals.uploads}</Fact>
+        </dl>
+      </section>
+
+      <section aria-labelledby="status-heading">
+        <h3 id="status-heading">{I.statusHeading}</h3>
+        <ul class="inline-list status-counts">
+          {EXAMINEE_STATUSES.map((s) => (
+            <li key={s}>
+              <StatusBadge status={s} /> {info.statusCounts[s]}
+            </li>
+          ))}
+        </ul>
+      </section>
+
+      <section aria-labelledby="settings-heading">
+        <h3 id="settings-heading">{I.settingsHeading}</h3>
+        <p class="muted">{I.settingsIntro}</p>
+        {!chief && <p class="notice">{t.proctor.chiefOnly}</p>}
+        <form onSubmit={save}>
+          <fieldset disabled={!chief || busy} class="plain stack">
+            <div class="field">
+              <label for="info-late-login">{I.lateLogin}</label>
+              <input
+                id="info-late-login"
+                type="number"
+                inputMode="numeric"
+                min={0}
+                max={1440}
+                required
+                value={lateLogin}
+                onInput={(e) => setLateLogin(e.currentTarget.value)}
+              />
+            </div>
+            <div class="field">
+              <label for="info-extra">{I.extraMinutes}</label>
+              <input
+                id="info-extra"
+                type="number"
+                inputMode="numeric"
+                min={0}
+                max={1440}
+                required
+                value={extra}
+                onInput={(e) => setExtra(e.currentTarget.value)}
+              />
+            </div>
+            <fieldset class="plain checks">
+              <legend>{I.hardwareChecks}</legend>
+              {HARDWARE_CHECKS.map((c) => (
+                <label class="check" key={c}>
+                  <input
+                    type="checkbox"
+                    checked={checks.includes(c)}
+                    onChange={(e) =>
+                      setChecks((cur) => (e.currentTarget.checked ? [...cur, c] : cur.filter((x) => x !== c)))
+                    }
+                  />
+                  {t.proctor.hardware[c]}
+                </label>
+              ))}
+            </fieldset>
+            <div>
+              <button type="submit">{busy ? I.saving : I.saveSettings}</button>
+            </div>
+          </fieldset>
+          <p role="status" class={settingsNote?.ok === false ? 'alert' : 'muted'}>
+            {settingsNote?.text ?? ''}
+          </p>
+        </form>
+      </section>
+
+      <section aria-labelledby="passwords-heading">
+        <h3 id="passwords-heading">{I.passwordsHeading}</h3>
+        <p class="muted">{I.passwordsIntro}</p>
+        <p>{I.passwordsGenerated(info.verificationPasswordsGenerated)}</p>
+        <form onSubmit={generate} class="inline-form">
+          <fieldset disabled={!chief || busy} class="plain inline-form">
+            <div class="field">
+              <label for="info-password-count">{I.passwordCount}</label>
+              <input
+                id="info-password-count"
+                type="number"
+                inputMode="numeric"
+                min={1}
+                max={2000}
+                required
+                value={count}
+                onInput={(e) => setCount(e.currentTarget.value)}
+              />
+            </div>
+            <button type="submit">{I.generate}</button>
+          </fieldset>
+        </form>
+        {!chief && <p class="muted small-text">{t.proctor.chiefOnly}</p>}
+        {passwordsNote !== undefined && (
+          <p role="alert" class="alert">
+            {passwordsNote}
+          </p>
+        )}
+        {passwords !== undefined && (
+          <ol class="passwords mono" aria-label={I.generatedList}>
+            {passwords.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ol>
+        )}
+      </section>
+
+      <section aria-labelledby="files-heading">
+        <h3 id="files-heading">{I.filesHeading}</h3>
+        <ul class="file-links">
+          <li>
+            <a href={reportUrl(props.examId)} download>
+              {I.report}
+            </a>
+          </li>
+          <li>
+            <a href={eventLogUrl(props.examId)} download>
+              {I.eventLog}
+            </a>
+          </li>
+          <li>
+            <a href={sebConfigUrl(props.examId)} download>
+              {I.sebConfig}
+            </a>
+          </li>
+        </ul>
+        {seb !== undefined && (
+          <>
+            <p>{seb.required ? I.sebRequired : I.sebNotRequired}</p>
+            <dl class="facts">
+              <Fact term={I.sebConfigKey}>
+                <span class="mono break">{seb.configKey}</span>
+              </Fact>
+              {seb.quitPassword !== null && (
+                <Fact term={I.sebQuitPassword}>
+                  <span class="mono">{seb.quitPassword}</span>
+                </Fact>
+              )}
+            </dl>
+          </>
+        )}
+      </section>
+    </div>
+  );
+}

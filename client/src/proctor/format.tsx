@@ -1,0 +1,33 @@
+/** Small pieces the monitor's tabs share: times, the status badge (colour plus icon plus words). */
+import { t } from '../i18n';
+import { clockText } from '../i18n/en';
+
+const DATE_TIME = new Intl.DateTimeFormat(t.lang, { dateStyle: 'medium', timeStyle: 'short' });
+const TIME = new Intl.DateTimeFormat(t.lang, { timeStyle: 'short' });
+
+export const dateTime = (iso: string | number): string =>
+  DATE_TIME.format(typeof iso === 'number' ? iso : Date.parse(iso));
+export const timeOfDay = (iso: string): string => TIME.format(Date.parse(iso));
+export const duration = (ms: number): string => clockText(ms);
+
+/** A shape per status, so the status never rests on colour alone. */
+export const STATUS_ICONS: Record<string, string> = {
+  'not-started': '○',
+  'logged-in': '◐',
+  active: '●',
+  disconnected: '⚠',
+  submitted: '✓',
+  'waiting-relogin': '↻',
+  'verification-rejected': '✕',
+};
+
+export function StatusBadge(props: { status: string }) {
+  return (
+    <span class={`status-badge status-${props.status}`} data-status={props.status}>
+      <span aria-hidden="true" class="status-icon">
+        {STATUS_ICONS[props.status] ?? '•'}
+      </span>
+      {t.proctor.statuses[props.status] ?? props.status}
+    </span>
+  );
+}

@@ -1,0 +1,376 @@
+/**
+ * The Participants tab: the live rows with the progress picture, status filter chips with
+ * counts, search by name or student id (case and accents ignored, over the live rows, with the
+ * same rule as the appliance: domain/monitor.ts queryRows), column management saved per proctor
+ * on the appliance, a table on wide screens and cards on phones, and per-row actions.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { EXAMINEE_STATUSES, type ExamineeStatus } from '../../../domain/examinee-state.js';
+import { DEFAULT_COLUMNS, PARTICIPANT_COLUMNS, queryRows, statusCounts } from '../../../domain/monitor.js';
+import { t } from '../i18n';
+import {
+  columnPreferences,
+  saveColumnPreferences,
+  type ExamInfo,
+  type ParticipantColumn,
+  type ParticipantRow,
+} from './api';
+import { dateTime, duration, StatusBadge, STATUS_ICONS, timeOfDay } from './format';
+import { useApplianceNow, type MonitorData } from './live';
+import { ProgressPicture } from './progress-picture';
+import { RowActions } from './row-actions';
+import { rowTimeLeft } from './rules';
+
+const P = t.proctor.participants;
+
+/** Wide enough for a table (a tablet); narrower gets cards. */
+const TABLE_QUERY = '(min-width: 48rem)';
+
+function useMediaQuery(query: string): boolean {
+  const [matches, setMatches] = useState(() => window.matchMedia(query).matches);
+  useEffect(() => {
+    const list = window.matchMedia(query);
+    const update = () => setMatches(list.matches);
+    update();
+    list.addEventListener('change', update);
+    return () => list.removeEventListener('change', update);
+  }, [query]);
+  return matches;
+}
+
+/** What one cell shows. */
+function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, now: number): ComponentChildren {
+  switch (column) {
+    case 'name':
+      return row.name;
+    case 'studentId':
+      return row.studentId;
+    case 'seat':
+      return row.seat ?? '—';
+    case 'contact':
+      return P.contactOnFile(row.hasEmail, row.hasPhone);
+    case 'status':
+      return <StatusBadge status={row.status} />;
+    case 'maxDownloads':
+      return row.maxDownloads;
+    case 'downloads':
+      return P.downloadsValue(row.downloads, row.firstDownloadAt === null ? null : timeOfDay(row.firstDownloadAt));
+    case 'upload':
+      return row.uploadedAt === null ? (
+        P.notUploaded
+      ) : (
+        <span class="uploaded">
+          {P.uploadedAt(dateTime(row.uploadedAt))}
+          {row.late ? ` (${P.late})` : ''}
+        </span>
+      );
+    case 'lateLogin':
+      return `${timeOfDay(row.lateLoginDeadline)}${row.personalLateLoginMinutes === null ? '' : ` (${P.personal})`}`;
+    case 'verification':
+      return P.verificationValue(
+        t.proctor.info.verificationModes[row.verificationMode] ?? row.verificationMode,
+        P.verificationStates[row.verification] ?? row.verification,
+      );
+    case 'bathroom':
+      return P.bathroomStates[row.bathroom] ?? row.bathroom;
+    case 'hardwareChecks':
+      return row.disabledHardwareChecks.length === 0
+        ? P.noneDisabled
+        : row.disabledHardwareChecks.map((c) => t.proctor.hardware[c] ?? c).join(', ');
+    case 'timeExtension':
+      return P.extensionValue(row.extensionMinutes, row.accommodationPercent);
+    case 'timeLeft': {
+      const left = rowTimeLeft(row, info, now);
+      return left === null ? P.timeLeftDone : duration(left);
+    }
+    case 'submissionType':
+      return P.submissionTypes[row.submissionType] ?? row.submissionType;
+    case 'filesUploaded':
+      return row.filesUploaded;
+    case 'answered':
+      return (
+        <span class="answered-cell">
+          <span class="mini-bar" aria-hidden="true">
+            <span style={{ width: `${row.answeredPercent}%` }} />
+          </span>
+          {P.answeredValue(row.answeredPercent, row.answered, row.questions)}
+        </span>
+      );
+    case 'closedScore':
+      return row.closedScore === null ? P.notScored : P.scoreValue(row.closedScore.score, row.closedScore.maxScore);
+    case 'integrityScore':
+      return P.integrityValue(row.integrityScore, row.integrityEvents);
+    case 'integrityReview':
+      return t.proctor.actions.reviewStates[row.integrityReview] ?? row.integrityReview;
+    case 'resumeCodes':
+      return row.resumeCodesIssued;
+  }
+}
+
+function ColumnManager(props: { columns: ParticipantColumn[]; onSaved: (columns: ParticipantColumn[]) => void }) {
+  const [chosen, setChosen] = useState<ParticipantColumn[]>(props.columns);
+  const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  // Chosen columns in their order, then the others in the catalogue's order.
+  const order = [...chosen, ...PARTICIPANT_COLUMNS.filter((c) => !chosen.includes(c))];
+
+  const toggle = (c: ParticipantColumn, on: boolean) =>
+    setChosen((cur) => (on ? [...cur, c] : cur.filter((x) => x !== c)));
+  const move = (c: ParticipantColumn, by: -1 | 1) =>
+    setChosen((cur) => {
+      const i = cur.indexOf(c);
+      const j = i + by;
+      if (i < 0 || j < 0 || j >= cur.length) return cur;
+      const next = cur.slice();
+      next[i] = cur[j]!;
+      next[j] = c;
+      return next;
+    });
+  const save = async () => {
+    if (chosen.length === 0) {
+      setNote({ ok: false, text: P.needOneColumn });
+      return;
+    }
+    setBusy(true);
+    const result = await saveColumnPreferences(chosen);
+    setBusy(false);
+    if (result.ok) {
+      props.onSaved(result.body.columns);
+      setNote({ ok: true, text: P.columnsSaved });
+    } else setNote({ ok: false, text: result.message });
+  };
+
+  return (
+    <fieldset class="column-manager" id="column-manager">
+      <legend>{P.columnsHeading}</legend>
+      <p class="muted">{P.columnsHint}</p>
+      <ol class="column-list">
+        {order.map((c) => {
+          const i = chosen.indexOf(c);
+          const label = P.columns[c] ?? c;
+          return (
+            <li key={c}>
+              <label class="check">
+                <input type="checkbox" checked={i >= 0} onChange={(e) => toggle(c, e.currentTarget.checked)} />
+                {label}
+              </label>
+              {i >= 0 && (
+                <span class="move">
+                  <button
+                    type="button"
+                    class="secondary icon"
+                    aria-label={P.moveUp(label)}
+                    disabled={i === 0}
+                    onClick={() => move(c, -1)}
+                  >
+                    ↑
+                  </button>
+                  <button
+                    type="button"
+                    class="secondary icon"
+                    aria-label={P.moveDown(label)}
+                    disabled={i === chosen.length - 1}
+                    onClick={() => move(c, 1)}
+                  >
+                    ↓
+                  </button>
+                </span>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+      <div class="button-row">
+        <button type="button" onClick={save} disabled={busy}>
+          {P.saveColumns}
+        </button>
+        <button type="button" class="secondary" onClick={() => setChosen([...DEFAULT_COLUMNS])}>
+          {P.resetColumns}
+        </button>
+      </div>
+      <p role="status" class={note?.ok === false ? 'alert' : 'muted'}>
+        {note?.text ?? ''}
+      </p>
+    </fieldset>
+  );
+}
+
+export function ParticipantsTab(props: { examId: string; data: MonitorData; chief: boolean }) {
+  const { data } = props;
+  const info = data.info!;
+  const [status, setStatus] = useState<ExamineeStatus | 'all'>('all');
+  const [q, setQ] = useState('');
+  const [columns, setColumns] = useState<ParticipantColumn[]>([...DEFAULT_COLUMNS]);
+  const [managing, setManaging] = useState(false);
+  const [acting, setActing] = useState<string | undefined>(undefined);
+  const wide = useMediaQuery(TABLE_QUERY);
+  // Time left ticks every second; with a big hall, every 5 s spares the tablet redrawing 1,000 rows.
+  const now = useApplianceNow(data.offsetMs, data.rows.length > 200 ? 5_000 : 1_000);
+
+  useEffect(() => {
+    void columnPreferences().then((r) => {
+      if (r.ok && r.body.columns.length > 0) setColumns(r.body.columns);
+    });
+  }, []);
+
+  const counts = useMemo(() => statusCounts(data.rows), [data.rows]);
+  const shown = useMemo(
+    () => queryRows(data.rows, { q, status: status === 'all' ? undefined : status }),
+    [data.rows, q, status],
+  );
+  const actingRow = acting === undefined ? undefined : data.rows.find((r) => r.studentId === acting);
+  const tableColumns = columns;
+
+  return (
+    <div class="participants">
+      <ProgressPicture rows={data.rows} info={info} now={now} />
+
+      <div class="chips" role="group" aria-label={P.filterLabel}>
+        <button
+          type="button"
+          class="chip"
+          aria-pressed={status === 'all'}
+          onClick={() => setStatus('all')}
+          data-testid="chip-all"
+        >
+          {P.chip(P.all, data.rows.length)}
+        </button>
+        {EXAMINEE_STATUSES.map((s) => (
+          <button
+            key={s}
+            type="button"
+            class={`chip status-${s}`}
+            aria-pressed={status === s}
+            onClick={() => setStatus(status === s ? 'all' : s)}
+            data-testid={`chip-${s}`}
+          >
+            <span class="status-icon" aria-hidden="true">
+              {STATUS_ICONS[s]}
+            </span>
+            {P.chip(t.proctor.statuses[s] ?? s, counts[s])}
+          </button>
+        ))}
+      </div>
+
+      <div class="participants-tools">
+        <div class="field search">
+          <label for="participant-search">{P.search}</label>
+          <input
+            id="participant-search"
+            type="search"
+            value={q}
+            autocomplete="off"
+            onInput={(e) => setQ(e.currentTarget.value)}
+          />
+        </div>
+        <button
+          type="button"
+          class="secondary"
+          aria-expanded={managing}
+          aria-controls="column-manager"
+          onClick={() => setManaging(!managing)}
+        >
+          <span aria-hidden="true">⚙ </span>
+          {P.columnsButton}
+        </button>
+      </div>
+      {managing && (
+        <ColumnManager
+          columns={columns}
+          onSaved={(c) => {
+            setColumns(c);
+          }}
+        />
+      )}
+
+      <p class="muted" role="status" data-testid="participants-count">
+        {P.showing(shown.length, data.rows.length)}
+      </p>
+      {shown.length === 0 && data.rows.length > 0 && <p>{P.noneMatch}</p>}
+
+      {shown.length > 0 && wide && (
+        <div class="table-scroll" role="region" aria-label={P.scrollRegion} tabIndex={0}>
+          <table class="participants-table" data-testid="participants-table">
+            <caption class="visually-hidden">{P.tableCaption}</caption>
+            <thead>
+              <tr>
+                {tableColumns.map((c) => (
+                  <th scope="col" key={c} data-column={c}>
+                    {P.columns[c] ?? c}
+                  </th>
+                ))}
+                <th scope="col" class="actions-cell">
+                  {P.actions}
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((row) => (
+                <tr key={row.studentId} data-student={row.studentId} class={`row-${row.status}`}>
+                  {tableColumns.map((c) =>
+                    c === 'name' ? (
+                      <th scope="row" key={c} data-column={c}>
+                        {row.name}
+                      </th>
+                    ) : (
+                      <td key={c} data-column={c}>
+                        {cell(row, c, info, now)}
+                      </td>
+                    ),
+                  )}
+                  <td class="actions-cell">
+                    <button type="button" class="secondary small" onClick={() => setActing(row.studentId)}>
+                      <span aria-hidden="true">✎ </span>
+                      <span class="visually-hidden">{P.actionsFor(row.name)}</span>
+                      <span aria-hidden="true">{P.actions}</span>
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      {shown.length > 0 && !wide && (
+        <ul class="participant-cards" data-testid="participant-cards">
+          {shown.map((row) => (
+            <li key={row.studentId} data-student={row.studentId} class={`card participant-card row-${row.status}`}>
+              <h3>
+                {row.name} <span class="muted">{row.studentId}</span>
+              </h3>
+              <dl>
+                {columns
+                  .filter((c) => c !== 'name' && c !== 'studentId')
+                  .map((c) => (
+                    <div key={c} data-column={c}>
+                      <dt>{P.columns[c] ?? c}</dt>
+                      <dd>{cell(row, c, info, now)}</dd>
+                    </div>
+                  ))}
+              </dl>
+              <button type="button" class="secondary" onClick={() => setActing(row.studentId)}>
+                <span aria-hidden="true">✎ </span>
+                <span class="visually-hidden">{P.actionsFor(row.name)}</span>
+                <span aria-hidden="true">{P.actions}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+
+      {actingRow && (
+        <RowActions
+          examId={props.examId}
+          row={actingRow}
+          info={info}
+          chief={props.chief}
+          now={now}
+          onRow={data.applyRow}
+          onClose={() => setActing(undefined)}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,110 @@
+/**
+ * The Sync status tab: GET /api/sync/status (appliance/src/http/sync-routes.ts). Sync with the
+ * central server comes in a later issue; until then the appliance says it is not set up, and the
+ * tab says so in plain words and shows what each state will look like (colour, icon and words).
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { t } from '../i18n';
+import { syncStatus, type SyncStatus } from './api';
+import { dateTime } from './format';
+
+const S = t.proctor.sync;
+const STATES = ['off', 'idle', 'syncing', 'offline', 'error'] as const;
+const ICONS: Record<string, string> = { off: '○', idle: '✓', syncing: '⟳', offline: '⚠', error: '✕' };
+
+function SyncBadge(props: { state: string }) {
+  return (
+    <span class={`sync-badge sync-${props.state}`} data-state={props.state}>
+      <span aria-hidden="true">{ICONS[props.state] ?? '•'} </span>
+      {S.states[props.state] ?? props.state}
+    </span>
+  );
+}
+
+export function SyncStatusTab() {
+  const [status, setStatus] = useState<SyncStatus | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const load = async () => {
+    const r = await syncStatus();
+    if (r.ok) {
+      setStatus(r.body);
+      setError(undefined);
+    } else setError(r.message);
+  };
+  useEffect(() => void load(), []);
+
+  return (
+    <div class="sync-status stack" data-testid="sync-status">
+      <h3>{S.heading}</h3>
+      {error !== undefined && (
+        <p role="alert" class="alert">
+          {error}
+        </p>
+      )}
+      {status === undefined && error === undefined && <p>{t.common.loading}</p>}
+      {status !== undefined && (
+        <>
+          {!status.configured && (
+            <div class="notice">
+              <p>
+                <strong>{S.notConfigured}</strong>
+              </p>
+              <p>{S.notConfiguredDetail}</p>
+            </div>
+          )}
+          <dl class="facts">
+            <div>
+              <dt>{S.state}</dt>
+              <dd>
+                <SyncBadge state={status.state} />
+              </dd>
+            </div>
+            {status.configured && (
+              <>
+                <div>
+                  <dt>{S.lastSuccess}</dt>
+                  <dd>{status.lastSuccessAt === null ? S.never : dateTime(status.lastSuccessAt)}</dd>
+                </div>
+                {status.pending !== null && (
+                  <div>
+                    <dt>{S.pending}</dt>
+                    <dd>{S.pendingValue(status.pending.docs, Math.ceil(status.pending.bytes / 1024))}</dd>
+                  </div>
+                )}
+                {status.progress !== undefined && (
+                  <div>
+                    <dt>
+                      <label for="sync-progress">{S.progress}</label>
+                    </dt>
+                    <dd>
+                      <progress id="sync-progress" max={status.progress.total} value={status.progress.done} />
+                    </dd>
+                  </div>
+                )}
+                {status.lastError !== null && (
+                  <div>
+                    <dt>{S.lastError}</dt>
+                    <dd class="alert">{status.lastError}</dd>
+                  </div>
+                )}
+              </>
+            )}
+          </dl>
+          <button type="button" class="secondary" onClick={() => void load()}>
+            {S.refresh}
+          </button>
+        </>
+      )}
+      <section aria-labelledby="sync-states-heading">
+        <h4 id="sync-states-heading">{S.statesHeading}</h4>
+        <ul class="sync-legend">
+          {STATES.map((s) => (
+            <li key={s}>
+              <SyncBadge state={s} /> <span class="muted">{S.stateHints[s]}</span>
+            </li>
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}
