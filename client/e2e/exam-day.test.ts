@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { answerFileSha256 } from '../../domain/answer-sheet.js';
+import { audit } from './axe.js';
 import { launchChromium, overflowsHorizontally, screenshot, watchConsole } from './browser.js';
 import { asExaminee, eventually, openHall, signInAndOpen, type Hall } from './hall.js';
 
@@ -80,6 +81,16 @@ describe('the examinee’s exam in Chromium (built client, appliance as a child 
     await p.getByRole('button', { name: 'Question 4, answered, flagged' }).waitFor();
     await connection(p).filter({ hasText: 'Connected: answers saved' }).waitFor();
     await screenshot(p, 'exam-day-answered');
+    const axe = await audit(p, 'exam session, file question');
+    await goTo(p, 1);
+    axe.push(...(await audit(p, 'exam session, single choice')));
+    // A phone-sized screen: no sideways scrolling, still accessible.
+    const wide = p.viewportSize()!;
+    await p.setViewportSize({ width: 320, height: 640 });
+    expect(await overflowsHorizontally(p)).toBe(false);
+    await screenshot(p, 'exam-day-question-320px');
+    axe.push(...(await audit(p, 'exam session, 320px')));
+    await p.setViewportSize(wide);
 
     // Everything reached the appliance (the replicated sheet).
     await eventually('the sheet on the appliance', async () => {
@@ -99,14 +110,18 @@ describe('the examinee’s exam in Chromium (built client, appliance as a child 
     await p.getByRole('button', { name: 'Review and submit' }).click();
     await p.getByRole('heading', { name: 'Review your answers' }).waitFor();
     await p.getByText('1 question is flagged:').waitFor();
+    axe.push(...(await audit(p, 'review before submitting')));
     await p.getByRole('button', { name: 'Submit my answers' }).click();
     await p.getByRole('button', { name: 'Yes, submit' }).click();
     await p.getByRole('heading', { name: 'Submission received' }).waitFor();
     await p.getByRole('img', { name: 'QR code of your signed receipt' }).waitFor();
     await screenshot(p, 'exam-day-receipt');
+    axe.push(...(await audit(p, 'receipt')));
     await p.setViewportSize({ width: 320, height: 640 });
     expect(await overflowsHorizontally(p)).toBe(false);
     await screenshot(p, 'exam-day-receipt-320px');
+    axe.push(...(await audit(p, 'receipt, 320px')));
+    expect(axe, 'serious or critical axe violations').toEqual([]);
 
     // The receipt on screen is the appliance's for this content.
     const shown = (await p.getByTestId('receipt-sha256').textContent())?.trim();
@@ -175,6 +190,7 @@ describe('the examinee’s exam in Chromium (built client, appliance as a child 
     await p.getByRole('button', { name: 'Yes, submit' }).click();
     await p.getByText('Your answers are sealed on this device', { exact: false }).waitFor();
     await screenshot(p, 'exam-day-sealed-offline');
+    expect(await audit(p, 'sealed offline'), 'serious or critical axe violations').toEqual([]);
     expect((await asExaminee(h, p, '/api/exam/submission')).status).toBe(404);
 
     // The network comes back: the sealed answers go up, the receipt appears.
