@@ -3,6 +3,8 @@
  *   import <exam.json> <roster.csv|roster.json>   validate and store an exam and its roster
  *   verify-receipt <receipt.json> [--public-key <file>]   check a submission receipt
  *   verify-log [--exam <examId>] [--json]   check the hash-chained event log in both copies
+ *   discover [--timeout <s>] [--json] [--watch] [--interface <ipv4>]   appliances in the hall (mDNS)
+ *   doctor [--url <health url>] [--json]   is this box fit for an exam
  * Exit codes: 0 done, 1 the input is wrong (the message says where; for verify-log: a bad event),
  * 2 usage or setup problem.
  */
@@ -23,6 +25,8 @@ import {
 import { HallStore } from './store/hall-store.js';
 import { PROCTOR_USAGE, ProctorCliError, proctorCommand } from './proctors/proctor-cli.js';
 import { SecretStore } from './store/secrets.js';
+import { browse, discover, type DiscoveredAppliance } from './discovery/index.js';
+import { formatDoctor, runDoctor } from './doctor.js';
 import { DataFolderInUseError, formatVerifyLogReport, verifyLog, VerifyLogSetupError } from './verify-log.js';
 
 const USAGE = `Usage: npm run appliance -- <command>
@@ -38,6 +42,15 @@ Commands:
       Verify the hash-chained event log in both of its copies (database and journal) and compare
       them; for each chain print its events, head seq and hash, and OK or the first bad event.
       --json prints one JSON object. Exit 0 all verify, 1 something is bad. Stop the appliance first.
+  discover [--timeout <seconds>] [--json] [--watch] [--interface <ipv4>]
+      List the appliances in the hall over mDNS (_proctor._tcp): name, host, addresses, port, id,
+      hall, version. Waits --timeout seconds (default 3). --watch prints one JSON line per
+      appliance that comes (up) or goes (down) until stopped. Exit 0 found some, 1 none.
+  doctor [--url <health url>] [--json]
+      Check this box: disk space, clock synchronised, certificate days left, data folder
+      writable, service active, the running appliance's /api/health (default
+      http://127.0.0.1:<PROCTOR_PORT>/api/health). Exit 0 healthy (maybe with warnings), 1 a
+      check failed.
 ${PROCTOR_USAGE}
 `;
 
@@ -171,6 +184,72 @@ async function verifyReceiptCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+function flagValue(args: string[], i: number, flag: string): string {
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+  return v;
+}
+
+function formatAppliance(a: DiscoveredAppliance): string {
+  return (
+    `${a.name}  ${a.host}  ${a.addresses.join(',') || '-'}  port ${a.port}  id ${a.id ?? '-'}  ` +
+    `hall ${a.hall ?? '-'}  version ${a.version ?? '-'}  ${a.url}`
+  );
+}
+
+async function discoverCommand(args: string[]): Promise<number> {
+  let timeoutMs = 3_000;
+  let json = false;
+  let watch = false;
+  let interfaceAddress: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--json') json = true;
+    else if (arg === '--watch') watch = true;
+    else if (arg === '--timeout') {
+      const seconds = Number(flagValue(args, i++, arg));
+      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600)
+        throw new UsageError('--timeout needs seconds (0 < s <= 600)');
+      timeoutMs = seconds * 1_000;
+    } else if (arg === '--interface') interfaceAddress = flagValue(args, i++, arg);
+    else throw new UsageError(`discover: unexpected argument "${arg}"`);
+  }
+  if (watch) {
+    const browsing = browse({
+      interfaceAddress,
+      onUp: (a) => process.stdout.write(`${JSON.stringify({ event: 'up', ...a })}\n`),
+      onDown: (a) => process.stdout.write(`${JSON.stringify({ event: 'down', ...a })}\n`),
+    });
+    process.stdout.write(`${JSON.stringify({ event: 'browsing' })}\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    });
+    await browsing.stop();
+    return 0;
+  }
+  const found = await discover({ timeoutMs, interfaceAddress });
+  if (json) process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+  else if (found.length === 0) process.stdout.write(`No appliance answered within ${timeoutMs / 1_000} s.\n`);
+  else for (const a of found) process.stdout.write(`${formatAppliance(a)}\n`);
+  return found.length > 0 ? 0 : 1;
+}
+
+async function doctorCommand(args: string[]): Promise<number> {
+  const config = loadConfig(process.env, process.cwd());
+  let json = false;
+  let healthUrl = `http://127.0.0.1:${config.port}/api/health`;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--json') json = true;
+    else if (arg === '--url') healthUrl = flagValue(args, i++, arg);
+    else throw new UsageError(`doctor: unexpected argument "${arg}"`);
+  }
+  const checks = await runDoctor({ dataDir: config.dataDir, healthUrl, unit: 'proctor-appliance', nowMs: Date.now() });
+  process.stdout.write(json ? `${JSON.stringify(checks, null, 2)}\n` : formatDoctor(checks));
+  return checks.some((c) => c.status === 'fail') ? 1 : 0;
+}
+
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   try {
@@ -183,6 +262,10 @@ export async function runCli(argv: string[]): Promise<number> {
         return await proctorCommand(args);
       case 'verify-log':
         return await verifyLogCommand(args);
+      case 'discover':
+        return await discoverCommand(args);
+      case 'doctor':
+        return await doctorCommand(args);
       case undefined:
       case 'help':
       case '--help':

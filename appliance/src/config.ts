@@ -29,7 +29,7 @@ export const CONFIG_SCHEMA = {
     env: 'PROCTOR_DATA_DIR',
     schema: z.string().min(1),
     default: 'data',
-    description: 'Folder for the database, journal, answer files and secrets.',
+    description: 'Folder for the database, journal, answer files and secrets (under systemd: $STATE_DIRECTORY).',
   },
   hallId: {
     env: 'PROCTOR_HALL_ID',
@@ -73,6 +73,19 @@ export const CONFIG_SCHEMA = {
     default: '10',
     description: 'Wrong access codes allowed per student id within 15 minutes.',
   },
+  mdns: {
+    env: 'PROCTOR_MDNS',
+    schema: bool,
+    default: 'true',
+    description:
+      'Advertise the appliance in the hall over mDNS (<name>.local, _proctor._tcp and _http._tcp/_https._tcp).',
+  },
+  mdnsInterface: {
+    env: 'PROCTOR_MDNS_INTERFACE',
+    schema: z.union([z.literal(''), z.ipv4()]),
+    default: '',
+    description: 'IPv4 address of the one interface to advertise on (empty: every interface).',
+  },
   logLevel: {
     env: 'PROCTOR_LOG_LEVEL',
     schema: z.enum(['debug', 'info', 'warn', 'error']),
@@ -103,6 +116,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
         `${spec.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')} (${spec.description})`,
       );
   }
+  // Under systemd (StateDirectory=proctor-appliance) the data folder defaults to $STATE_DIRECTORY
+  // (its first entry: systemd separates several with ':').
+  const stateDirectory = env.STATE_DIRECTORY?.split(':')[0];
+  if (env.PROCTOR_DATA_DIR === undefined && stateDirectory) out.dataDir = stateDirectory;
   const known = new Set<string>(Object.values(CONFIG_SCHEMA).map((s) => s.env));
   for (const name of Object.keys(env)) {
     if (name.startsWith('PROCTOR_') && !known.has(name))

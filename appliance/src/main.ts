@@ -1,6 +1,8 @@
 /**
  * Starts the appliance: reads the configuration, opens storage (replaying the journal), seeds
- * the demo on a first start, listens, prints where to go, and shuts down cleanly on SIGTERM.
+ * the demo on a first start, checks that storage takes a durable write, listens, prints where to
+ * go, tells systemd it is ready (READY=1, then WATCHDOG=1 while healthy), advertises itself over
+ * mDNS, and shuts down cleanly on SIGTERM/SIGINT (STOPPING=1, mDNS goodbyes, storage closed).
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +20,9 @@ import { createServices } from './services.js';
 import { createLog } from './log.js';
 import { clientFiles, isClientBuilt } from './http/static-files.js';
 import { HallStore } from './store/hall-store.js';
+import { advertise, type Advertisement } from './discovery/index.js';
+import { createNotifier, startWatchdog } from './systemd/notify.js';
+import { checkStorage } from './systemd/storage-check.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const APPLIANCE_VERSION = (
@@ -54,6 +59,7 @@ async function main(): Promise<void> {
   }
   const log = createLog(config.logLevel);
   log('info', `starting proctor appliance ${APPLIANCE_VERSION}: ${describeConfig(config)}`);
+  const notifier = createNotifier(process.env, (line) => log('warn', line));
   const store = await HallStore.open({
     dataDir: config.dataDir,
     clock: systemClock,
@@ -78,6 +84,18 @@ async function main(): Promise<void> {
   // Resume-code triples cost PBKDF2 time: make them in the lobby, not at the synchronised start.
   for (const examId of store.projection.exams.keys()) void services.resumeCodes.prepare(examId);
 
+  // READY=1 only for a box that can keep what it acknowledges.
+  const storage = await checkStorage(config.dataDir);
+  if (!storage.ok) throw new Error(`storage check failed: ${storage.reason}`);
+  const healthy = async () => {
+    if (store.journal.broken) return false;
+    const check = await checkStorage(config.dataDir);
+    if (!check.ok) log('error', `storage check failed: ${check.reason}`);
+    return check.ok;
+  };
+  let stopWatchdog = () => {};
+  let advertisement: Advertisement | undefined;
+
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info: AddressInfo) => {
     const lines = [
       `Proctor appliance ready (appliance ${store.applianceId}, hall ${config.hallId}, data in ${config.dataDir})`,
@@ -91,6 +109,28 @@ async function main(): Promise<void> {
       // Machine-readable line for scripts and tests.
       process.stdout.write(`READY port=${info.port}\n`);
     });
+    void notifier.notify(`READY=1\nSTATUS=Serving hall ${config.hallId} on port ${info.port}\nMAINPID=${process.pid}`);
+    if (notifier.watchdogIntervalMs !== undefined)
+      stopWatchdog = startWatchdog({ notifier, intervalMs: notifier.watchdogIntervalMs, check: healthy, log });
+    if (config.mdns) {
+      if (config.host === '127.0.0.1' || config.host === '::1' || config.host === 'localhost')
+        log(
+          'warn',
+          `mDNS: advertising ${config.applianceName}.local, but the appliance listens on ${config.host} only`,
+        );
+      // This tree serves plain HTTP on PROCTOR_PORT; with HTTPS on, advertise scheme https on its port.
+      advertisement = advertise({
+        name: config.applianceName,
+        applianceId: store.applianceId,
+        hallId: config.hallId,
+        version: APPLIANCE_VERSION,
+        scheme: 'http',
+        port: info.port,
+        interfaceAddress: config.mdnsInterface || undefined,
+        onError: (line) => log('warn', line),
+      });
+      log('info', `mDNS: advertising ${config.applianceName}.local (_proctor._tcp, _http._tcp) on port ${info.port}`);
+    }
   });
 
   let stopping = false;
@@ -98,15 +138,23 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('info', `${signal}: stopping`);
+    void notifier.notify('STOPPING=1');
+    stopWatchdog();
     clearInterval(presenceTimer);
     server.close();
-    void store.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log('error', `closing storage: ${String(err)}`);
-        process.exit(1);
-      },
-    );
+    // Goodbyes first (a second at most), so browsers in the hall drop the box at once.
+    const withdrawn = advertisement
+      ? Promise.race([advertisement.withdraw(), new Promise((resolve) => setTimeout(resolve, 1_000))])
+      : Promise.resolve();
+    void withdrawn
+      .then(() => store.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log('error', `closing storage: ${String(err)}`);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

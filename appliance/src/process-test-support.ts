@@ -33,13 +33,18 @@ export async function removeTempDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
+/** systemd's variables: a test under a supervisor must not hand them on to its appliances. */
+const SYSTEMD_ENV = new Set(['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'STATE_DIRECTORY']);
+
 /**
  * The environment of an appliance process: the parent's, without any PROCTOR_* setting (the
- * appliance refuses unknown ones), plus a data folder, a free port, no demo exam and the test hall.
+ * appliance refuses unknown ones) or systemd variable, plus a data folder, a free port, no demo
+ * exam, the test hall and no mDNS advertising (tests that want it pass PROCTOR_MDNS=true).
  */
 export function applianceEnv(dataDir: string, overrides: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PROCTOR_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('PROCTOR_') && !SYSTEMD_ENV.has(k)) env[k] = v;
   return {
     ...env,
     PROCTOR_DATA_DIR: dataDir,
@@ -47,6 +52,7 @@ export function applianceEnv(dataDir: string, overrides: Record<string, string> 
     PROCTOR_HOST: '127.0.0.1',
     PROCTOR_DEMO: 'false',
     PROCTOR_HALL_ID: TEST_HALL_ID,
+    PROCTOR_MDNS: 'false',
     ...overrides,
   };
 }
@@ -163,6 +169,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** A command the appliance runs under, e.g. `['/usr/bin/strace', '-f', ..., '-o', file]`. */
   wrapper?: readonly string[];
+  /** The wrapper execs the appliance in its own process (e.g. `ip netns exec <ns>`): same PID. */
+  wrapperExecs?: boolean;
   readyTimeoutMs?: number;
 }
 
@@ -225,7 +233,7 @@ export class ApplianceProcess {
     }
     const spawnedPid = child.pid!;
     let serverPid = spawnedPid;
-    if (options.wrapper) {
+    if (options.wrapper && !options.wrapperExecs) {
       const children = await childPids(spawnedPid);
       if (children.length !== 1)
         throw new Error(

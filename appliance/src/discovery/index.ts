@@ -1,0 +1,175 @@
+/**
+ * mDNS in the hall (bonjour-service, pure TypeScript). The appliance answers as `<name>.local`
+ * and publishes two services on the port examinees and proctors use:
+ *
+ *   <name>._proctor._tcp.local   this project's own type: what `discover` browses for
+ *   <name>._https._tcp.local     (or _http._tcp when HTTPS is off) for generic browsers of the
+ *                                hall (Bonjour browsers, `avahi-browse -a`)
+ *
+ * TXT records of both: `id` (appliance id), `hall` (hall id), `version` (appliance version),
+ * `path` (`/` for the examinee app; `/proctor/` on _proctor._tcp) and `scheme` (http|https).
+ * Withdrawal on shutdown sends goodbye packets (TTL 0) before the socket closes, so browsers drop
+ * the appliance at once instead of after the records' TTL.
+ */
+import { Bonjour, type Service } from 'bonjour-service';
+
+export const PROCTOR_SERVICE_TYPE = 'proctor';
+
+export interface AdvertiseOptions {
+  /** The appliance name: the host is `<name>.local`, the service instances are `<name>`. */
+  name: string;
+  applianceId: string;
+  hallId: string;
+  version: string;
+  /** How examinees reach the appliance: `https` when HTTPS is on, else `http`. */
+  scheme: 'http' | 'https';
+  /** The port of that scheme. */
+  port: number;
+  /** One interface's IPv4 address to advertise on; undefined: every interface. */
+  interfaceAddress?: string | undefined;
+  /** Problems (a name conflict, a socket error): logged, never fatal. */
+  onError: (message: string) => void;
+}
+
+export interface Advertisement {
+  /** Sends goodbyes for every service and closes the mDNS socket. */
+  withdraw(): Promise<void>;
+}
+
+/**
+ * multicast-dns options. Every interface (the default): it joins the group on each and sends via
+ * the routing table, which needs a default route (or a 224.0.0.0/4 route) — an isolated hall
+ * network without a router may have none: then name the interface. One interface: join and send
+ * there (IP_MULTICAST_IF), but still bind 0.0.0.0, because a socket bound to a unicast address
+ * receives no multicast on Linux.
+ */
+function socketOptions(interfaceAddress: string | undefined): Record<string, unknown> {
+  return interfaceAddress ? { interface: interfaceAddress, bind: '0.0.0.0' } : {};
+}
+
+/** Publishes the appliance's services; returns at once (probing happens in the background). */
+export function advertise(options: AdvertiseOptions): Advertisement {
+  const bonjour = new Bonjour(socketOptions(options.interfaceAddress), (err: unknown) =>
+    options.onError(`mDNS: ${String(err)}`),
+  );
+  const host = `${options.name}.local`;
+  const txt = { id: options.applianceId, hall: options.hallId, version: options.version, scheme: options.scheme };
+  const services: Service[] = [
+    bonjour.publish({
+      name: options.name,
+      type: PROCTOR_SERVICE_TYPE,
+      host,
+      port: options.port,
+      txt: { ...txt, path: '/proctor/' },
+    }),
+    bonjour.publish({ name: options.name, type: options.scheme, host, port: options.port, txt: { ...txt, path: '/' } }),
+  ];
+  // An unhandled 'error' event would throw: a name already taken in the hall is worth a log line.
+  for (const s of services) s.on('error', (err: unknown) => options.onError(`mDNS ${s.fqdn}: ${String(err)}`));
+  let withdrawn: Promise<void> | undefined;
+  return {
+    withdraw() {
+      withdrawn ??= new Promise<void>((resolve) => {
+        bonjour.unpublishAll(() => bonjour.destroy(() => resolve()));
+      });
+      return withdrawn;
+    },
+  };
+}
+
+/** An appliance found in the hall. */
+export interface DiscoveredAppliance {
+  /** The service instance name (the appliance name). */
+  name: string;
+  /** The host it answers as (`<name>.local`). */
+  host: string;
+  addresses: string[];
+  port: number;
+  id: string | undefined;
+  hall: string | undefined;
+  version: string | undefined;
+  scheme: string | undefined;
+  /** Where the proctor app is, e.g. `https://exam-hall.local/proctor/`. */
+  url: string;
+}
+
+function txtValue(txt: unknown, key: string): string | undefined {
+  if (typeof txt !== 'object' || txt === null) return undefined;
+  const v = (txt as Record<string, unknown>)[key];
+  if (typeof v === 'string') return v;
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  return undefined;
+}
+
+/** What a browser saw, as an appliance (pure; exported for tests). */
+export function toDiscovered(service: Service): DiscoveredAppliance {
+  const scheme = txtValue(service.txt, 'scheme');
+  const path = txtValue(service.txt, 'path') ?? '/proctor/';
+  const addresses = [...new Set(service.addresses ?? [])];
+  // bonjour-service leaves loopback addresses out of A records: fall back to the sender's address.
+  if (addresses.length === 0 && service.referer) addresses.push(service.referer.address);
+  const defaultPort = scheme === 'https' ? 443 : 80;
+  const port = service.port === defaultPort ? '' : `:${service.port}`;
+  return {
+    name: service.name,
+    host: service.host,
+    addresses,
+    port: service.port,
+    id: txtValue(service.txt, 'id'),
+    hall: txtValue(service.txt, 'hall'),
+    version: txtValue(service.txt, 'version'),
+    scheme,
+    url: `${scheme ?? 'http'}://${service.host}${port}${path}`,
+  };
+}
+
+export interface BrowseOptions {
+  interfaceAddress?: string | undefined;
+  onUp: (appliance: DiscoveredAppliance) => void;
+  onDown?: (appliance: DiscoveredAppliance) => void;
+}
+
+export interface Browsing {
+  /** Asks the hall again (browsers re-query on their own too). */
+  refresh(): void;
+  stop(): Promise<void>;
+}
+
+/** Browses for `_proctor._tcp` until stopped, reporting appliances as they come and go. */
+export function browse(options: BrowseOptions): Browsing {
+  const bonjour = new Bonjour(socketOptions(options.interfaceAddress), () => {
+    // A socket problem while browsing: the caller sees no appliance, which is what it reports.
+  });
+  const browser = bonjour.find({ type: PROCTOR_SERVICE_TYPE });
+  browser.on('up', (s) => options.onUp(toDiscovered(s)));
+  browser.on('down', (s) => options.onDown?.(toDiscovered(s)));
+  let stopped: Promise<void> | undefined;
+  return {
+    refresh: () => browser.update(),
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        browser.stop();
+        bonjour.destroy(() => resolve());
+      });
+      return stopped;
+    },
+  };
+}
+
+/** Browses for `timeoutMs` and returns every appliance that answered, sorted by name. */
+export async function discover(options: {
+  timeoutMs: number;
+  interfaceAddress?: string | undefined;
+}): Promise<DiscoveredAppliance[]> {
+  const found = new Map<string, DiscoveredAppliance>();
+  const browsing = browse({
+    interfaceAddress: options.interfaceAddress,
+    onUp: (a) => found.set(`${a.name}|${a.host}|${a.port}`, a),
+  });
+  // Ask again halfway: the first query can go out before the socket has joined the group.
+  const again = setTimeout(() => browsing.refresh(), Math.min(1_000, options.timeoutMs / 2));
+  await new Promise((resolve) => setTimeout(resolve, options.timeoutMs));
+  clearTimeout(again);
+  await browsing.stop();
+  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,123 @@
+/**
+ * systemd's notify protocol (sd_notify(3)): datagrams such as `READY=1`, `WATCHDOG=1` and
+ * `STOPPING=1` sent to the unix datagram socket named by $NOTIFY_SOCKET (a path, or `@name` for
+ * the abstract namespace). Node has no unix datagram sockets, so the prebuilt helper
+ * node-unix-socket sends them. Without $NOTIFY_SOCKET (not under systemd, or Type=simple) every
+ * call is a no-op. The watchdog interval comes from $WATCHDOG_USEC (honoured only when
+ * $WATCHDOG_PID is unset or ours): pings go out at half of it, as sd_watchdog_enabled(3) advises.
+ */
+import { DgramSocket } from 'node-unix-socket';
+
+export interface Notifier {
+  /** True when $NOTIFY_SOCKET is set. */
+  readonly enabled: boolean;
+  /** Half of $WATCHDOG_USEC in ms, or undefined when systemd wants no watchdog pings. */
+  readonly watchdogIntervalMs: number | undefined;
+  /** Sends one state line (or several, joined by newlines); resolves when sent, never rejects. */
+  notify(state: string): Promise<void>;
+  close(): void;
+}
+
+const NOOP: Notifier = {
+  enabled: false,
+  watchdogIntervalMs: undefined,
+  notify: () => Promise.resolve(),
+  close: () => {},
+};
+
+/** The watchdog ping interval systemd asks for, in ms (half of WATCHDOG_USEC), or undefined. */
+export function watchdogIntervalMs(env: Record<string, string | undefined>, pid: number): number | undefined {
+  const usec = Number(env.WATCHDOG_USEC);
+  if (!Number.isFinite(usec) || usec <= 0) return undefined;
+  if (env.WATCHDOG_PID !== undefined && env.WATCHDOG_PID !== '' && Number(env.WATCHDOG_PID) !== pid) return undefined;
+  return Math.max(1, Math.floor(usec / 2_000));
+}
+
+/**
+ * A notifier for this process. `onError` hears about failed sends (systemd gone, socket full):
+ * they are logged, never fatal — the appliance serves the hall with or without a supervisor.
+ */
+export function createNotifier(
+  env: Record<string, string | undefined>,
+  onError: (message: string) => void,
+  pid = process.pid,
+): Notifier {
+  const target = env.NOTIFY_SOCKET;
+  if (target === undefined || target === '') return NOOP;
+  // Abstract-namespace sockets are written `@name`; the kernel wants a leading NUL byte.
+  const destination = target.startsWith('@') ? `\0${target.slice(1)}` : target;
+  let socket: DgramSocket | undefined;
+  const open = (): DgramSocket => {
+    if (!socket) {
+      socket = new DgramSocket();
+      socket.on('error', (err: unknown) => onError(`sd_notify: ${String(err)}`));
+    }
+    return socket;
+  };
+  return {
+    enabled: true,
+    watchdogIntervalMs: watchdogIntervalMs(env, pid),
+    notify(state) {
+      return new Promise((resolve) => {
+        try {
+          const buf = Buffer.from(state, 'utf8');
+          open().sendTo(buf, 0, buf.length, destination, (err) => {
+            if (err) onError(`sd_notify ${JSON.stringify(state)}: ${String(err)}`);
+            resolve();
+          });
+        } catch (err) {
+          onError(`sd_notify ${JSON.stringify(state)}: ${String(err)}`);
+          resolve();
+        }
+      });
+    },
+    close() {
+      socket?.close();
+      socket = undefined;
+    },
+  };
+}
+
+export interface WatchdogOptions {
+  notifier: Notifier;
+  intervalMs: number;
+  /** The health check: resolves true when the appliance is healthy (storage writable, ...). */
+  check: () => Promise<boolean>;
+  log: (level: 'warn' | 'error', line: string) => void;
+}
+
+/**
+ * Pings `WATCHDOG=1` every `intervalMs` from the event loop, but only after `check` passed. A
+ * blocked event loop, a hung fsync or a failing check means no ping, and systemd restarts the
+ * appliance after WatchdogSec. A check still running when the next tick comes skips that ping.
+ * Returns a function that stops the pings.
+ */
+export function startWatchdog(options: WatchdogOptions): () => void {
+  let running = false;
+  let last = performance.now();
+  const tick = () => {
+    const now = performance.now();
+    const lag = now - last - options.intervalMs;
+    last = now;
+    if (lag > options.intervalMs) options.log('warn', `watchdog: event loop ${Math.round(lag)} ms late`);
+    if (running) {
+      options.log('warn', 'watchdog: the previous health check is still running; no ping');
+      return;
+    }
+    running = true;
+    options.check().then(
+      (healthy) => {
+        running = false;
+        if (healthy) void options.notifier.notify('WATCHDOG=1');
+        else options.log('error', 'watchdog: health check failed; no ping (systemd restarts the appliance)');
+      },
+      (err: unknown) => {
+        running = false;
+        options.log('error', `watchdog: health check threw: ${String(err)}; no ping`);
+      },
+    );
+  };
+  const timer = setInterval(tick, options.intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
