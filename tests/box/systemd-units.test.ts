@@ -1,0 +1,75 @@
+/**
+ * The unit files: `systemd/check-units.sh` (systemd-analyze verify, and the offline security
+ * score at 3.0 or lower, printed) passes on ours and fails on a broken or a weak unit.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CHECK = path.join(ROOT, 'systemd', 'check-units.sh');
+const APPLIANCE_UNIT = path.join(ROOT, 'systemd', 'proctor-appliance.service');
+const work = mkdtempSync(path.join(tmpdir(), 'proctor-units-'));
+
+function check(...units: string[]) {
+  const r = spawnSync('bash', [CHECK, ...units], { encoding: 'utf8' });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('systemd units', () => {
+  it('has systemd-analyze (Debian package systemd; .ci/run installs it)', () => {
+    const r = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
+    expect(r.status, 'systemd-analyze is missing: apt-get install systemd').toBe(0);
+  });
+
+  it('verify passes and the appliance unit scores 3.0 or lower', () => {
+    const r = check();
+    console.info(r.out);
+    expect(r.code, r.out).toBe(0);
+    const score = Number(/security proctor-appliance\.service: exposure ([\d.]+)/.exec(r.out)?.[1]);
+    expect(score).toBeGreaterThan(0);
+    expect(score).toBeLessThanOrEqual(3.0);
+  });
+
+  it('fails on a unit with a typo and on a weakly hardened one', () => {
+    const unit = readFileSync(APPLIANCE_UNIT, 'utf8');
+    const typo = path.join(work, 'typo.service');
+    writeFileSync(typo, unit.replace('\nRestart=on-failure', '\nRestartt=on-failure'));
+    const typoCheck = check(typo);
+    expect(typoCheck.code).toBe(1);
+    expect(typoCheck.out).toMatch(/FAIL verify typo\.service[\s\S]*Unknown key 'Restartt'/);
+
+    const weak = path.join(work, 'weak.service');
+    writeFileSync(
+      weak,
+      '[Unit]\nDescription=weak\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n',
+    );
+    const weakCheck = check(weak);
+    expect(weakCheck.code).toBe(1);
+    expect(weakCheck.out).toMatch(/FAIL security weak\.service: exposure [\d.]+ > 3\.0/);
+  });
+
+  it('keeps the settings the box relies on', () => {
+    const unit = readFileSync(APPLIANCE_UNIT, 'utf8');
+    for (const line of [
+      'Type=notify',
+      'NotifyAccess=main',
+      'WatchdogSec=30s',
+      'Restart=on-failure',
+      'User=proctor',
+      'StateDirectory=proctor-appliance',
+      'ProtectSystem=strict',
+      'NoNewPrivileges=yes',
+      'EnvironmentFile=-/etc/proctor-appliance/env',
+      'MemoryMax=450M',
+    ])
+      expect(unit.split('\n')).toContain(line);
+    // V8's JIT needs W+X memory: this setting would abort Node.
+    expect(unit).not.toMatch(/^MemoryDenyWriteExecute=yes/m);
+    expect(unit).not.toMatch(/^DynamicUser=yes/m);
+  });
+});
