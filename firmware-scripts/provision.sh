@@ -1,0 +1,435 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Provisions a Raspberry Pi OS (Bookworm) box as an exam-hall appliance: packages, Node check,
+# the `proctor` service user, the app in /opt/proctor-appliance, its systemd unit and settings,
+# host name and avahi, chrony serving time to the hall, journald limits and logrotate, and
+# optionally an access point (hostapd + dnsmasq, client isolation) for tiny rooms, a separate
+# data partition and a read-only root (overlay). Idempotent: a second run changes nothing.
+#
+# Usage: sudo firmware-scripts/provision.sh --name NAME --hall HALL_ID [options]
+#   --name NAME                 the box's name: <NAME>.local in the hall (default: as before)
+#   --hall HALL_ID              the hall it serves (default: as before)
+#   --app DIR                   the app to install: a checkout or an unpacked release that holds
+#                               a built client/dist (default: the repository of this script)
+#   --port PORT                 the appliance's port (default 80; 443 once HTTPS is on)
+#   --hall-subnet CIDR          a network allowed to take time from chrony (repeatable;
+#                               default 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)
+#   --ap-ssid SSID              access-point mode on wlan0 (7-10 devices: tiny rooms only)
+#   --ap-passphrase-file FILE   its WPA2 passphrase (8-63 characters), read from FILE
+#   --ap-country CC             the Wi-Fi country (default GB)
+#   --data-device DEV           mount DEV (UUID=..., LABEL=... or /dev/...; an ext4 file system
+#                               made beforehand) at /var/lib/proctor-appliance via /etc/fstab
+#   --read-only-root            root file system as a read-only overlay (needs --data-device;
+#                               takes effect at the next boot)
+#   --dry-run                   print what would change; change nothing
+#   --root DIR                  operate on DIR instead of /; system commands are stubbed and
+#                               logged (lib/system-command-stub.sh, log in $STUB_LOG)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+# shellcheck source=lib/common.sh
+source "$SCRIPT_DIR/lib/common.sh"
+
+APP_DIR=/opt/proctor-appliance
+CONFIG_DIR=/etc/proctor-appliance
+ENV_FILE="$CONFIG_DIR/env"
+AP_ENV_FILE="$CONFIG_DIR/ap.env"
+DATA_DIR=/var/lib/proctor-appliance
+LOG_DIR=/var/log/proctor-appliance
+SERVICE_USER=proctor
+UNIT=proctor-appliance.service
+AP_UNIT=proctor-ap-address.service
+NODE_MIN_MAJOR=20
+NODE_MIN_MINOR=19
+# What the running appliance needs from a checkout or release (client/dist must be built).
+APP_PATHS=(package.json package-lock.json tsconfig.json README.md appliance domain sync examples docs systemd firmware-scripts client/dist)
+BASE_PACKAGES=(nodejs avahi-daemon libnss-mdns chrony logrotate)
+AP_PACKAGES=(hostapd dnsmasq)
+
+APP_NAME=""
+HALL_ID=""
+APP_SOURCE="$REPO_DIR"
+PORT=""
+HALL_SUBNETS=()
+AP_SSID=""
+AP_PASSPHRASE_FILE=""
+AP_COUNTRY=GB
+AP_INTERFACE=wlan0
+AP_ADDRESS=10.42.0.1
+DATA_DEVICE=""
+READ_ONLY_ROOT=0
+# Set when something the appliance reads changed: restart it at the end.
+RESTART_APPLIANCE=0
+
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
+}
+
+parse_args() {
+  while (($# > 0)); do
+    case "$1" in
+      --name) APP_NAME="${2:?--name needs a value}"; shift 2 ;;
+      --hall) HALL_ID="${2:?--hall needs a value}"; shift 2 ;;
+      --app) APP_SOURCE="${2:?--app needs a folder}"; shift 2 ;;
+      --port) PORT="${2:?--port needs a value}"; shift 2 ;;
+      --hall-subnet) HALL_SUBNETS+=("${2:?--hall-subnet needs a CIDR}"); shift 2 ;;
+      --ap-ssid) AP_SSID="${2:?--ap-ssid needs a value}"; shift 2 ;;
+      --ap-passphrase-file) AP_PASSPHRASE_FILE="${2:?--ap-passphrase-file needs a file}"; shift 2 ;;
+      --ap-country) AP_COUNTRY="${2:?--ap-country needs a value}"; shift 2 ;;
+      --data-device) DATA_DEVICE="${2:?--data-device needs a device}"; shift 2 ;;
+      --read-only-root) READ_ONLY_ROOT=1; shift ;;
+      --dry-run) DRY_RUN=1; shift ;;
+      --root) ROOT="$(cd "${2:?--root needs a folder}" && pwd)"; shift 2 ;;
+      -h | --help) usage; exit 0 ;;
+      *) usage >&2; die "unknown option $1" ;;
+    esac
+  done
+}
+
+# A setting from the existing env file (so a re-run without --name keeps the name).
+previous_setting() {
+  local file
+  file="$(target "$ENV_FILE")"
+  [[ -f "$file" ]] || return 0
+  sed -n "s/^$1=//p" "$file" | tail -n 1
+}
+
+check_settings() {
+  [[ -n "$APP_NAME" ]] || APP_NAME="$(previous_setting PROCTOR_APPLIANCE_NAME)"
+  [[ -n "$HALL_ID" ]] || HALL_ID="$(previous_setting PROCTOR_HALL_ID)"
+  [[ -n "$PORT" ]] || PORT="$(previous_setting PROCTOR_PORT)"
+  [[ -n "$PORT" ]] || PORT=80
+  [[ -n "$APP_NAME" ]] || die "--name is needed on the first run"
+  [[ -n "$HALL_ID" ]] || die "--hall is needed on the first run"
+  [[ "$APP_NAME" =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || die "--name: lower-case letters, digits and - ($APP_NAME)"
+  [[ "$HALL_ID" =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || die "--hall: lower-case letters, digits and - ($HALL_ID)"
+  if ! [[ "$PORT" =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT > 65535)); then die "--port: 1-65535 ($PORT)"; fi
+  ((${#HALL_SUBNETS[@]} > 0)) || HALL_SUBNETS=(10.0.0.0/8 172.16.0.0/12 192.168.0.0/16)
+  if ((READ_ONLY_ROOT)) && [[ -z "$DATA_DEVICE" ]]; then
+    die "--read-only-root needs --data-device: exam data must live on a writable partition"
+  fi
+  if [[ -n "$AP_SSID" && -z "$AP_PASSPHRASE_FILE" ]]; then die "--ap-ssid needs --ap-passphrase-file"; fi
+  [[ -f "$APP_SOURCE/package.json" ]] || die "--app $APP_SOURCE holds no package.json"
+  [[ -f "$APP_SOURCE/client/dist/index.html" ]] ||
+    die "$APP_SOURCE/client/dist is not built: run \`npm ci && npm run build\` there first (or use a release)"
+}
+
+step_preflight() {
+  log "== preflight"
+  local os_release
+  os_release="$(target /etc/os-release)"
+  if [[ -f "$os_release" ]] && ! grep -q '^VERSION_CODENAME=bookworm' "$os_release"; then
+    log "warning: not Debian/Raspberry Pi OS Bookworm; continuing"
+  fi
+  if ! stubbed && ((EUID != 0)) && ((!DRY_RUN)); then die "run as root (sudo)"; fi
+}
+
+package_installed() {
+  # shellcheck disable=SC2016 # ${Status} is dpkg-query's field, not the shell's
+  query dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+step_packages() {
+  log "== packages"
+  local wanted=("${BASE_PACKAGES[@]}") missing=() package
+  if [[ -n "$AP_SSID" ]]; then wanted+=("${AP_PACKAGES[@]}"); fi
+  for package in "${wanted[@]}"; do
+    package_installed "$package" || missing+=("$package")
+  done
+  if ((${#missing[@]} > 0)); then
+    run apt-get update
+    run apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# Debian Bookworm's own nodejs is 18: Node >= 20.19 comes from NodeSource's apt repository,
+# set up before this script (README, "Installing in a hall").
+step_node_version() {
+  log "== node"
+  local version major minor
+  version="$(query node --version 2>/dev/null || true)"
+  if ((DRY_RUN)) && [[ -z "$version" ]]; then
+    log "would need node >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR (not installed yet)"
+    return 0
+  fi
+  [[ "$version" =~ ^v([0-9]+)\.([0-9]+) ]] || die "node is missing: set up NodeSource's Node.js 20 apt repository first (README)"
+  major="${BASH_REMATCH[1]}"
+  minor="${BASH_REMATCH[2]}"
+  if ((major < NODE_MIN_MAJOR || (major == NODE_MIN_MAJOR && minor < NODE_MIN_MINOR))); then
+    die "node $version is too old (Debian's own is 18): need >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR from NodeSource's apt repository (README)"
+  fi
+  log "node $version"
+}
+
+step_user() {
+  log "== service user"
+  if ! query getent passwd "$SERVICE_USER" >/dev/null; then
+    run useradd --system --user-group --home-dir "$DATA_DIR" --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
+  fi
+  ensure_dir "$CONFIG_DIR" 755
+  ensure_dir "$LOG_DIR" 750
+}
+
+# A digest of the files to install, so an unchanged release is not copied again.
+source_digest() {
+  local existing=() path
+  for path in "${APP_PATHS[@]}"; do
+    [[ -e "$APP_SOURCE/$path" ]] && existing+=("$path")
+  done
+  (cd "$APP_SOURCE" && find "${existing[@]}" -type f -not -path '*/node_modules/*' -print0 | sort -z |
+    xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+step_app() {
+  log "== app in $APP_DIR"
+  local digest marker lock_digest npm_marker path dest
+  digest="$(source_digest)"
+  marker="$(target "$APP_DIR/.release-digest")"
+  if [[ ! -f "$marker" || "$(cat "$marker")" != "$digest" ]]; then
+    changed
+    RESTART_APPLIANCE=1
+    if ((DRY_RUN)); then
+      log "would install the app from $APP_SOURCE into $APP_DIR"
+    else
+      log "installing the app from $APP_SOURCE into $APP_DIR"
+      install -d -m 755 "$(target "$APP_DIR")"
+      for path in "${APP_PATHS[@]}"; do
+        dest="$(target "$APP_DIR/$path")"
+        rm -rf -- "$dest"
+        [[ -e "$APP_SOURCE/$path" ]] || continue
+        mkdir -p "$(dirname "$dest")"
+        cp -R --no-preserve=ownership -- "$APP_SOURCE/$path" "$dest"
+      done
+      printf '%s\n' "$digest" >"$marker"
+    fi
+  fi
+  # Runtime dependencies only (tsx, which runs the TypeScript, is one); again when the lock changes.
+  lock_digest="$(sha256sum "$APP_SOURCE/package-lock.json" | cut -d' ' -f1)"
+  npm_marker="$(target "$APP_DIR/.npm-ci-digest")"
+  if [[ ! -f "$npm_marker" || "$(cat "$npm_marker")" != "$lock_digest" ]]; then
+    RESTART_APPLIANCE=1
+    run npm --prefix "$(target "$APP_DIR")" ci --omit=dev --no-audit --no-fund
+    if ((!DRY_RUN)); then printf '%s\n' "$lock_digest" >"$npm_marker"; fi
+  fi
+  ensure_symlink /usr/local/sbin/proctor-doctor "$APP_DIR/firmware-scripts/doctor.sh"
+}
+
+step_settings() {
+  log "== settings in $ENV_FILE"
+  {
+    echo "# Written by firmware-scripts/provision.sh: re-run it to change these (hand edits here are"
+    echo "# replaced). Other settings (README, Configuration) go in $CONFIG_DIR/local.env."
+    echo "PROCTOR_APPLIANCE_NAME=$APP_NAME"
+    echo "PROCTOR_HALL_ID=$HALL_ID"
+    echo "PROCTOR_HOST=0.0.0.0"
+    echo "PROCTOR_PORT=$PORT"
+    echo "PROCTOR_DEMO=false"
+    if [[ -n "$AP_SSID" ]]; then echo "PROCTOR_MDNS_INTERFACE=$AP_ADDRESS"; fi
+  } | install_text "$ENV_FILE" 600
+  if ((CHANGED)); then RESTART_APPLIANCE=1; fi
+}
+
+step_units() {
+  log "== systemd units"
+  local reload=0 unit
+  for unit in "$UNIT" "$AP_UNIT"; do
+    install_file "$REPO_DIR/systemd/$unit" "/etc/systemd/system/$unit" 644
+    if ((CHANGED)); then
+      reload=1
+      if [[ "$unit" == "$UNIT" ]]; then RESTART_APPLIANCE=1; fi
+    fi
+  done
+  if ((reload)); then run systemctl daemon-reload; fi
+  enable_unit "$UNIT"
+}
+
+enable_unit() {
+  if ! query systemctl is-enabled "$1" >/dev/null 2>&1; then
+    run systemctl unmask "$1"
+    run systemctl enable "$1"
+  fi
+}
+
+step_hostname() {
+  log "== host name $APP_NAME, avahi"
+  printf '%s\n' "$APP_NAME" | install_text /etc/hostname 644
+  if ((CHANGED)); then run hostnamectl set-hostname "$APP_NAME"; fi
+  ensure_line /etc/hosts '^127\.0\.1\.1[[:space:]]' "127.0.1.1	$APP_NAME"
+  # avahi answers <name>-admin.local (SSH, always); the appliance itself answers <name>.local
+  # and its services while it serves. Two responders for one host name would fight over it
+  # (bonjour-service announces every interface's address on each interface).
+  local restart=0
+  ensure_ini_key /etc/avahi/avahi-daemon.conf server host-name "$APP_NAME-admin"
+  if ((CHANGED)); then restart=1; fi
+  ensure_ini_key /etc/avahi/avahi-daemon.conf publish publish-workstation no
+  if ((CHANGED)); then restart=1; fi
+  if ((restart)); then run systemctl restart avahi-daemon.service; fi
+  enable_unit avahi-daemon.service
+}
+
+step_chrony() {
+  log "== chrony serves time to the hall"
+  local subnet
+  {
+    echo "# Written by firmware-scripts/provision.sh: the box is the hall's time source (docs/box.md)."
+    echo "# Devices in the hall may ask this box for the time."
+    for subnet in "${HALL_SUBNETS[@]}"; do echo "allow $subnet"; done
+    echo "# No upstream reachable (an offline hall): keep serving this clock, at stratum 10; two"
+    echo "# boxes in one hall agree among themselves (orphan mode)."
+    echo "local stratum 10 orphan"
+    echo "# After a boot without a real-time clock, step a wrong clock at once (first 3 updates)."
+    echo "makestep 1 3"
+    echo "# Keep the kernel's (and any RTC's) time in step."
+    echo "rtcsync"
+  } | install_text /etc/chrony/conf.d/proctor-hall.conf 644
+  if ((CHANGED)); then run systemctl restart chrony.service; fi
+  enable_unit chrony.service
+}
+
+step_logs() {
+  log "== logs"
+  {
+    echo "# Written by firmware-scripts/provision.sh: bounded logs on an SD card."
+    echo "[Journal]"
+    echo "SystemMaxUse=200M"
+    echo "SystemKeepFree=1G"
+    echo "MaxRetentionSec=3month"
+    echo "Compress=yes"
+  } | install_text /etc/systemd/journald.conf.d/proctor-appliance.conf 644
+  if ((CHANGED)); then run systemctl restart systemd-journald.service; fi
+  {
+    echo "# Written by firmware-scripts/provision.sh: the appliance logs to the journal; these are"
+    echo "# the doctor's reports (proctor-doctor --log)."
+    echo "$LOG_DIR/*.log {"
+    echo "  weekly"
+    echo "  rotate 8"
+    echo "  compress"
+    echo "  missingok"
+    echo "  notifempty"
+    echo "}"
+  } | install_text /etc/logrotate.d/proctor-appliance 644
+}
+
+step_access_point() {
+  [[ -n "$AP_SSID" ]] || return 0
+  log "== access point $AP_SSID on $AP_INTERFACE ($AP_ADDRESS)"
+  local passphrase network
+  passphrase="$(head -n 1 "$AP_PASSPHRASE_FILE")"
+  ((${#passphrase} >= 8 && ${#passphrase} <= 63)) || die "the AP passphrase must have 8-63 characters"
+  network="${AP_ADDRESS%.*}"
+  if ! grep -qw "cfg80211.ieee80211_regdom=$AP_COUNTRY" "$(target /boot/firmware/cmdline.txt)" 2>/dev/null; then
+    run raspi-config nonint do_wifi_country "$AP_COUNTRY"
+  fi
+  {
+    echo "# Written by firmware-scripts/provision.sh (docs/box.md, access-point mode)."
+    echo "AP_INTERFACE=$AP_INTERFACE"
+    echo "AP_ADDRESS=$AP_ADDRESS/24"
+  } | install_text "$AP_ENV_FILE" 644
+  {
+    echo "# Written by firmware-scripts/provision.sh: $AP_INTERFACE is hostapd's, not NetworkManager's."
+    echo "[keyfile]"
+    echo "unmanaged-devices=interface-name:$AP_INTERFACE"
+  } | install_text /etc/NetworkManager/conf.d/proctor-ap.conf 644
+  if ((CHANGED)); then run systemctl reload NetworkManager.service; fi
+  {
+    echo "# Written by firmware-scripts/provision.sh: a small room's access point."
+    echo "interface=$AP_INTERFACE"
+    echo "driver=nl80211"
+    echo "ssid=$AP_SSID"
+    echo "country_code=$AP_COUNTRY"
+    echo "hw_mode=g"
+    echo "channel=6"
+    echo "ieee80211n=1"
+    echo "wmm_enabled=1"
+    echo "auth_algs=1"
+    echo "wpa=2"
+    echo "wpa_key_mgmt=WPA-PSK"
+    echo "rsn_pairwise=CCMP"
+    echo "wpa_passphrase=$passphrase"
+    echo "# Client isolation: examinees' devices cannot reach each other, only the box."
+    echo "ap_isolate=1"
+    echo "# The onboard radio serves about 10 devices well."
+    echo "max_num_sta=10"
+  } | install_text /etc/hostapd/hostapd.conf 600
+  if ((CHANGED)); then run systemctl restart hostapd.service; fi
+  {
+    echo "# Written by firmware-scripts/provision.sh: addresses and time for the access point's devices."
+    echo "interface=$AP_INTERFACE"
+    echo "bind-interfaces"
+    echo "dhcp-range=$network.10,$network.250,255.255.255.0,12h"
+    echo "# No router: the hall has no internet through the box."
+    echo "dhcp-option=option:router"
+    echo "# The box is the time server (chrony)."
+    echo "dhcp-option=option:ntp-server,$AP_ADDRESS"
+    echo "# For devices without mDNS: the box's name over plain DNS too."
+    echo "host-record=$APP_NAME.local,$AP_ADDRESS"
+  } | install_text /etc/dnsmasq.d/proctor-ap.conf 644
+  if ((CHANGED)); then run systemctl restart dnsmasq.service; fi
+  enable_unit "$AP_UNIT"
+  enable_unit hostapd.service
+  enable_unit dnsmasq.service
+}
+
+step_data_partition() {
+  [[ -n "$DATA_DEVICE" ]] || return 0
+  log "== data partition $DATA_DEVICE at $DATA_DIR"
+  ensure_dir "$DATA_DIR" 700
+  # No nofail: without its data partition the appliance must not start (StateDirectory= waits
+  # for the mount), rather than write an exam onto the (maybe read-only, overlaid) root.
+  ensure_line /etc/fstab "^[^#[:space:]]+[[:space:]]+${DATA_DIR}[[:space:]]" \
+    "$DATA_DEVICE $DATA_DIR ext4 defaults,noatime,x-systemd.device-timeout=30s 0 2"
+  if ((CHANGED)); then run systemctl daemon-reload; fi
+  if ! query findmnt -n "$DATA_DIR" >/dev/null; then run mount "$DATA_DIR"; fi
+}
+
+step_read_only_root() {
+  ((READ_ONLY_ROOT)) || return 0
+  log "== read-only root (overlay)"
+  if grep -q 'overlayroot=' "$(target /boot/firmware/cmdline.txt)" 2>/dev/null; then
+    log "overlay root already enabled"
+    return 0
+  fi
+  # raspi-config installs overlayroot and turns it on for the next boot. From then on, changes
+  # to / vanish at reboot: to re-provision, `raspi-config nonint do_overlayfs 1`, reboot, run this.
+  run raspi-config nonint do_overlayfs 0
+  log "reboot to make the root file system read-only"
+}
+
+step_restart() {
+  if ((RESTART_APPLIANCE)); then
+    run systemctl restart "$UNIT"
+  fi
+}
+
+main() {
+  parse_args "$@"
+  check_settings
+  export DEBIAN_FRONTEND=noninteractive
+  if stubbed; then log "operating on $ROOT; system commands are stubbed ($STUB)"; fi
+  step_preflight
+  step_packages
+  step_node_version
+  step_user
+  step_app
+  step_settings
+  step_units
+  step_hostname
+  step_chrony
+  step_logs
+  step_access_point
+  step_data_partition
+  step_read_only_root
+  step_restart
+  if ((DRY_RUN)); then
+    log "dry run: $CHANGES change(s) would be made"
+  elif ((CHANGES == 0)); then
+    log "nothing to change: the box is provisioned"
+  else
+    log "done: $CHANGES change(s); check with: proctor-doctor"
+  fi
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi
