@@ -14,6 +14,7 @@
 # --dry-run), CHANGED=0 when it was already right, and return 0 either way (set -e safe):
 #   install_text /etc/x 644 <<<"$content"; if ((CHANGED)); then run systemctl restart x; fi
 # shellcheck disable=SC2034 # the globals here are read by the scripts that source this file
+set -euo pipefail
 
 # Pipelines into a helper run it in this shell, so CHANGED survives.
 shopt -s lastpipe

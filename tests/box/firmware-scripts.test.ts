@@ -1,0 +1,194 @@
+/**
+ * The firmware scripts: shellcheck-clean (shellcheck must be installed: .ci/run installs it),
+ * and provisioning is idempotent — run twice with --root into a temporary folder (system
+ * commands stubbed and logged by lib/system-command-stub.sh), the second run changes no file
+ * (path, mode, SHA-256 of every file and link) and runs no state-changing command.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const PROVISION = path.join(ROOT, 'firmware-scripts', 'provision.sh');
+const work = mkdtempSync(path.join(tmpdir(), 'proctor-provision-'));
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Every shell script of the box: *.sh, and files whose first line is a bash shebang. */
+function shellScripts(): string[] {
+  const out: string[] = [path.join(ROOT, '.ci', 'run')];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.name.endsWith('.sh') || readFileSync(p, 'utf8').startsWith('#!/usr/bin/env bash')) out.push(p);
+    }
+  };
+  walk(path.join(ROOT, 'firmware-scripts'));
+  walk(path.join(ROOT, 'systemd'));
+  return out.sort();
+}
+
+/** path, type, mode and content hash (or link target) of everything under `dir`. */
+function manifest(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      const st = lstatSync(p);
+      const rel = path.relative(dir, p);
+      const mode = (st.mode & 0o7777).toString(8);
+      if (st.isSymbolicLink()) out.push(`${rel} link ${readlinkSync(p)}`);
+      else if (st.isDirectory()) {
+        out.push(`${rel}/ ${mode}`);
+        walk(p);
+      } else out.push(`${rel} ${mode} ${createHash('sha256').update(readFileSync(p)).digest('hex')}`);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** A small app to install, with a built client (the real one needs `npm run build`). */
+function fakeApp(): string {
+  const app = path.join(work, 'app');
+  for (const [file, text] of Object.entries({
+    'package.json': '{"name":"proctor-appliance","version":"0.1.0"}\n',
+    'package-lock.json': '{"lockfileVersion":3}\n',
+    'appliance/src/main.ts': 'export {};\n',
+    'appliance/src/cli.ts': 'export {};\n',
+    'client/dist/index.html': '<!doctype html>\n',
+  })) {
+    mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
+    writeFileSync(path.join(app, file), text);
+  }
+  return app;
+}
+
+function provision(root: string, args: string[], stubLog: string) {
+  const r = spawnSync('bash', [PROVISION, '--root', root, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, STUB_LOG: stubLog },
+  });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+const readLog = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+};
+
+describe('firmware scripts', () => {
+  it('are shellcheck-clean (shellcheck is required)', () => {
+    const version = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' });
+    expect(version.status, 'shellcheck is missing: apt-get install shellcheck (.ci/run does)').toBe(0);
+    const scripts = shellScripts();
+    expect(scripts.map((s) => path.relative(ROOT, s))).toEqual(
+      expect.arrayContaining(['firmware-scripts/provision.sh', 'firmware-scripts/doctor.sh', 'systemd/check-units.sh']),
+    );
+    const r = spawnSync('shellcheck', ['-x', ...scripts], { encoding: 'utf8', cwd: ROOT });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    for (const s of scripts) expect(readFileSync(s, 'utf8'), s).toContain('set -euo pipefail');
+  });
+
+  it('provisions with --root, and a second run changes nothing', () => {
+    const root = path.join(work, 'root');
+    mkdirSync(root);
+    const passphrase = path.join(work, 'ap-passphrase');
+    writeFileSync(passphrase, 'correct horse battery\n');
+    const args = [
+      ...['--name', 'hall-a', '--hall', 'hall-a', '--app', fakeApp()],
+      ...['--ap-ssid', 'Exam room', '--ap-passphrase-file', passphrase],
+      ...['--data-device', 'UUID=0a1b-2c3d', '--read-only-root'],
+    ];
+    const first = provision(root, args, path.join(work, 'stub-1.log'));
+    expect(first.code, first.out).toBe(0);
+    const log1 = readLog(path.join(work, 'stub-1.log'));
+    expect(log1).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^run apt-get install -y --no-install-recommends nodejs avahi-daemon .*hostapd dnsmasq$/),
+        expect.stringMatching(/^run useradd --system .* proctor$/),
+        'run systemctl enable proctor-appliance.service',
+        'run raspi-config nonint do_overlayfs 0',
+        'run systemctl restart proctor-appliance.service',
+      ]),
+    );
+    const after1 = manifest(root);
+    const file = (p: string) => readFileSync(path.join(root, p), 'utf8');
+    expect(file('etc/systemd/system/proctor-appliance.service')).toBe(
+      readFileSync(path.join(ROOT, 'systemd', 'proctor-appliance.service'), 'utf8'),
+    );
+    expect(file('etc/proctor-appliance/env')).toMatch(/^PROCTOR_APPLIANCE_NAME=hall-a$/m);
+    expect(file('etc/proctor-appliance/env')).toMatch(/^PROCTOR_HALL_ID=hall-a$/m);
+    expect(after1).toContain(
+      `etc/proctor-appliance/env 600 ${createHash('sha256').update(file('etc/proctor-appliance/env')).digest('hex')}`,
+    );
+    expect(file('etc/chrony/conf.d/proctor-hall.conf')).toMatch(/^allow 10\.0\.0\.0\/8$/m);
+    expect(file('etc/chrony/conf.d/proctor-hall.conf')).toMatch(/^local stratum 10 orphan$/m);
+    expect(file('etc/chrony/conf.d/proctor-hall.conf')).toMatch(/^makestep 1 3$/m);
+    expect(file('etc/hostapd/hostapd.conf')).toMatch(/^ap_isolate=1$/m);
+    expect(file('etc/fstab')).toMatch(/^UUID=0a1b-2c3d \/var\/lib\/proctor-appliance ext4 /m);
+    expect(file('etc/hostname')).toBe('hall-a\n');
+    expect(file('boot/firmware/cmdline.txt')).toContain('overlayroot=tmpfs');
+    expect(file('opt/proctor-appliance/client/dist/index.html')).toBe('<!doctype html>\n');
+
+    const second = provision(root, args, path.join(work, 'stub-2.log'));
+    expect(second.code, second.out).toBe(0);
+    expect(second.out).toContain('nothing to change');
+    expect(manifest(root)).toEqual(after1);
+    const log2 = readLog(path.join(work, 'stub-2.log'));
+    expect(log2.length).toBeGreaterThan(0);
+    expect(
+      log2.filter((l) => !l.startsWith('query ')),
+      'state-changing commands in run 2',
+    ).toEqual([]);
+
+    // A re-run without --name/--hall keeps them (from the env file), still changing nothing.
+    const third = provision(root, args.slice(4), path.join(work, 'stub-3.log'));
+    expect(third.code, third.out).toBe(0);
+    expect(manifest(root)).toEqual(after1);
+  });
+
+  it('--dry-run prints what would change and changes nothing', () => {
+    const root = path.join(work, 'dry');
+    mkdirSync(root);
+    const r = provision(
+      root,
+      ['--dry-run', '--name', 'hall-b', '--hall', 'hall-b', '--app', fakeApp()],
+      path.join(work, 'dry.log'),
+    );
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('would create /etc/proctor-appliance/env (600)');
+    expect(r.out).toContain('would run: systemctl enable proctor-appliance.service');
+    expect(manifest(root)).toEqual([]);
+    expect(readLog(path.join(work, 'dry.log')).filter((l) => !l.startsWith('query '))).toEqual([]);
+  });
+
+  it('refuses a read-only root without a data partition', () => {
+    const root = path.join(work, 'refuse');
+    mkdirSync(root);
+    const r = provision(
+      root,
+      ['--name', 'x', '--hall', 'y', '--app', fakeApp(), '--read-only-root'],
+      path.join(work, 'refuse.log'),
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('--read-only-root needs --data-device');
+    expect(manifest(root)).toEqual([]);
+  });
+});
