@@ -17,9 +17,6 @@ SCRIPT_DIR="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 # shellcheck source=lib/common.sh
 source "$SCRIPT_DIR/lib/common.sh"
 
-APP_DIR=/opt/proctor-appliance
-ENV_FILES=(/etc/proctor-appliance/env /etc/proctor-appliance/local.env)
-DATA_DIR=/var/lib/proctor-appliance
 LOG_FILE=/var/log/proctor-appliance/doctor.log
 DOCTOR_ARGS=()
 WRITE_LOG=0
@@ -37,26 +34,12 @@ parse_args() {
   done
 }
 
-# The appliance's settings as `env` arguments: the provisioned files, and the data folder
-# systemd would pass as $STATE_DIRECTORY.
-settings() {
-  local file line
-  printf '%s\n' "STATE_DIRECTORY=$DATA_DIR"
-  for file in "${ENV_FILES[@]}"; do
-    file="$(target "$file")"
-    [[ -f "$file" ]] || continue
-    while IFS= read -r line; do
-      [[ "$line" =~ ^PROCTOR_[A-Z_]+= ]] && printf '%s\n' "$line"
-    done <"$file"
-  done
-}
-
 main() {
   parse_args "$@"
   local app settings_list=()
   app="$(target "$APP_DIR")"
   [[ -f "$app/appliance/src/cli.ts" ]] || { log "the app is not installed in $app (run provision.sh)"; exit 2; }
-  mapfile -t settings_list < <(settings)
+  mapfile -t settings_list < <(appliance_settings)
   local command=(env "${settings_list[@]}" node --import tsx appliance/src/cli.ts doctor "${DOCTOR_ARGS[@]}")
   if ((DRY_RUN)); then
     log "would run in $APP_DIR: ${command[*]}"

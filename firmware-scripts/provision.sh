@@ -31,11 +31,9 @@ REPO_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
 # shellcheck source=lib/common.sh
 source "$SCRIPT_DIR/lib/common.sh"
 
-APP_DIR=/opt/proctor-appliance
 CONFIG_DIR=/etc/proctor-appliance
 ENV_FILE="$CONFIG_DIR/env"
 AP_ENV_FILE="$CONFIG_DIR/ap.env"
-DATA_DIR=/var/lib/proctor-appliance
 LOG_DIR=/var/log/proctor-appliance
 SERVICE_USER=proctor
 UNIT=proctor-appliance.service
@@ -213,6 +211,7 @@ step_app() {
     if ((!DRY_RUN)); then printf '%s\n' "$lock_digest" >"$npm_marker"; fi
   fi
   ensure_symlink /usr/local/sbin/proctor-doctor "$APP_DIR/firmware-scripts/doctor.sh"
+  ensure_symlink /usr/local/sbin/proctor-appliance "$APP_DIR/firmware-scripts/appliance-cli.sh"
 }
 
 step_settings() {

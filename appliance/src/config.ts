@@ -82,9 +82,10 @@ export const CONFIG_SCHEMA = {
   },
   mdnsInterface: {
     env: 'PROCTOR_MDNS_INTERFACE',
-    schema: z.union([z.literal(''), z.ipv4()]),
-    default: '',
-    description: 'IPv4 address of the one interface to advertise on (empty: every interface).',
+    schema: z.union([z.literal('all'), z.ipv4()]),
+    default: 'all',
+    description:
+      'IPv4 address of the one interface to advertise on, or all (needs a default route: name the interface on a network without one).',
   },
   logLevel: {
     env: 'PROCTOR_LOG_LEVEL',

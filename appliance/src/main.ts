@@ -126,7 +126,7 @@ async function main(): Promise<void> {
         version: APPLIANCE_VERSION,
         scheme: 'http',
         port: info.port,
-        interfaceAddress: config.mdnsInterface || undefined,
+        interfaceAddress: config.mdnsInterface === 'all' ? undefined : config.mdnsInterface,
         onError: (line) => log('warn', line),
       });
       log('info', `mDNS: advertising ${config.applianceName}.local (_proctor._tcp, _http._tcp) on port ${info.port}`);

@@ -182,3 +182,22 @@ ensure_symlink() {
   ln -sfn "$to" "$path"
   return 0
 }
+
+# Where provisioning puts the app, its settings and its data.
+APP_DIR=/opt/proctor-appliance
+APPLIANCE_ENV_FILES=(/etc/proctor-appliance/env /etc/proctor-appliance/local.env)
+DATA_DIR=/var/lib/proctor-appliance
+
+# The appliance's settings as `env` arguments, one a line: the PROCTOR_* lines of the
+# provisioned files, and the data folder systemd passes as $STATE_DIRECTORY.
+appliance_settings() {
+  local file line
+  printf '%s\n' "STATE_DIRECTORY=$DATA_DIR"
+  for file in "${APPLIANCE_ENV_FILES[@]}"; do
+    file="$(target "$file")"
+    [[ -f "$file" ]] || continue
+    while IFS= read -r line; do
+      if [[ "$line" =~ ^PROCTOR_[A-Z_]+= ]]; then printf '%s\n' "$line"; fi
+    done <"$file"
+  done
+}

@@ -158,6 +158,26 @@ describe('firmware scripts', () => {
       'state-changing commands in run 2',
     ).toEqual([]);
 
+    // The box's commands, installed as links, run the app with the box's settings.
+    expect(readlinkSync(path.join(root, 'usr/local/sbin/proctor-doctor'))).toBe(
+      '/opt/proctor-appliance/firmware-scripts/doctor.sh',
+    );
+    const cli = spawnSync(
+      'bash',
+      [path.join(ROOT, 'firmware-scripts', 'appliance-cli.sh'), '--dry-run', '--root', root, 'proctor', 'list'],
+      { encoding: 'utf8' },
+    );
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stderr).toMatch(
+      /would run: env STATE_DIRECTORY=\/var\/lib\/proctor-appliance PROCTOR_APPLIANCE_NAME=hall-a PROCTOR_HALL_ID=hall-a .* node --import \/opt\/proctor-appliance\/node_modules\/tsx\/dist\/loader\.mjs \/opt\/proctor-appliance\/appliance\/src\/cli\.ts proctor list/,
+    );
+    const doctor = spawnSync('bash', [path.join(ROOT, 'firmware-scripts', 'doctor.sh'), '--dry-run', '--root', root], {
+      encoding: 'utf8',
+    });
+    expect(doctor.status, doctor.stderr).toBe(0);
+    expect(doctor.stderr).toContain('appliance/src/cli.ts doctor');
+    expect(manifest(root)).toEqual(after1);
+
     // A re-run without --name/--hall keeps them (from the env file), still changing nothing.
     const third = provision(root, args.slice(4), path.join(work, 'stub-3.log'));
     expect(third.code, third.out).toBe(0);
