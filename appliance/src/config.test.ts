@@ -23,6 +23,23 @@ describe('configuration', () => {
     expect(config).toMatchObject({ port: 9000, demo: false, dataDir: '/var/lib/proctor' });
   });
 
+  it('takes the data folder from systemd ($STATE_DIRECTORY) unless PROCTOR_DATA_DIR is set', () => {
+    expect(loadConfig({ STATE_DIRECTORY: '/var/lib/proctor-appliance' }, '/x').dataDir).toBe(
+      '/var/lib/proctor-appliance',
+    );
+    expect(loadConfig({ STATE_DIRECTORY: '/var/lib/a:/var/lib/b' }, '/x').dataDir).toBe('/var/lib/a');
+    expect(loadConfig({ STATE_DIRECTORY: '/var/lib/a', PROCTOR_DATA_DIR: '/srv/d' }, '/x').dataDir).toBe('/srv/d');
+  });
+
+  it('reads the mDNS settings', () => {
+    expect(loadConfig({}, '/x')).toMatchObject({ mdns: true, mdnsInterface: 'all' });
+    expect(loadConfig({ PROCTOR_MDNS: 'false', PROCTOR_MDNS_INTERFACE: '10.42.0.1' }, '/x')).toMatchObject({
+      mdns: false,
+      mdnsInterface: '10.42.0.1',
+    });
+    expect(() => loadConfig({ PROCTOR_MDNS_INTERFACE: 'wlan0' }, '/x')).toThrow(/PROCTOR_MDNS_INTERFACE="wlan0"/);
+  });
+
   it('refuses bad values and unknown settings, naming each variable', () => {
     const attempt = () => loadConfig({ PROCTOR_PORT: 'eighty', PROCTOR_DEMO: 'maybe', PROCTOR_HALLID: 'x' }, '/x');
     expect(attempt).toThrow(ConfigError);
