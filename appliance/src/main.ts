@@ -128,6 +128,7 @@ async function main(): Promise<void> {
         port: info.port,
         interfaceAddress: config.mdnsInterface === 'all' ? undefined : config.mdnsInterface,
         onError: (line) => log('warn', line),
+        onInfo: (line) => log('info', line),
       });
       log('info', `mDNS: advertising ${config.applianceName}.local (_proctor._tcp, _http._tcp) on port ${info.port}`);
     }

@@ -122,9 +122,9 @@ class Watcher {
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
   }
 
-  /** Waits (up to a deadline) until an event matches. */
-  waitFor(match: (e: WatchEvent) => boolean, what: string, ms = 20_000): Promise<WatchEvent> {
-    const found = () => this.events.find(match);
+  /** Waits (up to a deadline) until an event from index `from` on matches. */
+  waitFor(match: (e: WatchEvent) => boolean, what: string, ms = 20_000, from = 0): Promise<WatchEvent> {
+    const found = () => this.events.slice(from).find(match);
     return withDeadline(
       new Promise<WatchEvent>((resolve) => {
         const check = () => {
@@ -236,9 +236,31 @@ describe('mDNS discovery between two processes', () => {
     const listed = (JSON.parse(once.stdout) as DiscoveredAppliance[]).find((a) => a.id === applianceId);
     expect(listed).toMatchObject({ name: NAME, host: `${NAME}.local`, port: appliance.port, hall: 'test-hall' });
 
+    // A new address (DHCP answered late, or changed): the appliance announces it within seconds.
+    if (mode.kind === 'namespaces') {
+      const lateAddress = `${SUBNET}.3`;
+      ip('-n', NS_APPLIANCE, 'addr', 'add', `${lateAddress}/24`, 'dev', VETH_APPLIANCE);
+      let seen: string[] = [];
+      for (let attempt = 0; attempt < 6 && !seen.includes(lateAddress); attempt++) {
+        const again = await runInBrowserNetwork(mode, ['discover', '--timeout', '2', '--json'], dataDir);
+        seen =
+          (JSON.parse(again.stdout || '[]') as DiscoveredAppliance[]).find((a) => a.id === applianceId)?.addresses ??
+          [];
+      }
+      expect(seen).toContain(lateAddress);
+      expect(appliance.stderr).toContain('mDNS: addresses changed');
+    }
+
     // SIGTERM: goodbye packets reach the browser at once (the PTR's TTL is 8 hours).
+    // (An address change above re-announces: goodbye, hello. Only events after SIGTERM count.)
+    const beforeStop = watcher.events.length;
     const exit = await appliance.stop('SIGTERM');
     expect(exit.code).toBe(0);
-    await watcher.waitFor((e) => e.event === 'down' && e.id === applianceId, 'down event (goodbye)', 10_000);
+    await watcher.waitFor(
+      (e) => e.event === 'down' && e.id === applianceId,
+      'down event (goodbye) after SIGTERM',
+      10_000,
+      beforeStop,
+    );
   });
 });

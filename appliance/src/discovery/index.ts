@@ -10,10 +10,25 @@
  * `path` (`/` for the examinee app; `/proctor/` on _proctor._tcp) and `scheme` (http|https).
  * Withdrawal on shutdown sends goodbye packets (TTL 0) before the socket closes, so browsers drop
  * the appliance at once instead of after the records' TTL.
+ *
+ * bonjour-service takes the host's addresses (A/AAAA records) when a service is published. A box
+ * that starts before DHCP has answered, or whose address changes, would go on announcing stale
+ * addresses; so the addresses are compared every ADDRESS_CHECK_MS and, when they changed, the
+ * services are withdrawn and published again.
  */
+import { networkInterfaces } from 'node:os';
 import { Bonjour, type Service } from 'bonjour-service';
 
 export const PROCTOR_SERVICE_TYPE = 'proctor';
+export const ADDRESS_CHECK_MS = 5_000;
+
+/** The host's non-loopback addresses, as a comparable key. */
+function addressKey(): string {
+  const addresses: string[] = [];
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (!a.internal) addresses.push(a.address);
+  return addresses.sort().join(' ');
+}
 
 export interface AdvertiseOptions {
   /** The appliance name: the host is `<name>.local`, the service instances are `<name>`. */
@@ -29,6 +44,8 @@ export interface AdvertiseOptions {
   interfaceAddress?: string | undefined;
   /** Problems (a name conflict, a socket error): logged, never fatal. */
   onError: (message: string) => void;
+  /** News worth a log line (addresses changed, announced again). */
+  onInfo?: (message: string) => void;
 }
 
 export interface Advertisement {
@@ -54,21 +71,46 @@ export function advertise(options: AdvertiseOptions): Advertisement {
   );
   const host = `${options.name}.local`;
   const txt = { id: options.applianceId, hall: options.hallId, version: options.version, scheme: options.scheme };
-  const services: Service[] = [
-    bonjour.publish({
-      name: options.name,
-      type: PROCTOR_SERVICE_TYPE,
-      host,
-      port: options.port,
-      txt: { ...txt, path: '/proctor/' },
-    }),
-    bonjour.publish({ name: options.name, type: options.scheme, host, port: options.port, txt: { ...txt, path: '/' } }),
-  ];
-  // An unhandled 'error' event would throw: a name already taken in the hall is worth a log line.
-  for (const s of services) s.on('error', (err: unknown) => options.onError(`mDNS ${s.fqdn}: ${String(err)}`));
+  // Probe for name conflicts the first time only: after an address change the name is ours.
+  const publishAll = (probe: boolean): Service[] => {
+    const services = [
+      bonjour.publish({
+        name: options.name,
+        type: PROCTOR_SERVICE_TYPE,
+        host,
+        port: options.port,
+        probe,
+        txt: { ...txt, path: '/proctor/' },
+      }),
+      bonjour.publish({
+        name: options.name,
+        type: options.scheme,
+        host,
+        port: options.port,
+        probe,
+        txt: { ...txt, path: '/' },
+      }),
+    ];
+    // An unhandled 'error' event would throw: a name already taken in the hall is worth a log line.
+    for (const s of services) s.on('error', (err: unknown) => options.onError(`mDNS ${s.fqdn}: ${String(err)}`));
+    return services;
+  };
+  publishAll(true);
+  let addresses = addressKey();
   let withdrawn: Promise<void> | undefined;
+  const watch = setInterval(() => {
+    const now = addressKey();
+    if (now === addresses || withdrawn) return;
+    addresses = now;
+    options.onInfo?.(`mDNS: addresses changed (${now || 'none'}): announcing ${host} again`);
+    bonjour.unpublishAll(() => {
+      if (!withdrawn) publishAll(false);
+    });
+  }, ADDRESS_CHECK_MS);
+  watch.unref();
   return {
     withdraw() {
+      clearInterval(watch);
       withdrawn ??= new Promise<void>((resolve) => {
         bonjour.unpublishAll(() => bonjour.destroy(() => resolve()));
       });
