@@ -17,6 +17,7 @@
 #   --ap-ssid SSID              access-point mode on wlan0 (7-10 devices: tiny rooms only)
 #   --ap-passphrase-file FILE   its WPA2 passphrase (8-63 characters), read from FILE
 #   --ap-country CC             the Wi-Fi country (default GB)
+#                               (a re-run without --ap-* keeps the access point as it is)
 #   --data-device DEV           mount DEV (UUID=..., LABEL=... or /dev/...; an ext4 file system
 #                               made beforehand) at /var/lib/proctor-appliance via /etc/fstab
 #   --read-only-root            root file system as a read-only overlay (needs --data-device;
@@ -52,7 +53,8 @@ PORT=""
 HALL_SUBNETS=()
 AP_SSID=""
 AP_PASSPHRASE_FILE=""
-AP_COUNTRY=GB
+AP_PASSPHRASE=""
+AP_COUNTRY=
 AP_INTERFACE=wlan0
 AP_ADDRESS=10.42.0.1
 DATA_DEVICE=""
@@ -93,6 +95,14 @@ previous_setting() {
   sed -n "s/^$1=//p" "$file" | tail -n 1
 }
 
+# A setting of the access point provisioned before (a re-run without --ap-ssid keeps it).
+previous_ap_setting() {
+  local file
+  file="$(target /etc/hostapd/hostapd.conf)"
+  [[ -f "$file" ]] && grep -q '^# Written by firmware-scripts/provision.sh' "$file" || return 0
+  sed -n "s/^$1=//p" "$file" | tail -n 1
+}
+
 check_settings() {
   [[ -n "$APP_NAME" ]] || APP_NAME="$(previous_setting PROCTOR_APPLIANCE_NAME)"
   [[ -n "$HALL_ID" ]] || HALL_ID="$(previous_setting PROCTOR_HALL_ID)"
@@ -107,7 +117,17 @@ check_settings() {
   if ((READ_ONLY_ROOT)) && [[ -z "$DATA_DEVICE" ]]; then
     die "--read-only-root needs --data-device: exam data must live on a writable partition"
   fi
-  if [[ -n "$AP_SSID" && -z "$AP_PASSPHRASE_FILE" ]]; then die "--ap-ssid needs --ap-passphrase-file"; fi
+  if [[ -z "$AP_SSID" ]]; then
+    AP_SSID="$(previous_ap_setting ssid)"
+    [[ -n "$AP_PASSPHRASE_FILE" ]] || AP_PASSPHRASE="$(previous_ap_setting wpa_passphrase)"
+  fi
+  [[ -n "$AP_COUNTRY" ]] || AP_COUNTRY="$(previous_ap_setting country_code)"
+  [[ -n "$AP_COUNTRY" ]] || AP_COUNTRY=GB
+  if [[ -n "$AP_PASSPHRASE_FILE" ]]; then AP_PASSPHRASE="$(head -n 1 "$AP_PASSPHRASE_FILE")"; fi
+  if [[ -n "$AP_SSID" && -z "$AP_PASSPHRASE" ]]; then die "--ap-ssid needs --ap-passphrase-file"; fi
+  if [[ -n "$AP_SSID" ]] && ((${#AP_PASSPHRASE} < 8 || ${#AP_PASSPHRASE} > 63)); then
+    die "the AP passphrase must have 8-63 characters"
+  fi
   [[ -f "$APP_SOURCE/package.json" ]] || die "--app $APP_SOURCE holds no package.json"
   [[ -f "$APP_SOURCE/client/dist/index.html" ]] ||
     die "$APP_SOURCE/client/dist is not built: run \`npm ci && npm run build\` there first (or use a release)"
@@ -184,7 +204,10 @@ step_app() {
   local digest marker lock_digest npm_marker path dest
   digest="$(source_digest)"
   marker="$(target "$APP_DIR/.release-digest")"
-  if [[ ! -f "$marker" || "$(cat "$marker")" != "$digest" ]]; then
+  if [[ "$(realpath -m "$APP_SOURCE")" == "$(realpath -m "$(target "$APP_DIR")")" ]]; then
+    # Run from the installed copy: nothing to copy (copying onto itself would delete it).
+    log "the app source is $APP_DIR itself: not copied"
+  elif [[ ! -f "$marker" || "$(cat "$marker")" != "$digest" ]]; then
     changed
     RESTART_APPLIANCE=1
     if ((DRY_RUN)); then
@@ -313,9 +336,7 @@ step_logs() {
 step_access_point() {
   [[ -n "$AP_SSID" ]] || return 0
   log "== access point $AP_SSID on $AP_INTERFACE ($AP_ADDRESS)"
-  local passphrase network
-  passphrase="$(head -n 1 "$AP_PASSPHRASE_FILE")"
-  ((${#passphrase} >= 8 && ${#passphrase} <= 63)) || die "the AP passphrase must have 8-63 characters"
+  local network
   network="${AP_ADDRESS%.*}"
   if ! grep -qw "cfg80211.ieee80211_regdom=$AP_COUNTRY" "$(target /boot/firmware/cmdline.txt)" 2>/dev/null; then
     run raspi-config nonint do_wifi_country "$AP_COUNTRY"
@@ -345,7 +366,7 @@ step_access_point() {
     echo "wpa=2"
     echo "wpa_key_mgmt=WPA-PSK"
     echo "rsn_pairwise=CCMP"
-    echo "wpa_passphrase=$passphrase"
+    echo "wpa_passphrase=$AP_PASSPHRASE"
     echo "# Client isolation: examinees' devices cannot reach each other, only the box."
     echo "ap_isolate=1"
     echo "# The onboard radio serves about 10 devices well."

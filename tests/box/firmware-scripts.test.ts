@@ -111,8 +111,9 @@ describe('firmware scripts', () => {
     mkdirSync(root);
     const passphrase = path.join(work, 'ap-passphrase');
     writeFileSync(passphrase, 'correct horse battery\n');
+    const app = fakeApp();
     const args = [
-      ...['--name', 'hall-a', '--hall', 'hall-a', '--app', fakeApp()],
+      ...['--name', 'hall-a', '--hall', 'hall-a', '--app', app],
       ...['--ap-ssid', 'Exam room', '--ap-passphrase-file', passphrase],
       ...['--data-device', 'UUID=0a1b-2c3d', '--read-only-root'],
     ];
@@ -178,10 +179,11 @@ describe('firmware scripts', () => {
     expect(doctor.stderr).toContain('appliance/src/cli.ts doctor');
     expect(manifest(root)).toEqual(after1);
 
-    // A re-run without --name/--hall keeps them (from the env file), still changing nothing.
-    const third = provision(root, args.slice(4), path.join(work, 'stub-3.log'));
+    // A re-run without options keeps name, hall and access point, still changing nothing.
+    const third = provision(root, ['--app', app], path.join(work, 'stub-3.log'));
     expect(third.code, third.out).toBe(0);
     expect(manifest(root)).toEqual(after1);
+    expect(readLog(path.join(work, 'stub-3.log')).filter((l) => !l.startsWith('query '))).toEqual([]);
   });
 
   it('--dry-run prints what would change and changes nothing', () => {
