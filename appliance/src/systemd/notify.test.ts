@@ -54,6 +54,24 @@ describe('watchdogIntervalMs', () => {
     expect(watchdogIntervalMs({ WATCHDOG_USEC: 'x' }, 42)).toBeUndefined();
   });
 
+  it('sends to an abstract-namespace socket (NOTIFY_SOCKET=@name)', async () => {
+    const name = `proctor-notify-test-${process.pid}`;
+    const received = new Promise<string>((resolve) => {
+      const socket = new DgramSocket();
+      socket.on('data', (buf: Buffer) => {
+        socket.close();
+        resolve(buf.toString('utf8'));
+      });
+      socket.bind(`\0${name}`);
+    });
+    const n = createNotifier({ NOTIFY_SOCKET: `@${name}` }, (l) => {
+      throw new Error(l);
+    });
+    await n.notify('READY=1');
+    n.close();
+    expect(await withDeadline(received, 5_000, () => 'nothing received')).toBe('READY=1');
+  });
+
   it('sends nothing without NOTIFY_SOCKET', async () => {
     const n = createNotifier({}, () => {});
     expect(n.enabled).toBe(false);
