@@ -230,7 +230,11 @@ async function discoverCommand(args: string[]): Promise<number> {
   }
   const found = await discover({ timeoutMs, interfaceAddress });
   if (json) process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
-  else if (found.length === 0) process.stdout.write(`No appliance answered within ${timeoutMs / 1_000} s.\n`);
+  else if (found.length === 0)
+    process.stdout.write(
+      `No appliance answered within ${timeoutMs / 1_000} s.` +
+        (interfaceAddress ? '\n' : ' (On a network without a default route, add --interface <your IPv4 address>.)\n'),
+    );
   else for (const a of found) process.stdout.write(`${formatAppliance(a)}\n`);
   return found.length > 0 ? 0 : 1;
 }
