@@ -69,3 +69,20 @@ export async function sessionOf(link: CentralLink): Promise<{ name: string | nul
   const body = (await res.json()) as { userCtx?: { name?: string | null; roles?: string[] } };
   return { name: body.userCtx?.name ?? null, roles: body.userCtx?.roles ?? [] };
 }
+
+const ERROR_STATUS: Record<string, number> = { unauthorized: 401, forbidden: 403, not_found: 404 };
+
+/**
+ * Checks the hall database is there and the link's user may read it. PouchDB's HTTP `info()`
+ * answers a refusal with an `{error, reason}` object instead of failing: turn it into an error
+ * with the HTTP status.
+ */
+export async function checkCentralDb(db: PouchDB.Database): Promise<void> {
+  const info = (await db.info()) as PouchDB.Info & { error?: string; reason?: string };
+  if (info.error === undefined) return;
+  throw Object.assign(new Error(info.reason ?? info.error), {
+    status: ERROR_STATUS[info.error] ?? 500,
+    name: info.error,
+    reason: info.reason,
+  });
+}

@@ -21,7 +21,7 @@
 import type { Clock } from '../domain/clock.js';
 import type { HallDb } from '../appliance/src/store/database.js';
 import { blobOfEvent, writeBlobChunks } from './blob-chunks.js';
-import { type CentralLink, hallDbName, openCentralDb, sessionOf } from './central-link.js';
+import { type CentralLink, checkCentralDb, hallDbName, openCentralDb, sessionOf } from './central-link.js';
 import { applianceRole } from './central/validate-doc-update.js';
 import { describeSyncError, type SyncProblem, type SyncStatus, type SyncStatusSource } from './sync-status.js';
 
@@ -162,7 +162,7 @@ export class HallSync implements SyncStatusSource {
       const session = await sessionOf(link);
       mayPush = session.roles.includes('_admin') || session.roles.includes(applianceRole(applianceId));
       this.remote ??= openCentralDb(link, this.options.hallId);
-      await this.remote.info();
+      await checkCentralDb(this.remote);
     } catch (err) {
       this.setupProblem = describeSyncError(err, link.server, this.hallDb);
       this.lastError = this.setupProblem.message;

@@ -41,7 +41,7 @@ async function upsert(
       const { _rev: _ignored, ...content } = doc;
       if (old) {
         const { _rev: oldRev, ...oldContent } = old;
-        if (JSON.stringify(oldContent) === JSON.stringify(content)) {
+        if (stableJson(oldContent) === stableJson(content)) {
           counts.unchanged++;
           continue;
         }
@@ -279,6 +279,16 @@ function pickSubmission(d: SubmissionRow): SubmissionRow {
     late: d.late,
     ...(d.score ? { score: d.score } : {}),
   };
+}
+
+/** JSON with object keys sorted, to compare documents whatever order a server returns them in. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 /** Ids become file names: keep letters, digits, '.', '_' and '-'. */
