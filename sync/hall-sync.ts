@@ -102,6 +102,9 @@ export class HallSync implements SyncStatusSource {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    // Three live replications, the chunker's feed and the pending count each listen on the local
+    // database while they run (more than Node's default warning limit of 10).
+    (this.options.db as unknown as { setMaxListeners?: (n: number) => void }).setMaxListeners?.(50);
     try {
       const doc = (await this.options.db.get(STATE_DOC_ID)) as unknown as SavedState & { _rev: string };
       this.savedRev = doc._rev;
@@ -157,10 +160,9 @@ export class HallSync implements SyncStatusSource {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const { link, applianceId } = this.options;
-    let mayPush = false;
+    let session: { roles: string[] };
     try {
-      const session = await sessionOf(link);
-      mayPush = session.roles.includes('_admin') || session.roles.includes(applianceRole(applianceId));
+      session = await sessionOf(link);
       this.remote ??= openCentralDb(link, this.options.hallId);
       await checkCentralDb(this.remote);
     } catch (err) {
@@ -174,6 +176,7 @@ export class HallSync implements SyncStatusSource {
     }
     if (this.stopped) return;
     this.retryDelay = 0;
+    const mayPush = session.roles.includes('_admin') || session.roles.includes(applianceRole(applianceId));
     this.setupProblem = mayPush
       ? undefined
       : {
