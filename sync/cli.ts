@@ -214,7 +214,7 @@ export async function runSyncCli(
     }
     const e = err as { status?: unknown };
     if (typeof e === 'object' && e !== null && (typeof e.status === 'number' || err instanceof TypeError)) {
-      io.err(`${describeSyncError(err, 'at the given URL', 'the hall database').message}\n`);
+      io.err(`${describeSyncError(err, 'at the given URL', 'the hall database', 'the given').message}\n`);
       return 2;
     }
     throw err;

@@ -79,9 +79,10 @@ function errorCode(err: unknown, depth = 0): string | undefined {
 
 /**
  * Puts a replication or HTTP failure into plain words. `server` names the central server (host
- * and port only: never the credentials); `hallDb` is the database name.
+ * and port only: never the credentials); `hallDb` is the database name; `whose` the credentials'
+ * owner in the message.
  */
-export function describeSyncError(err: unknown, server: string, hallDb: string): SyncProblem {
+export function describeSyncError(err: unknown, server: string, hallDb: string, whose = "the hall's"): SyncProblem {
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as ErrorLike;
   const status = typeof e.status === 'number' ? e.status : undefined;
   const reason = [e.reason, e.message].find((m): m is string => typeof m === 'string' && m !== '') ?? '';
@@ -97,11 +98,11 @@ export function describeSyncError(err: unknown, server: string, hallDb: string):
     return { kind: 'offline', message: `The link to the central server ${server} was lost (${code}); retrying.` };
   switch (status) {
     case 401:
-      return { kind: 'error', message: `The central server refused the hall's credentials (401).` };
+      return { kind: 'error', message: `The central server refused ${whose} credentials (401).` };
     case 403:
       return {
         kind: 'error',
-        message: `The central server does not let the hall's user use ${hallDb} (403)${reason ? `: ${reason}` : ''}.`,
+        message: `The central server does not let ${whose} user use ${hallDb} (403)${reason ? `: ${reason}` : ''}.`,
       };
     case 404:
       return {
