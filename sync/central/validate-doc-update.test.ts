@@ -4,7 +4,7 @@ import PouchDB from 'pouchdb';
 import { checkCentralDb, openCentralDb } from '../central-link.js';
 import { startCentralServer, type CentralServer } from '../test-support/central-server.js';
 import { hallDesignDoc, VALIDATE_DOC_UPDATE } from './validate-doc-update.js';
-import { installDesign } from './institution.js';
+import { installDesign, setHallSecurity } from './institution.js';
 
 type Validate = (newDoc: object, oldDoc: object | null, userCtx: object, secObj: object) => void;
 
@@ -158,5 +158,12 @@ describe('validate_doc_update through the stand-in server (express-pouchdb enfor
   it('refuses wrong credentials with 401', async () => {
     const wrong = openCentralDb(server.link({ username: 'hall-h1', password: 'nope' }), 'h1');
     await expect(checkCentralDb(wrong)).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('keeps other users out once the security object names the hall’s user (the stand-in enforces it too)', async () => {
+    expect(await setHallSecurity(server.link(server.admin), 'h1', ['hall-h1'])).toBe(true);
+    const other = openCentralDb(server.link(server.addUser('hall-h2', 'other-pass', [`appliance:${A1}`])), 'h1');
+    await expect(other.get(event()._id)).rejects.toMatchObject({ status: 401 });
+    expect(await asHall.get(event()._id)).toMatchObject({ _id: event()._id });
   });
 });

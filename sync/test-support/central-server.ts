@@ -7,8 +7,9 @@
  *   every write, replicated ones included, with the user context set below.
  * - It has no `_users` database (express-pouchdb crashes once users are configured): a small
  *   front layer here checks basic-auth credentials against an in-memory table, answers
- *   `GET /_session` the way CouchDB does, and hands express-pouchdb the user context. It enforces
- *   no database security object (members/admins): a test must not rely on one.
+ *   `GET /_session` the way CouchDB does, and hands express-pouchdb the user context.
+ * - Its "routes/security" part stores the database security object and keeps non-members out
+ *   (with 401, where CouchDB 3 answers an authenticated non-member 403).
  * - It counts every document it receives in `_bulk_docs` (by id), so tests can see re-sends.
  */
 import http from 'node:http';
