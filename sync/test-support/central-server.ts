@@ -10,7 +10,8 @@
  *   `GET /_session` the way CouchDB does, and hands express-pouchdb the user context.
  * - Its "routes/security" part stores the database security object and keeps non-members out
  *   (with 401, where CouchDB 3 answers an authenticated non-member 403).
- * - It counts every document it receives in `_bulk_docs` (by id), so tests can see re-sends.
+ * - It counts every document it receives in `_bulk_docs` (by id), so tests can see re-sends, and
+ *   every document it is asked about in `_revs_diff`, so tests can see where a push resumed.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -39,6 +40,9 @@ export interface CentralServer {
   received: Map<string, number>;
   /** Total documents received in `_bulk_docs` (with repeats). */
   receivedTotal(): number;
+  /** Documents asked about in `_revs_diff` (with repeats): a replication that restarts from its
+   * checkpoint asks again only about what came after it. */
+  revsDiffTotal(): number;
   close(): Promise<void>;
 }
 
@@ -54,6 +58,7 @@ export async function startCentralServer(options: { validation?: boolean } = {})
   });
   const received = new Map<string, number>();
   let total = 0;
+  let revsDiffTotal = 0;
   app.dbWrapper.registerWrapper((_name, db, next) => {
     const bulkDocs = db.bulkDocs.bind(db) as (...args: unknown[]) => unknown;
     (db as unknown as { bulkDocs: (...args: unknown[]) => unknown }).bulkDocs = (body: unknown, ...rest: unknown[]) => {
@@ -64,6 +69,11 @@ export async function startCentralServer(options: { validation?: boolean } = {})
         total++;
       }
       return bulkDocs(body, ...rest);
+    };
+    const revsDiff = db.revsDiff.bind(db) as (...args: unknown[]) => unknown;
+    (db as unknown as { revsDiff: (...args: unknown[]) => unknown }).revsDiff = (body: unknown, ...rest: unknown[]) => {
+      revsDiffTotal += Object.keys(body as object).length;
+      return revsDiff(body, ...rest);
     };
     next();
   });
@@ -106,6 +116,7 @@ export async function startCentralServer(options: { validation?: boolean } = {})
     link: (user, baseUrl = url) => centralLink(baseUrl, user.username, user.password),
     received,
     receivedTotal: () => total,
+    revsDiffTotal: () => revsDiffTotal,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

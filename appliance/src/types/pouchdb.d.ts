@@ -114,6 +114,7 @@ declare namespace PouchDB {
     changes(options: ChangesOptions): ChangesEmitter;
     close(): Promise<void>;
     destroy(): Promise<void>;
+    revsDiff(diff: Record<string, string[]>): Promise<Record<string, { missing: string[] }>>;
     /** A stable id of this database (the replicator's checkpoints are keyed by it). */
     id(): Promise<string>;
     replicate: {
