@@ -35,9 +35,9 @@ describe('configuration', () => {
     const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
     for (const spec of Object.values(CONFIG_SCHEMA)) {
       const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      expect(readme, spec.env).toMatch(
-        new RegExp(`\\|\\s*\`${escape(spec.env)}\`\\s*\\|\\s*\`${escape(spec.default)}\`\\s*\\|`),
-      );
+      // An empty default is written "(empty)".
+      const value = spec.default === '' ? '\\(empty\\)' : `\`${escape(spec.default)}\``;
+      expect(readme, spec.env).toMatch(new RegExp(`\\|\\s*\`${escape(spec.env)}\`\\s*\\|\\s*${value}\\s*\\|`));
     }
   });
 });
