@@ -179,6 +179,11 @@ describe('sync with the central server', () => {
     expect(done).toMatchObject({ configured: true, state: 'idle', lastError: null, pending: { docs: 0, bytes: 0 } });
     expect(Date.parse(done.lastSuccessAt ?? '')).toBeGreaterThan(0);
     expect(statuses.some((s) => s.state === 'syncing')).toBe(true);
+    // While pushing: progress of this round, against what was pending.
+    const during = statuses.filter((s) => s.progress !== undefined);
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.every((s) => s.progress!.done <= s.progress!.total)).toBe(true);
+    expect(statuses.some((s) => (s.pending?.docs ?? 0) > 0)).toBe(true);
     // Collect: every answer file, SHA-256 checked, and the CSV.
     const out = path.join(tmp, 'collected');
     const collected = await cli(['collect', '--hall', 'h1', '--out', out]);
@@ -199,11 +204,15 @@ describe('sync with the central server', () => {
     expect(sync!.status().lastError).toBeNull();
   });
 
-  it('tells the institution which role the hall’s user lacks, and pushes nothing', async () => {
+  it('tells the institution which role the hall’s user lacks, pushes nothing, and pushes once it is granted', async () => {
     await recordExamDay(appliance.store, { examinees: 2 });
     startSync(server.addUser('hall-h1', 'hall-pass', ['appliance:some-other-box']));
     const s = await until('an error', () => (sync!.status().state === 'error' ? sync!.status() : undefined));
     expect(s.lastError).toContain(`give it the role appliance:${appliance.store.applianceId}`);
     expect(server.receivedTotal()).toBe(0);
+    // The institution grants the role while the box runs: the results go up.
+    server.addUser('hall-h1', 'hall-pass', [`appliance:${appliance.store.applianceId}`]);
+    await until('the push', () => sync!.status().state === 'idle' && server.receivedTotal() > 0);
+    expect(sync!.status().lastError).toBeNull();
   });
 });

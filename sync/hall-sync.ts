@@ -159,7 +159,7 @@ export class HallSync implements SyncStatusSource {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const { link, applianceId } = this.options;
+    const { link } = this.options;
     let session: { roles: string[] };
     try {
       session = await sessionOf(link);
@@ -176,33 +176,59 @@ export class HallSync implements SyncStatusSource {
     }
     if (this.stopped) return;
     this.retryDelay = 0;
-    const mayPush = session.roles.includes('_admin') || session.roles.includes(applianceRole(applianceId));
-    this.setupProblem = mayPush
-      ? undefined
-      : {
-          kind: 'error',
-          message:
-            `The hall's user on the central server may not write for this appliance: ` +
-            `give it the role ${applianceRole(applianceId)} (results stay on the appliance until then).`,
-        };
-    if (this.setupProblem) {
-      this.lastError = this.setupProblem.message;
-      this.log('warn', `sync: ${this.setupProblem.message}`);
-    }
-    this.startReplications(this.remote, mayPush);
+    this.startPull(this.remote);
+    this.pushIfAllowed(session.roles, this.remote);
   }
 
-  private startReplications(remote: PouchDB.Database, push: boolean): void {
-    const { db, applianceId } = this.options;
-    const batch = this.options.batchSize ?? {};
+  /**
+   * Starts the pushes when the link's user may write for this appliance; otherwise says which
+   * role it needs and asks again later (the institution may grant it while the box runs).
+   */
+  private pushIfAllowed(roles: string[], remote: PouchDB.Database): void {
+    const role = applianceRole(this.options.applianceId);
+    if (roles.includes('_admin') || roles.includes(role)) {
+      this.setupProblem = undefined;
+      this.startPushes(remote);
+      return;
+    }
+    this.setupProblem = {
+      kind: 'error',
+      message:
+        `The hall's user on the central server may not write for this appliance: ` +
+        `give it the role ${role} (results stay on the appliance until then).`,
+    };
+    this.lastError = this.setupProblem.message;
+    this.log('warn', `sync: ${this.setupProblem.message}`);
+    this.retryTimer = setTimeout(() => {
+      if (this.stopped) return;
+      sessionOf(this.options.link).then(
+        (session) => !this.stopped && this.pushIfAllowed(session.roles, remote),
+        () => !this.stopped && this.pushIfAllowed([], remote),
+      );
+    }, this.backOff.maxMs);
+  }
+
+  private replicationOptions(): PouchDB.ReplicateOptions {
     const { initialMs, maxMs } = this.backOff;
-    const common = {
+    return {
       live: true,
       retry: true,
       back_off_function: (delay: number) => (delay === 0 ? initialMs : Math.min(maxMs, delay * 2)),
     };
-    this.watch('pull', db.replicate.from(remote, { ...common, batch_size: batch.pull ?? 200 }));
-    if (!push) return;
+  }
+
+  private startPull(remote: PouchDB.Database): void {
+    const batch = this.options.batchSize ?? {};
+    this.watch(
+      'pull',
+      this.options.db.replicate.from(remote, { ...this.replicationOptions(), batch_size: batch.pull ?? 200 }),
+    );
+  }
+
+  private startPushes(remote: PouchDB.Database): void {
+    const { db, applianceId } = this.options;
+    const batch = this.options.batchSize ?? {};
+    const common = this.replicationOptions();
     // The filters run here, on the local source, for each changed document.
     const ownRecord = (doc: PouchDB.Doc) =>
       (doc._id.startsWith('event:') || doc._id.startsWith('submission:')) && doc.applianceId === applianceId;
