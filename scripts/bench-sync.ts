@@ -66,6 +66,8 @@ async function main(): Promise<void> {
       docsPerSec: Math.round(run.expected / seconds),
       mbPerSec: +((run.blobBytes + recordBytes) / 1e6 / seconds).toFixed(2),
       shaChecked: checked,
+      /** Peak resident memory of this process: the appliance's side and the stand-in server together. */
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
       shaMismatches: mismatches.length,
     };
     process.stdout.write(
@@ -75,7 +77,8 @@ async function main(): Promise<void> {
         `in ${result.pushMs} ms${cuts ? ` through ${result.cuts} cuts` : ''}: ` +
         `${result.docsPerSec} docs/s, ${result.mbPerSec} MB/s\n` +
         `  the server received ${result.received} documents (${result.received - result.docs + missing} re-sent); ` +
-        `${missing} missing; SHA-256 of ${checked} blobs checked, ${mismatches.length} mismatches\n`,
+        `${missing} missing; SHA-256 of ${checked} blobs checked, ${mismatches.length} mismatches\n` +
+        `  peak memory ${result.peakRssMB} MB (appliance side and stand-in server in this one process)\n`,
     );
     process.stdout.write(`${JSON.stringify(result)}\n`);
     if (missing > 0 || mismatches.length > 0) process.exitCode = 1;

@@ -4,7 +4,7 @@
  * resumes from the last batch it completed).
  *
  * - Pull: everything the hall database holds (exams, rosters, assets; it only holds this hall's
- *   data). Pulled exams and roster entries go to the projection at once (onPulled), so a
+ *   data), 50 a batch (another appliance's blob chunks or an asset may be large). Pulled exams and roster entries go to the projection at once (onPulled), so a
  *   published exam appears in the dashboard without a restart.
  * - Push, two replications with a JS filter that the replicator runs locally on the source (never
  *   a Mango selector: the stand-in server mishandles them, and a local filter costs the server
@@ -221,7 +221,11 @@ export class HallSync implements SyncStatusSource {
     const batch = this.options.batchSize ?? {};
     this.watch(
       'pull',
-      this.options.db.replicate.from(remote, { ...this.replicationOptions(), batch_size: batch.pull ?? 200 }),
+      this.options.db.replicate.from(remote, {
+        ...this.replicationOptions(),
+        batch_size: batch.pull ?? 50,
+        batches_limit: 2,
+      }),
     );
   }
 

@@ -120,7 +120,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     if (parsed.success) out[key] = parsed.data;
     else
       problems.push(
-        `${spec.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')} (${spec.description})`,
+        `${spec.env}=${JSON.stringify(key === 'syncUrl' ? maskUrl(raw) : raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')} (${spec.description})`,
       );
   }
   const known = new Set<string>(Object.values(CONFIG_SCHEMA).map((s) => s.env));
