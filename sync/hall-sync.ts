@@ -74,10 +74,12 @@ export class HallSync implements SyncStatusSource {
   private pendingDirty = false;
   private pendingTimer: NodeJS.Timeout | undefined;
   private lastPendingAt = 0;
+  private lastPendingMs = 0;
   private progress: { done: number; total: number } | undefined;
   /** A problem found before replicating (session, permissions), or the last denied write. */
   private setupProblem: SyncProblem | undefined;
   private lastError: string | null = null;
+  private lastWarning: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = 0;
   private stopped = false;
@@ -155,6 +157,13 @@ export class HallSync implements SyncStatusSource {
     return 'syncing';
   }
 
+  /** Logs a problem once, not at every retry while it lasts. */
+  private warn(message: string): void {
+    if (message === this.lastWarning) return;
+    this.lastWarning = message;
+    this.log('warn', `sync: ${message}`);
+  }
+
   // ---- Connecting ----
 
   private async connect(): Promise<void> {
@@ -168,7 +177,7 @@ export class HallSync implements SyncStatusSource {
     } catch (err) {
       this.setupProblem = describeSyncError(err, link.server, this.hallDb);
       this.lastError = this.setupProblem.message;
-      this.log('warn', `sync: ${this.setupProblem.message}`);
+      this.warn(this.setupProblem.message);
       this.retryDelay =
         this.retryDelay === 0 ? this.backOff.initialMs : Math.min(this.backOff.maxMs, this.retryDelay * 2);
       this.retryTimer = setTimeout(() => void this.connect(), this.retryDelay);
@@ -176,7 +185,7 @@ export class HallSync implements SyncStatusSource {
     }
     if (this.stopped) return;
     this.retryDelay = 0;
-    this.startPull(this.remote);
+    this.startPull();
     this.pushIfAllowed(session.roles, this.remote);
   }
 
@@ -198,7 +207,7 @@ export class HallSync implements SyncStatusSource {
         `give it the role ${role} (results stay on the appliance until then).`,
     };
     this.lastError = this.setupProblem.message;
-    this.log('warn', `sync: ${this.setupProblem.message}`);
+    this.warn(this.setupProblem.message);
     this.retryTimer = setTimeout(() => {
       if (this.stopped) return;
       sessionOf(this.options.link).then(
@@ -217,11 +226,18 @@ export class HallSync implements SyncStatusSource {
     };
   }
 
-  private startPull(remote: PouchDB.Database): void {
+  private startPull(): void {
     const batch = this.options.batchSize ?? {};
+    // PouchDB 9's replicator calls `src.info()` after each batch for its task list and never
+    // handles a failure of it: with the central server as the source, a link cut at that moment
+    // would be an unhandled rejection, which ends a Node process. The pull therefore reads from
+    // its own instance whose info() cannot fail (the changes feed reports the cut instead).
+    const source = openCentralDb(this.options.link, this.options.hallId);
+    const info = source.info.bind(source);
+    source.info = () => info().catch(() => ({ doc_count: 0, update_seq: 0, db_name: this.hallDb }));
     this.watch(
       'pull',
-      this.options.db.replicate.from(remote, {
+      this.options.db.replicate.from(source, {
         ...this.replicationOptions(),
         batch_size: batch.pull ?? 50,
         batches_limit: 2,
@@ -263,6 +279,7 @@ export class HallSync implements SyncStatusSource {
         r.problem = describeSyncError(err, this.options.link.server, this.hallDb);
         r.upToDate = false;
         this.lastError = r.problem.message;
+        this.warn(r.problem.message);
       } else {
         r.problem = undefined;
         r.upToDate = true;
@@ -310,7 +327,9 @@ export class HallSync implements SyncStatusSource {
   /** After any replication settles: a full success is remembered. */
   private afterChange(): void {
     if (this.state() !== 'idle') return;
+    if (this.lastError !== null) this.log('info', 'sync: everything exchanged with the central server again');
     this.lastError = null;
+    this.lastWarning = undefined;
     this.saved.lastSuccessAt = new Date(this.options.clock.now()).toISOString();
     this.save();
   }
@@ -337,12 +356,17 @@ export class HallSync implements SyncStatusSource {
     if (this.stopped) return;
     this.pendingDirty = true;
     if (this.pendingRun || this.pendingTimer) return;
-    const wait = Math.max(0, this.lastPendingAt + (this.options.pendingIntervalMs ?? 2_000) - Date.now());
+    // At most once per interval, and never more than a sixth of the time (a Pi with a day of
+    // unpushed results spends a while counting them).
+    const interval = Math.max(this.options.pendingIntervalMs ?? 2_000, 5 * this.lastPendingMs);
+    const wait = Math.max(0, this.lastPendingAt + interval - Date.now());
     this.pendingTimer = setTimeout(() => {
       this.pendingTimer = undefined;
+      const began = Date.now();
       this.pendingRun = this.countPending().finally(() => {
         this.pendingRun = undefined;
         this.lastPendingAt = Date.now();
+        this.lastPendingMs = this.lastPendingAt - began;
         if (this.pendingDirty) this.requestPending();
       });
     }, wait);
