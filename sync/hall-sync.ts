@@ -20,7 +20,7 @@
  */
 import type { Clock } from '../domain/clock.js';
 import type { HallDb } from '../appliance/src/store/database.js';
-import { blobOfEvent, writeBlobChunks } from './blob-chunks.js';
+import { blobOfEvent, chunkCount, writeBlobChunks } from './blob-chunks.js';
 import { type CentralLink, checkCentralDb, hallDbName, openCentralDb, sessionOf } from './central-link.js';
 import { applianceRole } from './central/validate-doc-update.js';
 import { describeSyncError, type SyncProblem, type SyncStatus, type SyncStatusSource } from './sync-status.js';
@@ -75,6 +75,8 @@ export class HallSync implements SyncStatusSource {
   private pendingTimer: NodeJS.Timeout | undefined;
   private lastPendingAt = 0;
   private lastPendingMs = 0;
+  /** Bumped when the pending count is known without counting (both pushes caught up). */
+  private pendingEpoch = 0;
   private progress: { done: number; total: number } | undefined;
   /** A problem found before replicating (session, permissions), or the last denied write. */
   private setupProblem: SyncProblem | undefined;
@@ -118,8 +120,10 @@ export class HallSync implements SyncStatusSource {
     } catch {
       // First start: nothing saved yet.
     }
+    // Count what waits before connecting, so the status says it from the start.
+    await this.countPending();
+    this.lastPendingAt = Date.now();
     this.chunker.start(this.saved.chunkerSeq, () => this.requestPending());
-    this.requestPending();
     this.log('info', `sync: replicating with ${this.hallDb} on ${this.options.link.server}`);
     void this.connect();
   }
@@ -141,11 +145,17 @@ export class HallSync implements SyncStatusSource {
       configured: true,
       state: this.state(),
       lastSuccessAt: this.saved.lastSuccessAt,
-      pending: this.pending === null ? null : { ...this.pending },
+      pending: this.pending === null ? null : this.withBacklog(this.pending),
       lastError: this.lastError,
     };
     if (this.progress) out.progress = { ...this.progress };
     return out;
+  }
+
+  /** What is counted as pending, plus the blobs the chunker has still to write. */
+  private withBacklog(counted: { docs: number; bytes: number }): { docs: number; bytes: number } {
+    const backlog = this.chunker.backlog();
+    return { docs: counted.docs + backlog.docs, bytes: counted.bytes + backlog.bytes };
   }
 
   private state(): SyncStatus['state'] {
@@ -153,7 +163,7 @@ export class HallSync implements SyncStatusSource {
     const problems = [this.setupProblem, ...reps.map((r) => r.problem)].filter((p): p is SyncProblem => !!p);
     if (problems.some((p) => p.kind === 'error')) return 'error';
     if (problems.length > 0) return 'offline';
-    if (reps.length > 0 && reps.every((r) => r.upToDate && !r.active)) return 'idle';
+    if (reps.length > 0 && reps.every((r) => r.upToDate && !r.active) && !this.chunker.busy) return 'idle';
     return 'syncing';
   }
 
@@ -285,7 +295,12 @@ export class HallSync implements SyncStatusSource {
         r.upToDate = true;
       }
       if (push && !PUSHES.some((p) => this.reps.get(p)?.active)) this.progress = undefined;
-      if (push) this.requestPending();
+      if (push && PUSHES.every((p) => this.reps.get(p)?.upToDate)) {
+        // Both pushes have caught up with the local changes: nothing is pending right now (a
+        // count still running began before and is dropped).
+        this.pending = { docs: 0, bytes: 0 };
+        this.pendingEpoch++;
+      } else if (push) this.requestPending();
       this.afterChange();
     });
     rep.on('change', (info) => {
@@ -358,7 +373,7 @@ export class HallSync implements SyncStatusSource {
     if (this.pendingRun || this.pendingTimer) return;
     // At most once per interval, and never more than a sixth of the time (a Pi with a day of
     // unpushed results spends a while counting them).
-    const interval = Math.max(this.options.pendingIntervalMs ?? 2_000, 5 * this.lastPendingMs);
+    const interval = Math.max(this.options.pendingIntervalMs ?? 2_000, Math.min(10_000, 5 * this.lastPendingMs));
     const wait = Math.max(0, this.lastPendingAt + interval - Date.now());
     this.pendingTimer = setTimeout(() => {
       this.pendingTimer = undefined;
@@ -379,6 +394,7 @@ export class HallSync implements SyncStatusSource {
    */
   private async countPending(): Promise<void> {
     this.pendingDirty = false;
+    const epoch = this.pendingEpoch;
     const { db, applianceId } = this.options;
     let docs = 0;
     let bytes = 0;
@@ -408,6 +424,7 @@ export class HallSync implements SyncStatusSource {
           since = page.last_seq;
         }
       }
+      if (epoch !== this.pendingEpoch) return;
       this.pending = { docs, bytes };
       if (this.progress) this.progress.total = Math.max(this.progress.total, this.progress.done + docs);
     } catch (err) {
@@ -424,7 +441,9 @@ export class HallSync implements SyncStatusSource {
  */
 class BlobChunker {
   private feed: PouchDB.ChangesEmitter | undefined;
-  private readonly queue: { sha256: string; seq: number | string }[] = [];
+  private readonly queue: { sha256: string; size: number; seq: number | string }[] = [];
+  /** The blob being turned into chunk documents, if any. */
+  private current: { size: number } | undefined;
   private lastSeq: number | string | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -440,7 +459,7 @@ class BlobChunker {
     this.feed.on('change', (c) => {
       onAnyChange();
       const blob = c.doc && c.doc.applianceId === applianceId ? blobOfEvent(c.doc) : undefined;
-      if (blob) this.queue.push({ sha256: blob.sha256, seq: c.seq });
+      if (blob) this.queue.push({ sha256: blob.sha256, size: Math.max(0, blob.size), seq: c.seq });
       this.lastSeq = c.seq;
       this.kick();
     });
@@ -454,6 +473,7 @@ class BlobChunker {
     this.running = (async () => {
       while (!this.stopped) {
         const next = this.queue.shift();
+        this.current = next;
         if (!next) {
           if (this.lastSeq !== undefined) this.onProgress(this.lastSeq);
           break;
@@ -472,8 +492,24 @@ class BlobChunker {
       }
     })().finally(() => {
       this.running = undefined;
+      this.current = undefined;
       if (this.queue.length > 0 && !this.stopped) this.kick();
     });
+  }
+
+  /** Blobs named by events but not yet written as chunk documents: their chunks and bytes. */
+  backlog(): { docs: number; bytes: number } {
+    let docs = 0;
+    let bytes = 0;
+    for (const b of this.current ? [this.current, ...this.queue] : this.queue) {
+      docs += chunkCount(b.size);
+      bytes += b.size;
+    }
+    return { docs, bytes };
+  }
+
+  get busy(): boolean {
+    return this.running !== undefined;
   }
 
   async stop(): Promise<void> {

@@ -143,7 +143,9 @@ export async function pushExamDay(options: {
 }
 
 /** Reassembles every blob of the day from the central database and counts SHA-256 mismatches. */
-export async function checkCentralBlobs(run: PushDayRun): Promise<{ checked: number; mismatches: string[] }> {
+export async function checkCentralBlobs(
+  run: Pick<PushDayRun, 'server' | 'day'>,
+): Promise<{ checked: number; mismatches: string[] }> {
   const admin = openCentralDb(run.server.link(run.server.admin), 'h1');
   const mismatches: string[] = [];
   let checked = 0;
