@@ -2,7 +2,7 @@
  * The appliance's side of `npm run bench:sync`, in a process of its own (as the appliance runs,
  * with the same node flags as `npm start`), so that its memory is measured apart from the
  * stand-in server's: opens the data folder, runs the sync until everything is pushed, and prints
- * one JSON line { pushMs, maxRssMB }.
+ * one JSON line { pushMs, maxRssMB, peakHeapMB, peakExternalMB }.
  *
  * Arguments: <dataDir> <hallId> <central URL>; the hall user's credentials in BENCH_SYNC_USER and
  * BENCH_SYNC_PASSWORD.
@@ -28,6 +28,13 @@ async function main(): Promise<void> {
     pendingIntervalMs: 500,
   });
   const started = performance.now();
+  // Peak of V8's heap and of memory outside it (Buffers), sampled, beside the peak resident size.
+  const peak = { heapMB: 0, externalMB: 0 };
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peak.heapMB = Math.max(peak.heapMB, Math.round(m.heapUsed / 2 ** 20));
+    peak.externalMB = Math.max(peak.externalMB, Math.round(m.external / 2 ** 20));
+  }, 50);
   void sync.start();
   for (;;) {
     const s = sync.status();
@@ -38,10 +45,11 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   const pushMs = performance.now() - started;
+  clearInterval(sampler);
   await sync.stop();
   await store.close();
   process.stdout.write(
-    `${JSON.stringify({ pushMs: Math.round(pushMs), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+    `${JSON.stringify({ pushMs: Math.round(pushMs), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), peakHeapMB: peak.heapMB, peakExternalMB: peak.externalMB })}\n`,
   );
 }
 

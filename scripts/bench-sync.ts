@@ -47,25 +47,28 @@ function option(name: string, fallback: number): number {
 
 /** Runs the appliance's side; resolves with its JSON line. */
 function runChild(dataDir: string, url: string, user: { username: string; password: string }) {
-  return new Promise<{ pushMs: number; maxRssMB: number }>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--max-semi-space-size=8', '--import', 'tsx', 'scripts/bench-sync-child.ts', dataDir, 'h1', url],
-      {
-        cwd: ROOT,
-        env: { ...process.env, BENCH_SYNC_USER: user.username, BENCH_SYNC_PASSWORD: user.password },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const last = out.trim().split('\n').pop() ?? '';
-      if (code === 0) resolve(JSON.parse(last) as { pushMs: number; maxRssMB: number });
-      else reject(new Error(`the appliance side exited with ${code}: ${out}`));
-    });
-  });
+  return new Promise<{ pushMs: number; maxRssMB: number; peakHeapMB: number; peakExternalMB: number }>(
+    (resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['--max-semi-space-size=8', '--import', 'tsx', 'scripts/bench-sync-child.ts', dataDir, 'h1', url],
+        {
+          cwd: ROOT,
+          env: { ...process.env, BENCH_SYNC_USER: user.username, BENCH_SYNC_PASSWORD: user.password },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.once('error', reject);
+      child.once('exit', (code) => {
+        const last = out.trim().split('\n').pop() ?? '';
+        if (code === 0)
+          resolve(JSON.parse(last) as { pushMs: number; maxRssMB: number; peakHeapMB: number; peakExternalMB: number });
+        else reject(new Error(`the appliance side exited with ${code}: ${out}`));
+      });
+    },
+  );
 }
 
 async function main(): Promise<void> {
@@ -114,6 +117,8 @@ async function main(): Promise<void> {
       mbPerSec: +((blobBytes + recordBytes) / 1e6 / seconds).toFixed(2),
       /** Peak resident memory of the appliance's side (its own process). */
       applianceMaxRssMB: child.maxRssMB,
+      applianceHeapMB: child.peakHeapMB,
+      applianceExternalMB: child.peakExternalMB,
       shaChecked: checked,
       shaMismatches: mismatches.length,
     };
@@ -124,7 +129,8 @@ async function main(): Promise<void> {
         `in ${result.pushMs} ms: ${result.docsPerSec} docs/s, ${result.mbPerSec} MB/s\n` +
         `  the server received ${result.received} documents (${result.received - result.docs + missing} re-sent); ` +
         `${missing} missing; SHA-256 of ${checked} blobs checked, ${mismatches.length} mismatches\n` +
-        `  the appliance's side peaked at ${result.applianceMaxRssMB} MB resident (its own process)\n`,
+        `  the appliance's side peaked at ${result.applianceMaxRssMB} MB resident (its own process; ` +
+        `JavaScript heap ${result.applianceHeapMB} MB, Buffers ${result.applianceExternalMB} MB)\n`,
     );
     process.stdout.write(`${JSON.stringify(result)}\n`);
     if (missing > 0 || mismatches.length > 0) process.exitCode = 1;

@@ -3,7 +3,8 @@
  * complete, each document once, every blob's SHA-256 equal, and at most one batch re-sent per
  * cut (the stand-in counts every document it receives in `_bulk_docs`).
  *
- * SYNC_TEST_EXAMINEES sets the size (default 1,000); SYNC_TEST_SEED repeats a run's cut points.
+ * SYNC_TEST_EXAMINEES sets the size (default 1,000), SYNC_TEST_CUTS the cuts (default 20);
+ * SYNC_TEST_SEED repeats a run's cut points.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,7 +23,7 @@ import {
 
 const EXAMINEES = Number(process.env.SYNC_TEST_EXAMINEES ?? 1_000);
 const SEED = Number(process.env.SYNC_TEST_SEED ?? Date.now() % 1_000_000);
-const CUTS = 20;
+const CUTS = Number(process.env.SYNC_TEST_CUTS ?? 20);
 
 describe(`a full exam day (${EXAMINEES} examinees) pushed through ${CUTS} cuts (seed ${SEED})`, () => {
   let run: PushDayRun;
@@ -41,7 +42,7 @@ describe(`a full exam day (${EXAMINEES} examinees) pushed through ${CUTS} cuts (
     if (dir) await removeDir(dir);
   });
 
-  it('cut the link 20 times while pushing', () => {
+  it(`cut the link ${CUTS} times while pushing`, () => {
     expect(run.cutsDone).toBe(CUTS);
   });
 
