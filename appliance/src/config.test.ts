@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_SCHEMA, ConfigError, loadConfig } from './config.js';
+import { CONFIG_SCHEMA, ConfigError, describeConfig, loadConfig } from './config.js';
 
 describe('configuration', () => {
   it('has a default for everything', () => {
@@ -23,6 +23,23 @@ describe('configuration', () => {
     expect(config).toMatchObject({ port: 9000, demo: false, dataDir: '/var/lib/proctor' });
   });
 
+  it('has the sync off by default, and never prints its password', () => {
+    expect(loadConfig({}, '/x')).toMatchObject({ syncUrl: '', syncUser: '', syncPassword: '' });
+    const config = loadConfig(
+      {
+        PROCTOR_SYNC_URL: 'https://hall-a101:url-secret@couch.example.edu:6984',
+        PROCTOR_SYNC_PASSWORD: 'env-secret',
+      },
+      '/x',
+    );
+    const line = describeConfig(config);
+    expect(line).toContain('syncUrl=https://hall-a101:***@couch.example.edu:6984/');
+    expect(line).not.toMatch(/url-secret|env-secret/);
+    const bad = () => loadConfig({ PROCTOR_SYNC_URL: 'ftp://hall-a101:url-secret@couch.example.edu' }, '/x');
+    expect(bad).toThrow(/PROCTOR_SYNC_URL=.*an http:\/\/ or https:\/\/ URL/);
+    expect(bad).not.toThrow(/url-secret/);
+  });
+
   it('refuses bad values and unknown settings, naming each variable', () => {
     const attempt = () => loadConfig({ PROCTOR_PORT: 'eighty', PROCTOR_DEMO: 'maybe', PROCTOR_HALLID: 'x' }, '/x');
     expect(attempt).toThrow(ConfigError);
@@ -35,9 +52,9 @@ describe('configuration', () => {
     const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
     for (const spec of Object.values(CONFIG_SCHEMA)) {
       const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      expect(readme, spec.env).toMatch(
-        new RegExp(`\\|\\s*\`${escape(spec.env)}\`\\s*\\|\\s*\`${escape(spec.default)}\`\\s*\\|`),
-      );
+      // An empty default is written "(empty)".
+      const value = spec.default === '' ? '\\(empty\\)' : `\`${escape(spec.default)}\``;
+      expect(readme, spec.env).toMatch(new RegExp(`\\|\\s*\`${escape(spec.env)}\`\\s*\\|\\s*${value}\\s*\\|`));
     }
   });
 });

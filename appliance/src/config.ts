@@ -73,6 +73,26 @@ export const CONFIG_SCHEMA = {
     default: '10',
     description: 'Wrong access codes allowed per student id within 15 minutes.',
   },
+  syncUrl: {
+    env: 'PROCTOR_SYNC_URL',
+    schema: z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL, or empty' })]),
+    default: '',
+    description:
+      "Base URL of the institution's CouchDB (e.g. https://couch.example.edu:6984); empty: no sync. " +
+      'Credentials may be in the URL or in PROCTOR_SYNC_USER / PROCTOR_SYNC_PASSWORD.',
+  },
+  syncUser: {
+    env: 'PROCTOR_SYNC_USER',
+    schema: z.string(),
+    default: '',
+    description: "The hall's user on the central server (overrides a user in PROCTOR_SYNC_URL).",
+  },
+  syncPassword: {
+    env: 'PROCTOR_SYNC_PASSWORD',
+    schema: z.string(),
+    default: '',
+    description: "That user's password (never logged).",
+  },
   logLevel: {
     env: 'PROCTOR_LOG_LEVEL',
     schema: z.enum(['debug', 'info', 'warn', 'error']),
@@ -100,7 +120,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     if (parsed.success) out[key] = parsed.data;
     else
       problems.push(
-        `${spec.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')} (${spec.description})`,
+        `${spec.env}=${JSON.stringify(key === 'syncUrl' ? maskUrl(raw) : raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')} (${spec.description})`,
       );
   }
   const known = new Set<string>(Object.values(CONFIG_SCHEMA).map((s) => s.env));
@@ -113,9 +133,24 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   return { ...config, dataDir: path.resolve(cwd, config.dataDir) };
 }
 
-/** The configuration as a log line; no setting is secret today, but keep this the only printer. */
+/** The configuration as a log line, secrets masked; keep this the only printer. */
 export function describeConfig(config: Config): string {
   return Object.entries(config)
-    .map(([k, v]) => `${k}=${String(v)}`)
+    .map(([k, v]) => {
+      if (k === 'syncPassword') return `${k}=${v === '' ? '' : '***'}`;
+      if (k === 'syncUrl') return `${k}=${v === '' ? '' : maskUrl(String(v))}`;
+      return `${k}=${String(v)}`;
+    })
     .join(' ');
+}
+
+/** A URL with its password (if any) masked. */
+function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(not a URL)';
+  }
 }

@@ -18,6 +18,7 @@ import { createServices } from './services.js';
 import { createLog } from './log.js';
 import { clientFiles, isClientBuilt } from './http/static-files.js';
 import { HallStore } from './store/hall-store.js';
+import { createHallSync } from '../../sync/index.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const APPLIANCE_VERSION = (
@@ -61,7 +62,21 @@ async function main(): Promise<void> {
     log: (l) => log('info', l),
   });
   const demo = config.demo ? await seedDemoOnce(store, systemClock, config.demoStartMinutes) : undefined;
-  const services = createServices(store, config);
+  // The sync runs in this process: it shares the open LevelDB (one process may hold it) and its
+  // pulls reach the projection at once (docs/sync.md).
+  let onNewExams: (examIds: string[]) => void = () => undefined;
+  const sync = createHallSync(store, config, {
+    clock: systemClock,
+    log,
+    onNewExams: (ids) => onNewExams(ids),
+  });
+  const services = createServices(store, config, sync);
+  onNewExams = (ids) => {
+    for (const examId of ids) {
+      log('info', `sync: exam ${examId} arrived from the central server`);
+      void services.resumeCodes.prepare(examId);
+    }
+  };
   const demoProctors = config.demo ? await seedDemoProctorsOnce(services.accounts, new Date()) : [];
   const examDay = services.examDay;
   const client: ClientPages = isClientBuilt(CLIENT_DIST)
@@ -91,6 +106,7 @@ async function main(): Promise<void> {
       // Machine-readable line for scripts and tests.
       process.stdout.write(`READY port=${info.port}\n`);
     });
+    void sync.start();
   });
 
   let stopping = false;
@@ -100,14 +116,28 @@ async function main(): Promise<void> {
     log('info', `${signal}: stopping`);
     clearInterval(presenceTimer);
     server.close();
-    void store.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log('error', `closing storage: ${String(err)}`);
-        process.exit(1);
-      },
-    );
+    void sync
+      .stop()
+      .then(() => store.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log('error', `closing storage: ${String(err)}`);
+          process.exit(1);
+        },
+      );
   };
+  // PouchDB's HTTP client (node-fetch) has paths that leave a failed request's promise
+  // unhandled when the link to the central server drops mid-request (sync/hall-sync.ts avoids the
+  // one the tests met); a lost link must not stop the exam hall. Anything else still ends the
+  // process, as Node does by default.
+  process.on('unhandledRejection', (reason) => {
+    if (reason instanceof Error && reason.name === 'FetchError') {
+      log('warn', `sync: a request to the central server failed: ${reason.message}`);
+      return;
+    }
+    throw reason;
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

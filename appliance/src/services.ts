@@ -12,6 +12,7 @@ import { ColumnPreferences } from './proctors/preferences.js';
 import { ProctorSessions } from './proctors/sessions.js';
 import { ResumeCodes } from './resume-codes.js';
 import type { HallStore } from './store/hall-store.js';
+import { notConfiguredSync, type SyncStatusSource } from '../../sync/sync-status.js';
 
 export interface ServiceOptions {
   signInAttempts: number;
@@ -29,9 +30,15 @@ export interface Services {
   actions: ProctorActions;
   preferences: ColumnPreferences;
   resumeCodes: ResumeCodes;
+  /** The sync with the central server: `sync.status()` is what `GET /api/sync/status` shows. */
+  sync: SyncStatusSource;
 }
 
-export function createServices(store: HallStore, options: ServiceOptions): Services {
+export function createServices(
+  store: HallStore,
+  options: ServiceOptions,
+  sync: SyncStatusSource = notConfiguredSync,
+): Services {
   const examDay = new ExamDay(store, { signInAttempts: options.signInAttempts, maxFileBytes: options.maxFileBytes });
   const monitor = new Monitor(store);
   const presence = new Presence(store, options.presenceTimeoutSeconds * 1_000);
@@ -46,5 +53,6 @@ export function createServices(store: HallStore, options: ServiceOptions): Servi
     actions: new ProctorActions(store, monitor, examDay.packages),
     preferences: new ColumnPreferences(store.dataDir),
     resumeCodes: new ResumeCodes(store),
+    sync,
   };
 }

@@ -628,8 +628,8 @@ export const en = {
       heading: 'Sync with the central server',
       notConfigured: 'Sync with the central server is not set up on this appliance.',
       notConfiguredDetail:
-        'The exam runs fully on this appliance; submissions and the event log stay here until sync is set up, or until you download them from the Exam info tab.',
-      statesHeading: 'What the states will look like',
+        'The exam runs fully on this appliance; submissions and the event log stay here until sync is set up (PROCTOR_SYNC_URL, see docs/sync.md), or until you download them from the Exam info tab.',
+      statesHeading: 'What the states mean',
       states: {
         off: 'Off',
         idle: 'Up to date',
@@ -652,6 +652,7 @@ export const en = {
       progress: 'Progress',
       lastError: 'Last error',
       refresh: 'Check again',
+      checkedAt: (time: string) => `Checked at ${time}; updated every 5 seconds.`,
     },
   },
   errors: {
