@@ -29,12 +29,7 @@ export type TimeSyncState = 'synchronised' | 'unsynchronised' | 'unavailable';
 export type TimeSyncProbe = () => Promise<TimeSyncState>;
 /** Why the clock is (or is not) trusted. */
 export type ClockSource =
-  | 'ntp'
-  | 'proctor-confirmed'
-  | 'proctor-set'
-  | 'configured'
-  | 'no-time-sync-service'
-  | 'unsynchronised';
+  'ntp' | 'proctor-confirmed' | 'proctor-set' | 'configured' | 'no-time-sync-service' | 'unsynchronised';
 
 export interface ClockStatus {
   trusted: boolean;
@@ -102,7 +97,14 @@ export class ClockTrust implements Clock {
 
   /** A clock that is always trusted (tests, and tools that need no trust). */
   static alwaysTrusted(base: Clock): ClockTrust {
-    return new ClockTrust(base, 'trusted', async () => 'unavailable', undefined, undefined, () => undefined);
+    return new ClockTrust(
+      base,
+      'trusted',
+      async () => 'unavailable',
+      undefined,
+      undefined,
+      () => undefined,
+    );
   }
 
   /** Opens the clock: restores this boot's confirmation and asks NTP once. */
@@ -200,7 +202,10 @@ export class ClockTrust implements Clock {
       const hadOffset = this.offsetMs !== 0;
       this.offsetMs = 0;
       this.source = 'ntp';
-      this.log('info', `clock: NTP synchronised; the clock is trusted${hadOffset ? ' (the proctor’s offset is dropped)' : ''}`);
+      this.log(
+        'info',
+        `clock: NTP synchronised; the clock is trusted${hadOffset ? ' (the proctor’s offset is dropped)' : ''}`,
+      );
       this.changed();
     } else if (this.mode === 'auto' && state === 'unavailable' && this.source === 'unsynchronised') {
       this.source = 'no-time-sync-service';

@@ -72,7 +72,9 @@ async function loadProvided(settings: TlsSettings): Promise<TlsMaterial> {
     try {
       return await readFile(file, 'utf8');
     } catch (err) {
-      throw new Error(`PROCTOR_HTTPS_MODE=provided: cannot read the ${what} ${file}: ${(err as Error).message}`);
+      throw new Error(`PROCTOR_HTTPS_MODE=provided: cannot read the ${what} ${file}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   };
   const certPem = await read('certificate (PROCTOR_TLS_CERT)', settings.tlsCert);

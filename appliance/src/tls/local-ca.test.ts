@@ -90,7 +90,8 @@ describe('the local CA', () => {
     expect(ca.notAfter.getTime() - NOW).toBeGreaterThan(9 * 365 * DAY);
     expect(made.ca.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     expect(((await stat(dir)).mode & 0o777).toString(8)).toBe('700');
-    for (const f of Object.values(TLS_FILES)) expect(((await stat(path.join(dir, f))).mode & 0o777).toString(8), f).toBe('600');
+    for (const f of Object.values(TLS_FILES))
+      expect(((await stat(path.join(dir, f))).mode & 0o777).toString(8), f).toBe('600');
   });
 
   it('issues a server certificate with every name in its SAN, serverAuth, ≤ 397 days, signed by the CA', async () => {
@@ -183,7 +184,10 @@ describe('the local CA', () => {
 
   it('matches name constraints as RFC 5280 says', () => {
     const permitted = { domains: ['local'], networks: ['192.168.0.0/16', 'fc00::/7'] };
-    const r = withinConstraints({ dns: ['a.local', 'local', 'xlocal', 'a.local.evil'], ips: ['192.168.9.9', 'fd00::1', '10.0.0.1'] }, permitted);
+    const r = withinConstraints(
+      { dns: ['a.local', 'local', 'xlocal', 'a.local.evil'], ips: ['192.168.9.9', 'fd00::1', '10.0.0.1'] },
+      permitted,
+    );
     expect(r.names).toEqual({ dns: ['a.local', 'local'], ips: ['192.168.9.9', 'fd00::1'] });
     expect(r.skipped).toEqual(['xlocal', 'a.local.evil', '10.0.0.1']);
   });
@@ -217,6 +221,11 @@ describe('certificateStatus (for the box’s doctor check)', () => {
     expect(status.names).toEqual(expect.arrayContaining(['exam-hall.local', 'localhost', '127.0.0.1', '192.168.1.20']));
     expect(await readFile(status.certPath!, 'utf8')).toBe(material.certPem);
     expect((await certificateStatus(settings, material.notAfter.getTime() - 5 * DAY)).renewDue).toBe(true);
-    expect(await certificateStatus({ ...settings, httpsMode: 'off' })).toMatchObject({ mode: 'off', notAfter: null, daysLeft: null, names: [] });
+    expect(await certificateStatus({ ...settings, httpsMode: 'off' })).toMatchObject({
+      mode: 'off',
+      notAfter: null,
+      daysLeft: null,
+      names: [],
+    });
   });
 });

@@ -30,7 +30,13 @@ import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { GeneralName, GeneralSubtree, GeneralSubtrees, id_ce_nameConstraints, NameConstraints } from '@peculiar/asn1-x509';
+import {
+  GeneralName,
+  GeneralSubtree,
+  GeneralSubtrees,
+  id_ce_nameConstraints,
+  NameConstraints,
+} from '@peculiar/asn1-x509';
 import type { BoxNames } from './box-names.js';
 import { x509 } from './x509.js';
 
@@ -107,14 +113,7 @@ const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(dat
 
 /** SHA-256 fingerprint of a DER certificate in the usual AA:BB:... form. */
 export function fingerprintOf(der: Uint8Array): string {
-  return (
-    createHash('sha256')
-      .update(der)
-      .digest('hex')
-      .toUpperCase()
-      .match(/../g)
-      ?.join(':') ?? ''
-  );
+  return createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)?.join(':') ?? '';
 }
 
 /** A positive 128-bit serial number as hex. */
@@ -266,7 +265,9 @@ async function loadOrCreateCa(
   if (keyPem !== undefined && certPem !== undefined) {
     const cert = new x509.X509Certificate(certPem);
     if (cert.notAfter.getTime() > input.now) return { cert, keyPem, created: false };
-    input.log(`the hall CA expired on ${cert.notAfter.toISOString()}: making a new one (devices must install it again)`);
+    input.log(
+      `the hall CA expired on ${cert.notAfter.toISOString()}: making a new one (devices must install it again)`,
+    );
   } else if (keyPem !== undefined || certPem !== undefined) {
     input.log('the hall CA is incomplete (ca.key or ca.crt missing): making a new one');
   }
@@ -337,7 +338,12 @@ export async function ensureLocalCa(input: {
     const certPem = await readFile(path.join(input.dir, TLS_FILES.serverCert), 'utf8');
     const keyPem = await readFile(path.join(input.dir, TLS_FILES.serverKey), 'utf8');
     const cert = new x509.X509Certificate(certPem);
-    return { ca: caInfo(ca.cert), server: { certPem, keyPem, notAfter: cert.notAfter, names }, issued: undefined, skipped };
+    return {
+      ca: caInfo(ca.cert),
+      server: { certPem, keyPem, notAfter: cert.notAfter, names },
+      issued: undefined,
+      skipped,
+    };
   }
   const server = await issueServerCertificate({
     ca: ca.cert,
