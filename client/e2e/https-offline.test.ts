@@ -21,8 +21,9 @@ import {
   runApplianceCli,
   writeExamFiles,
 } from '../../appliance/src/process-test-support.js';
+import { audit } from './axe.js';
 import { launchChromium, screenshot, waitForServiceWorker, watchConsole } from './browser.js';
-import { CHIEF } from './hall.js';
+import { CHIEF, HttpProctor, openHall } from './hall.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -124,6 +125,7 @@ describe('HTTPS with the appliance’s own CA, in Chromium', () => {
     expect(ca.headers()['content-type']).toBe('application/x-x509-ca-cert');
     await page.setViewportSize({ width: 360, height: 740 });
     await screenshot(page, 'https-onboarding-phone');
+    expect(await audit(page, 'onboarding page, 360px'), 'serious or critical axe violations').toEqual([]);
 
     // App addresses on plain HTTP go to HTTPS.
     await page.goto(`${onboarding}/proctor/`);
@@ -153,6 +155,7 @@ describe('HTTPS with the appliance’s own CA, in Chromium', () => {
     const panel = page.getByTestId('clock-panel');
     await panel.getByRole('heading', { name: 'Confirm the appliance’s time' }).waitFor();
     await screenshot(page, 'https-clock-panel');
+    expect(await audit(page, 'clock panel'), 'serious or critical axe violations').toEqual([]);
     await panel.getByRole('button', { name: 'The appliance’s time is right' }).click();
     await page.getByText('The appliance’s time is confirmed. Exams can open.').waitFor();
     // Asked from the page (the test's own HTTP client does not know the test CA).
@@ -186,5 +189,31 @@ describe('HTTPS off', () => {
     await page.getByRole('heading', { name: 'Sign in to your exam' }).waitFor();
     expect(await page.getByTestId('secure-context-banner').count()).toBe(0);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('an untrusted clock, for the examinee', () => {
+  it('says the hall’s clock is not confirmed at the start, and opens the exam once a chief confirms it', async () => {
+    const hall = await openHall({ startAheadMs: 15_000, env: { PROCTOR_CLOCK_TRUST: 'untrusted' } });
+    cleanups.push(() => hall.close());
+    const page = await browser([]);
+    const errors = watchConsole(page);
+    const examinee = hall.files.roster[0]!;
+    await page.goto(`${hall.appliance.baseUrl}/`);
+    await page.getByLabel('Student ID').fill(examinee.studentId);
+    await page.getByLabel('Access code').fill(examinee.accessCode);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Download exam' }).click();
+    await page.getByTestId('downloaded').waitFor();
+    await page
+      .getByText('The exam hall’s clock has not been confirmed yet; a proctor is on it.', { exact: false })
+      .waitFor({ timeout: Math.max(0, hall.startMs - Date.now()) + 20_000 });
+    await screenshot(page, 'https-clock-not-confirmed-examinee');
+    const chief = new HttpProctor(hall.appliance.baseUrl);
+    await chief.login();
+    expect((await chief.call('POST', '/clock', { action: 'confirm' })).status).toBe(200);
+    await page.getByRole('heading', { name: /^Question 1 of / }).waitFor({ timeout: 20_000 });
+    // The refusals the page received were answers, not errors.
+    expect(errors.filter((e) => !/status of 409/.test(e))).toEqual([]);
   });
 });
