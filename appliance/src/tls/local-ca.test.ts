@@ -229,3 +229,70 @@ describe('certificateStatus (for the box’s doctor check)', () => {
     });
   });
 });
+
+describe('CertificateKeeper', () => {
+  const settings = (dataDir: string) => ({
+    httpsMode: 'local-ca' as const,
+    dataDir,
+    applianceName: 'exam-hall',
+    tlsCert: '',
+    tlsKey: '',
+    tlsExtraNames: [],
+  });
+
+  it('hands a renewed certificate to the server when the box’s addresses change', async () => {
+    const dataDir = path.dirname(await tempDir());
+    let names = NAMES;
+    const keeper = new CertificateKeeper(settings(dataDir), {
+      now: () => NOW,
+      log: () => undefined,
+      names: () => names,
+    });
+    const first = await keeper.check();
+    const renewed: string[] = [];
+    keeper.watch((m) => renewed.push(m.certPem));
+    try {
+      keeper.recheck('nothing changed');
+      await keeper.check();
+      expect(renewed).toEqual([]);
+      names = { ...NAMES, ips: [...NAMES.ips, '10.9.8.7'].sort() };
+      keeper.recheck('the addresses changed');
+      await keeper.check();
+      await new Promise((r) => setImmediate(r));
+      expect(renewed).toHaveLength(1);
+      expect(renewed[0]).not.toBe(first.certPem);
+      expect(new X509Certificate(renewed[0]!).subjectAltName).toContain('IP Address:10.9.8.7');
+    } finally {
+      keeper.stop();
+    }
+  });
+
+  it('provided mode serves the given files, and says which one it cannot read', async () => {
+    const tls = await tempDir();
+    const made = await ensure(tls);
+    const provided = {
+      ...settings(path.dirname(tls)),
+      httpsMode: 'provided' as const,
+      tlsCert: path.join(tls, TLS_FILES.serverCert),
+      tlsKey: path.join(tls, TLS_FILES.serverKey),
+    };
+    const keeper = new CertificateKeeper(provided, { now: () => NOW, log: () => undefined });
+    const material = await keeper.check();
+    expect(material).toMatchObject({
+      mode: 'provided',
+      certPem: made.server.certPem,
+      keyPem: made.server.keyPem,
+      ca: undefined,
+    });
+    expect(await certificateStatus(provided, NOW)).toMatchObject({
+      mode: 'provided',
+      caPath: null,
+      daysLeft: SERVER_VALIDITY_DAYS,
+    });
+    const missing = new CertificateKeeper(
+      { ...provided, tlsKey: path.join(tls, 'nope.key') },
+      { now: () => NOW, log: () => undefined },
+    );
+    await expect(missing.check()).rejects.toThrow(/PROCTOR_TLS_KEY.*nope\.key/);
+  });
+});
