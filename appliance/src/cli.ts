@@ -3,6 +3,7 @@
  *   import <exam.json> <roster.csv|roster.json>   validate and store an exam and its roster
  *   verify-receipt <receipt.json> [--public-key <file>]   check a submission receipt
  *   verify-log [--exam <examId>] [--json]   check the hash-chained event log in both copies
+ *   certificate [--json]   the HTTPS certificate's mode, expiry, days left and names
  * Exit codes: 0 done, 1 the input is wrong (the message says where; for verify-log: a bad event),
  * 2 usage or setup problem.
  */
@@ -23,6 +24,7 @@ import {
 import { HallStore } from './store/hall-store.js';
 import { PROCTOR_USAGE, ProctorCliError, proctorCommand } from './proctors/proctor-cli.js';
 import { SecretStore } from './store/secrets.js';
+import { certificateStatus, RENEW_WITHIN_DAYS } from './tls/index.js';
 import { DataFolderInUseError, formatVerifyLogReport, verifyLog, VerifyLogSetupError } from './verify-log.js';
 
 const USAGE = `Usage: npm run appliance -- <command>
@@ -38,6 +40,9 @@ Commands:
       Verify the hash-chained event log in both of its copies (database and journal) and compare
       them; for each chain print its events, head seq and hash, and OK or the first bad event.
       --json prints one JSON object. Exit 0 all verify, 1 something is bad. Stop the appliance first.
+  certificate [--json]
+      The HTTPS certificate (PROCTOR_HTTPS_MODE): mode, expiry, days left, names, files and the
+      local CA's fingerprint. Exit 0 fine (or HTTPS off), 1 missing, unreadable or under 30 days left.
 ${PROCTOR_USAGE}
 `;
 
@@ -171,6 +176,27 @@ async function verifyReceiptCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+async function certificateCommand(args: string[]): Promise<number> {
+  if (args.some((a) => a !== '--json')) throw new UsageError('certificate takes only --json');
+  const config = loadConfig(process.env, process.cwd());
+  const status = await certificateStatus(config);
+  const bad = status.mode !== 'off' && (status.problem !== null || (status.daysLeft ?? -1) < RENEW_WITHIN_DAYS);
+  if (args.includes('--json')) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+  else if (status.mode === 'off') process.stdout.write('HTTPS is off (PROCTOR_HTTPS_MODE=off): no certificate.\n');
+  else {
+    const lines = [
+      `mode: ${status.mode}`,
+      status.problem === null ? undefined : `PROBLEM: ${status.problem}`,
+      `certificate: ${status.certPath ?? '-'} (key ${status.keyPath ?? '-'})`,
+      status.notAfter === null ? undefined : `valid until: ${status.notAfter} (${status.daysLeft} days left)`,
+      status.names.length > 0 ? `names: ${status.names.join(' ')}` : undefined,
+      status.caPath === null ? undefined : `CA: ${status.caPath}, SHA-256 ${status.caFingerprint ?? '-'}`,
+    ];
+    process.stdout.write(`${lines.filter((l) => l !== undefined).join('\n')}\n`);
+  }
+  return bad ? 1 : 0;
+}
+
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   try {
@@ -183,6 +209,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await proctorCommand(args);
       case 'verify-log':
         return await verifyLogCommand(args);
+      case 'certificate':
+        return await certificateCommand(args);
       case undefined:
       case 'help':
       case '--help':

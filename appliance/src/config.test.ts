@@ -40,6 +40,31 @@ describe('configuration', () => {
     expect(bad).not.toThrow(/url-secret/);
   });
 
+  it('reads the HTTPS and clock settings; provided needs both files', () => {
+    const config = loadConfig(
+      {
+        PROCTOR_HTTPS_MODE: 'provided',
+        PROCTOR_TLS_CERT: 'certs/box.crt',
+        PROCTOR_TLS_KEY: '/etc/box.key',
+        PROCTOR_TLS_EXTRA_NAMES: 'Exam.Campus.Internal, 10.1.2.3',
+        PROCTOR_CLOCK_TRUST: 'untrusted',
+      },
+      '/srv',
+    );
+    expect(config).toMatchObject({
+      httpsMode: 'provided',
+      tlsCert: '/srv/certs/box.crt',
+      tlsKey: '/etc/box.key',
+      tlsExtraNames: ['exam.campus.internal', '10.1.2.3'],
+      clockTrustMode: 'untrusted',
+      httpPort: 8081,
+    });
+    expect(loadConfig({}, '/x')).toMatchObject({ httpsMode: 'off', clockTrustMode: 'auto', tlsExtraNames: [] });
+    expect(() => loadConfig({ PROCTOR_HTTPS_MODE: 'provided' }, '/x')).toThrow(/PROCTOR_TLS_CERT and PROCTOR_TLS_KEY/);
+    expect(() => loadConfig({ PROCTOR_HTTPS_MODE: 'on' }, '/x')).toThrow(/PROCTOR_HTTPS_MODE/);
+    expect(() => loadConfig({ PROCTOR_TLS_EXTRA_NAMES: 'bad name!' }, '/x')).toThrow(/PROCTOR_TLS_EXTRA_NAMES/);
+  });
+
   it('refuses bad values and unknown settings, naming each variable', () => {
     const attempt = () => loadConfig({ PROCTOR_PORT: 'eighty', PROCTOR_DEMO: 'maybe', PROCTOR_HALLID: 'x' }, '/x');
     expect(attempt).toThrow(ConfigError);
@@ -52,9 +77,9 @@ describe('configuration', () => {
     const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
     for (const spec of Object.values(CONFIG_SCHEMA)) {
       const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      // An empty default is written "(empty)".
-      const value = spec.default === '' ? '\\(empty\\)' : `\`${escape(spec.default)}\``;
-      expect(readme, spec.env).toMatch(new RegExp(`\\|\\s*\`${escape(spec.env)}\`\\s*\\|\\s*${value}\\s*\\|`));
+      // An empty default is written "(none)".
+      const shown = spec.default === '' ? '\\(none\\)' : `\`${escape(spec.default)}\``;
+      expect(readme, spec.env).toMatch(new RegExp(`\\|\\s*\`${escape(spec.env)}\`\\s*\\|\\s*${shown}\\s*\\|`));
     }
   });
 });

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
@@ -18,6 +19,9 @@ import { createServices } from './services.js';
 import { createLog } from './log.js';
 import { clientFiles, isClientBuilt } from './http/static-files.js';
 import { HallStore } from './store/hall-store.js';
+import { CertificateKeeper, type TlsMaterial } from './tls/index.js';
+import { onboardingApp } from './tls/onboarding.js';
+import { ClockTrust } from './time/clock-trust.js';
 import { createHallSync } from '../../sync/index.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -32,14 +36,22 @@ const PLACEHOLDER_PAGE = path.join(ROOT, 'appliance', 'src', 'http', 'placeholde
 const BUILD_HINT = 'The examinee app and proctor dashboard are not built (no client/dist): run `npm run build`.';
 
 /** The addresses people in the hall can use. */
-function urls(config: Config, port: number): string[] {
+function urls(config: Config, port: number, scheme: 'http' | 'https' = 'http'): string[] {
   const wildcard = config.host === '0.0.0.0' || config.host === '::';
-  if (!wildcard) return [`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`];
-  const out = [`http://127.0.0.1:${port}/`];
+  const defaultPort = scheme === 'https' ? 443 : 80;
+  const at = (host: string) => `${scheme}://${host}${port === defaultPort ? '' : `:${port}`}/`;
+  if (!wildcard) return [at(config.host.includes(':') ? `[${config.host}]` : config.host)];
+  const out = [at('127.0.0.1')];
+  if (scheme === 'https') out.push(at(`${config.applianceName}.local`));
   for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') out.push(`http://${a.address}:${port}/`);
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') out.push(at(a.address));
   }
   return out;
+}
+
+/** Listens with `serve` and resolves with the port once listening. */
+function listening(start: (ready: (info: AddressInfo) => void) => void): Promise<number> {
+  return new Promise((resolve) => start((info) => resolve(info.port)));
 }
 
 async function main(): Promise<void> {
@@ -55,9 +67,17 @@ async function main(): Promise<void> {
   }
   const log = createLog(config.logLevel);
   log('info', `starting proctor appliance ${APPLIANCE_VERSION}: ${describeConfig(config)}`);
+  // The appliance's clock: the system's plus a chief proctor's offset, trusted or not (see clock-trust.ts).
+  const clock = await ClockTrust.open({
+    base: systemClock,
+    mode: config.clockTrustMode,
+    dataDir: config.dataDir,
+    log,
+  });
+  clock.watch();
   const store = await HallStore.open({
     dataDir: config.dataDir,
-    clock: systemClock,
+    clock,
     hallId: config.hallId,
     log: (l) => log('info', l),
   });
@@ -66,11 +86,11 @@ async function main(): Promise<void> {
   // pulls reach the projection at once (docs/sync.md).
   let onNewExams: (examIds: string[]) => void = () => undefined;
   const sync = createHallSync(store, config, {
-    clock: systemClock,
+    clock,
     log,
     onNewExams: (ids) => onNewExams(ids),
   });
-  const services = createServices(store, config, sync);
+  const services = createServices(store, { ...config, clockTrust: clock }, sync);
   onNewExams = (ids) => {
     for (const examId of ids) {
       log('info', `sync: exam ${examId} arrived from the central server`);
@@ -93,21 +113,73 @@ async function main(): Promise<void> {
   // Resume-code triples cost PBKDF2 time: make them in the lobby, not at the synchronised start.
   for (const examId of store.projection.exams.keys()) void services.resumeCodes.prepare(examId);
 
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info: AddressInfo) => {
+  // HTTPS (docs/https-and-time.md): the certificate of the mode, kept current while the box runs.
+  const keeper =
+    config.httpsMode === 'off'
+      ? undefined
+      : new CertificateKeeper({ ...config, httpsMode: config.httpsMode }, { now: () => clock.now(), log });
+  const tls: TlsMaterial | undefined = await keeper?.check();
+  const server = tls
+    ? serve({
+        fetch: app.fetch,
+        hostname: config.host,
+        port: config.port,
+        createServer: createHttpsServer,
+        serverOptions: { cert: tls.certPem, key: tls.keyPem },
+      })
+    : serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+  const appPort = await new Promise<number>((resolve) => {
+    const port = () => resolve((server.address() as AddressInfo).port);
+    if (server.listening) port();
+    else server.once('listening', port);
+  });
+  if (keeper) {
+    // A renewed certificate (daily check, new address, clock set right) is swapped in without a restart.
+    keeper.watch((m) => {
+      (server as HttpsServer).setSecureContext({ cert: m.certPem, key: m.keyPem });
+      log('info', `tls: now serving the certificate valid until ${m.notAfter.toISOString()}`);
+    });
+    clock.onChange(() => keeper.recheck('the clock changed'));
+  }
+  // With HTTPS on, plain HTTP serves the onboarding page (the CA) and sends everything else to HTTPS.
+  const onboarding = tls
+    ? onboardingApp({ ca: () => keeper?.material?.ca, httpsPort: () => appPort, applianceName: config.applianceName })
+    : undefined;
+  let httpServer: ReturnType<typeof serve> | undefined;
+  const httpPort = onboarding
+    ? await listening((ready) => {
+        httpServer = serve({ fetch: onboarding.fetch, hostname: config.host, port: config.httpPort }, ready);
+      })
+    : undefined;
+
+  {
+    const scheme = tls ? 'https' : 'http';
+    const base = urls(config, appPort, scheme)[0]!;
     const lines = [
       `Proctor appliance ready (appliance ${store.applianceId}, hall ${config.hallId}, data in ${config.dataDir})`,
     ];
-    for (const u of urls(config, info.port)) lines.push(`  Examinee app:  ${u}`);
-    lines.push(`  Proctor app:   ${urls(config, info.port)[0]}proctor/`);
-    lines.push(`  Health:        ${urls(config, info.port)[0]}api/health`);
+    for (const u of urls(config, appPort, scheme)) lines.push(`  Examinee app:  ${u}`);
+    lines.push(`  Proctor app:   ${base}proctor/`);
+    lines.push(`  Health:        ${base}api/health`);
+    if (httpPort !== undefined) {
+      const label = tls?.mode === 'local-ca' ? 'Onboarding (install the hall CA)' : 'Plain HTTP (redirects to HTTPS)';
+      lines.push(`  ${label}: ${urls(config, httpPort)[0]}`);
+      if (tls?.ca) lines.push(`    CA SHA-256 fingerprint: ${tls.ca.fingerprint}`);
+    } else if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1')
+      lines.push(
+        '  HTTPS is off (PROCTOR_HTTPS_MODE=off): devices on the hall network cannot reload the exam offline.',
+      );
+    if (!clock.trusted)
+      lines.push('  The clock is not trusted (no NTP sync yet): a chief proctor must confirm it before exams open.');
     if (client.kind === 'placeholder') lines.push(`  ${BUILD_HINT}`);
     void printExams(store, examDay, demo !== undefined, demoProctors.length > 0 || config.demo).then((extra) => {
       process.stdout.write(`${[...lines, ...extra].join('\n')}\n`);
-      // Machine-readable line for scripts and tests.
-      process.stdout.write(`READY port=${info.port}\n`);
+      // Machine-readable lines for scripts and tests (READY last).
+      if (httpPort !== undefined) process.stdout.write(`HTTP port=${httpPort}\n`);
+      process.stdout.write(`READY port=${appPort}\n`);
     });
     void sync.start();
-  });
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -115,6 +187,9 @@ async function main(): Promise<void> {
     stopping = true;
     log('info', `${signal}: stopping`);
     clearInterval(presenceTimer);
+    keeper?.stop();
+    clock.stop();
+    httpServer?.close();
     server.close();
     void sync
       .stop()

@@ -12,12 +12,15 @@ import { ColumnPreferences } from './proctors/preferences.js';
 import { ProctorSessions } from './proctors/sessions.js';
 import { ResumeCodes } from './resume-codes.js';
 import type { HallStore } from './store/hall-store.js';
+import { ClockTrust } from './time/clock-trust.js';
 import { notConfiguredSync, type SyncStatusSource } from '../../sync/sync-status.js';
 
 export interface ServiceOptions {
   signInAttempts: number;
   maxFileBytes: number;
   presenceTimeoutSeconds: number;
+  /** Whether the clock may open exams (main.ts passes the store's clock); always trusted when absent. */
+  clockTrust?: ClockTrust;
 }
 
 export interface Services {
@@ -30,6 +33,7 @@ export interface Services {
   actions: ProctorActions;
   preferences: ColumnPreferences;
   resumeCodes: ResumeCodes;
+  clockTrust: ClockTrust;
   /** The sync with the central server: `sync.status()` is what `GET /api/sync/status` shows. */
   sync: SyncStatusSource;
 }
@@ -39,7 +43,12 @@ export function createServices(
   options: ServiceOptions,
   sync: SyncStatusSource = notConfiguredSync,
 ): Services {
-  const examDay = new ExamDay(store, { signInAttempts: options.signInAttempts, maxFileBytes: options.maxFileBytes });
+  const clockTrust = options.clockTrust ?? ClockTrust.alwaysTrusted(store.clock);
+  const examDay = new ExamDay(store, {
+    signInAttempts: options.signInAttempts,
+    maxFileBytes: options.maxFileBytes,
+    clockTrusted: () => clockTrust.trusted,
+  });
   const monitor = new Monitor(store);
   const presence = new Presence(store, options.presenceTimeoutSeconds * 1_000);
   presence.trackSignedIn();
@@ -53,6 +62,7 @@ export function createServices(
     actions: new ProctorActions(store, monitor, examDay.packages),
     preferences: new ColumnPreferences(store.dataDir),
     resumeCodes: new ResumeCodes(store),
+    clockTrust,
     sync,
   };
 }

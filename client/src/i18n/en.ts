@@ -661,6 +661,26 @@ export const en = {
     'download-limit-reached': 'You have used all your downloads for this exam. Ask a proctor for another.',
     'client-too-old': 'This app is too old for this exam. Reload the page to update it.',
   } as Partial<Record<ErrorCode, string>>,
+  /** The box itself: secure context (HTTPS) and the appliance's clock (docs/https-and-time.md). */
+  box: {
+    noSecureContext: 'Offline reload is not available.',
+    clockNotConfirmedExaminee:
+      'The exam hall’s clock has not been confirmed yet; a proctor is on it. The exam opens as soon as it is.',
+    clockHeading: 'Confirm the appliance’s time',
+    clockIntro:
+      'The appliance’s clock is not synchronised (no time server), so no exam opens until a chief proctor confirms the time.',
+    applianceTime: 'Appliance time',
+    deviceTime: 'This device’s time',
+    difference: (seconds: number) =>
+      seconds === 0
+        ? 'They agree.'
+        : `This device is ${Math.abs(seconds)} seconds ${seconds > 0 ? 'ahead of' : 'behind'} the appliance.`,
+    confirm: 'The appliance’s time is right',
+    setFromDevice: 'Set it to this device’s time',
+    working: 'Saving…',
+    askChief: 'Ask a chief proctor to confirm the time on their dashboard.',
+    confirmed: 'The appliance’s time is confirmed. Exams can open.',
+  },
 };
 
 export type Catalogue = typeof en;
