@@ -91,6 +91,15 @@ export const ERRORS = {
     message: 'This challenge is locked after too many wrong resume codes. Use the next challenge.',
   },
   'resume-code-wrong': { status: 403, message: 'That resume code is not right for this challenge.' },
+  /** The appliance's clock is neither NTP-synchronised nor confirmed by a chief proctor: no exam opens (DESIGN.md "Time"). */
+  'clock-not-trusted': {
+    status: 409,
+    message: "The exam hall's clock has not been confirmed yet; a proctor is on it. The exam opens as soon as it is.",
+  },
+  'clock-synchronised': {
+    status: 409,
+    message: "The appliance's clock is kept right by NTP (or its configuration); it cannot be set by hand.",
+  },
   /** The exam requires Safe Exam Browser and the request did not prove an allowed SEB setup (the detail says which check failed). */
   'seb-required': { status: 403, message: 'This exam must be taken in Safe Exam Browser.' },
 } as const satisfies Record<string, { status: number; message: string }>;

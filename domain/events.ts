@@ -39,6 +39,8 @@ export interface EventData {
   'max-downloads-set': { maxDownloads: number };
   /** A proctor looked at the examinee's email and phone. */
   'contact-revealed': Record<string, never>;
+  /** A chief proctor confirmed the appliance's time, or set it from their device (offset from the system clock). */
+  'clock-confirmed': { action: 'confirm' | 'set'; offsetMs: number; previousOffsetMs: number };
   'personal-late-login-set': { minutes: number };
   /** Total extra minutes for this examinee (a set, not an increment, so a retry is harmless). */
   'personal-extension-set': { minutes: number };

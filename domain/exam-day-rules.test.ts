@@ -162,6 +162,17 @@ describe('decideStart', () => {
     expect(decideStart(downloaded, timeline, START)).toEqual({ ok: true, firstStart: true });
   });
 
+  it('on an untrusted clock: no first start (whatever the time says), but one who started goes on', () => {
+    expect(decideStart(downloaded, timeline, START, false, false)).toEqual({ ok: false, code: 'clock-not-trusted' });
+    expect(decideStart(downloaded, timeline, START - 1, false, false)).toEqual({
+      ok: false,
+      code: 'clock-not-trusted',
+    });
+    expect(decideStart(signedIn, timeline, START, false, false)).toEqual({ ok: false, code: 'exam-not-downloaded' });
+    expect(decideStart(started, timeline, START + 10 * MINUTE, false, false)).toEqual({ ok: true, firstStart: false });
+    expect(decideStart(downloaded, timeline, START, false, true)).toEqual({ ok: true, firstStart: true });
+  });
+
   it('a resume after the first start is not a first start', () => {
     expect(decideStart(started, timeline, START + 10 * MINUTE)).toEqual({ ok: true, firstStart: false });
     expect(decideStart(removed, timeline, START + 10 * MINUTE)).toEqual({ ok: true, firstStart: false });

@@ -54,12 +54,19 @@ export function decideStart(
   now: number,
   /** The exam (or a proctor) asks for password or camera verification before the start. */
   needsVerification = false,
+  /**
+   * Whether the appliance's clock is trusted (NTP or a chief proctor). On an untrusted clock no
+   * exam opens for the first time: "the official start has come" cannot be told. An examinee who
+   * already started keeps getting the key (e.g. after a reload).
+   */
+  clockTrusted = true,
 ): Result<{ firstStart: boolean }> {
   if (state.verification === 'rejected') return refuse('verification-rejected');
   if (needsVerification && state.startedAt === undefined && state.verification !== 'verified')
     return refuse('verification-pending');
   if (activeSubmission(state)) return refuse('already-submitted');
   if (state.downloads.length === 0) return refuse('exam-not-downloaded');
+  if (!clockTrusted && state.startedAt === undefined) return refuse('clock-not-trusted');
   if (now < timeline.officialStart) return refuse('exam-not-started');
   if (now >= timeline.deadline) return refuse('exam-time-over');
   return { ok: true, firstStart: state.startedAt === undefined };

@@ -11,7 +11,10 @@
 #   --hall HALL_ID              the hall it serves (default: as before)
 #   --app DIR                   the app to install: a checkout or an unpacked release that holds
 #                               a built client/dist (default: the repository of this script)
-#   --port PORT                 the appliance's port (default 80; 443 once HTTPS is on)
+#   --https-mode MODE           local-ca (default: the box makes its own CA; devices install it
+#                               from the onboarding page), provided, or off (no offline reload)
+#   --port PORT                 the app's port (default 443; 80 with --https-mode off)
+#   --http-port PORT            the onboarding page's plain-HTTP port (default 80)
 #   --hall-subnet CIDR          a network allowed to take time from chrony (repeatable;
 #                               default 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)
 #   --ap-ssid SSID              access-point mode on wlan0 (7-10 devices: tiny rooms only)
@@ -50,6 +53,8 @@ APP_NAME=""
 HALL_ID=""
 APP_SOURCE="$REPO_DIR"
 PORT=""
+HTTP_PORT=""
+HTTPS_MODE=""
 HALL_SUBNETS=()
 AP_SSID=""
 AP_PASSPHRASE_FILE=""
@@ -73,6 +78,8 @@ parse_args() {
       --hall) HALL_ID="${2:?--hall needs a value}"; shift 2 ;;
       --app) APP_SOURCE="${2:?--app needs a folder}"; shift 2 ;;
       --port) PORT="${2:?--port needs a value}"; shift 2 ;;
+      --http-port) HTTP_PORT="${2:?--http-port needs a value}"; shift 2 ;;
+      --https-mode) HTTPS_MODE="${2:?--https-mode needs a value}"; shift 2 ;;
       --hall-subnet) HALL_SUBNETS+=("${2:?--hall-subnet needs a CIDR}"); shift 2 ;;
       --ap-ssid) AP_SSID="${2:?--ap-ssid needs a value}"; shift 2 ;;
       --ap-passphrase-file) AP_PASSPHRASE_FILE="${2:?--ap-passphrase-file needs a file}"; shift 2 ;;
@@ -106,13 +113,23 @@ previous_ap_setting() {
 check_settings() {
   [[ -n "$APP_NAME" ]] || APP_NAME="$(previous_setting PROCTOR_APPLIANCE_NAME)"
   [[ -n "$HALL_ID" ]] || HALL_ID="$(previous_setting PROCTOR_HALL_ID)"
+  [[ -n "$HTTPS_MODE" ]] || HTTPS_MODE="$(previous_setting PROCTOR_HTTPS_MODE)"
+  [[ -n "$HTTPS_MODE" ]] || HTTPS_MODE=local-ca
+  [[ "$HTTPS_MODE" =~ ^(local-ca|provided|off)$ ]] || die "--https-mode: local-ca, provided or off ($HTTPS_MODE)"
   [[ -n "$PORT" ]] || PORT="$(previous_setting PROCTOR_PORT)"
-  [[ -n "$PORT" ]] || PORT=80
+  if [[ -z "$PORT" ]]; then
+    if [[ "$HTTPS_MODE" == off ]]; then PORT=80; else PORT=443; fi
+  fi
+  [[ -n "$HTTP_PORT" ]] || HTTP_PORT="$(previous_setting PROCTOR_HTTP_PORT)"
+  [[ -n "$HTTP_PORT" ]] || HTTP_PORT=80
   [[ -n "$APP_NAME" ]] || die "--name is needed on the first run"
   [[ -n "$HALL_ID" ]] || die "--hall is needed on the first run"
   [[ "$APP_NAME" =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || die "--name: lower-case letters, digits and - ($APP_NAME)"
   [[ "$HALL_ID" =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || die "--hall: lower-case letters, digits and - ($HALL_ID)"
   if ! [[ "$PORT" =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT > 65535)); then die "--port: 1-65535 ($PORT)"; fi
+  if ! [[ "$HTTP_PORT" =~ ^[0-9]+$ ]] || ((HTTP_PORT < 1 || HTTP_PORT > 65535)); then
+    die "--http-port: 1-65535 ($HTTP_PORT)"
+  fi
   ((${#HALL_SUBNETS[@]} > 0)) || HALL_SUBNETS=(10.0.0.0/8 172.16.0.0/12 192.168.0.0/16)
   if ((READ_ONLY_ROOT)) && [[ -z "$DATA_DEVICE" ]]; then
     die "--read-only-root needs --data-device: exam data must live on a writable partition"
@@ -245,7 +262,9 @@ step_settings() {
     echo "PROCTOR_APPLIANCE_NAME=$APP_NAME"
     echo "PROCTOR_HALL_ID=$HALL_ID"
     echo "PROCTOR_HOST=0.0.0.0"
+    echo "PROCTOR_HTTPS_MODE=$HTTPS_MODE"
     echo "PROCTOR_PORT=$PORT"
+    if [[ "$HTTPS_MODE" != off ]]; then echo "PROCTOR_HTTP_PORT=$HTTP_PORT"; fi
     echo "PROCTOR_DEMO=false"
     if [[ -n "$AP_SSID" ]]; then echo "PROCTOR_MDNS_INTERFACE=$AP_ADDRESS"; fi
   } | install_text "$ENV_FILE" 600

@@ -39,6 +39,7 @@ export function buildApp(deps: AppDeps): Hono {
         hallId: store.hallId,
         version: deps.version,
         time: new Date(store.clock.now()).toISOString(),
+        clock: { trusted: deps.services.clockTrust.trusted, source: deps.services.clockTrust.status().source },
         exams: store.projection.exams.size,
       },
       healthy ? 200 : 503,
@@ -48,7 +49,9 @@ export function buildApp(deps: AppDeps): Hono {
   app.get('/api/time', (c) => {
     const now = store.clock.now();
     c.header('cache-control', 'no-store');
-    return c.json({ now, iso: new Date(now).toISOString() });
+    // trusted: NTP-synchronised, or confirmed or set by a chief proctor (source says which).
+    const { trusted, source } = deps.services.clockTrust.status();
+    return c.json({ now, iso: new Date(now).toISOString(), trusted, source });
   });
 
   app.get('/api/receipt-key', (c) =>

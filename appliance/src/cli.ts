@@ -5,6 +5,7 @@
  *   verify-log [--exam <examId>] [--json]   check the hash-chained event log in both copies
  *   discover [--timeout <s>] [--json] [--watch] [--interface <ipv4>]   appliances in the hall (mDNS)
  *   doctor [--url <health url>] [--json]   is this box fit for an exam
+ *   certificate [--json]   the HTTPS certificate's mode, expiry, days left and names
  * Exit codes: 0 done, 1 the input is wrong (the message says where; for verify-log: a bad event),
  * 2 usage or setup problem.
  */
@@ -27,6 +28,7 @@ import { PROCTOR_USAGE, ProctorCliError, proctorCommand } from './proctors/proct
 import { SecretStore } from './store/secrets.js';
 import { browse, discover, type DiscoveredAppliance } from './discovery/index.js';
 import { formatDoctor, runDoctor } from './doctor.js';
+import { certificateStatus, RENEW_WITHIN_DAYS } from './tls/index.js';
 import { DataFolderInUseError, formatVerifyLogReport, verifyLog, VerifyLogSetupError } from './verify-log.js';
 
 const USAGE = `Usage: npm run appliance -- <command>
@@ -51,6 +53,9 @@ Commands:
       writable, service active, the running appliance's /api/health (default
       http://127.0.0.1:<PROCTOR_PORT>/api/health). Exit 0 healthy (maybe with warnings), 1 a
       check failed.
+  certificate [--json]
+      The HTTPS certificate (PROCTOR_HTTPS_MODE): mode, expiry, days left, names, files and the
+      local CA's fingerprint. Exit 0 fine (or HTTPS off), 1 missing, unreadable or under 30 days left.
 ${PROCTOR_USAGE}
 `;
 
@@ -242,16 +247,45 @@ async function discoverCommand(args: string[]): Promise<number> {
 async function doctorCommand(args: string[]): Promise<number> {
   const config = loadConfig(process.env, process.cwd());
   let json = false;
-  let healthUrl = `http://127.0.0.1:${config.port}/api/health`;
+  // The box's certificate names 127.0.0.1 (local-ca), so the health check can ask over https.
+  let healthUrl = `${config.httpsMode === 'off' ? 'http' : 'https'}://127.0.0.1:${config.port}/api/health`;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--json') json = true;
     else if (arg === '--url') healthUrl = flagValue(args, i++, arg);
     else throw new UsageError(`doctor: unexpected argument "${arg}"`);
   }
-  const checks = await runDoctor({ dataDir: config.dataDir, healthUrl, unit: 'proctor-appliance', nowMs: Date.now() });
+  const checks = await runDoctor({
+    dataDir: config.dataDir,
+    healthUrl,
+    unit: 'proctor-appliance',
+    nowMs: Date.now(),
+    httpsMode: config.httpsMode,
+    ...(config.httpsMode === 'provided' ? { certFile: config.tlsCert } : {}),
+  });
   process.stdout.write(json ? `${JSON.stringify(checks, null, 2)}\n` : formatDoctor(checks));
   return checks.some((c) => c.status === 'fail') ? 1 : 0;
+}
+
+async function certificateCommand(args: string[]): Promise<number> {
+  if (args.some((a) => a !== '--json')) throw new UsageError('certificate takes only --json');
+  const config = loadConfig(process.env, process.cwd());
+  const status = await certificateStatus(config);
+  const bad = status.mode !== 'off' && (status.problem !== null || (status.daysLeft ?? -1) < RENEW_WITHIN_DAYS);
+  if (args.includes('--json')) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+  else if (status.mode === 'off') process.stdout.write('HTTPS is off (PROCTOR_HTTPS_MODE=off): no certificate.\n');
+  else {
+    const lines = [
+      `mode: ${status.mode}`,
+      status.problem === null ? undefined : `PROBLEM: ${status.problem}`,
+      `certificate: ${status.certPath ?? '-'} (key ${status.keyPath ?? '-'})`,
+      status.notAfter === null ? undefined : `valid until: ${status.notAfter} (${status.daysLeft} days left)`,
+      status.names.length > 0 ? `names: ${status.names.join(' ')}` : undefined,
+      status.caPath === null ? undefined : `CA: ${status.caPath}, SHA-256 ${status.caFingerprint ?? '-'}`,
+    ];
+    process.stdout.write(`${lines.filter((l) => l !== undefined).join('\n')}\n`);
+  }
+  return bad ? 1 : 0;
 }
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -270,6 +304,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await discoverCommand(args);
       case 'doctor':
         return await doctorCommand(args);
+      case 'certificate':
+        return await certificateCommand(args);
       case undefined:
       case 'help':
       case '--help':

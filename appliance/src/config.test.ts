@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_SCHEMA, ConfigError, loadConfig } from './config.js';
+import { CONFIG_SCHEMA, ConfigError, describeConfig, loadConfig } from './config.js';
 
 describe('configuration', () => {
   it('has a default for everything', () => {
@@ -23,21 +23,46 @@ describe('configuration', () => {
     expect(config).toMatchObject({ port: 9000, demo: false, dataDir: '/var/lib/proctor' });
   });
 
-  it('takes the data folder from systemd ($STATE_DIRECTORY) unless PROCTOR_DATA_DIR is set', () => {
-    expect(loadConfig({ STATE_DIRECTORY: '/var/lib/proctor-appliance' }, '/x').dataDir).toBe(
-      '/var/lib/proctor-appliance',
+  it('has the sync off by default, and never prints its password', () => {
+    expect(loadConfig({}, '/x')).toMatchObject({ syncUrl: '', syncUser: '', syncPassword: '' });
+    const config = loadConfig(
+      {
+        PROCTOR_SYNC_URL: 'https://hall-a101:url-secret@couch.example.edu:6984',
+        PROCTOR_SYNC_PASSWORD: 'env-secret',
+      },
+      '/x',
     );
-    expect(loadConfig({ STATE_DIRECTORY: '/var/lib/a:/var/lib/b' }, '/x').dataDir).toBe('/var/lib/a');
-    expect(loadConfig({ STATE_DIRECTORY: '/var/lib/a', PROCTOR_DATA_DIR: '/srv/d' }, '/x').dataDir).toBe('/srv/d');
+    const line = describeConfig(config);
+    expect(line).toContain('syncUrl=https://hall-a101:***@couch.example.edu:6984/');
+    expect(line).not.toMatch(/url-secret|env-secret/);
+    const bad = () => loadConfig({ PROCTOR_SYNC_URL: 'ftp://hall-a101:url-secret@couch.example.edu' }, '/x');
+    expect(bad).toThrow(/PROCTOR_SYNC_URL=.*an http:\/\/ or https:\/\/ URL/);
+    expect(bad).not.toThrow(/url-secret/);
   });
 
-  it('reads the mDNS settings', () => {
-    expect(loadConfig({}, '/x')).toMatchObject({ mdns: true, mdnsInterface: 'all' });
-    expect(loadConfig({ PROCTOR_MDNS: 'false', PROCTOR_MDNS_INTERFACE: '10.42.0.1' }, '/x')).toMatchObject({
-      mdns: false,
-      mdnsInterface: '10.42.0.1',
+  it('reads the HTTPS and clock settings; provided needs both files', () => {
+    const config = loadConfig(
+      {
+        PROCTOR_HTTPS_MODE: 'provided',
+        PROCTOR_TLS_CERT: 'certs/box.crt',
+        PROCTOR_TLS_KEY: '/etc/box.key',
+        PROCTOR_TLS_EXTRA_NAMES: 'Exam.Campus.Internal, 10.1.2.3',
+        PROCTOR_CLOCK_TRUST: 'untrusted',
+      },
+      '/srv',
+    );
+    expect(config).toMatchObject({
+      httpsMode: 'provided',
+      tlsCert: '/srv/certs/box.crt',
+      tlsKey: '/etc/box.key',
+      tlsExtraNames: ['exam.campus.internal', '10.1.2.3'],
+      clockTrustMode: 'untrusted',
+      httpPort: 8081,
     });
-    expect(() => loadConfig({ PROCTOR_MDNS_INTERFACE: 'wlan0' }, '/x')).toThrow(/PROCTOR_MDNS_INTERFACE="wlan0"/);
+    expect(loadConfig({}, '/x')).toMatchObject({ httpsMode: 'off', clockTrustMode: 'auto', tlsExtraNames: [] });
+    expect(() => loadConfig({ PROCTOR_HTTPS_MODE: 'provided' }, '/x')).toThrow(/PROCTOR_TLS_CERT and PROCTOR_TLS_KEY/);
+    expect(() => loadConfig({ PROCTOR_HTTPS_MODE: 'on' }, '/x')).toThrow(/PROCTOR_HTTPS_MODE/);
+    expect(() => loadConfig({ PROCTOR_TLS_EXTRA_NAMES: 'bad name!' }, '/x')).toThrow(/PROCTOR_TLS_EXTRA_NAMES/);
   });
 
   it('refuses bad values and unknown settings, naming each variable', () => {
@@ -52,9 +77,9 @@ describe('configuration', () => {
     const readme = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
     for (const spec of Object.values(CONFIG_SCHEMA)) {
       const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      expect(readme, spec.env).toMatch(
-        new RegExp(`\\|\\s*\`${escape(spec.env)}\`\\s*\\|\\s*\`${escape(spec.default)}\`\\s*\\|`),
-      );
+      // An empty default is written "(none)".
+      const shown = spec.default === '' ? '\\(none\\)' : `\`${escape(spec.default)}\``;
+      expect(readme, spec.env).toMatch(new RegExp(`\\|\\s*\`${escape(spec.env)}\`\\s*\\|\\s*${shown}\\s*\\|`));
     }
   });
 });

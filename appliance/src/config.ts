@@ -87,6 +87,80 @@ export const CONFIG_SCHEMA = {
     description:
       'IPv4 address of the one interface to advertise on, or all (needs a default route: name the interface on a network without one).',
   },
+  syncUrl: {
+    env: 'PROCTOR_SYNC_URL',
+    schema: z.union([z.literal(''), z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL, or empty' })]),
+    default: '',
+    description:
+      "Base URL of the institution's CouchDB (e.g. https://couch.example.edu:6984); empty: no sync. " +
+      'Credentials may be in the URL or in PROCTOR_SYNC_USER / PROCTOR_SYNC_PASSWORD.',
+  },
+  syncUser: {
+    env: 'PROCTOR_SYNC_USER',
+    schema: z.string(),
+    default: '',
+    description: "The hall's user on the central server (overrides a user in PROCTOR_SYNC_URL).",
+  },
+  syncPassword: {
+    env: 'PROCTOR_SYNC_PASSWORD',
+    schema: z.string(),
+    default: '',
+    description: "That user's password (never logged).",
+  },
+  httpsMode: {
+    env: 'PROCTOR_HTTPS_MODE',
+    schema: z.enum(['off', 'local-ca', 'provided']),
+    default: 'off',
+    description:
+      'HTTPS: off (plain HTTP; fine on 127.0.0.1, but a page at a LAN address cannot reload offline), ' +
+      'local-ca (the box makes its own CA and certificate; what the box is provisioned with) or provided ' +
+      '(PROCTOR_TLS_CERT and PROCTOR_TLS_KEY).',
+  },
+  httpPort: {
+    env: 'PROCTOR_HTTP_PORT',
+    schema: int(0, 65_535),
+    default: '8081',
+    description:
+      'With HTTPS on: TCP port of the plain-HTTP onboarding page (CA download, install steps) that sends ' +
+      'everything else to HTTPS (80 on the box; 0 picks a free one). Unused when PROCTOR_HTTPS_MODE=off.',
+  },
+  tlsCert: {
+    env: 'PROCTOR_TLS_CERT',
+    schema: z.string(),
+    default: '',
+    description: 'PROCTOR_HTTPS_MODE=provided: the certificate file (PEM, with its chain).',
+  },
+  tlsKey: {
+    env: 'PROCTOR_TLS_KEY',
+    schema: z.string(),
+    default: '',
+    description: 'PROCTOR_HTTPS_MODE=provided: the private key file (PEM).',
+  },
+  tlsExtraNames: {
+    env: 'PROCTOR_TLS_EXTRA_NAMES',
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((n) => n.trim().toLowerCase())
+          .filter((n) => n !== ''),
+      )
+      .pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/)]))),
+    default: '',
+    description:
+      'PROCTOR_HTTPS_MODE=local-ca: more DNS names or IP addresses for the certificate, comma-separated ' +
+      '(e.g. a name the hall DNS gives the box). Names must be set before the CA is first made.',
+  },
+  clockTrustMode: {
+    env: 'PROCTOR_CLOCK_TRUST',
+    schema: z.enum(['auto', 'trusted', 'untrusted']),
+    default: 'auto',
+    description:
+      'Whether exams may open on the system clock: auto (when NTP is synchronised; on a machine without ' +
+      'systemd, e.g. a laptop, the clock counts as trusted), trusted (always) or untrusted (only once a chief ' +
+      'proctor has confirmed or set the time).',
+  },
   logLevel: {
     env: 'PROCTOR_LOG_LEVEL',
     schema: z.enum(['debug', 'info', 'warn', 'error']),
@@ -114,7 +188,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
     if (parsed.success) out[key] = parsed.data;
     else
       problems.push(
-        `${spec.env}=${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')} (${spec.description})`,
+        `${spec.env}=${JSON.stringify(key === 'syncUrl' ? maskUrl(raw) : raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')} (${spec.description})`,
       );
   }
   // Under systemd (StateDirectory=proctor-appliance) the data folder defaults to $STATE_DIRECTORY
@@ -128,12 +202,37 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string)
   }
   if (problems.length > 0) throw new ConfigError(`Bad configuration:\n  ${problems.join('\n  ')}`);
   const config = out as Config;
-  return { ...config, dataDir: path.resolve(cwd, config.dataDir) };
+  if (config.httpsMode === 'provided' && (config.tlsCert === '' || config.tlsKey === ''))
+    throw new ConfigError(
+      'Bad configuration:\n  PROCTOR_HTTPS_MODE=provided needs PROCTOR_TLS_CERT and PROCTOR_TLS_KEY (certificate and key files)',
+    );
+  const resolve = (p: string) => (p === '' ? p : path.resolve(cwd, p));
+  return {
+    ...config,
+    dataDir: path.resolve(cwd, config.dataDir),
+    tlsCert: resolve(config.tlsCert),
+    tlsKey: resolve(config.tlsKey),
+  };
 }
 
-/** The configuration as a log line; no setting is secret today, but keep this the only printer. */
+/** The configuration as a log line, secrets masked; keep this the only printer. */
 export function describeConfig(config: Config): string {
   return Object.entries(config)
-    .map(([k, v]) => `${k}=${String(v)}`)
+    .map(([k, v]) => {
+      if (k === 'syncPassword') return `${k}=${v === '' ? '' : '***'}`;
+      if (k === 'syncUrl') return `${k}=${v === '' ? '' : maskUrl(String(v))}`;
+      return `${k}=${String(v)}`;
+    })
     .join(' ');
+}
+
+/** A URL with its password (if any) masked. */
+function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(not a URL)';
+  }
 }

@@ -28,7 +28,7 @@ describe('doctor', () => {
     expect(judgeDisk(1_000 * MB, 100_000 * MB).status).toBe('fail');
   });
 
-  it('judges the certificate: days left, none (HTTPS off), not a certificate', () => {
+  it('judges the certificate: days left, HTTPS off, missing, not a certificate', () => {
     const now = Date.now();
     const long = judgeCertificate(certificate(200), now, 'server.crt');
     expect(long.status).toBe('ok');
@@ -38,9 +38,13 @@ describe('doctor', () => {
       status: 'fail',
       detail: expect.stringMatching(/^expired/),
     });
-    expect(judgeCertificate(undefined, now, 'data/tls/server.crt')).toMatchObject({
+    expect(judgeCertificate(undefined, now, 'data/tls/server.crt', 'off')).toMatchObject({
       status: 'warn',
       detail: expect.stringContaining('HTTPS off'),
+    });
+    expect(judgeCertificate(undefined, now, 'data/tls/server.crt', 'local-ca')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('no data/tls/server.crt'),
     });
     expect(judgeCertificate('nonsense', now, 'server.crt').status).toBe('fail');
   });

@@ -4,13 +4,16 @@
  * active, and what the running appliance says at /api/health. Each check is ok, warn or fail;
  * the exit code is 1 when any check fails.
  *
- * Certificate: read from `<dataDir>/tls/server.crt` (the HTTPS work's path convention; a missing
- * file means HTTPS is off). Once `certificateStatus()` from appliance/src/tls/ is merged, use it.
+ * Certificate: per PROCTOR_HTTPS_MODE: off is a warning (no offline reload on the hall network);
+ * local-ca reads `<dataDir>/tls/server.crt` (appliance/src/tls/local-ca.ts), provided reads
+ * PROCTOR_TLS_CERT; a missing file then fails.
  */
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFile, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { get as httpsGet } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { checkStorage } from './systemd/storage-check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -33,10 +36,16 @@ export function judgeDisk(freeBytes: number, totalBytes: number): DoctorCheck {
 }
 
 /** Certificate days left: fail when expired, warn under 30 days; no file: HTTPS off (warn). */
-export function judgeCertificate(pem: string | undefined, nowMs: number, file: string): DoctorCheck {
+export function judgeCertificate(
+  pem: string | undefined,
+  nowMs: number,
+  file: string,
+  httpsMode: 'off' | 'local-ca' | 'provided' = 'local-ca',
+): DoctorCheck {
   const name = 'certificate';
-  if (pem === undefined)
-    return { name, status: 'warn', detail: `no ${file}: HTTPS off (examinee pages cannot reload offline)` };
+  if (httpsMode === 'off')
+    return { name, status: 'warn', detail: 'HTTPS off (PROCTOR_HTTPS_MODE=off): examinee pages cannot reload offline' };
+  if (pem === undefined) return { name, status: 'fail', detail: `HTTPS ${httpsMode}, but there is no ${file}` };
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(pem);
@@ -88,10 +97,43 @@ async function serviceCheck(unit: string): Promise<DoctorCheck> {
   return { name, status: 'fail', detail: `${unit} ${state}` };
 }
 
-async function healthCheck(url: string): Promise<DoctorCheck[]> {
+/** GET a JSON document; over https:// trusting `ca` (the box's own CA) as well as the usual roots. */
+function getJson(
+  url: string,
+  ca: string | undefined,
+): Promise<{ ok: boolean; status: number; body: Record<string, unknown> }> {
+  if (!url.startsWith('https:'))
+    return fetch(url, { signal: AbortSignal.timeout(5_000) }).then(async (res) => ({
+      ok: res.ok,
+      status: res.status,
+      body: (await res.json()) as Record<string, unknown>,
+    }));
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(
+      url,
+      { ca: ca === undefined ? undefined : [...rootCertificates, ca], timeout: 5_000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          try {
+            const status = res.statusCode ?? 0;
+            resolve({ ok: status >= 200 && status < 300, status, body: JSON.parse(text) as Record<string, unknown> });
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+  });
+}
+
+async function healthCheck(url: string, ca: string | undefined): Promise<DoctorCheck[]> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    const body = (await res.json()) as Record<string, unknown>;
+    const res = await getJson(url, ca);
+    const body = res.body;
     const out: DoctorCheck[] = [
       {
         name: 'appliance health',
@@ -112,6 +154,12 @@ export interface DoctorOptions {
   healthUrl: string;
   unit: string;
   nowMs: number;
+  /** PROCTOR_HTTPS_MODE; default local-ca. */
+  httpsMode?: 'off' | 'local-ca' | 'provided';
+  /** The server certificate; default `<dataDir>/tls/server.crt` (local-ca's). */
+  certFile?: string;
+  /** The box's CA, trusted for the health check over https; default `<dataDir>/tls/ca.crt`. */
+  caFile?: string;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
@@ -123,9 +171,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     checks.push({ name: 'disk space', status: 'fail', detail: `${options.dataDir}: ${String(err)}` });
   }
   checks.push(await clockCheck());
-  const certFile = path.join(options.dataDir, 'tls', 'server.crt');
+  const certFile = options.certFile ?? path.join(options.dataDir, 'tls', 'server.crt');
   const pem = await readFile(certFile, 'utf8').catch(() => undefined);
-  checks.push(judgeCertificate(pem, options.nowMs, certFile));
+  checks.push(judgeCertificate(pem, options.nowMs, certFile, options.httpsMode));
   // Its own probe file, removed after: the doctor may run as root and must not leave a file the
   // appliance's user cannot rewrite.
   const probe = `.storage-probe-doctor-${process.pid}`;
@@ -137,7 +185,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
       : { name: 'storage writable', status: 'fail', detail: storage.reason },
   );
   checks.push(await serviceCheck(options.unit));
-  checks.push(...(await healthCheck(options.healthUrl)));
+  const ca = await readFile(options.caFile ?? path.join(options.dataDir, 'tls', 'ca.crt'), 'utf8').catch(
+    () => undefined,
+  );
+  checks.push(...(await healthCheck(options.healthUrl, ca)));
   return checks;
 }
 

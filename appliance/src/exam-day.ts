@@ -59,6 +59,8 @@ export interface ExamDayOptions {
   signInAttempts: number;
   /** Hard ceiling on any upload, whatever the exam says. */
   maxFileBytes: number;
+  /** Whether the appliance's clock is trusted (no exam opens on an untrusted clock); trusted when absent. */
+  clockTrusted?: () => boolean;
 }
 
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -287,7 +289,13 @@ export class ExamDay {
     const secret = await this.packages.secret(exam.doc.examId);
     const timeline = this.store.projection.timeline(exam, entry);
     const mode = entry.state.verificationMode ?? exam.doc.verificationMode;
-    const decision = decideStart(entry.state, timeline, this.now, mode !== 'manual');
+    const decision = decideStart(
+      entry.state,
+      timeline,
+      this.now,
+      mode !== 'manual',
+      this.options.clockTrusted?.() ?? true,
+    );
     if (!decision.ok) return decision;
     if (decision.firstStart) {
       await this.store.record(exam.doc.examId, [

@@ -1,11 +1,14 @@
 /**
  * Starts the appliance: reads the configuration, opens storage (replaying the journal), seeds
- * the demo on a first start, checks that storage takes a durable write, listens, prints where to
- * go, tells systemd it is ready (READY=1, then WATCHDOG=1 while healthy), advertises itself over
- * mDNS, and shuts down cleanly on SIGTERM/SIGINT (STOPPING=1, mDNS goodbyes, storage closed).
+ * the demo on a first start, checks that storage takes a durable write, listens (HTTPS and the
+ * onboarding page when on), prints where to go, tells systemd it is ready (READY=1, then
+ * WATCHDOG=1 while healthy), advertises itself over mDNS, starts the sync with the central server
+ * when configured, and shuts down cleanly on SIGTERM/SIGINT (STOPPING=1, mDNS goodbyes, sync
+ * stopped, storage closed).
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
@@ -20,6 +23,10 @@ import { createServices } from './services.js';
 import { createLog } from './log.js';
 import { clientFiles, isClientBuilt } from './http/static-files.js';
 import { HallStore } from './store/hall-store.js';
+import { CertificateKeeper, type TlsMaterial } from './tls/index.js';
+import { onboardingApp } from './tls/onboarding.js';
+import { ClockTrust } from './time/clock-trust.js';
+import { createHallSync } from '../../sync/index.js';
 import { advertise, type Advertisement } from './discovery/index.js';
 import { createNotifier, startWatchdog } from './systemd/notify.js';
 import { checkStorage } from './systemd/storage-check.js';
@@ -36,14 +43,22 @@ const PLACEHOLDER_PAGE = path.join(ROOT, 'appliance', 'src', 'http', 'placeholde
 const BUILD_HINT = 'The examinee app and proctor dashboard are not built (no client/dist): run `npm run build`.';
 
 /** The addresses people in the hall can use. */
-function urls(config: Config, port: number): string[] {
+function urls(config: Config, port: number, scheme: 'http' | 'https' = 'http'): string[] {
   const wildcard = config.host === '0.0.0.0' || config.host === '::';
-  if (!wildcard) return [`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}/`];
-  const out = [`http://127.0.0.1:${port}/`];
+  const defaultPort = scheme === 'https' ? 443 : 80;
+  const at = (host: string) => `${scheme}://${host}${port === defaultPort ? '' : `:${port}`}/`;
+  if (!wildcard) return [at(config.host.includes(':') ? `[${config.host}]` : config.host)];
+  const out = [at('127.0.0.1')];
+  if (scheme === 'https') out.push(at(`${config.applianceName}.local`));
   for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') out.push(`http://${a.address}:${port}/`);
+    for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') out.push(at(a.address));
   }
   return out;
+}
+
+/** Listens with `serve` and resolves with the port once listening. */
+function listening(start: (ready: (info: AddressInfo) => void) => void): Promise<number> {
+  return new Promise((resolve) => start((info) => resolve(info.port)));
 }
 
 async function main(): Promise<void> {
@@ -60,14 +75,36 @@ async function main(): Promise<void> {
   const log = createLog(config.logLevel);
   log('info', `starting proctor appliance ${APPLIANCE_VERSION}: ${describeConfig(config)}`);
   const notifier = createNotifier(process.env, (line) => log('warn', line));
+  // The appliance's clock: the system's plus a chief proctor's offset, trusted or not (see clock-trust.ts).
+  const clock = await ClockTrust.open({
+    base: systemClock,
+    mode: config.clockTrustMode,
+    dataDir: config.dataDir,
+    log,
+  });
+  clock.watch();
   const store = await HallStore.open({
     dataDir: config.dataDir,
-    clock: systemClock,
+    clock,
     hallId: config.hallId,
     log: (l) => log('info', l),
   });
   const demo = config.demo ? await seedDemoOnce(store, systemClock, config.demoStartMinutes) : undefined;
-  const services = createServices(store, config);
+  // The sync runs in this process: it shares the open LevelDB (one process may hold it) and its
+  // pulls reach the projection at once (docs/sync.md).
+  let onNewExams: (examIds: string[]) => void = () => undefined;
+  const sync = createHallSync(store, config, {
+    clock,
+    log,
+    onNewExams: (ids) => onNewExams(ids),
+  });
+  const services = createServices(store, { ...config, clockTrust: clock }, sync);
+  onNewExams = (ids) => {
+    for (const examId of ids) {
+      log('info', `sync: exam ${examId} arrived from the central server`);
+      void services.resumeCodes.prepare(examId);
+    }
+  };
   const demoProctors = config.demo ? await seedDemoProctorsOnce(services.accounts, new Date()) : [];
   const examDay = services.examDay;
   const client: ClientPages = isClientBuilt(CLIENT_DIST)
@@ -96,20 +133,72 @@ async function main(): Promise<void> {
   let stopWatchdog = () => {};
   let advertisement: Advertisement | undefined;
 
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info: AddressInfo) => {
+  // HTTPS (docs/https-and-time.md): the certificate of the mode, kept current while the box runs.
+  const keeper =
+    config.httpsMode === 'off'
+      ? undefined
+      : new CertificateKeeper({ ...config, httpsMode: config.httpsMode }, { now: () => clock.now(), log });
+  const tls: TlsMaterial | undefined = await keeper?.check();
+  const server = tls
+    ? serve({
+        fetch: app.fetch,
+        hostname: config.host,
+        port: config.port,
+        createServer: createHttpsServer,
+        serverOptions: { cert: tls.certPem, key: tls.keyPem },
+      })
+    : serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+  const appPort = await new Promise<number>((resolve) => {
+    const port = () => resolve((server.address() as AddressInfo).port);
+    if (server.listening) port();
+    else server.once('listening', port);
+  });
+  if (keeper) {
+    // A renewed certificate (daily check, new address, clock set right) is swapped in without a restart.
+    keeper.watch((m) => {
+      (server as HttpsServer).setSecureContext({ cert: m.certPem, key: m.keyPem });
+      log('info', `tls: now serving the certificate valid until ${m.notAfter.toISOString()}`);
+    });
+    clock.onChange(() => keeper.recheck('the clock changed'));
+  }
+  // With HTTPS on, plain HTTP serves the onboarding page (the CA) and sends everything else to HTTPS.
+  const onboarding = tls
+    ? onboardingApp({ ca: () => keeper?.material?.ca, httpsPort: () => appPort, applianceName: config.applianceName })
+    : undefined;
+  let httpServer: ReturnType<typeof serve> | undefined;
+  const httpPort = onboarding
+    ? await listening((ready) => {
+        httpServer = serve({ fetch: onboarding.fetch, hostname: config.host, port: config.httpPort }, ready);
+      })
+    : undefined;
+
+  {
+    const scheme = tls ? 'https' : 'http';
+    const base = urls(config, appPort, scheme)[0]!;
     const lines = [
       `Proctor appliance ready (appliance ${store.applianceId}, hall ${config.hallId}, data in ${config.dataDir})`,
     ];
-    for (const u of urls(config, info.port)) lines.push(`  Examinee app:  ${u}`);
-    lines.push(`  Proctor app:   ${urls(config, info.port)[0]}proctor/`);
-    lines.push(`  Health:        ${urls(config, info.port)[0]}api/health`);
+    for (const u of urls(config, appPort, scheme)) lines.push(`  Examinee app:  ${u}`);
+    lines.push(`  Proctor app:   ${base}proctor/`);
+    lines.push(`  Health:        ${base}api/health`);
+    if (httpPort !== undefined) {
+      const label = tls?.mode === 'local-ca' ? 'Onboarding (install the hall CA)' : 'Plain HTTP (redirects to HTTPS)';
+      lines.push(`  ${label}: ${urls(config, httpPort)[0]}`);
+      if (tls?.ca) lines.push(`    CA SHA-256 fingerprint: ${tls.ca.fingerprint}`);
+    } else if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1')
+      lines.push(
+        '  HTTPS is off (PROCTOR_HTTPS_MODE=off): devices on the hall network cannot reload the exam offline.',
+      );
+    if (!clock.trusted)
+      lines.push('  The clock is not trusted (no NTP sync yet): a chief proctor must confirm it before exams open.');
     if (client.kind === 'placeholder') lines.push(`  ${BUILD_HINT}`);
     void printExams(store, examDay, demo !== undefined, demoProctors.length > 0 || config.demo).then((extra) => {
       process.stdout.write(`${[...lines, ...extra].join('\n')}\n`);
-      // Machine-readable line for scripts and tests.
-      process.stdout.write(`READY port=${info.port}\n`);
+      // Machine-readable lines for scripts and tests (READY last).
+      if (httpPort !== undefined) process.stdout.write(`HTTP port=${httpPort}\n`);
+      process.stdout.write(`READY port=${appPort}\n`);
     });
-    void notifier.notify(`READY=1\nSTATUS=Serving hall ${config.hallId} on port ${info.port}\nMAINPID=${process.pid}`);
+    void notifier.notify(`READY=1\nSTATUS=Serving hall ${config.hallId} on port ${appPort}\nMAINPID=${process.pid}`);
     if (notifier.watchdogIntervalMs !== undefined)
       stopWatchdog = startWatchdog({ notifier, intervalMs: notifier.watchdogIntervalMs, check: healthy, log });
     if (config.mdns) {
@@ -118,21 +207,25 @@ async function main(): Promise<void> {
           'warn',
           `mDNS: advertising ${config.applianceName}.local, but the appliance listens on ${config.host} only`,
         );
-      // This tree serves plain HTTP on PROCTOR_PORT; with HTTPS on, advertise scheme https on its port.
+      // The service type says what a browser finds on the port: _https._tcp with HTTPS on, else _http._tcp.
       advertisement = advertise({
         name: config.applianceName,
         applianceId: store.applianceId,
         hallId: config.hallId,
         version: APPLIANCE_VERSION,
-        scheme: 'http',
-        port: info.port,
+        scheme,
+        port: appPort,
         interfaceAddress: config.mdnsInterface === 'all' ? undefined : config.mdnsInterface,
         onError: (line) => log('warn', line),
         onInfo: (line) => log('info', line),
       });
-      log('info', `mDNS: advertising ${config.applianceName}.local (_proctor._tcp, _http._tcp) on port ${info.port}`);
+      log(
+        'info',
+        `mDNS: advertising ${config.applianceName}.local (_proctor._tcp, _${scheme}._tcp) on port ${appPort}`,
+      );
     }
-  });
+    void sync.start();
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -142,12 +235,16 @@ async function main(): Promise<void> {
     void notifier.notify('STOPPING=1');
     stopWatchdog();
     clearInterval(presenceTimer);
+    keeper?.stop();
+    clock.stop();
+    httpServer?.close();
     server.close();
-    // Goodbyes first (a second at most), so browsers in the hall drop the box at once.
+    // mDNS goodbyes first (a second at most), so browsers in the hall drop the box at once.
     const withdrawn = advertisement
       ? Promise.race([advertisement.withdraw(), new Promise((resolve) => setTimeout(resolve, 1_000))])
       : Promise.resolve();
     void withdrawn
+      .then(() => sync.stop())
       .then(() => store.close())
       .then(
         () => process.exit(0),
@@ -157,6 +254,17 @@ async function main(): Promise<void> {
         },
       );
   };
+  // PouchDB's HTTP client (node-fetch) has paths that leave a failed request's promise
+  // unhandled when the link to the central server drops mid-request (sync/hall-sync.ts avoids the
+  // one the tests met); a lost link must not stop the exam hall. Anything else still ends the
+  // process, as Node does by default.
+  process.on('unhandledRejection', (reason) => {
+    if (reason instanceof Error && reason.name === 'FetchError') {
+      log('warn', `sync: a request to the central server failed: ${reason.message}`);
+      return;
+    }
+    throw reason;
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

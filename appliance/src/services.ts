@@ -12,11 +12,15 @@ import { ColumnPreferences } from './proctors/preferences.js';
 import { ProctorSessions } from './proctors/sessions.js';
 import { ResumeCodes } from './resume-codes.js';
 import type { HallStore } from './store/hall-store.js';
+import { ClockTrust } from './time/clock-trust.js';
+import { notConfiguredSync, type SyncStatusSource } from '../../sync/sync-status.js';
 
 export interface ServiceOptions {
   signInAttempts: number;
   maxFileBytes: number;
   presenceTimeoutSeconds: number;
+  /** Whether the clock may open exams (main.ts passes the store's clock); always trusted when absent. */
+  clockTrust?: ClockTrust;
 }
 
 export interface Services {
@@ -29,10 +33,22 @@ export interface Services {
   actions: ProctorActions;
   preferences: ColumnPreferences;
   resumeCodes: ResumeCodes;
+  clockTrust: ClockTrust;
+  /** The sync with the central server: `sync.status()` is what `GET /api/sync/status` shows. */
+  sync: SyncStatusSource;
 }
 
-export function createServices(store: HallStore, options: ServiceOptions): Services {
-  const examDay = new ExamDay(store, { signInAttempts: options.signInAttempts, maxFileBytes: options.maxFileBytes });
+export function createServices(
+  store: HallStore,
+  options: ServiceOptions,
+  sync: SyncStatusSource = notConfiguredSync,
+): Services {
+  const clockTrust = options.clockTrust ?? ClockTrust.alwaysTrusted(store.clock);
+  const examDay = new ExamDay(store, {
+    signInAttempts: options.signInAttempts,
+    maxFileBytes: options.maxFileBytes,
+    clockTrusted: () => clockTrust.trusted,
+  });
   const monitor = new Monitor(store);
   const presence = new Presence(store, options.presenceTimeoutSeconds * 1_000);
   presence.trackSignedIn();
@@ -46,5 +62,7 @@ export function createServices(store: HallStore, options: ServiceOptions): Servi
     actions: new ProctorActions(store, monitor, examDay.packages),
     preferences: new ColumnPreferences(store.dataDir),
     resumeCodes: new ResumeCodes(store),
+    clockTrust,
+    sync,
   };
 }

@@ -9,6 +9,7 @@ import type { Hono } from 'hono';
 import { serialiseAnswerFile, type AnswerFile } from '../../domain/answers.js';
 import { sha256HexOfText } from '../../domain/canonical.js';
 import type { Clock } from '../../domain/clock.js';
+import type { ClockTrust } from './time/clock-trust.js';
 import { examFileSchema, rosterEntrySchema, type ExamFile, type RosterEntry } from '../../domain/exam-format.js';
 import { buildApp } from './app.js';
 import type { ExamDay } from './exam-day.js';
@@ -95,10 +96,11 @@ export interface TestAppliance {
 /** Opens an appliance on real disk in a fresh temp folder (or `dataDir`) and imports the exam. */
 export async function openTestAppliance(
   clock: Clock,
-  options: { exam?: ExamFile; roster?: RosterEntry[]; dataDir?: string } = {},
+  options: { exam?: ExamFile; roster?: RosterEntry[]; dataDir?: string; clockTrust?: ClockTrust } = {},
 ): Promise<TestAppliance> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'appliance-test-')));
-  const store = await HallStore.open({ dataDir, clock, hallId: 'test-hall' });
+  // A ClockTrust (around `clock`) is the store's clock when given, as in main.ts.
+  const store = await HallStore.open({ dataDir, clock: options.clockTrust ?? clock, hallId: 'test-hall' });
   if (options.exam !== null) {
     const exam = options.exam ?? testExam(clock.now() + 30 * MIN);
     if (!(await store.hasExam(exam.examId))) {
@@ -112,6 +114,7 @@ export async function openTestAppliance(
     signInAttempts: 10,
     maxFileBytes: 25 * 1024 * 1024,
     presenceTimeoutSeconds: 30,
+    ...(options.clockTrust ? { clockTrust: options.clockTrust } : {}),
   });
   const app = buildApp({
     services,

@@ -41,8 +41,18 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+export interface LaunchOptions {
+  /**
+   * Flags added to CHROMIUM_ARGS, e.g. `--ignore-certificate-errors` for the appliance's test CA
+   * (Playwright's ignoreHTTPSErrors alone does not let a service worker script load), or
+   * `--host-resolver-rules=MAP exam-hall.test 127.0.0.1` to reach it by a name that is not a
+   * secure context.
+   */
+  extraArgs?: readonly string[];
+}
+
 /** Launches Chromium on a fresh profile; fails with a clear message when it is not installed. */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `The browser tests need Debian's Chromium at ${CHROMIUM}, and it is not there. ` +
@@ -53,7 +63,7 @@ export async function launchChromium(): Promise<Browser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
     viewport: { width: 1280, height: 800 },
   });
   return {

@@ -31,7 +31,12 @@ export interface Hall {
 }
 
 /** Starts a hall whose exam begins `startAheadMs` from now, with these exam settings. */
-export async function openHall(options: { startAheadMs: number; settings?: Record<string, unknown> }): Promise<Hall> {
+export async function openHall(options: {
+  startAheadMs: number;
+  settings?: Record<string, unknown>;
+  /** More appliance settings (PROCTOR_*), e.g. PROCTOR_CLOCK_TRUST. */
+  env?: Record<string, string>;
+}): Promise<Hall> {
   const tmp = await makeTempDir('proctor-e2e-hall-');
   const dataDir = path.join(tmp, 'data');
   const startMs = Date.now() + options.startAheadMs;
@@ -49,7 +54,7 @@ export async function openHall(options: { startAheadMs: number; settings?: Recor
     `${CHIEF.password}\n`,
   );
   expect(added.code, added.stderr).toBe(0);
-  const appliance = await ApplianceProcess.start({ dataDir });
+  const appliance = await ApplianceProcess.start({ dataDir, ...(options.env ? { env: options.env } : {}) });
   return {
     tmp,
     files,

@@ -386,7 +386,7 @@ describe('the proctor’s exam monitor in Chromium (built client, appliance as a
 
       await tab(p, 'Sync status').click();
       await p.getByText('Sync with the central server is not set up on this appliance.').waitFor();
-      await p.getByRole('heading', { name: 'What the states will look like' }).waitFor();
+      await p.getByRole('heading', { name: 'What the states mean' }).waitFor();
       found.push(...(await audit(p, 'monitor, sync status')));
       await screenshot(p, 'proctor-tab-sync');
 

@@ -4,6 +4,7 @@
  * (Origin header), every route needs a proctor session, and chief-only actions check the role.
  *
  *   POST   /login  /logout      GET /me      GET|PUT /preferences/columns
+ *   POST   /clock                                    confirm the appliance's time or set it from the device (chief)
  *   GET    /exams                                     exam list with totals
  *   GET    /exams/:examId                             Exam info (+ totals, status counts)
  *   PATCH  /exams/:examId/settings                    late-login limit, extension, hardware checks (chief)
@@ -41,6 +42,7 @@ import type { ResumeCodes } from '../resume-codes.js';
 import { examineeAppUrl, sebConfigInfo, sendSebConfig } from '../seb.js';
 import type { ExamEntry, ExamineeEntry } from '../store/projection.js';
 import type { HallStore } from '../store/hall-store.js';
+import type { ClockTrust } from '../time/clock-trust.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { liveStream } from './sse.js';
 import { readJson, readQuery } from './validate.js';
@@ -66,7 +68,19 @@ export interface ProctorDeps {
   actions: ProctorActions;
   preferences: ColumnPreferences;
   resumeCodes: ResumeCodes;
+  clockTrust: ClockTrust;
 }
+
+/** Times a proctor's device can plausibly send (a device clock at 1970 is not a time to set). */
+const PLAUSIBLE_TIME = z
+  .number()
+  .int()
+  .min(Date.UTC(2026, 0, 1))
+  .max(Date.UTC(2100, 0, 1));
+const CLOCK_BODY = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('confirm') }),
+  z.strictObject({ action: z.literal('set'), now: PLAUSIBLE_TIME }),
+]);
 
 const hardwareCheck = z.enum(['multiple-screens', 'microphone', 'camera', 'fullscreen']);
 const minutes = z
@@ -150,6 +164,36 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
   });
 
   app.get('/me', (c) => c.json({ proctor: c.get('proctor') }));
+
+  // The appliance's time on an untrusted clock (no NTP): a chief proctor confirms it, or sets it
+  // from their device's time. Recorded as a clock-confirmed event in every exam's log.
+  app.post('/clock', async (c) => {
+    const proctor = c.get('proctor');
+    if (proctor.role !== 'chief') return sendRefusal(c, 'forbidden-role', 'confirm or set the clock');
+    const body = await readJson(c, CLOCK_BODY, 1024);
+    if (!body.ok) return body.response;
+    const clock = deps.clockTrust;
+    const previousOffsetMs = clock.status().offsetMs;
+    if (body.value.action === 'set') {
+      const done = await clock.set(body.value.now, proctor.username);
+      if (!done.ok) return sendRefusal(c, 'clock-synchronised', `source: ${done.status.source}`);
+    } else await clock.confirm(proctor.username);
+    const status = clock.status();
+    await Promise.all(
+      [...store.projection.exams.keys()].map(
+        (examId) =>
+          store.record(examId, [
+            {
+              kind: 'clock-confirmed',
+              actor: { role: 'proctor', username: proctor.username },
+              data: { action: body.value.action, offsetMs: status.offsetMs, previousOffsetMs },
+            },
+          ]).durable,
+      ),
+    );
+    const now = clock.now();
+    return c.json({ now, iso: new Date(now).toISOString(), trusted: status.trusted, source: status.source });
+  });
 
   app.get('/preferences/columns', async (c) =>
     c.json({ columns: await deps.preferences.get(c.get('proctor').username), available: PARTICIPANT_COLUMNS }),

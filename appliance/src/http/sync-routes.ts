@@ -1,7 +1,8 @@
 /**
  * GET /api/sync/status: the state of replication with the institution's central database, for the
  * dashboard's Sync status tab. Proctors only (the same `__Host-proctor` session as the proctor API).
- * Sync itself is built later (sync/); until then this appliance answers that it is not set up.
+ * The status comes from the sync (sync/sync-status.ts); with no central server configured it is
+ * `{ configured: false, state: 'off', ... }`.
  *
  *   { configured: boolean, state: 'off' | 'idle' | 'syncing' | 'offline' | 'error',
  *     lastSuccessAt: ISO string | null, pending: { docs, bytes } | null,
@@ -13,33 +14,13 @@ import type { ProctorAccounts } from '../proctors/accounts.js';
 import type { ProctorSessions } from '../proctors/sessions.js';
 import { PROCTOR_COOKIE } from './proctor-routes.js';
 import { sendRefusal } from './responses.js';
-
-export const SYNC_STATES = ['off', 'idle', 'syncing', 'offline', 'error'] as const;
-export type SyncState = (typeof SYNC_STATES)[number];
-
-export interface SyncStatus {
-  configured: boolean;
-  state: SyncState;
-  lastSuccessAt: string | null;
-  pending: { docs: number; bytes: number } | null;
-  progress?: { done: number; total: number };
-  lastError: string | null;
-}
-
-/** What the appliance answers while sync with the central server is not set up. */
-export const SYNC_NOT_CONFIGURED: SyncStatus = {
-  configured: false,
-  state: 'off',
-  lastSuccessAt: null,
-  pending: null,
-  lastError: null,
-};
+import type { SyncStatusSource } from '../../../sync/sync-status.js';
 
 export interface SyncRouteDeps {
   accounts: ProctorAccounts;
   sessions: ProctorSessions;
-  /** The current sync status; the sync service provides it once it exists. */
-  status?: () => SyncStatus;
+  /** The sync with the central server (sync/hall-sync.ts), or the not-configured one. */
+  sync: SyncStatusSource;
 }
 
 export function syncRoutes(deps: SyncRouteDeps): Hono {
@@ -55,7 +36,7 @@ export function syncRoutes(deps: SyncRouteDeps): Hono {
   });
   app.get('/status', (c) => {
     c.header('cache-control', 'no-store');
-    return c.json(deps.status?.() ?? SYNC_NOT_CONFIGURED);
+    return c.json(deps.sync.status());
   });
   return app;
 }

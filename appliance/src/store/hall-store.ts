@@ -201,7 +201,7 @@ export class HallStore {
     }
   }
 
-  // ---- Exams and rosters (institution-owned; written by import and, later, sync) ----
+  // ---- Exams and rosters (institution-owned; written by import and by the sync's pull) ----
 
   /** Stores an exam and its roster (an import); replaces earlier versions of both. */
   async putExam(exam: ExamDoc, examinees: readonly ExamineeDoc[]): Promise<void> {
@@ -220,6 +220,43 @@ export class HallStore {
     if (failed) throw new Error(`storing the exam failed: ${JSON.stringify(failed)}`);
     this.projection.setExam(exam);
     for (const e of examinees) this.projection.setExaminee(e);
+  }
+
+  /**
+   * Documents the sync pulled into the database (already written there by the replicator):
+   * exams and roster entries reach the projection at once, so a published exam or a new roster
+   * version shows without a restart; other appliances' events and submissions are applied too.
+   * Returns the ids of exams that are new to this appliance.
+   */
+  applyPulled(docs: readonly PouchDB.Doc[]): string[] {
+    const newExams: string[] = [];
+    const p = this.projection;
+    const byType = (type: string) => docs.filter((d) => d.type === type && d._deleted !== true);
+    for (const exam of byType('exam') as unknown as ExamDoc[]) {
+      if (!p.exams.has(exam.examId)) newExams.push(exam.examId);
+      p.setExam(exam);
+    }
+    for (const examinee of byType('examinee') as unknown as ExamineeDoc[]) p.setExaminee(examinee);
+    for (const event of byType('event') as unknown as ExamEvent[]) {
+      if (event.applianceId !== this.applianceId) p.applyEvent(event);
+    }
+    for (const s of byType('submission') as unknown as SubmissionDoc[]) {
+      if (s.applianceId === this.applianceId) continue;
+      p.receipts.set(s._id, s.receipt);
+      p.scores.set(s._id, s.score);
+    }
+    return newExams;
+  }
+
+  /**
+   * Reads an exam's roster from the database into the projection: after a pull brought a new
+   * exam, roster entries that arrived before it (CouchDB's changes feed is not ordered across
+   * shards) are picked up here.
+   */
+  async loadRoster(examId: string): Promise<void> {
+    for await (const page of docsWithPrefix<ExamineeDoc>(this.db, `examinee:${examId}:`)) {
+      for (const d of page) this.projection.setExaminee(d);
+    }
   }
 
   async hasExam(examId: string): Promise<boolean> {

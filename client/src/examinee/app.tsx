@@ -10,6 +10,7 @@ import { ApplianceClock } from '../shared/appliance-clock';
 import { useFocusOnMount } from '../shared/focus';
 import type { ExamContent } from '../shared/exam-package';
 import { indexedDbPackageStore, memoryPackageStore, type PackageStore } from '../shared/package-store';
+import { SecureContextBanner } from '../shared/secure-context-banner';
 import { SignInForm, type SignInField } from '../shared/sign-in-form';
 import { examInfo, signIn, type ExamInfo } from './api';
 import { deviceId, savedSessionToken, saveSessionToken } from './device';
@@ -101,7 +102,7 @@ export function ExamineeApp() {
         <h1>{t.app.name}</h1>
       </header>
       <main class="page">
-        {!window.isSecureContext && <p class="notice">{t.signIn.insecureConnection}</p>}
+        <SecureContextBanner detail={t.signIn.insecureConnection} />
         {screen.name === 'loading' && <p>{t.common.loading}</p>}
         {screen.name === 'sign-in' && (
           <SignInForm

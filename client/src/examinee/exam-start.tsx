@@ -19,6 +19,8 @@ import { downloadPackage, type Progress } from './download';
 
 /** How soon to ask for the key again when the appliance says "not started yet" (clock offsets differ by a round trip). */
 const KEY_RETRY_MS = 1_000;
+/** How soon to ask again while the appliance's clock waits for a proctor's confirmation. */
+const CLOCK_RETRY_MS = 5_000;
 
 const timeText = (ms: number) => new Intl.DateTimeFormat(t.lang, { hour: '2-digit', minute: '2-digit' }).format(ms);
 
@@ -178,6 +180,12 @@ function StartPanel(props: {
       if (!result.ok) {
         if (result.code === 'exam-not-started') {
           retry = setTimeout(() => void attempt(), KEY_RETRY_MS);
+          return;
+        }
+        if (result.code === 'clock-not-trusted') {
+          // The appliance waits for a chief proctor to confirm its clock: say so, and ask again.
+          setError(t.box.clockNotConfirmedExaminee);
+          retry = setTimeout(() => void attempt(), CLOCK_RETRY_MS);
           return;
         }
         setStatus('waiting-for-password');

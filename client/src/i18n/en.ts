@@ -628,8 +628,8 @@ export const en = {
       heading: 'Sync with the central server',
       notConfigured: 'Sync with the central server is not set up on this appliance.',
       notConfiguredDetail:
-        'The exam runs fully on this appliance; submissions and the event log stay here until sync is set up, or until you download them from the Exam info tab.',
-      statesHeading: 'What the states will look like',
+        'The exam runs fully on this appliance; submissions and the event log stay here until sync is set up (PROCTOR_SYNC_URL, see docs/sync.md), or until you download them from the Exam info tab.',
+      statesHeading: 'What the states mean',
       states: {
         off: 'Off',
         idle: 'Up to date',
@@ -652,6 +652,7 @@ export const en = {
       progress: 'Progress',
       lastError: 'Last error',
       refresh: 'Check again',
+      checkedAt: (time: string) => `Checked at ${time}; updated every 5 seconds.`,
     },
   },
   errors: {
@@ -660,6 +661,26 @@ export const en = {
     'download-limit-reached': 'You have used all your downloads for this exam. Ask a proctor for another.',
     'client-too-old': 'This app is too old for this exam. Reload the page to update it.',
   } as Partial<Record<ErrorCode, string>>,
+  /** The box itself: secure context (HTTPS) and the appliance's clock (docs/https-and-time.md). */
+  box: {
+    noSecureContext: 'Offline reload is not available.',
+    clockNotConfirmedExaminee:
+      'The exam hall’s clock has not been confirmed yet; a proctor is on it. The exam opens as soon as it is.',
+    clockHeading: 'Confirm the appliance’s time',
+    clockIntro:
+      'The appliance’s clock is not synchronised (no time server), so no exam opens until a chief proctor confirms the time.',
+    applianceTime: 'Appliance time',
+    deviceTime: 'This device’s time',
+    difference: (seconds: number) =>
+      seconds === 0
+        ? 'They agree.'
+        : `This device is ${Math.abs(seconds)} seconds ${seconds > 0 ? 'ahead of' : 'behind'} the appliance.`,
+    confirm: 'The appliance’s time is right',
+    setFromDevice: 'Set it to this device’s time',
+    working: 'Saving…',
+    askChief: 'Ask a chief proctor to confirm the time on their dashboard.',
+    confirmed: 'The appliance’s time is confirmed. Exams can open.',
+  },
 };
 
 export type Catalogue = typeof en;

@@ -6,8 +6,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n';
 import { useFocusOnMount } from '../shared/focus';
+import { SecureContextBanner } from '../shared/secure-context-banner';
 import { SignInForm, type SignInField } from '../shared/sign-in-form';
 import { exams, login, logout, me, type ExamSummary, type Proctor } from './api';
+import { ClockPanel } from './clock-panel';
 import { Monitor, TAB_KEYS, type TabKey } from './monitor';
 
 /**
@@ -96,7 +98,8 @@ export function ProctorApp() {
         )}
       </header>
       <main class={screen.name === 'exams' && place !== undefined ? 'page page-wide' : 'page'}>
-        {!window.isSecureContext && <p class="notice">{t.proctor.insecureConnection}</p>}
+        <SecureContextBanner detail={t.proctor.insecureConnection} />
+        {screen.name === 'exams' && <ClockPanel proctor={screen.proctor} />}
         {screen.name === 'loading' && <p>{t.common.loading}</p>}
         {screen.name === 'sign-in' && (
           <SignInForm

@@ -1,7 +1,8 @@
 /**
- * The Sync status tab: GET /api/sync/status (appliance/src/http/sync-routes.ts). Sync with the
- * central server comes in a later issue; until then the appliance says it is not set up, and the
- * tab says so in plain words and shows what each state will look like (colour, icon and words).
+ * The Sync status tab: GET /api/sync/status (appliance/src/http/sync-routes.ts, sync/), asked
+ * every 5 seconds while the tab is open: the state as a coloured badge with an icon and words, the
+ * last successful sync, what waits to be sent, a progress bar while pushing, the last error in
+ * plain words. Without a central server configured it says so, and what each state means.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n';
@@ -9,6 +10,7 @@ import { syncStatus, type SyncStatus } from './api';
 import { dateTime } from './format';
 
 const S = t.proctor.sync;
+const POLL_MS = 5_000;
 const STATES = ['off', 'idle', 'syncing', 'offline', 'error'] as const;
 const ICONS: Record<string, string> = { off: '○', idle: '✓', syncing: '⟳', offline: '⚠', error: '✕' };
 
@@ -31,7 +33,12 @@ export function SyncStatusTab() {
       setError(undefined);
     } else setError(r.message);
   };
-  useEffect(() => void load(), []);
+  const [checkedAt, setCheckedAt] = useState<number | undefined>(undefined);
+  useEffect(() => {
+    void load().then(() => setCheckedAt(Date.now()));
+    const timer = setInterval(() => void load().then(() => setCheckedAt(Date.now())), POLL_MS);
+    return () => clearInterval(timer);
+  }, []);
 
   return (
     <div class="sync-status stack" data-testid="sync-status">
@@ -90,7 +97,8 @@ export function SyncStatusTab() {
               </>
             )}
           </dl>
-          <button type="button" class="secondary" onClick={() => void load()}>
+          {checkedAt !== undefined && <p class="muted">{S.checkedAt(new Date(checkedAt).toLocaleTimeString())}</p>}
+          <button type="button" class="secondary" onClick={() => void load().then(() => setCheckedAt(Date.now()))}>
             {S.refresh}
           </button>
         </>

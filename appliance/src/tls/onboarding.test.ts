@@ -1,0 +1,83 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boxNames } from './box-names.js';
+import { ensureLocalCa, type CaCertificate } from './local-ca.js';
+import { escapeHtml, onboardingApp } from './onboarding.js';
+import { ONBOARDING_EN } from './onboarding-text.js';
+
+let dir: string;
+let ca: CaCertificate;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'onboarding-test-'));
+  const made = await ensureLocalCa({
+    dir: path.join(dir, 'tls'),
+    applianceName: 'exam-hall',
+    names: boxNames({ applianceName: 'exam-hall', hostname: 'hallpi', interfaces: {}, extraNames: [] }),
+    extraDomains: [],
+    now: Date.now(),
+    log: () => undefined,
+  });
+  ca = made.ca;
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const app = (httpsPort = 8443, withCa = true) =>
+  onboardingApp({ ca: () => (withCa ? ca : undefined), httpsPort: () => httpsPort, applianceName: 'exam-hall' });
+
+describe('the HTTP onboarding page (local-ca)', () => {
+  it('offers the CA download, its fingerprint, install steps for every platform and the way to the HTTPS app', async () => {
+    const res = await app().request('http://exam-hall.local:8080/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toContain('<html lang="en">');
+    expect(html).toContain('name="viewport"');
+    expect(html).toContain('href="/ca.crt"');
+    expect(html).toContain('href="/ca.pem"');
+    expect(html).toContain(ca.fingerprint);
+    for (const p of ['Windows', 'macOS', 'iPhone and iPad', 'Android', 'Chromebook (ChromeOS)'])
+      expect(html).toContain(p);
+    for (const p of ONBOARDING_EN.platforms) for (const step of p.steps) expect(html).toContain(escapeHtml(step));
+    expect(html).toContain('href="https://exam-hall.local:8443/"');
+  });
+
+  it('serves the CA certificate as DER (application/x-x509-ca-cert) and as PEM', async () => {
+    const der = await app().request('http://exam-hall.local:8080/ca.crt');
+    expect(der.status).toBe(200);
+    expect(der.headers.get('content-type')).toBe('application/x-x509-ca-cert');
+    expect(der.headers.get('content-disposition')).toBe('attachment; filename="exam-hall-ca.crt"');
+    const bytes = Buffer.from(await der.arrayBuffer());
+    expect(new X509Certificate(bytes).fingerprint256).toBe(ca.fingerprint);
+    const pem = await app().request('http://exam-hall.local:8080/ca.pem');
+    expect(pem.headers.get('content-type')).toBe('application/x-pem-file');
+    expect(new X509Certificate(await pem.text()).ca).toBe(true);
+  });
+
+  it('sends every other address to the same path on HTTPS, by the name the device used', async () => {
+    for (const [url, to] of [
+      ['http://exam-hall.local:8080/proctor/', 'https://exam-hall.local:8443/proctor/'],
+      ['http://192.168.1.20/api/time?x=1', 'https://192.168.1.20:8443/api/time?x=1'],
+      ['http://[fd00::5]:80/sw.js', 'https://[fd00::5]:8443/sw.js'],
+    ] as const) {
+      const res = await app().request(url);
+      expect(res.status, url).toBe(307);
+      expect(res.headers.get('location')).toBe(to);
+    }
+    const post = await app().request('http://exam-hall.local/api/session', { method: 'POST', body: '{}' });
+    expect(post.status).toBe(307);
+    const onDefaultPort = await app(443).request('http://exam-hall.local/proctor/');
+    expect(onDefaultPort.headers.get('location')).toBe('https://exam-hall.local/proctor/');
+  });
+
+  it('in provided mode (a public certificate) sends everything to HTTPS, the page too', async () => {
+    const res = await app(443, false).request('http://exam.school.example/');
+    expect(res.status).toBe(307);
+    expect(res.headers.get('location')).toBe('https://exam.school.example/');
+    expect((await app(443, false).request('http://exam.school.example/ca.crt')).status).toBe(307);
+  });
+});

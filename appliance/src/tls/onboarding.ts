@@ -1,0 +1,154 @@
+/**
+ * The plain-HTTP side of the appliance when HTTPS is on (PROCTOR_HTTP_PORT, 80 on the box): the
+ * onboarding page that offers the hall CA (local-ca mode) with its fingerprints and install
+ * steps per platform, and a redirect to HTTPS for every other address.
+ *
+ *   GET /            the onboarding page (local-ca); a redirect to HTTPS in provided mode
+ *   GET /ca.crt      the CA certificate, DER, application/x-x509-ca-cert (what phones install)
+ *   GET /ca.pem      the same, PEM text
+ *   anything else    307 to the same path and query on https://<host>:<HTTPS port>
+ *
+ * The page asks the HTTPS side for /api/health in the background: when that succeeds the device
+ * already trusts the CA, and the page goes on to the app by itself (`/?stay` keeps it).
+ */
+import { createHash } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import type { CaCertificate } from './local-ca.js';
+import { ONBOARDING_EN, type OnboardingText } from './onboarding-text.js';
+
+export interface OnboardingDeps {
+  /** The hall CA (local-ca mode); undefined in provided mode (a public certificate needs no onboarding). */
+  ca: () => CaCertificate | undefined;
+  /** The HTTPS port (known once the server listens). */
+  httpsPort: () => number;
+  applianceName: string;
+  text?: OnboardingText;
+}
+
+const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/i;
+
+export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+/** https://<the host the device used>[:port] — the name the device reached the box by. */
+export function httpsOrigin(c: Context, deps: Pick<OnboardingDeps, 'httpsPort' | 'applianceName'>): string {
+  const asked = new URL(c.req.url).hostname;
+  const host = HOST.test(asked) ? asked : `${deps.applianceName}.local`;
+  const port = deps.httpsPort();
+  return `https://${host}${port === 443 ? '' : `:${port}`}`;
+}
+
+function colonHex(digest: Buffer): string {
+  return digest.toString('hex').toUpperCase().match(/../g)?.join(':') ?? '';
+}
+
+/** The onboarding page's HTML: accessible, readable on a phone, no external resources. */
+export function onboardingPage(ca: CaCertificate, origin: string, name: string, text: OnboardingText): string {
+  const sha1 = colonHex(createHash('sha1').update(ca.der).digest());
+  const platforms = text.platforms
+    .map(
+      (p) => `
+      <details id="${p.id}">
+        <summary>${escapeHtml(p.name)}</summary>
+        <ol>${p.steps.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ol>
+        ${'note' in p && p.note ? `<p class="note">${escapeHtml(p.note)}</p>` : ''}
+      </details>`,
+    )
+    .join('');
+  const app = `${origin}/`;
+  return `<!doctype html>
+<html lang="${text.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(text.title(name))}</title>
+<style>
+  :root { color-scheme: light dark; font-family: system-ui, sans-serif; line-height: 1.5; }
+  body { margin: 0 auto; max-width: 42rem; padding: 1rem; }
+  h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 1.5rem; }
+  a.button { display: inline-block; padding: .75rem 1rem; border-radius: .5rem; background: #1a56db; color: #fff;
+    text-decoration: none; font-weight: 600; margin: .25rem 0; }
+  a.button:focus-visible, summary:focus-visible, a:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
+  code { overflow-wrap: anywhere; font-size: .95rem; }
+  dl { display: grid; gap: .25rem; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
+  details { border: 1px solid #8886; border-radius: .5rem; padding: .5rem .75rem; margin: .5rem 0; }
+  summary { cursor: pointer; font-weight: 600; min-height: 1.75rem; }
+  .note { font-size: .95rem; opacity: .85; }
+  [role=status]:empty { display: none; }
+  [role=status] { padding: .5rem .75rem; border-radius: .5rem; background: #def7ec; color: #03543f; }
+</style>
+</head>
+<body>
+<main>
+  <h1>${escapeHtml(text.title(name))}</h1>
+  <p>${escapeHtml(text.intro)}</p>
+  <p id="trusted" role="status"></p>
+  <h2>${escapeHtml(text.downloadHeading)}</h2>
+  <p><a class="button" href="/ca.crt" download="${escapeHtml(name)}-ca.crt">${escapeHtml(text.downloadCrt)}</a></p>
+  <p><a href="/ca.pem" download="${escapeHtml(name)}-ca.pem">${escapeHtml(text.downloadPem)}</a></p>
+  <h2>${escapeHtml(text.fingerprintHeading)}</h2>
+  <p>${escapeHtml(text.fingerprintIntro)}</p>
+  <dl>
+    <dt>${escapeHtml(text.sha256Label)}</dt><dd><code data-testid="fingerprint">${ca.fingerprint}</code></dd>
+    <dt>${escapeHtml(text.sha1Label)}</dt><dd><code>${sha1}</code></dd>
+  </dl>
+  <p class="note">${escapeHtml(text.managed)}</p>
+  <h2>${escapeHtml(text.installHeading)}</h2>
+  <p>${escapeHtml(text.installIntro)}</p>
+  ${platforms}
+  <h2>${escapeHtml(text.openHeading)}</h2>
+  <p>${escapeHtml(text.openIntro)}</p>
+  <p><a class="button" href="${escapeHtml(app)}">${escapeHtml(text.openButton)}</a></p>
+  <p><a href="${escapeHtml(app)}proctor/">${escapeHtml(text.proctorLink)}</a></p>
+</main>
+<script>
+  // A device that already trusts the CA can reach the HTTPS side: go on to the app.
+  if (!/[?&]stay\\b/.test(location.search)) {
+    fetch(${JSON.stringify(`${origin}/api/health`)}, { mode: 'no-cors', cache: 'no-store' }).then(function () {
+      document.getElementById('trusted').textContent = ${JSON.stringify(text.trusted)};
+      location.replace(${JSON.stringify(app)});
+    }, function () {});
+  }
+</script>
+</body>
+</html>
+`;
+}
+
+export function onboardingApp(deps: OnboardingDeps): Hono {
+  const text = deps.text ?? ONBOARDING_EN;
+  const app = new Hono();
+  const toHttps = (c: Context) => {
+    const url = new URL(c.req.url);
+    c.header('cache-control', 'no-store');
+    return c.redirect(`${httpsOrigin(c, deps)}${url.pathname}${url.search}`, 307);
+  };
+
+  app.get('/', (c) => {
+    const ca = deps.ca();
+    if (!ca) return toHttps(c);
+    c.header('cache-control', 'no-store');
+    return c.html(onboardingPage(ca, httpsOrigin(c, deps), deps.applianceName, text));
+  });
+  app.get('/ca.crt', (c) => {
+    const ca = deps.ca();
+    if (!ca) return toHttps(c);
+    return c.body(ca.der.slice().buffer, 200, {
+      'content-type': 'application/x-x509-ca-cert',
+      'content-disposition': `attachment; filename="${deps.applianceName}-ca.crt"`,
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+    });
+  });
+  app.get('/ca.pem', (c) => {
+    const ca = deps.ca();
+    if (!ca) return toHttps(c);
+    return c.body(ca.pem, 200, {
+      'content-type': 'application/x-pem-file',
+      'content-disposition': `attachment; filename="${deps.applianceName}-ca.pem"`,
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+    });
+  });
+  app.all('*', toHttps);
+  return app;
+}

@@ -1,0 +1,168 @@
+/**
+ * Blob chunks: how the appliance's answer files, file answers and photos (content-addressed
+ * files under `data/blobs/`, not in PouchDB) travel to the central database.
+ *
+ * Format: a blob of `size` bytes with SHA-256 `sha256` becomes `count = max(1, ceil(size / 512 KiB))`
+ * documents `blob:<sha256>:<index>` (index 0 ... count-1, not padded):
+ *   { _id, type: "blob-chunk", schemaVersion, sha256, index, count, size, applianceId,
+ *     _attachments: { chunk: { content_type: "application/octet-stream", data: <the bytes> } } }
+ * where chunk `index` holds bytes [index * 512 KiB, min(size, (index + 1) * 512 KiB)). The chunk
+ * size is capped because PouchDB's replication stalls on multi-megabyte attachments.
+ *
+ * Chunk documents are immutable and deterministic: their revision is derived from (sha256, index)
+ * alone (chunkRev), so writing one twice, or by two appliances of one hall, never conflicts.
+ * They are derived data: the blob file is durable (fsynced before its event was acknowledged),
+ * so the sync writes chunk documents lazily, from the blob files the appliance's events name,
+ * and can always write them again (see BlobChunker in hall-sync.ts).
+ */
+import { createHash, hash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { SCHEMA_VERSION } from '../domain/exam-format.js';
+import type { HallDb } from '../appliance/src/store/database.js';
+
+/** Largest chunk: 512 KiB. */
+export const CHUNK_BYTES = 512 * 1024;
+
+export const ATTACHMENT_NAME = 'chunk';
+
+export interface BlobChunkDoc {
+  _id: string;
+  _rev?: string;
+  type: 'blob-chunk';
+  schemaVersion: number;
+  sha256: string;
+  index: number;
+  count: number;
+  /** Size of the whole blob. */
+  size: number;
+  applianceId: string;
+  _attachments: Record<string, { content_type: string; data?: string | Buffer; stub?: boolean; length?: number }>;
+}
+
+export const blobChunkId = (sha256: string, index: number) => `blob:${sha256}:${index}`;
+
+export const chunkCount = (size: number) => Math.max(1, Math.ceil(size / CHUNK_BYTES));
+
+/** The revision of a chunk document: from its content address, so it is the same everywhere. */
+export const chunkRev = (sha256: string, index: number) =>
+  `1-${hash('sha256', `blob-chunk/v1|${sha256}|${index}`, 'hex').slice(0, 32)}`;
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * The blobs a document names: an appliance event whose data carries a `sha256` (an accepted
+ * submission's answer file, a file answer, a verification photo).
+ */
+export function blobOfEvent(doc: {
+  _id?: string;
+  type?: unknown;
+  data?: unknown;
+}): { sha256: string; size: number } | undefined {
+  if (doc.type !== 'event' || typeof doc.data !== 'object' || doc.data === null) return undefined;
+  const data = doc.data as { sha256?: unknown; size?: unknown };
+  if (typeof data.sha256 !== 'string' || !SHA256.test(data.sha256)) return undefined;
+  return { sha256: data.sha256, size: typeof data.size === 'number' ? data.size : -1 };
+}
+
+/**
+ * Writes the chunk documents of a blob file that the database does not hold yet, one chunk at a
+ * time (never the whole file in memory). Returns how many were written; throws when the file is
+ * missing or its content does not have the SHA-256 it is named by.
+ */
+export async function writeBlobChunks(db: HallDb, file: string, sha256: string, applianceId: string): Promise<number> {
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const count = chunkCount(size);
+    const ids = Array.from({ length: count }, (_, i) => blobChunkId(sha256, i));
+    const present = await db.allDocs({ keys: ids });
+    const missing = new Set(present.rows.filter((r) => !r.value || r.value.deleted).map((r) => r.key));
+    if (missing.size === 0) return 0;
+    // Hash the whole file while reading it, and refuse to send a blob that is not what its name says.
+    const whole = createHash('sha256');
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    const pending: BlobChunkDoc[] = [];
+    for (let index = 0; index < count; index++) {
+      const length = Math.min(CHUNK_BYTES, size - index * CHUNK_BYTES);
+      let read = 0;
+      while (read < length) {
+        const { bytesRead } = await fh.read(buf, read, length - read, index * CHUNK_BYTES + read);
+        if (bytesRead === 0) throw new Error(`${file}: shorter than ${size} bytes`);
+        read += bytesRead;
+      }
+      const bytes = buf.subarray(0, length);
+      whole.update(bytes);
+      const id = blobChunkId(sha256, index);
+      if (!missing.has(id)) continue;
+      pending.push({
+        _id: id,
+        _rev: chunkRev(sha256, index),
+        type: 'blob-chunk',
+        schemaVersion: SCHEMA_VERSION,
+        sha256,
+        index,
+        count,
+        size,
+        applianceId,
+        _attachments: {
+          [ATTACHMENT_NAME]: { content_type: 'application/octet-stream', data: bytes.toString('base64') },
+        },
+      });
+      // Written as soon as possible, so at most one chunk is held at a time... except the last,
+      // which waits for the whole-file check below.
+      if (index < count - 1) await writeChunkDocs(db, pending.splice(0));
+    }
+    const actual = whole.digest('hex');
+    if (actual !== sha256) throw new Error(`${file}: content has SHA-256 ${actual}, not ${sha256}`);
+    await writeChunkDocs(db, pending);
+    return missing.size;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeChunkDocs(db: HallDb, docs: BlobChunkDoc[]): Promise<void> {
+  if (docs.length === 0) return;
+  const results = await db.bulkDocs(docs as unknown as PouchDB.Doc[], { new_edits: false });
+  for (const r of results) {
+    if ('error' in r && r.error) throw new Error(`writing ${r.id ?? '?'} failed: ${r.message ?? r.name ?? 'unknown'}`);
+  }
+}
+
+/** The outcome of reassembling a blob from its chunk documents. */
+export type ReassembleResult =
+  { ok: true; size: number } | { ok: false; reason: 'missing-chunk' | 'sha-mismatch' | 'bad-chunk'; detail: string };
+
+/**
+ * Reads a blob's chunks from a database (e.g. the central one), in order, one at a time, hands
+ * each piece to `write` and checks the whole against its SHA-256.
+ */
+export async function reassembleBlob(
+  db: PouchDB.Database,
+  sha256: string,
+  write: (bytes: Buffer) => Promise<void> | void,
+): Promise<ReassembleResult> {
+  const whole = createHash('sha256');
+  let count = 1;
+  let size = 0;
+  for (let index = 0; index < count; index++) {
+    let doc: BlobChunkDoc;
+    try {
+      doc = (await db.get(blobChunkId(sha256, index), { attachments: true, binary: true })) as unknown as BlobChunkDoc;
+    } catch {
+      return { ok: false, reason: 'missing-chunk', detail: `${blobChunkId(sha256, index)} is not there (yet)` };
+    }
+    const data = doc._attachments[ATTACHMENT_NAME]?.data;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'base64') : data;
+    if (!bytes || doc.sha256 !== sha256 || doc.index !== index) {
+      return { ok: false, reason: 'bad-chunk', detail: `${blobChunkId(sha256, index)} has no data or wrong fields` };
+    }
+    if (index === 0) count = doc.count;
+    whole.update(bytes);
+    size += bytes.length;
+    await write(bytes);
+  }
+  const actual = whole.digest('hex');
+  if (actual !== sha256) return { ok: false, reason: 'sha-mismatch', detail: `reassembled ${actual}` };
+  return { ok: true, size };
+}

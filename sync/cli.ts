@@ -1,0 +1,232 @@
+/**
+ * The institution's command line for the central CouchDB (`npm run sync -- <command>`):
+ *   publish <exam.json> <roster.csv|roster.json> --hall <id>   exam + roster into hall-<id>
+ *   collect --hall <id> --out <dir> [--exam <examId>]          answer files + submissions.csv
+ *   install-design --hall <id> [--member <user>]...            validate_doc_update + security
+ * The server: --url, or CENTRAL_URL; credentials (an admin's) in the URL, or --user /
+ * CENTRAL_USER and CENTRAL_PASSWORD (or --password-stdin). Passwords are never printed.
+ * Exit codes: 0 done, 1 the input is wrong or results are incomplete, 2 usage or setup problem.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  formatImportErrors,
+  parseExamFile,
+  parseRoster,
+  rosterFormatFromName,
+  toExamDoc,
+  toExamineeDoc,
+} from '../appliance/src/import/exam-import.js';
+import { centralLink, hallDbName, openCentralDb, type CentralLink } from './central-link.js';
+import { collectSubmissions, installDesign, publishExam, setHallSecurity } from './central/institution.js';
+import { describeSyncError } from './sync-status.js';
+
+const USAGE = `Usage: npm run sync -- <command> [--url <couchdb-url>] [--user <name>] [--password-stdin]
+
+Commands:
+  publish <exam.json> <roster.csv|roster.json> --hall <id>
+      Validate the exam and roster (errors name file:line:column) and write them into the hall's
+      database hall-<id> (created if missing), as the appliance's import does (access codes
+      hashed). Publishing again updates the exam and picks up the new roster version.
+  collect --hall <id> --out <dir> [--exam <examId>]
+      Write each examinee's submitted answer file to <dir>/<examId>/<studentId>.answers.json,
+      reassembled from its chunks and checked against its SHA-256, and <dir>/submissions.csv.
+      Exit 1 when an answer file is missing (not synced yet) or does not match its SHA-256.
+  install-design --hall <id> [--member <user>]...
+      Create hall-<id> if missing, install its validate_doc_update design document, and set its
+      security object so only the members (default: the user hall-<id>) and admins can use it.
+
+The server is --url or CENTRAL_URL (e.g. https://couch.example.edu:6984); admin credentials in
+the URL, or --user / CENTRAL_USER and CENTRAL_PASSWORD, or --password-stdin.
+`;
+
+class UsageError extends Error {}
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  readStdin: () => Promise<string>;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string[]>;
+}
+
+const VALUE_FLAGS = new Set(['--url', '--user', '--hall', '--out', '--exam', '--member']);
+const BARE_FLAGS = new Set(['--password-stdin']);
+
+function parseArgs(args: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string[]>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (VALUE_FLAGS.has(a)) {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
+      flags.set(a, [...(flags.get(a) ?? []), v]);
+    } else if (BARE_FLAGS.has(a)) flags.set(a, ['']);
+    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
+    else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+const HALL_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function hallOf(p: Parsed): string {
+  const hall = p.flags.get('--hall')?.[0];
+  if (hall === undefined) throw new UsageError('--hall <id> is required');
+  if (!HALL_ID.test(hall)) throw new UsageError(`--hall ${hall}: lower-case letters, digits and - only`);
+  return hall;
+}
+
+async function linkOf(p: Parsed, env: Record<string, string | undefined>, io: Io): Promise<CentralLink> {
+  const url = p.flags.get('--url')?.[0] ?? env.CENTRAL_URL;
+  if (url === undefined || url === '') throw new UsageError('the central server is needed: --url or CENTRAL_URL');
+  const user = p.flags.get('--user')?.[0] ?? env.CENTRAL_USER;
+  let password = env.CENTRAL_PASSWORD;
+  if (p.flags.has('--password-stdin')) password = (await io.readStdin()).replace(/\r?\n$/, '');
+  try {
+    return centralLink(url, user, password);
+  } catch (err) {
+    throw new UsageError(`--url: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+async function publishCommand(p: Parsed, env: Record<string, string | undefined>, io: Io): Promise<number> {
+  const [examFile, rosterFile, ...rest] = p.positional;
+  if (examFile === undefined || rosterFile === undefined || rest.length > 0)
+    throw new UsageError('publish needs <exam.json> <roster.csv|roster.json>');
+  const hall = hallOf(p);
+  const format = rosterFormatFromName(rosterFile);
+  if (!format) throw new UsageError(`${rosterFile}: the roster must be a .csv or .json file`);
+  const examResult = parseExamFile(await readText(examFile));
+  if (!examResult.ok) {
+    io.err(`${formatImportErrors(examFile, examResult.errors)}\n`);
+    return 1;
+  }
+  const exam = examResult.exam;
+  const rosterResult = parseRoster(await readText(rosterFile), format, exam.examId);
+  if (!rosterResult.ok) {
+    io.err(`${formatImportErrors(rosterFile, rosterResult.errors)}\n`);
+    return 1;
+  }
+  const link = await linkOf(p, env, io);
+  const db = openCentralDb(link, hall, { create: true });
+  const report = await publishExam(
+    db,
+    toExamDoc(exam),
+    rosterResult.entries.map((e) => toExamineeDoc(exam.examId, e)),
+  );
+  const e = report.examinees;
+  io.out(
+    `Published "${exam.title}" (${exam.examId}) to ${hallDbName(hall)} on ${link.server}: exam ${report.exam}; ` +
+      `examinees ${e.created} new, ${e.updated} updated, ${e.unchanged} unchanged.\n`,
+  );
+  if (report.notInRoster.length > 0) {
+    io.out(
+      `  Note: ${report.notInRoster.length} examinee(s) on the central roster are not in this roster and were kept: ` +
+        `${report.notInRoster.slice(0, 10).join(', ')}${report.notInRoster.length > 10 ? ', ...' : ''}\n`,
+    );
+  }
+  return 0;
+}
+
+async function collectCommand(p: Parsed, env: Record<string, string | undefined>, io: Io): Promise<number> {
+  if (p.positional.length > 0) throw new UsageError(`collect: unexpected argument "${p.positional[0]}"`);
+  const hall = hallOf(p);
+  const out = p.flags.get('--out')?.[0];
+  if (out === undefined) throw new UsageError('collect needs --out <dir>');
+  const link = await linkOf(p, env, io);
+  const report = await collectSubmissions(openCentralDb(link, hall), path.resolve(out), p.flags.get('--exam')?.[0]);
+  io.out(
+    `Collected ${report.written} of ${report.submissions} submissions from ${hallDbName(hall)} into ${path.resolve(out)} ` +
+      `(every answer file checked against its SHA-256); list: ${report.csvPath}\n`,
+  );
+  for (const id of report.missing) io.err(`  missing (not synced yet?): ${id}\n`);
+  for (const id of report.mismatched) io.err(`  SHA-256 MISMATCH: ${id}\n`);
+  return report.missing.length + report.mismatched.length > 0 ? 1 : 0;
+}
+
+async function installDesignCommand(p: Parsed, env: Record<string, string | undefined>, io: Io): Promise<number> {
+  if (p.positional.length > 0) throw new UsageError(`install-design: unexpected argument "${p.positional[0]}"`);
+  const hall = hallOf(p);
+  const link = await linkOf(p, env, io);
+  const db = openCentralDb(link, hall, { create: true });
+  const design = await installDesign(db, hall);
+  const members = p.flags.get('--member') ?? [hallDbName(hall)];
+  const security = await setHallSecurity(link, hall, members);
+  io.out(
+    `${hallDbName(hall)} on ${link.server}: design document ${design}; ` +
+      (security
+        ? `security object set (members: ${members.join(', ')}).\n`
+        : `this server has no _security endpoint: security object NOT set.\n`),
+  );
+  return 0;
+}
+
+/** Runs one command; returns the exit code. */
+export async function runSyncCli(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  io: Io = defaultIo,
+): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      io.out(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    const parsed = parseArgs(args);
+    switch (command) {
+      case 'publish':
+        return await publishCommand(parsed, env, io);
+      case 'collect':
+        return await collectCommand(parsed, env, io);
+      case 'install-design':
+        return await installDesignCommand(parsed, env, io);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    const e = err as { status?: unknown };
+    if (typeof e === 'object' && e !== null && (typeof e.status === 'number' || err instanceof TypeError)) {
+      io.err(`${describeSyncError(err, 'at the given URL', 'the hall database', 'the given').message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  runSyncCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,218 @@
+/**
+ * The sync against the stand-in central server (express-pouchdb on 127.0.0.1) with the real
+ * PouchDB replicator: an exam published centrally reaches a running appliance and its dashboard
+ * without a restart, a new roster version is picked up, results go up, and problems show in
+ * plain words.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  addTestProctors,
+  ProctorClient,
+  removeDir,
+  testExam,
+  type TestAppliance,
+} from '../appliance/src/test-support.js';
+import { rosterEntrySchema } from '../domain/exam-format.js';
+import { runSyncCli } from './cli.js';
+import { HallSync } from './hall-sync.js';
+import { createHallSync, SYNC_NOT_CONFIGURED, type SyncStatus } from './index.js';
+import { startCentralServer, type CentralServer } from './test-support/central-server.js';
+import { DAY_START, openSyncTestAppliance, recordExamDay, type SyncTestAppliance } from './test-support/exam-day.js';
+
+/** Waits for a condition, polling; never a fixed sleep. */
+async function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 20_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const quiet = { out: () => undefined, err: () => undefined, readStdin: async () => '' };
+
+describe('sync with the central server', () => {
+  let server: CentralServer;
+  let appliance: SyncTestAppliance;
+  let sync: HallSync | undefined;
+  let tmp: string;
+  let cli: (args: string[]) => Promise<{ code: number; out: string; err: string }>;
+
+  beforeEach(async () => {
+    server = await startCentralServer();
+    appliance = await openSyncTestAppliance();
+    tmp = appliance.dataDir;
+    const env = {
+      CENTRAL_URL: server.url,
+      CENTRAL_USER: server.admin.username,
+      CENTRAL_PASSWORD: server.admin.password,
+    };
+    cli = async (args) => {
+      let out = '';
+      let err = '';
+      const code = await runSyncCli(args, env, {
+        out: (t) => (out += t),
+        err: (t) => (err += t),
+        readStdin: quiet.readStdin,
+      });
+      return { code, out, err };
+    };
+    expect((await cli(['install-design', '--hall', 'h1'])).code).toBe(0);
+  });
+  afterEach(async () => {
+    await sync?.stop();
+    sync = undefined;
+    await appliance.store.close();
+    await server.close();
+    await removeDir(tmp);
+  });
+
+  const startSync = (user = server.addUser('hall-h1', 'hall-pass', [`appliance:${appliance.store.applianceId}`])) => {
+    sync = new HallSync({
+      db: appliance.store.db,
+      blobPath: (sha) => appliance.store.blobs.pathOf(sha),
+      applianceId: appliance.store.applianceId,
+      hallId: 'h1',
+      link: server.link(user),
+      clock: appliance.store.clock,
+      onPulled: (docs) => {
+        for (const examId of appliance.store.applyPulled(docs)) void appliance.store.loadRoster(examId);
+      },
+      backOff: { initialMs: 50, maxMs: 400 },
+      pendingIntervalMs: 50,
+    });
+    void sync.start();
+    return sync;
+  };
+
+  async function writeExamFiles(roster: object[]): Promise<{ exam: string; roster: string }> {
+    const exam = path.join(tmp, 'exam.json');
+    const rosterFile = path.join(tmp, 'roster.json');
+    await writeFile(exam, JSON.stringify(testExam(DAY_START, { examId: 'chem-201' }), null, 2));
+    await writeFile(rosterFile, JSON.stringify({ examinees: roster }, null, 2));
+    return { exam, roster: rosterFile };
+  }
+
+  it('says "not set up" when no central server is configured', () => {
+    const none = createHallSync(
+      appliance.store,
+      { syncUrl: '', syncUser: '', syncPassword: '' },
+      { clock: appliance.store.clock },
+    );
+    expect(none.status()).toEqual(SYNC_NOT_CONFIGURED);
+    expect(appliance.services.sync.status()).toEqual({
+      configured: false,
+      state: 'off',
+      lastSuccessAt: null,
+      pending: null,
+      lastError: null,
+    });
+  });
+
+  it('brings a published exam to the running appliance’s dashboard, then a new roster version', async () => {
+    await addTestProctors(appliance as unknown as TestAppliance);
+    const proctor = new ProctorClient(appliance.app);
+    expect((await proctor.login('chief', 'chief-password-1')).status).toBe(200);
+    const exams = async () =>
+      (
+        (await (await proctor.request('GET', '/api/proctor/exams')).json()) as {
+          exams: { examId: string; totals: { posted: number } }[];
+        }
+      ).exams;
+    expect(await exams()).toEqual([]);
+    startSync();
+    await until('the first sync', () => sync?.status().state === 'idle');
+
+    const roster = [
+      { studentId: 'S1', name: 'Ada Lovelace', accessCode: 'AAAA1111BBBB' },
+      { studentId: 'S2', name: 'Alan Turing', accessCode: 'CCCC2222DDDD' },
+    ].map((e) => rosterEntrySchema.parse(e));
+    const files = await writeExamFiles(roster);
+    const published = await cli(['publish', files.exam, files.roster, '--hall', 'h1']);
+    expect(published).toMatchObject({ code: 0, out: expect.stringContaining('examinees 2 new') });
+
+    const seen = await until('the exam and its roster on the dashboard', async () =>
+      (await exams()).find((e) => e.examId === 'chem-201' && e.totals.posted === 2),
+    );
+    expect(seen).toMatchObject({ examId: 'chem-201', title: 'Chemistry 201 — Final' });
+
+    // A new roster version: one more examinee, one renamed.
+    const v2 = [
+      ...roster,
+      rosterEntrySchema.parse({ studentId: 'S3', name: 'Grace Hopper', accessCode: 'EEEE3333FFFF' }),
+    ];
+    v2[0] = { ...v2[0]!, name: 'Ada King' };
+    const files2 = await writeExamFiles(v2);
+    expect((await cli(['publish', files2.exam, files2.roster, '--hall', 'h1'])).out).toContain(
+      '1 new, 1 updated, 1 unchanged',
+    );
+    await until(
+      'the new roster',
+      async () => (await exams()).find((e) => e.examId === 'chem-201')?.totals.posted === 3,
+    );
+    expect(appliance.store.projection.examinee('chem-201', 'S1')?.doc.name).toBe('Ada King');
+    // The examinee can sign in with the access code from the central roster.
+    const signIn = await appliance.app.request('/api/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-client-version': '0.1.0' },
+      body: JSON.stringify({ studentId: 'S3', accessCode: 'EEEE3333FFFF', deviceId: 'device-S3-0123456789' }),
+    });
+    expect(signIn.status).toBe(200);
+  });
+
+  it('pushes results and reports the sync: pending, progress, last success', async () => {
+    const day = await recordExamDay(appliance.store, { examinees: 20, fileEvery: 10, fileBytes: 700 * 1024 });
+    startSync();
+    const statuses: SyncStatus[] = [];
+    const done = await until('everything pushed', () => {
+      const s = sync!.status();
+      statuses.push(s);
+      return s.state === 'idle' && s.pending?.docs === 0 ? s : undefined;
+    });
+    expect(done).toMatchObject({ configured: true, state: 'idle', lastError: null, pending: { docs: 0, bytes: 0 } });
+    expect(Date.parse(done.lastSuccessAt ?? '')).toBeGreaterThan(0);
+    expect(statuses.some((s) => s.state === 'syncing')).toBe(true);
+    // While pushing: progress of this round, against what was pending.
+    const during = statuses.filter((s) => s.progress !== undefined);
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.every((s) => s.progress!.done <= s.progress!.total)).toBe(true);
+    expect(statuses.some((s) => (s.pending?.docs ?? 0) > 0)).toBe(true);
+    // Collect: every answer file, SHA-256 checked, and the CSV.
+    const out = path.join(tmp, 'collected');
+    const collected = await cli(['collect', '--hall', 'h1', '--out', out]);
+    expect(collected).toMatchObject({
+      code: 0,
+      out: expect.stringContaining(`Collected ${day.submissions} of ${day.submissions}`),
+    });
+  });
+
+  it('says in plain words when the central server refuses the hall’s credentials, and recovers', async () => {
+    const user = server.addUser('hall-h1', 'old-pass', [`appliance:${appliance.store.applianceId}`]);
+    startSync({ username: 'hall-h1', password: 'wrong-pass' });
+    const s = await until('an error', () => (sync!.status().state === 'error' ? sync!.status() : undefined));
+    expect(s.lastError).toBe("The central server refused the hall's credentials (401).");
+    await sync!.stop();
+    startSync(user);
+    await until('a sync', () => sync!.status().state === 'idle');
+    expect(sync!.status().lastError).toBeNull();
+  });
+
+  it('tells the institution which role the hall’s user lacks, pushes nothing, and pushes once it is granted', async () => {
+    await recordExamDay(appliance.store, { examinees: 2 });
+    startSync(server.addUser('hall-h1', 'hall-pass', ['appliance:some-other-box']));
+    const s = await until('an error', () => (sync!.status().state === 'error' ? sync!.status() : undefined));
+    expect(s.lastError).toContain(`give it the role appliance:${appliance.store.applianceId}`);
+    expect(server.receivedTotal()).toBe(0);
+    // The institution grants the role while the box runs: the results go up.
+    server.addUser('hall-h1', 'hall-pass', [`appliance:${appliance.store.applianceId}`]);
+    await until('the push', () => sync!.status().state === 'idle' && server.receivedTotal() > 0);
+    expect(sync!.status().lastError).toBeNull();
+  });
+});

@@ -1,0 +1,520 @@
+/**
+ * The appliance's side of the sync: live replication of the hall database with `hall-<hallId>`
+ * on the institution's CouchDB, with PouchDB's replicator (checkpointed: an interrupted sync
+ * resumes from the last batch it completed).
+ *
+ * - Pull: everything the hall database holds (exams, rosters, assets; it only holds this hall's
+ *   data), 50 a batch (another appliance's blob chunks or an asset may be large). Pulled exams and roster entries go to the projection at once (onPulled), so a
+ *   published exam appears in the dashboard without a restart.
+ * - Push, two replications with a JS filter that the replicator runs locally on the source (never
+ *   a Mango selector: the stand-in server mishandles them, and a local filter costs the server
+ *   nothing):
+ *     records: this appliance's `event:` and `submission:` documents, 250 a batch;
+ *     blobs:   this appliance's `blob:` chunk documents, 8 a batch (at most 4 MiB of content,
+ *              about 5.5 MB of JSON, so a Pi with 1 GB never holds more than a few batches).
+ * - Blob chunks are written lazily by the BlobChunker below from the blob files the appliance's
+ *   events name (see blob-chunks.ts); drafts are not pushed (docs/sync.md says why).
+ * - Offline: each replication retries with exponential backoff (initial to max, doubling).
+ * - Status: see sync-status.ts; the sync's own bookkeeping (pushed seqs, chunker seq, last
+ *   success) lives in `_local/sync-state`, which never replicates.
+ */
+import type { Clock } from '../domain/clock.js';
+import type { HallDb } from '../appliance/src/store/database.js';
+import { blobOfEvent, chunkCount, writeBlobChunks } from './blob-chunks.js';
+import { type CentralLink, checkCentralDb, hallDbName, openCentralDb, sessionOf } from './central-link.js';
+import { applianceRole } from './central/validate-doc-update.js';
+import { describeSyncError, type SyncProblem, type SyncStatus, type SyncStatusSource } from './sync-status.js';
+
+export interface HallSyncOptions {
+  db: HallDb;
+  /** Where a blob file lives (BlobStore.pathOf). */
+  blobPath: (sha256: string) => string;
+  applianceId: string;
+  hallId: string;
+  link: CentralLink;
+  clock: Clock;
+  /** Documents the pull wrote into the local database (exams, roster entries, ...). */
+  onPulled: (docs: PouchDB.Doc[]) => void;
+  log?: (level: 'info' | 'warn' | 'error', line: string) => void;
+  /** Retry waits: first wait and the cap (ms). Default 1 s to 5 min. */
+  backOff?: { initialMs: number; maxMs: number };
+  batchSize?: { pull?: number; records?: number; blobs?: number };
+  /** Least time between two recomputations of the pending documents (ms). Default 2 s. */
+  pendingIntervalMs?: number;
+}
+
+type RepName = 'pull' | 'records' | 'blobs';
+const PUSHES: readonly RepName[] = ['records', 'blobs'];
+
+interface RepState {
+  rep: PouchDB.Replication;
+  active: boolean;
+  upToDate: boolean;
+  problem: SyncProblem | undefined;
+}
+
+interface SavedState {
+  lastSuccessAt: string | null;
+  /** The local seq up to which each push has completed batches (its checkpoint). */
+  pushedSeq: Partial<Record<'records' | 'blobs', number | string>>;
+  /** The local seq up to which the chunker has written chunk documents. */
+  chunkerSeq: number | string;
+}
+
+const STATE_DOC_ID = '_local/sync-state';
+
+export class HallSync implements SyncStatusSource {
+  private readonly reps = new Map<RepName, RepState>();
+  private saved: SavedState = { lastSuccessAt: null, pushedSeq: {}, chunkerSeq: 0 };
+  private savedRev: string | undefined;
+  private saving: Promise<void> = Promise.resolve();
+  private saveQueued = false;
+  private pending: { docs: number; bytes: number } | null = null;
+  private pendingRun: Promise<void> | undefined;
+  private pendingDirty = false;
+  private pendingTimer: NodeJS.Timeout | undefined;
+  private lastPendingAt = 0;
+  private lastPendingMs = 0;
+  /** Bumped when the pending count is known without counting (both pushes caught up). */
+  private pendingEpoch = 0;
+  private progress: { done: number; total: number } | undefined;
+  /** A problem found before replicating (session, permissions), or the last denied write. */
+  private setupProblem: SyncProblem | undefined;
+  private lastError: string | null = null;
+  private lastWarning: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = 0;
+  private stopped = false;
+  private started = false;
+  private remote: PouchDB.Database | undefined;
+  private readonly chunker: BlobChunker;
+  private readonly log: (level: 'info' | 'warn' | 'error', line: string) => void;
+  private readonly backOff: { initialMs: number; maxMs: number };
+  private readonly hallDb: string;
+
+  constructor(private readonly options: HallSyncOptions) {
+    this.log = options.log ?? (() => undefined);
+    this.backOff = options.backOff ?? { initialMs: 1_000, maxMs: 5 * 60_000 };
+    this.hallDb = hallDbName(options.hallId);
+    this.chunker = new BlobChunker(options, (seq) => {
+      this.saved.chunkerSeq = seq;
+      this.save();
+    });
+  }
+
+  /** Starts the sync in the background: it never throws; problems show in status(). */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    // Three live replications, the chunker's feed and the pending count each listen on the local
+    // database while they run (more than Node's default warning limit of 10).
+    (this.options.db as unknown as { setMaxListeners?: (n: number) => void }).setMaxListeners?.(50);
+    try {
+      const doc = (await this.options.db.get(STATE_DOC_ID)) as unknown as SavedState & { _rev: string };
+      this.savedRev = doc._rev;
+      this.saved = {
+        lastSuccessAt: doc.lastSuccessAt ?? null,
+        pushedSeq: doc.pushedSeq ?? {},
+        chunkerSeq: doc.chunkerSeq ?? 0,
+      };
+    } catch {
+      // First start: nothing saved yet.
+    }
+    // Count what waits before connecting, so the status says it from the start.
+    await this.countPending();
+    this.lastPendingAt = Date.now();
+    this.chunker.start(this.saved.chunkerSeq, () => this.requestPending());
+    this.log('info', `sync: replicating with ${this.hallDb} on ${this.options.link.server}`);
+    void this.connect();
+  }
+
+  /** Stops every replication and waits for the chunker and bookkeeping to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.pendingTimer);
+    for (const r of this.reps.values()) r.rep.cancel();
+    this.reps.clear();
+    await this.chunker.stop();
+    await this.pendingRun;
+    await this.saving;
+  }
+
+  status(): SyncStatus {
+    const out: SyncStatus = {
+      configured: true,
+      state: this.state(),
+      lastSuccessAt: this.saved.lastSuccessAt,
+      pending: this.pending === null ? null : this.withBacklog(this.pending),
+      lastError: this.lastError,
+    };
+    if (this.progress) out.progress = { ...this.progress };
+    return out;
+  }
+
+  /** What is counted as pending, plus the blobs the chunker has still to write. */
+  private withBacklog(counted: { docs: number; bytes: number }): { docs: number; bytes: number } {
+    const backlog = this.chunker.backlog();
+    return { docs: counted.docs + backlog.docs, bytes: counted.bytes + backlog.bytes };
+  }
+
+  private state(): SyncStatus['state'] {
+    const reps = [...this.reps.values()];
+    const problems = [this.setupProblem, ...reps.map((r) => r.problem)].filter((p): p is SyncProblem => !!p);
+    if (problems.some((p) => p.kind === 'error')) return 'error';
+    if (problems.length > 0) return 'offline';
+    if (reps.length > 0 && reps.every((r) => r.upToDate && !r.active) && !this.chunker.busy) return 'idle';
+    return 'syncing';
+  }
+
+  /** Logs a problem once, not at every retry while it lasts. */
+  private warn(message: string): void {
+    if (message === this.lastWarning) return;
+    this.lastWarning = message;
+    this.log('warn', `sync: ${message}`);
+  }
+
+  // ---- Connecting ----
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const { link } = this.options;
+    let session: { roles: string[] };
+    try {
+      session = await sessionOf(link);
+      this.remote ??= openCentralDb(link, this.options.hallId);
+      await checkCentralDb(this.remote);
+    } catch (err) {
+      this.setupProblem = describeSyncError(err, link.server, this.hallDb);
+      this.lastError = this.setupProblem.message;
+      this.warn(this.setupProblem.message);
+      this.retryDelay =
+        this.retryDelay === 0 ? this.backOff.initialMs : Math.min(this.backOff.maxMs, this.retryDelay * 2);
+      this.retryTimer = setTimeout(() => void this.connect(), this.retryDelay);
+      return;
+    }
+    if (this.stopped) return;
+    this.retryDelay = 0;
+    this.startPull();
+    this.pushIfAllowed(session.roles, this.remote);
+  }
+
+  /**
+   * Starts the pushes when the link's user may write for this appliance; otherwise says which
+   * role it needs and asks again later (the institution may grant it while the box runs).
+   */
+  private pushIfAllowed(roles: string[], remote: PouchDB.Database): void {
+    const role = applianceRole(this.options.applianceId);
+    if (roles.includes('_admin') || roles.includes(role)) {
+      this.setupProblem = undefined;
+      this.startPushes(remote);
+      return;
+    }
+    this.setupProblem = {
+      kind: 'error',
+      message:
+        `The hall's user on the central server may not write for this appliance: ` +
+        `give it the role ${role} (results stay on the appliance until then).`,
+    };
+    this.lastError = this.setupProblem.message;
+    this.warn(this.setupProblem.message);
+    this.retryTimer = setTimeout(() => {
+      if (this.stopped) return;
+      sessionOf(this.options.link).then(
+        (session) => !this.stopped && this.pushIfAllowed(session.roles, remote),
+        () => !this.stopped && this.pushIfAllowed([], remote),
+      );
+    }, this.backOff.maxMs);
+  }
+
+  private replicationOptions(): PouchDB.ReplicateOptions {
+    const { initialMs, maxMs } = this.backOff;
+    return {
+      live: true,
+      retry: true,
+      back_off_function: (delay: number) => (delay === 0 ? initialMs : Math.min(maxMs, delay * 2)),
+    };
+  }
+
+  private startPull(): void {
+    const batch = this.options.batchSize ?? {};
+    // PouchDB 9's replicator calls `src.info()` after each batch for its task list and never
+    // handles a failure of it: with the central server as the source, a link cut at that moment
+    // would be an unhandled rejection, which ends a Node process. The pull therefore reads from
+    // its own instance whose info() cannot fail (the changes feed reports the cut instead).
+    const source = openCentralDb(this.options.link, this.options.hallId);
+    const info = source.info.bind(source);
+    source.info = () => info().catch(() => ({ doc_count: 0, update_seq: 0, db_name: this.hallDb }));
+    this.watch(
+      'pull',
+      this.options.db.replicate.from(source, {
+        ...this.replicationOptions(),
+        batch_size: batch.pull ?? 50,
+        batches_limit: 2,
+      }),
+    );
+  }
+
+  private startPushes(remote: PouchDB.Database): void {
+    const { db, applianceId } = this.options;
+    const batch = this.options.batchSize ?? {};
+    const common = this.replicationOptions();
+    // The filters run here, on the local source, for each changed document.
+    const ownRecord = (doc: PouchDB.Doc) =>
+      (doc._id.startsWith('event:') || doc._id.startsWith('submission:')) && doc.applianceId === applianceId;
+    const ownChunk = (doc: PouchDB.Doc) => doc._id.startsWith('blob:') && doc.applianceId === applianceId;
+    this.watch('records', db.replicate.to(remote, { ...common, batch_size: batch.records ?? 250, filter: ownRecord }));
+    this.watch(
+      'blobs',
+      db.replicate.to(remote, { ...common, batch_size: batch.blobs ?? 8, batches_limit: 2, filter: ownChunk }),
+    );
+  }
+
+  private watch(name: RepName, rep: PouchDB.Replication): void {
+    const r: RepState = { rep, active: false, upToDate: false, problem: undefined };
+    this.reps.set(name, r);
+    const push = name !== 'pull';
+    rep.on('active', () => {
+      r.active = true;
+      r.upToDate = false;
+      r.problem = undefined;
+      if (push && !this.progress) {
+        this.progress = { done: 0, total: this.pending?.docs ?? 0 };
+        this.requestPending();
+      }
+    });
+    rep.on('paused', (err?: unknown) => {
+      r.active = false;
+      if (err) {
+        r.problem = describeSyncError(err, this.options.link.server, this.hallDb);
+        r.upToDate = false;
+        this.lastError = r.problem.message;
+        this.warn(r.problem.message);
+      } else {
+        r.problem = undefined;
+        r.upToDate = true;
+      }
+      if (push && !PUSHES.some((p) => this.reps.get(p)?.active)) this.progress = undefined;
+      if (push && PUSHES.every((p) => this.reps.get(p)?.upToDate)) {
+        // Both pushes have caught up with the local changes: nothing is pending right now (a
+        // count still running began before and is dropped).
+        this.pending = { docs: 0, bytes: 0 };
+        this.pendingEpoch++;
+      } else if (push) this.requestPending();
+      this.afterChange();
+    });
+    rep.on('change', (info) => {
+      const docs = info.docs ?? [];
+      if (name === 'pull') {
+        if (docs.length > 0) this.options.onPulled(docs);
+        return;
+      }
+      if (this.progress) {
+        this.progress.done += docs.length;
+        this.progress.total = Math.max(this.progress.total, this.progress.done);
+      }
+    });
+    rep.on('checkpoint', (info) => {
+      if (!push || info.checkpoint === undefined) return;
+      this.saved.pushedSeq[name as 'records' | 'blobs'] = info.checkpoint;
+      this.save();
+      this.requestPending();
+    });
+    rep.on('denied', (err) => {
+      const e = err as { id?: string; message?: string; reason?: string };
+      this.lastError = `The central server refused ${e.id ?? 'a document'}: ${e.reason ?? e.message ?? 'forbidden'}.`;
+      this.log('warn', `sync: ${this.lastError}`);
+    });
+    rep.on('error', (err) => {
+      // With retry on, PouchDB gives up only on what retrying cannot fix; start over later.
+      r.problem = describeSyncError(err, this.options.link.server, this.hallDb);
+      this.lastError = r.problem.message;
+      this.log('warn', `sync: ${name} stopped: ${r.problem.message}`);
+      if (this.stopped) return;
+      for (const other of this.reps.values()) other.rep.cancel();
+      this.retryTimer = setTimeout(() => {
+        this.reps.clear();
+        void this.connect();
+      }, this.backOff.maxMs);
+    });
+  }
+
+  /** After any replication settles: a full success is remembered. */
+  private afterChange(): void {
+    if (this.state() !== 'idle') return;
+    if (this.lastError !== null) this.log('info', 'sync: everything exchanged with the central server again');
+    this.lastError = null;
+    this.lastWarning = undefined;
+    this.saved.lastSuccessAt = new Date(this.options.clock.now()).toISOString();
+    this.save();
+  }
+
+  // ---- Bookkeeping ----
+
+  /** Writes `_local/sync-state` (never replicated); writes are serialised and coalesced. */
+  private save(): void {
+    if (this.saveQueued) return;
+    this.saveQueued = true;
+    this.saving = this.saving.then(async () => {
+      this.saveQueued = false;
+      try {
+        const doc = { _id: STATE_DOC_ID, ...this.saved, ...(this.savedRev ? { _rev: this.savedRev } : {}) };
+        this.savedRev = (await this.options.db.put(doc as unknown as PouchDB.Doc)).rev;
+      } catch (err) {
+        if (!this.stopped) this.log('warn', `sync: saving its state failed: ${String(err)}`);
+      }
+    });
+  }
+
+  /** Asks for the pending documents to be counted again, at most once per interval. */
+  private requestPending(): void {
+    if (this.stopped) return;
+    this.pendingDirty = true;
+    if (this.pendingRun || this.pendingTimer) return;
+    // At most once per interval, and never more than a sixth of the time (a Pi with a day of
+    // unpushed results spends a while counting them).
+    const interval = Math.max(this.options.pendingIntervalMs ?? 2_000, Math.min(10_000, 5 * this.lastPendingMs));
+    const wait = Math.max(0, this.lastPendingAt + interval - Date.now());
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = undefined;
+      const began = Date.now();
+      this.pendingRun = this.countPending().finally(() => {
+        this.pendingRun = undefined;
+        this.lastPendingAt = Date.now();
+        this.lastPendingMs = this.lastPendingAt - began;
+        if (this.pendingDirty) this.requestPending();
+      });
+    }, wait);
+  }
+
+  /**
+   * Counts this appliance's documents changed since each push's checkpoint (an upper bound: a
+   * document the central server already has, e.g. after a restored backup, counts until the push
+   * has looked at it). Bytes: JSON size of records, content size of blob chunks.
+   */
+  private async countPending(): Promise<void> {
+    this.pendingDirty = false;
+    const epoch = this.pendingEpoch;
+    const { db, applianceId } = this.options;
+    let docs = 0;
+    let bytes = 0;
+    const kinds: { since: number | string; match: (id: string) => boolean }[] = [
+      {
+        since: this.saved.pushedSeq.records ?? 0,
+        match: (id) => id.startsWith('event:') || id.startsWith('submission:'),
+      },
+      { since: this.saved.pushedSeq.blobs ?? 0, match: (id) => id.startsWith('blob:') },
+    ];
+    try {
+      for (const kind of kinds) {
+        let since = kind.since;
+        for (;;) {
+          if (this.stopped) return;
+          const page = await db.changes({ since, limit: 1_000, include_docs: true, return_docs: true });
+          for (const c of page.results) {
+            const doc = c.doc;
+            if (!doc || c.deleted || !kind.match(c.id) || doc.applianceId !== applianceId) continue;
+            docs++;
+            const attachments = doc._attachments as Record<string, { length?: number }> | undefined;
+            bytes += attachments
+              ? Object.values(attachments).reduce((n, a) => n + (a.length ?? 0), 0)
+              : JSON.stringify(doc).length;
+          }
+          if (page.results.length < 1_000) break;
+          since = page.last_seq;
+        }
+      }
+      if (epoch !== this.pendingEpoch) return;
+      this.pending = { docs, bytes };
+      if (this.progress) this.progress.total = Math.max(this.progress.total, this.progress.done + docs);
+    } catch (err) {
+      if (!this.stopped) this.log('warn', `sync: counting pending documents failed: ${String(err)}`);
+    }
+  }
+}
+
+/**
+ * Writes blob chunk documents for the blobs this appliance's events name, in the order the
+ * events were written, one blob at a time. It follows the local changes feed from its saved seq;
+ * the chunk documents are derived from durable blob files, so losing them (or the saved seq) in
+ * a crash only means they are written again.
+ */
+class BlobChunker {
+  private feed: PouchDB.ChangesEmitter | undefined;
+  private readonly queue: { sha256: string; size: number; seq: number | string }[] = [];
+  /** The blob being turned into chunk documents, if any. */
+  private current: { size: number } | undefined;
+  private lastSeq: number | string | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly options: HallSyncOptions,
+    private readonly onProgress: (seq: number | string) => void,
+  ) {}
+
+  start(since: number | string, onAnyChange: () => void): void {
+    const { db, applianceId } = this.options;
+    this.feed = db.changes({ since, live: true, include_docs: true, return_docs: false });
+    this.feed.on('change', (c) => {
+      onAnyChange();
+      const blob = c.doc && c.doc.applianceId === applianceId ? blobOfEvent(c.doc) : undefined;
+      if (blob) this.queue.push({ sha256: blob.sha256, size: Math.max(0, blob.size), seq: c.seq });
+      this.lastSeq = c.seq;
+      this.kick();
+    });
+    this.feed.on('error', (err) => {
+      if (!this.stopped) this.options.log?.('error', `sync: the local changes feed failed: ${String(err)}`);
+    });
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped) return;
+    this.running = (async () => {
+      while (!this.stopped) {
+        const next = this.queue.shift();
+        this.current = next;
+        if (!next) {
+          if (this.lastSeq !== undefined) this.onProgress(this.lastSeq);
+          break;
+        }
+        try {
+          await writeBlobChunks(
+            this.options.db,
+            this.options.blobPath(next.sha256),
+            next.sha256,
+            this.options.applianceId,
+          );
+        } catch (err) {
+          if (this.stopped) break;
+          this.options.log?.('error', `sync: cannot send blob ${next.sha256}: ${String(err)}`);
+        }
+      }
+    })().finally(() => {
+      this.running = undefined;
+      this.current = undefined;
+      if (this.queue.length > 0 && !this.stopped) this.kick();
+    });
+  }
+
+  /** Blobs named by events but not yet written as chunk documents: their chunks and bytes. */
+  backlog(): { docs: number; bytes: number } {
+    let docs = 0;
+    let bytes = 0;
+    for (const b of this.current ? [this.current, ...this.queue] : this.queue) {
+      docs += chunkCount(b.size);
+      bytes += b.size;
+    }
+    return { docs, bytes };
+  }
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.feed?.cancel();
+    await this.running;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Test support: a stand-in for the institution's CouchDB 3 — express-pouchdb 4.2 on PouchDB 9
+ * (memory adapter), in this process on 127.0.0.1, port 0 — and a link to it that a test can cut.
+ *
+ * What the stand-in does and does not do (see docs/sync.md):
+ * - It runs `validate_doc_update` (express-pouchdb's "validation" part, pouchdb-validation) on
+ *   every write, replicated ones included, with the user context set below.
+ * - It has no `_users` database (express-pouchdb crashes once users are configured): a small
+ *   front layer here checks basic-auth credentials against an in-memory table, answers
+ *   `GET /_session` the way CouchDB does, and hands express-pouchdb the user context.
+ * - Its "routes/security" part stores the database security object and keeps non-members out
+ *   (with 401, where CouchDB 3 answers an authenticated non-member 403).
+ * - It counts every document it receives in `_bulk_docs` (by id), so tests can see re-sends, and
+ *   every document it is asked about in `_revs_diff`, so tests can see where a push resumed.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import expressPouchDb from 'express-pouchdb';
+import PouchDB from 'pouchdb';
+import memoryAdapter from 'pouchdb-adapter-memory';
+import { centralLink, type CentralLink } from '../central-link.js';
+
+PouchDB.plugin(memoryAdapter);
+
+export interface CentralUser {
+  username: string;
+  password: string;
+}
+
+export interface CentralServer {
+  /** Base URL of the server (no credentials). */
+  url: string;
+  admin: CentralUser;
+  /** Adds a (non-admin) user with roles, e.g. a hall's user with `appliance:<id>`. */
+  addUser(username: string, password: string, roles: string[]): CentralUser;
+  /** A link for a user, optionally through another base URL (a CuttableLink's). */
+  link(user: CentralUser, baseUrl?: string): CentralLink;
+  /** Times each document id was received in `_bulk_docs` (ids starting with `_` are not counted). */
+  received: Map<string, number>;
+  /** Total documents received in `_bulk_docs` (with repeats). */
+  receivedTotal(): number;
+  /** Documents asked about in `_revs_diff` (with repeats): a replication that restarts from its
+   * checkpoint asks again only about what came after it. */
+  revsDiffTotal(): number;
+  close(): Promise<void>;
+}
+
+export async function startCentralServer(options: { validation?: boolean } = {}): Promise<CentralServer> {
+  const ServerPouch = PouchDB.defaults({
+    adapter: 'memory',
+    // A name prefix of its own, so that two stand-ins in one process never share a database.
+    prefix: `central-${Math.random().toString(36).slice(2)}-`,
+  });
+  const app = expressPouchDb(ServerPouch, {
+    mode: 'minimumForPouchDB',
+    overrideMode: { include: ['routes/security', ...(options.validation === false ? [] : ['validation'])] },
+  });
+  const received = new Map<string, number>();
+  let total = 0;
+  let revsDiffTotal = 0;
+  app.dbWrapper.registerWrapper((_name, db, next) => {
+    const bulkDocs = db.bulkDocs.bind(db) as (...args: unknown[]) => unknown;
+    (db as unknown as { bulkDocs: (...args: unknown[]) => unknown }).bulkDocs = (body: unknown, ...rest: unknown[]) => {
+      const docs = Array.isArray(body) ? body : ((body as { docs?: { _id?: string }[] }).docs ?? []);
+      for (const d of docs as { _id?: string }[]) {
+        if (!d._id || d._id.startsWith('_')) continue;
+        received.set(d._id, (received.get(d._id) ?? 0) + 1);
+        total++;
+      }
+      return bulkDocs(body, ...rest);
+    };
+    const revsDiff = db.revsDiff.bind(db) as (...args: unknown[]) => unknown;
+    (db as unknown as { revsDiff: (...args: unknown[]) => unknown }).revsDiff = (body: unknown, ...rest: unknown[]) => {
+      revsDiffTotal += Object.keys(body as object).length;
+      return revsDiff(body, ...rest);
+    };
+    next();
+  });
+
+  const admin: CentralUser = { username: 'institution-admin', password: 'admin-secret' };
+  const users = new Map<string, { password: string; roles: string[] }>([
+    [admin.username, { password: admin.password, roles: ['_admin'] }],
+  ]);
+
+  const server = http.createServer((req, res) => {
+    const header = req.headers.authorization ?? '';
+    const decoded = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    const name = decoded.slice(0, Math.max(colon, 0));
+    const user = users.get(name);
+    if (!user || user.password !== decoded.slice(colon + 1)) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'unauthorized', reason: 'Name or password is incorrect.' }));
+      return;
+    }
+    const userCtx = { name, roles: [...user.roles] };
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/_session') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, userCtx, info: { authenticated: 'default' } }));
+      return;
+    }
+    (req as http.IncomingMessage & { couchSession?: unknown }).couchSession = { ok: true, userCtx };
+    app(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    admin,
+    addUser(username, password, roles) {
+      users.set(username, { password, roles });
+      return { username, password };
+    },
+    link: (user, baseUrl = url) => centralLink(baseUrl, user.username, user.password),
+    received,
+    receivedTotal: () => total,
+    revsDiffTotal: () => revsDiffTotal,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A TCP link between the appliance and the server that a test can cut (every open connection
+ * is destroyed, new ones are dropped at once) and restore.
+ */
+export interface CuttableLink {
+  url: string;
+  cut(): void;
+  restore(): void;
+  readonly isCut: boolean;
+  close(): Promise<void>;
+}
+
+export async function startCuttableLink(targetUrl: string): Promise<CuttableLink> {
+  const target = new URL(targetUrl);
+  const sockets = new Set<net.Socket>();
+  let isCut = false;
+  const server = net.createServer((client) => {
+    if (isCut) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(Number(target.port), target.hostname);
+    sockets.add(client);
+    sockets.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    get isCut() {
+      return isCut;
+    },
+    cut() {
+      isCut = true;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    restore() {
+      isCut = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
