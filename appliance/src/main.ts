@@ -232,7 +232,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('info', `${signal}: stopping`);
-    void notifier.notify('STOPPING=1');
+    const stoppingSent = notifier.notify('STOPPING=1');
     stopWatchdog();
     clearInterval(presenceTimer);
     keeper?.stop();
@@ -246,6 +246,7 @@ async function main(): Promise<void> {
     void withdrawn
       .then(() => sync.stop())
       .then(() => store.close())
+      .then(() => stoppingSent)
       .then(
         () => process.exit(0),
         (err: unknown) => {

@@ -57,7 +57,7 @@ describe('systemd units', () => {
     const unit = readFileSync(APPLIANCE_UNIT, 'utf8');
     for (const line of [
       'Type=notify',
-      'NotifyAccess=main',
+      'NotifyAccess=all',
       'WatchdogSec=30s',
       'Restart=on-failure',
       'User=proctor',

@@ -1,26 +1,55 @@
 /**
- * systemd's notify protocol against a fake NOTIFY_SOCKET: the test binds a unix datagram socket
- * (with node-unix-socket, the helper the appliance sends with), runs the real appliance as a
- * child process with WATCHDOG_USEC small, and sees READY=1, then WATCHDOG=1 pings, then
- * STOPPING=1 on SIGTERM.
+ * systemd's notify protocol against a fake NOTIFY_SOCKET: a small python3 process binds the unix
+ * datagram socket (Node cannot), answers systemd-notify's barrier as systemd does (by closing the
+ * file descriptor that comes with BARRIER=1) and prints every datagram; the real appliance runs as
+ * a child process with WATCHDOG_USEC small, and the test sees READY=1, then WATCHDOG=1 pings, then
+ * STOPPING=1 on SIGTERM. Needs python3 and systemd-notify (.ci/run installs both).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { DgramSocket } from 'node-unix-socket';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplianceProcess, makeTempDir, removeTempDir, withDeadline } from '../process-test-support.js';
 import { createNotifier, startWatchdog, watchdogIntervalMs } from './notify.js';
 
-/** Datagrams received on a fake NOTIFY_SOCKET. */
+/** What systemd does with a notify datagram, as far as a test needs: keep it, release barriers. */
+const FAKE_SYSTEMD_PY = `
+import json, os, socket, sys
+address = sys.argv[1]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\\0" + address[1:] if address.startswith("@") else address)
+print(json.dumps("bound"), flush=True)
+while True:
+    message, fds, _flags, _addr = socket.recv_fds(s, 65536, 8)
+    for fd in fds:
+        os.close(fd)
+    print(json.dumps(message.decode("utf-8")), flush=True)
+`;
+
+/** Datagrams received on a fake NOTIFY_SOCKET (`path`, or `@name` for the abstract namespace). */
 class FakeSystemd {
   readonly messages: string[] = [];
   private waiters: (() => void)[] = [];
-  private readonly socket = new DgramSocket();
+  private readonly child: ChildProcess;
+  private readonly bound: Promise<void>;
+
   constructor(readonly path: string) {
-    this.socket.on('data', (buf: Buffer) => {
-      this.messages.push(buf.toString('utf8'));
+    this.child = spawn('python3', ['-c', FAKE_SYSTEMD_PY, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let onBound: () => void = () => {};
+    this.bound = new Promise<void>((resolve) => (onBound = resolve));
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      const message = JSON.parse(line) as string;
+      if (message === 'bound') return onBound();
+      if (message === 'BARRIER=1') return;
+      this.messages.push(message);
       for (const w of this.waiters) w();
     });
-    this.socket.bind(path);
+  }
+
+  static async start(path: string): Promise<FakeSystemd> {
+    const systemd = new FakeSystemd(path);
+    await withDeadline(systemd.bound, 10_000, () => 'the fake systemd (python3) did not bind its socket');
+    return systemd;
   }
 
   waitFor(match: (m: string) => boolean, what: string, ms = 20_000): Promise<string> {
@@ -39,7 +68,7 @@ class FakeSystemd {
   }
 
   close(): void {
-    this.socket.close();
+    this.child.kill();
   }
 }
 
@@ -55,21 +84,18 @@ describe('watchdogIntervalMs', () => {
   });
 
   it('sends to an abstract-namespace socket (NOTIFY_SOCKET=@name)', async () => {
-    const name = `proctor-notify-test-${process.pid}`;
-    const received = new Promise<string>((resolve) => {
-      const socket = new DgramSocket();
-      socket.on('data', (buf: Buffer) => {
-        socket.close();
-        resolve(buf.toString('utf8'));
+    const name = `@proctor-notify-test-${process.pid}`;
+    const systemd = await FakeSystemd.start(name);
+    try {
+      const n = createNotifier({ NOTIFY_SOCKET: name }, (l) => {
+        throw new Error(l);
       });
-      socket.bind(`\0${name}`);
-    });
-    const n = createNotifier({ NOTIFY_SOCKET: `@${name}` }, (l) => {
-      throw new Error(l);
-    });
-    await n.notify('READY=1');
-    n.close();
-    expect(await withDeadline(received, 5_000, () => 'nothing received')).toBe('READY=1');
+      await n.notify('READY=1');
+      n.close();
+      expect(await systemd.waitFor((m) => m === 'READY=1', 'READY=1', 5_000)).toBe('READY=1');
+    } finally {
+      systemd.close();
+    }
   });
 
   it('sends nothing without NOTIFY_SOCKET', async () => {
@@ -86,7 +112,7 @@ describe('sd_notify', () => {
 
   beforeAll(async () => {
     dir = await makeTempDir('proctor-notify-');
-    systemd = new FakeSystemd(path.join(dir, 'notify.sock'));
+    systemd = await FakeSystemd.start(path.join(dir, 'notify.sock'));
   });
 
   afterAll(async () => {

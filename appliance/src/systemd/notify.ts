@@ -1,12 +1,17 @@
 /**
  * systemd's notify protocol (sd_notify(3)): datagrams such as `READY=1`, `WATCHDOG=1` and
  * `STOPPING=1` sent to the unix datagram socket named by $NOTIFY_SOCKET (a path, or `@name` for
- * the abstract namespace). Node has no unix datagram sockets, so the prebuilt helper
- * node-unix-socket sends them. Without $NOTIFY_SOCKET (not under systemd, or Type=simple) every
- * call is a no-op. The watchdog interval comes from $WATCHDOG_USEC (honoured only when
- * $WATCHDOG_PID is unset or ours): pings go out at half of it, as sd_watchdog_enabled(3) advises.
+ * the abstract namespace). Node has no unix datagram sockets, and the native helpers for them
+ * ship no prebuilt binary for the Pi's arm64 (node-unix-socket 0.2.7's arm packages are not
+ * published), so the appliance runs systemd's own `systemd-notify` (package systemd, on every
+ * box): it sends the state and then waits on a barrier until systemd has taken it in, so the
+ * message is attributed to the unit although it comes from a child (the unit says
+ * NotifyAccess=all). MAINPID is passed along with READY=1. Without $NOTIFY_SOCKET (not under
+ * systemd, or Type=simple) every call is a no-op. The watchdog interval comes from $WATCHDOG_USEC
+ * (honoured only when $WATCHDOG_PID is unset or ours): pings go out at half of it, as
+ * sd_watchdog_enabled(3) advises.
  */
-import { DgramSocket } from 'node-unix-socket';
+import { execFile } from 'node:child_process';
 
 export interface Notifier {
   /** True when $NOTIFY_SOCKET is set. */
@@ -44,36 +49,32 @@ export function createNotifier(
 ): Notifier {
   const target = env.NOTIFY_SOCKET;
   if (target === undefined || target === '') return NOOP;
-  // Abstract-namespace sockets are written `@name`; the kernel wants a leading NUL byte.
-  const destination = target.startsWith('@') ? `\0${target.slice(1)}` : target;
-  let socket: DgramSocket | undefined;
-  const open = (): DgramSocket => {
-    if (!socket) {
-      socket = new DgramSocket();
-      socket.on('error', (err: unknown) => onError(`sd_notify: ${String(err)}`));
-    }
-    return socket;
-  };
+  // One systemd-notify at a time, in order (READY before the first WATCHDOG, STOPPING last).
+  let queue: Promise<void> = Promise.resolve();
+  let closed = false;
+  const send = (state: string) =>
+    new Promise<void>((resolve) => {
+      const assignments = state.split('\n').filter((l) => l !== '');
+      execFile(
+        'systemd-notify',
+        assignments,
+        { env: { ...process.env, NOTIFY_SOCKET: target }, timeout: 10_000 },
+        (err, _stdout, stderr) => {
+          if (err) onError(`sd_notify ${JSON.stringify(state)}: ${String(stderr).trim() || String(err)}`);
+          resolve();
+        },
+      );
+    });
   return {
     enabled: true,
     watchdogIntervalMs: watchdogIntervalMs(env, pid),
     notify(state) {
-      return new Promise((resolve) => {
-        try {
-          const buf = Buffer.from(state, 'utf8');
-          open().sendTo(buf, 0, buf.length, destination, (err) => {
-            if (err) onError(`sd_notify ${JSON.stringify(state)}: ${String(err)}`);
-            resolve();
-          });
-        } catch (err) {
-          onError(`sd_notify ${JSON.stringify(state)}: ${String(err)}`);
-          resolve();
-        }
-      });
+      if (closed) return Promise.resolve();
+      queue = queue.then(() => send(state));
+      return queue;
     },
     close() {
-      socket?.close();
-      socket = undefined;
+      closed = true;
     },
   };
 }
