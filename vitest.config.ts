@@ -10,6 +10,10 @@ const UNIT = [
 ];
 /** Browser tests: real Chromium against a real appliance serving the built client. */
 const BROWSER = ['client/e2e/**/*.test.ts'];
+/** Crash test: SIGKILL during a submission storm (npm run test:crash). */
+const CRASH = ['tests/crash/**/*.test.ts'];
+/** Bad input and attack suite against the real appliance process (npm run test:attack). */
+const ATTACK = ['tests/attack/**/*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -21,8 +25,28 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: UNIT,
-          exclude: BROWSER,
+          exclude: [...BROWSER, ...CRASH, ...ATTACK],
           testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'crash',
+          include: CRASH,
+          // 20 kills and restarts of a real appliance process with a storm of uploads.
+          testTimeout: 240_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'attack',
+          include: ATTACK,
+          // Real appliance processes under 10,000+ requests.
+          testTimeout: 180_000,
           hookTimeout: 60_000,
         },
       },
