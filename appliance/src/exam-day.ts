@@ -64,6 +64,12 @@ export interface ExamDayOptions {
 }
 
 const FIFTEEN_MINUTES = 15 * 60_000;
+/**
+ * Wrong access codes allowed per network address in 15 minutes, whatever the student ids: one
+ * device guessing across the roster is stopped, while a hall behind one NAT address still has
+ * room for the typos of many examinees.
+ */
+export const SIGN_IN_ATTEMPTS_PER_ADDRESS = 100;
 /** A verification photo from a phone or laptop camera fits in this. */
 export const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
 
@@ -71,6 +77,7 @@ export class ExamDay {
   readonly packages: ExamPackages;
   private readonly tokens: SessionTokens;
   private readonly signInFailures: FailureLimiter;
+  private readonly signInAddressFailures: FailureLimiter;
   private readonly examineeLock = new KeyedLock();
   private readonly integrityLimiter: FailureLimiter;
   private readonly messageLimiter: FailureLimiter;
@@ -83,6 +90,7 @@ export class ExamDay {
     this.packages = new ExamPackages(store.secrets);
     this.tokens = new SessionTokens(Buffer.from(store.secrets.value.sessionKey, 'base64'));
     this.signInFailures = new FailureLimiter(store.clock, options.signInAttempts, FIFTEEN_MINUTES);
+    this.signInAddressFailures = new FailureLimiter(store.clock, SIGN_IN_ATTEMPTS_PER_ADDRESS, FIFTEEN_MINUTES);
     this.integrityLimiter = new FailureLimiter(store.clock, 30, 60_000);
     this.messageLimiter = new FailureLimiter(store.clock, 10, 60_000);
     this.sebRefusals = new FailureLimiter(store.clock, 1, 5 * 60_000);
@@ -109,11 +117,16 @@ export class ExamDay {
     deviceId: string;
     examId?: string | undefined;
     clientVersion: string;
+    /** The network address the request came from (rate limit per address). */
+    address?: string;
     /** Refuses the exam's device when the exam requires Safe Exam Browser and this is not it. */
     sebCheck?: (exam: ExamEntry) => Refusal | undefined;
   }): Promise<Result<{ token: string; examId: string; status: string; waitingForApproval: boolean }>> {
     const limiterKey = `student:${input.studentId}`;
+    const addressKey = input.address === undefined ? undefined : `address:${input.address}`;
     if (this.signInFailures.blocked(limiterKey)) return refuse('too-many-attempts');
+    if (addressKey !== undefined && this.signInAddressFailures.blocked(addressKey))
+      return refuse('too-many-attempts', 'too many wrong access codes from this device');
     const candidates = this.store.projection
       .examsOf(input.studentId)
       .filter((exam) => input.examId === undefined || exam.doc.examId === input.examId)
@@ -126,6 +139,7 @@ export class ExamDay {
       });
     if (candidates.length === 0) {
       this.signInFailures.fail(limiterKey);
+      if (addressKey !== undefined) this.signInAddressFailures.fail(addressKey);
       return refuse('invalid-credentials');
     }
     if (candidates.length > 1) return refuse('exam-choice-required', candidates.map((c) => c.doc.examId).join(', '));

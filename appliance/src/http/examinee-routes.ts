@@ -34,6 +34,7 @@ import type { Monitor } from '../monitor.js';
 import type { Presence } from '../presence.js';
 import type { ResumeCodes } from '../resume-codes.js';
 import { examineeAppUrl, requireSebFor, sebCheckFor, sebSettingsFor } from '../seb.js';
+import { clientAddress } from './client-address.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { liveStream } from './sse.js';
 import { readJson } from './validate.js';
@@ -127,6 +128,7 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     const result = await examDay.signIn({
       ...body.value,
       clientVersion: version,
+      address: clientAddress(c),
       sebCheck: (exam) => {
         const settings = sebSettingsFor(exam.doc, examineeAppUrl(c));
         if (!settings) return undefined;

@@ -22,7 +22,6 @@
  */
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { examForExaminees } from '../../../domain/answers.js';
 import type { Clock } from '../../../domain/clock.js';
@@ -43,6 +42,7 @@ import { examineeAppUrl, sebConfigInfo, sendSebConfig } from '../seb.js';
 import type { ExamEntry, ExamineeEntry } from '../store/projection.js';
 import type { HallStore } from '../store/hall-store.js';
 import type { ClockTrust } from '../time/clock-trust.js';
+import { clientAddress } from './client-address.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { liveStream } from './sse.js';
 import { readJson, readQuery } from './validate.js';
@@ -89,12 +89,6 @@ const minutes = z
   .min(0)
   .max(24 * 60);
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/** The client's address when served by Node (none under app.request in tests). */
-function clientAddress(c: Context): string {
-  const env = c.env as { incoming?: IncomingMessage } | undefined;
-  return env?.incoming?.socket.remoteAddress ?? 'local';
-}
 
 export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
   const { store, accounts, sessions, monitor, actions } = deps;
