@@ -429,7 +429,15 @@ export class ExamDay {
    */
   submit(
     s: ExamineeSession,
-    input: { body: ReadableStream<Uint8Array> | null; sha256: string; submissionType: 'manual' | 'automatic' },
+    input: {
+      /**
+       * The body, taken only once the upload is to be read: a refusal before that leaves the
+       * request's stream untouched, so the server discards the rest of it without buffering.
+       */
+      body: () => ReadableStream<Uint8Array> | null;
+      sha256: string;
+      submissionType: 'manual' | 'automatic';
+    },
   ): Promise<Result<{ receipt: Receipt; replay: boolean }>> {
     const { exam, entry } = s;
     const studentId = entry.doc.studentId;
@@ -439,7 +447,7 @@ export class ExamDay {
     if (!early.ok) return Promise.resolve(early);
     const limit = Math.min(exam.doc.settings.maxAnswerFileBytes, this.options.maxFileBytes);
     return this.examineeLock.run(`${examId}|${studentId}`, async () => {
-      const received = await this.receiveUpload(input.body, limit, input.sha256);
+      const received = await this.receiveUpload(input.body(), limit, input.sha256);
       if (!received.ok) return received;
       const blob = received.blob;
       const keep = async <T extends Result<object>>(r: T): Promise<T> => {
@@ -535,7 +543,11 @@ export class ExamDay {
   uploadFile(
     s: ExamineeSession,
     input: {
-      body: ReadableStream<Uint8Array> | null;
+      /**
+       * The body, taken only once the upload is to be read: a refusal before that leaves the
+       * request's stream untouched, so the server discards the rest of it without buffering.
+       */
+      body: () => ReadableStream<Uint8Array> | null;
       questionId: string;
       name: string;
       sha256: string;
@@ -556,7 +568,7 @@ export class ExamDay {
     if (!early.ok) return Promise.resolve(early);
     const limit = Math.min(question?.type === 'file' ? question.maxBytes : 0, this.options.maxFileBytes);
     return this.examineeLock.run(`${exam.doc.examId}|${studentId}`, async () => {
-      const received = await this.receiveUpload(input.body, limit, input.sha256);
+      const received = await this.receiveUpload(input.body(), limit, input.sha256);
       if (!received.ok) return received;
       const blob = received.blob;
       const decision = decideFileUpload(
@@ -702,7 +714,15 @@ export class ExamDay {
   /** Camera verification: a photo of the face or the ID card, streamed; a proctor reviews it. */
   async submitVerificationPhoto(
     s: ExamineeSession,
-    input: { body: ReadableStream<Uint8Array> | null; kind: 'face' | 'id-card'; sha256: string },
+    input: {
+      /**
+       * The body, taken only once the upload is to be read: a refusal before that leaves the
+       * request's stream untouched, so the server discards the rest of it without buffering.
+       */
+      body: () => ReadableStream<Uint8Array> | null;
+      kind: 'face' | 'id-card';
+      sha256: string;
+    },
   ): Promise<Result<{ sha256: string; size: number }>> {
     const mode = s.entry.state.verificationMode ?? s.exam.doc.verificationMode;
     if (mode !== 'camera') return refuse('verification-not-needed');
@@ -711,7 +731,7 @@ export class ExamDay {
     if (s.entry.state.verificationPhotos.length >= 20) return refuse('too-many-events');
     const limit = Math.min(MAX_PHOTO_BYTES, this.options.maxFileBytes);
     return this.examineeLock.run(`${s.exam.doc.examId}|${s.entry.doc.studentId}`, async () => {
-      const received = await this.receiveUpload(input.body, limit, input.sha256);
+      const received = await this.receiveUpload(input.body(), limit, input.sha256);
       if (!received.ok) return received;
       await this.store.blobs.commit(received.blob);
       await this.examineeEvent(s, 'verification-photo-submitted', {

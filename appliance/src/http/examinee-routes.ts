@@ -264,7 +264,7 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > limit)) {
       return sendRefusal(c, 'payload-too-large', `at most ${limit} bytes`);
     }
-    const result = await examDay.submit(session, { body: c.req.raw.body, sha256, submissionType });
+    const result = await examDay.submit(session, { body: () => c.req.raw.body, sha256, submissionType });
     if (!result.ok) return sendResult(c, result);
     return c.json({ receipt: result.receipt, replay: result.replay }, result.replay ? 200 : 201);
   });
@@ -290,7 +290,7 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     if (declared !== undefined && !/^\d{1,15}$/.test(declared))
       return sendRefusal(c, 'validation-failed', 'bad Content-Length');
     const result = await examDay.uploadFile(c.get('session'), {
-      body: c.req.raw.body,
+      body: () => c.req.raw.body,
       questionId,
       name,
       sha256,
@@ -403,7 +403,11 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     const declared = c.req.header('content-length');
     if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > MAX_PHOTO_BYTES))
       return sendRefusal(c, 'payload-too-large', `at most ${MAX_PHOTO_BYTES} bytes`);
-    const result = await examDay.submitVerificationPhoto(c.get('session'), { body: c.req.raw.body, kind, sha256 });
+    const result = await examDay.submitVerificationPhoto(c.get('session'), {
+      body: () => c.req.raw.body,
+      kind,
+      sha256,
+    });
     if (!result.ok) return sendResult(c, result);
     return c.json({ sha256: result.sha256, size: result.size }, 201);
   });
