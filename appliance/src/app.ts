@@ -8,6 +8,7 @@ import { examineeRoutes } from './http/examinee-routes.js';
 import { proctorRoutes } from './http/proctor-routes.js';
 import { syncRoutes } from './http/sync-routes.js';
 import type { Services } from './services.js';
+import { discardRefusedBodies } from './http/discard-unread.js';
 import { sendRefusal } from './http/responses.js';
 import { rawPublicKey } from './crypto/receipts.js';
 
@@ -29,6 +30,7 @@ export type ClientPages = { kind: 'built'; files: MiddlewareHandler } | { kind: 
 export function buildApp(deps: AppDeps): Hono {
   const { examDay, store, monitor, presence } = deps.services;
   const app = new Hono();
+  app.use('*', discardRefusedBodies);
 
   app.get('/api/health', (c) => {
     const healthy = !store.journal.broken;

@@ -94,34 +94,6 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const PLAIN_FILE_NAME = (name: string) =>
   !name.includes('/') && !name.includes('\\') && [...name].every((ch) => ch.charCodeAt(0) >= 0x20);
 
-/** A refused body is read (and thrown away) up to this size; past it the connection is closed. */
-const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
-
-/** Reads what is left of a request body nobody read, chunk by chunk, keeping none of it. */
-async function discardUnread(req: Request): Promise<void> {
-  let reader: ReadableStreamDefaultReader<Uint8Array>;
-  try {
-    if (!req.body || req.bodyUsed) return;
-    reader = req.body.getReader();
-  } catch {
-    return; // Already taken by the handler (read or cancelled): nothing left to do here.
-  }
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      size += value.byteLength;
-      if (size > MAX_DISCARD_BYTES) {
-        await reader.cancel();
-        return;
-      }
-    }
-  } catch {
-    // The client went away: nothing to discard.
-  }
-}
-
 /** Maximum size of an autosave body. */
 export const MAX_DRAFT_BYTES = 2 * 1024 * 1024;
 
@@ -134,15 +106,6 @@ export interface ExamineeRouteDeps {
 
 export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: ExamineeRouteDeps): Hono<Env> {
   const app = new Hono<Env>();
-
-  // A refusal that goes out before the body was read (too large by its Content-Length, wrong
-  // session, already submitted...) waits until the rest of the body has arrived and been thrown
-  // away: Node closes a connection whose request is still arriving, and the client, still
-  // sending, would then see a reset instead of the 4xx that says what went wrong.
-  app.use('/exam/*', async (c, next) => {
-    await next();
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.res.status >= 400) await discardUnread(c.req.raw);
-  });
 
   const clientVersion = (c: Context): string | Response => {
     const v = c.req.header('x-client-version');
