@@ -251,7 +251,13 @@ async function main(): Promise<void> {
       await mkdir(OPTIONS.cpuProf, { recursive: true });
       nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(OPTIONS.cpuProf)}`);
     }
-    appliance = await ApplianceProcess.start({ dataDir, env: { NODE_OPTIONS: nodeOptions.join(' ') } });
+    // `npm start`'s node flags (and --cpu-prof, which NODE_OPTIONS refuses): a shell that execs
+    // node with them, so the PID stays the appliance's.
+    appliance = await ApplianceProcess.start({
+      dataDir,
+      wrapper: ['/bin/sh', '-c', `exec "$0" ${nodeOptions.join(' ')} "$@"`],
+      wrapperExecs: true,
+    });
     const pid = appliance.serverPid;
     const port = appliance.port;
     const memory = new MemoryWatch(pid);

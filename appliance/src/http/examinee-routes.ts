@@ -321,13 +321,10 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
       subscribe: (push) => {
         // Holding the stream open is the examinee's presence.
         const close = presence.open(examId, studentId);
-        const unsubscribe = monitor.subscribe(examId, (u) => {
-          if (u.type === 'message') {
-            const m = u.message;
-            if (m.audience === 'all' || (m.studentId === studentId && m.audience === 'examinee')) push('message', m);
-          } else if (u.type === 'exam' || u.row.studentId === studentId) {
-            push('timeline', timeline());
-          }
+        // Only this examinee's changes, exam-wide ones and messages for them: no monitor rows.
+        const unsubscribe = monitor.subscribeExaminee(examId, studentId, (u) => {
+          if (u.type === 'message') push('message', u.message);
+          else push('timeline', timeline());
         });
         return () => {
           unsubscribe();
