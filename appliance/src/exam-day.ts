@@ -36,7 +36,7 @@ import type { Receipt } from './crypto/receipts.js';
 import { SessionTokens, type SessionClaims } from './crypto/session-token.js';
 import { ExamPackages } from './exam-packages.js';
 import { refuseProtoKeys } from './http/validate.js';
-import { KeyedLock } from './keyed-lock.js';
+import { ConcurrencyLimit, KeyedLock } from './keyed-lock.js';
 import { FailureLimiter } from './rate-limit.js';
 import type { ReceivedBlob } from './store/blob-store.js';
 import { submissionDocId, type HallStore, type SubmissionDoc } from './store/hall-store.js';
@@ -72,6 +72,7 @@ export class ExamDay {
   private readonly tokens: SessionTokens;
   private readonly signInFailures: FailureLimiter;
   private readonly examineeLock = new KeyedLock();
+  private readonly answerFileChecks = new ConcurrencyLimit(2);
   private readonly integrityLimiter: FailureLimiter;
   private readonly messageLimiter: FailureLimiter;
   private readonly sebRefusals: FailureLimiter;
@@ -432,8 +433,11 @@ export class ExamDay {
         if (!r.ok) await this.store.blobs.discard(blob);
         return r;
       };
-      const bytes = await this.store.blobs.readTemp(blob);
-      const checked = parseAnswerFile(bytes, exam, studentId);
+      // Reading back and checking the file is main-thread work on the whole file: a few at a
+      // time, so a storm of 1,000 answer files holds a few in memory, not all of them at once.
+      const checked = await this.answerFileChecks.run(async () =>
+        parseAnswerFile(await this.store.blobs.readTemp(blob), exam, studentId),
+      );
       if (!checked.ok) return keep(checked);
       const owned = decideAnswerFiles(entry.state, checked.file.answers);
       if (!owned.ok) return keep(owned);
@@ -736,9 +740,11 @@ export class ExamDay {
 
 /** Parses and checks an answer file's bytes; it must be exactly its canonical serialisation. */
 function parseAnswerFile(bytes: Buffer, exam: ExamEntry, studentId: string): Result<{ file: AnswerFile }> {
+  // Decoded once: the canonical-form check below compares with the same text.
+  const text = bytes.toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'), refuseProtoKeys);
+    json = JSON.parse(text, refuseProtoKeys);
   } catch {
     return refuse('invalid-answer-file', 'not JSON, or it has a "__proto__" member');
   }
@@ -749,7 +755,7 @@ function parseAnswerFile(bytes: Buffer, exam: ExamEntry, studentId: string): Res
   }
   const fit = answersFitExam(parsed.data, exam.doc, studentId);
   if (!fit.ok) return fit;
-  if (serialiseAnswerFile(parsed.data) !== bytes.toString('utf8')) {
+  if (serialiseAnswerFile(parsed.data) !== text) {
     return refuse('invalid-answer-file', 'not in canonical form (serialise it with serialiseAnswerFile)');
   }
   return { ok: true, file: parsed.data };
