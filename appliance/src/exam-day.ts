@@ -38,7 +38,7 @@ import { ExamPackages } from './exam-packages.js';
 import { refuseProtoKeys } from './http/validate.js';
 import { ConcurrencyLimit, KeyedLock } from './keyed-lock.js';
 import { FailureLimiter } from './rate-limit.js';
-import type { ReceivedBlob } from './store/blob-store.js';
+import type { ReceivedBlob, UploadBody } from './store/blob-store.js';
 import { submissionDocId, type HallStore, type SubmissionDoc } from './store/hall-store.js';
 import {
   effectiveAccommodation,
@@ -416,7 +416,7 @@ export class ExamDay {
    */
   submit(
     s: ExamineeSession,
-    input: { body: ReadableStream<Uint8Array> | null; sha256: string; submissionType: 'manual' | 'automatic' },
+    input: { body: UploadBody | null; sha256: string; submissionType: 'manual' | 'automatic' },
   ): Promise<Result<{ receipt: Receipt; replay: boolean }>> {
     const { exam, entry } = s;
     const studentId = entry.doc.studentId;
@@ -525,7 +525,7 @@ export class ExamDay {
   uploadFile(
     s: ExamineeSession,
     input: {
-      body: ReadableStream<Uint8Array> | null;
+      body: UploadBody | null;
       questionId: string;
       name: string;
       sha256: string;
@@ -578,7 +578,7 @@ export class ExamDay {
 
   /** Streams an upload to a temp blob, size-limited, and checks it has the announced SHA-256. */
   private async receiveUpload(
-    body: ReadableStream<Uint8Array> | null,
+    body: UploadBody | null,
     limit: number,
     sha256: string,
   ): Promise<Result<{ blob: ReceivedBlob }>> {
@@ -692,7 +692,7 @@ export class ExamDay {
   /** Camera verification: a photo of the face or the ID card, streamed; a proctor reviews it. */
   async submitVerificationPhoto(
     s: ExamineeSession,
-    input: { body: ReadableStream<Uint8Array> | null; kind: 'face' | 'id-card'; sha256: string },
+    input: { body: UploadBody | null; kind: 'face' | 'id-card'; sha256: string },
   ): Promise<Result<{ sha256: string; size: number }>> {
     const mode = s.entry.state.verificationMode ?? s.exam.doc.verificationMode;
     if (mode !== 'camera') return refuse('verification-not-needed');

@@ -36,6 +36,7 @@ import type { ResumeCodes } from '../resume-codes.js';
 import { examineeAppUrl, requireSebFor, sebCheckFor, sebSettingsFor } from '../seb.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { liveStream } from './sse.js';
+import { uploadBody } from './upload-body.js';
 import { readJson } from './validate.js';
 
 type Env = { Variables: { session: ExamineeSession } };
@@ -262,7 +263,7 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > limit)) {
       return sendRefusal(c, 'payload-too-large', `at most ${limit} bytes`);
     }
-    const result = await examDay.submit(session, { body: c.req.raw.body, sha256, submissionType });
+    const result = await examDay.submit(session, { body: uploadBody(c), sha256, submissionType });
     if (!result.ok) return sendResult(c, result);
     return c.json({ receipt: result.receipt, replay: result.replay }, result.replay ? 200 : 201);
   });
@@ -288,7 +289,7 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     if (declared !== undefined && !/^\d{1,15}$/.test(declared))
       return sendRefusal(c, 'validation-failed', 'bad Content-Length');
     const result = await examDay.uploadFile(c.get('session'), {
-      body: c.req.raw.body,
+      body: uploadBody(c),
       questionId,
       name,
       sha256,
@@ -398,7 +399,7 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     const declared = c.req.header('content-length');
     if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > MAX_PHOTO_BYTES))
       return sendRefusal(c, 'payload-too-large', `at most ${MAX_PHOTO_BYTES} bytes`);
-    const result = await examDay.submitVerificationPhoto(c.get('session'), { body: c.req.raw.body, kind, sha256 });
+    const result = await examDay.submitVerificationPhoto(c.get('session'), { body: uploadBody(c), kind, sha256 });
     if (!result.ok) return sendResult(c, result);
     return c.json({ sha256: result.sha256, size: result.size }, 201);
   });
