@@ -47,6 +47,7 @@ import {
   HeldStream,
   MemoryWatch,
   cpuSeconds,
+  memoryMB,
   deviceAgent,
   latencyStats,
   send,
@@ -122,6 +123,8 @@ interface StepFigures {
   /** The appliance's CPU time during the step, s, and as a share of one core. */
   serverCpuS?: number;
   serverCpuPct?: number;
+  /** The appliance's resident memory at the end of the step, MB. */
+  rssAfterMB?: number;
 }
 
 function figures(replies: Reply[], ok: (r: Reply) => boolean, wallMs: number): StepFigures {
@@ -136,13 +139,15 @@ function figures(replies: Reply[], ok: (r: Reply) => boolean, wallMs: number): S
 async function step<T>(
   pid: number,
   run: () => Promise<T>,
-): Promise<{ value: T; wallMs: number; serverCpuS: number; serverCpuPct: number }> {
+): Promise<{ value: T; wallMs: number; serverCpuS: number; serverCpuPct: number; rssAfterMB: number }> {
   const cpu0 = await cpuSeconds(pid);
   const t0 = performance.now();
   const value = await run();
   const wallMs = performance.now() - t0;
   const serverCpuS = (await cpuSeconds(pid)) - cpu0;
+  const rssAfterMB = round((await memoryMB(pid)).rss);
   return {
+    rssAfterMB,
     value,
     wallMs: Math.round(wallMs),
     serverCpuS: round(serverCpuS, 2),
@@ -150,9 +155,10 @@ async function step<T>(
   };
 }
 
-const cpuOf = (s: { serverCpuS: number; serverCpuPct: number }) => ({
+const cpuOf = (s: { serverCpuS: number; serverCpuPct: number; rssAfterMB: number }) => ({
   serverCpuS: s.serverCpuS,
   serverCpuPct: s.serverCpuPct,
+  rssAfterMB: s.rssAfterMB,
 });
 
 function firstError(replies: Reply[], ok: (r: Reply) => boolean): string {
@@ -166,6 +172,7 @@ function line(name: string, f: StepFigures, extra = ''): string {
     `  ${name.padEnd(18)} n=${l.n} p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms; ` +
     `${f.errors} errors; all done in ${round(f.wallMs / 1_000, 2)} s` +
     (f.serverCpuPct === undefined ? '' : `; appliance CPU ${f.serverCpuS} s (${f.serverCpuPct} % of a core)`) +
+    (f.rssAfterMB === undefined ? '' : `, RSS ${f.rssAfterMB} MB after`) +
     extra
   );
 }
@@ -302,7 +309,7 @@ async function main(): Promise<void> {
     const sseErrors = sse.value.length - sseOpenMs.length;
     say(
       `  SSE open           ${sseOpenMs.length} of ${n} streams open (first event p99 ` +
-        `${latencyStats(sseOpenMs).p99} ms); ${sseErrors} errors; appliance CPU ${sse.serverCpuS} s`,
+        `${latencyStats(sseOpenMs).p99} ms); ${sseErrors} errors; appliance CPU ${sse.serverCpuS} s, RSS ${sse.rssAfterMB} MB after`,
     );
 
     // 3. Download burst, then the key at the start.
@@ -440,7 +447,7 @@ async function main(): Promise<void> {
           (r) => r.status === 201,
         ),
       );
-      baselineF = { ...b.value, serverCpuS: b.serverCpuS, serverCpuPct: b.serverCpuPct };
+      baselineF = { ...b.value, ...cpuOf(b) };
     } finally {
       await baseline.stop();
     }
