@@ -11,9 +11,20 @@ import { readFile } from 'node:fs/promises';
 import { Agent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-/** A keep-alive agent with room for `connections` sockets at once (the default is unlimited). */
+/**
+ * A keep-alive agent with room for `connections` sockets at once. Idle sockets are closed after
+ * 4 s, before node:http's server closes them (keepAliveTimeout, 5 s): otherwise a request sent on
+ * a socket the server is closing at that moment fails with "socket hang up" (a browser would
+ * retry it; this client does not retry anything).
+ */
 export function deviceAgent(connections: number): Agent {
-  return new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections, keepAliveMsecs: 30_000 });
+  return new Agent({
+    keepAlive: true,
+    maxSockets: connections,
+    maxFreeSockets: connections,
+    keepAliveMsecs: 1_000,
+    timeout: 4_000,
+  });
 }
 
 export interface Reply {

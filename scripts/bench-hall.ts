@@ -26,6 +26,7 @@
  *          --cpu-prof DIR (write a V8 CPU profile of the appliance into DIR) --keep (keep the temp dir)
  */
 import { spawn } from 'node:child_process';
+import { Agent } from 'node:http';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -300,7 +301,7 @@ async function main(): Promise<void> {
     say(line('sign-in storm', signInF, firstError(signIn.value, signInOk)));
 
     // 2. SSE presence: every examinee holds the event stream open.
-    const sseAgent = deviceAgent(n);
+    const sseAgent = new Agent({ maxSockets: n });
     const sse = await step(pid, async () => {
       for (let i = 0; i < n; i++) streams.push(new HeldStream(sseAgent, port, '/api/exam/events', auth(i)));
       return Promise.all(streams.map((s) => s.opened));
