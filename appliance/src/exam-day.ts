@@ -36,9 +36,9 @@ import type { Receipt } from './crypto/receipts.js';
 import { SessionTokens, type SessionClaims } from './crypto/session-token.js';
 import { ExamPackages } from './exam-packages.js';
 import { refuseProtoKeys } from './http/validate.js';
-import { KeyedLock } from './keyed-lock.js';
+import { ConcurrencyLimit, KeyedLock } from './keyed-lock.js';
 import { FailureLimiter } from './rate-limit.js';
-import type { ReceivedBlob } from './store/blob-store.js';
+import type { ReceivedBlob, UploadBody } from './store/blob-store.js';
 import { submissionDocId, type HallStore, type SubmissionDoc } from './store/hall-store.js';
 import {
   effectiveAccommodation,
@@ -79,6 +79,7 @@ export class ExamDay {
   private readonly signInFailures: FailureLimiter;
   private readonly signInAddressFailures: FailureLimiter;
   private readonly examineeLock = new KeyedLock();
+  private readonly answerFileChecks = new ConcurrencyLimit(2);
   private readonly integrityLimiter: FailureLimiter;
   private readonly messageLimiter: FailureLimiter;
   private readonly sebRefusals: FailureLimiter;
@@ -434,7 +435,7 @@ export class ExamDay {
        * The body, taken only once the upload is to be read: a refusal before that leaves the
        * request's stream untouched, so the server discards the rest of it without buffering.
        */
-      body: () => ReadableStream<Uint8Array> | null;
+      body: () => UploadBody | null;
       sha256: string;
       submissionType: 'manual' | 'automatic';
     },
@@ -454,8 +455,11 @@ export class ExamDay {
         if (!r.ok) await this.store.blobs.discard(blob);
         return r;
       };
-      const bytes = await this.store.blobs.readTemp(blob);
-      const checked = parseAnswerFile(bytes, exam, studentId);
+      // Reading back and checking the file is main-thread work on the whole file: a few at a
+      // time, so a storm of 1,000 answer files holds a few in memory, not all of them at once.
+      const checked = await this.answerFileChecks.run(async () =>
+        parseAnswerFile(await this.store.blobs.readTemp(blob), exam, studentId),
+      );
       if (!checked.ok) return keep(checked);
       const owned = decideAnswerFiles(entry.state, checked.file.answers);
       if (!owned.ok) return keep(owned);
@@ -547,7 +551,7 @@ export class ExamDay {
        * The body, taken only once the upload is to be read: a refusal before that leaves the
        * request's stream untouched, so the server discards the rest of it without buffering.
        */
-      body: () => ReadableStream<Uint8Array> | null;
+      body: () => UploadBody | null;
       questionId: string;
       name: string;
       sha256: string;
@@ -600,7 +604,7 @@ export class ExamDay {
 
   /** Streams an upload to a temp blob, size-limited, and checks it has the announced SHA-256. */
   private async receiveUpload(
-    body: ReadableStream<Uint8Array> | null,
+    body: UploadBody | null,
     limit: number,
     sha256: string,
   ): Promise<Result<{ blob: ReceivedBlob }>> {
@@ -719,7 +723,7 @@ export class ExamDay {
        * The body, taken only once the upload is to be read: a refusal before that leaves the
        * request's stream untouched, so the server discards the rest of it without buffering.
        */
-      body: () => ReadableStream<Uint8Array> | null;
+      body: () => UploadBody | null;
       kind: 'face' | 'id-card';
       sha256: string;
     },
@@ -770,9 +774,11 @@ export class ExamDay {
 
 /** Parses and checks an answer file's bytes; it must be exactly its canonical serialisation. */
 function parseAnswerFile(bytes: Buffer, exam: ExamEntry, studentId: string): Result<{ file: AnswerFile }> {
+  // Decoded once: the canonical-form check below compares with the same text.
+  const text = bytes.toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'), refuseProtoKeys);
+    json = JSON.parse(text, refuseProtoKeys);
   } catch {
     return refuse('invalid-answer-file', 'not JSON, or it has a "__proto__" member');
   }
@@ -783,7 +789,7 @@ function parseAnswerFile(bytes: Buffer, exam: ExamEntry, studentId: string): Res
   }
   const fit = answersFitExam(parsed.data, exam.doc, studentId);
   if (!fit.ok) return fit;
-  if (serialiseAnswerFile(parsed.data) !== bytes.toString('utf8')) {
+  if (serialiseAnswerFile(parsed.data) !== text) {
     return refuse('invalid-answer-file', 'not in canonical form (serialise it with serialiseAnswerFile)');
   }
   return { ok: true, file: parsed.data };

@@ -40,7 +40,18 @@ export function messageOf(event: ExamEvent): MonitorMessage | undefined {
   };
 }
 
+/** What an examinee's own stream hears of: a change of theirs or of the exam, or a message. */
+export type ExamineeUpdate = { type: 'changed' } | { type: 'message'; message: MonitorMessage };
+
+/** The examinee streams of one exam, by student: one projection listener for all of them. */
+interface ExamineeFanOut {
+  byStudent: Map<string, Set<(update: ExamineeUpdate) => void>>;
+  stop: () => void;
+}
+
 export class Monitor {
+  private readonly examineeFanOuts = new Map<string, ExamineeFanOut>();
+
   constructor(private readonly store: HallStore) {}
 
   exam(examId: string): ExamEntry | undefined {
@@ -104,6 +115,62 @@ export class Monitor {
   messages(examId: string): MonitorMessage[] {
     const events = this.exam(examId)?.messages ?? [];
     return events.flatMap((e) => messageOf(e) ?? []).sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  /**
+   * Calls `send` with what one examinee's own stream needs, until the returned function is called:
+   * 'changed' when an event or autosave of theirs or an exam-wide event was recorded, and messages
+   * to everyone or to them. Unlike `subscribe` (the proctors' monitor) it computes no rows, and
+   * one projection listener per exam serves every examinee's stream by student id, so an event
+   * costs the streams of its own examinee, not one call per examinee in the hall.
+   */
+  subscribeExaminee(examId: string, studentId: string, send: (update: ExamineeUpdate) => void): () => void {
+    let fanOut = this.examineeFanOuts.get(examId);
+    if (!fanOut) {
+      const byStudent = new Map<string, Set<(update: ExamineeUpdate) => void>>();
+      const deliver = (id: string, update: ExamineeUpdate) => {
+        for (const listener of byStudent.get(id) ?? []) listener(update);
+      };
+      const everyone = (update: ExamineeUpdate) => {
+        for (const listeners of byStudent.values()) for (const listener of listeners) listener(update);
+      };
+      const projection = this.store.projection;
+      const stopProgress = projection.onProgress((changedExamId, changedStudentId) => {
+        if (changedExamId === examId) deliver(changedStudentId, { type: 'changed' });
+      });
+      const stopEvents = projection.onEvent((event) => {
+        if (event.examId !== examId) return;
+        const message = messageOf(event);
+        if (message) {
+          if (message.audience === 'all') everyone({ type: 'message', message });
+          else if (message.audience === 'examinee' && message.studentId !== null)
+            deliver(message.studentId, { type: 'message', message });
+        }
+        if (event.studentId === undefined) everyone({ type: 'changed' });
+        else deliver(event.studentId, { type: 'changed' });
+      });
+      fanOut = {
+        byStudent,
+        stop: () => {
+          stopProgress();
+          stopEvents();
+        },
+      };
+      this.examineeFanOuts.set(examId, fanOut);
+    }
+    const own = fanOut;
+    let listeners = own.byStudent.get(studentId);
+    if (!listeners) own.byStudent.set(studentId, (listeners = new Set()));
+    const listener = (update: ExamineeUpdate) => send(update);
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0) own.byStudent.delete(studentId);
+      if (own.byStudent.size === 0) {
+        own.stop();
+        this.examineeFanOuts.delete(examId);
+      }
+    };
   }
 
   /** Calls `send` with each change of the exam, until the returned function is called. */

@@ -15,7 +15,7 @@ import {
   type ResumeTriple,
 } from '../../domain/resume-codes.js';
 import { toExamDoc, toExamineeDoc } from './import/exam-import.js';
-import { nodePbkdf2Sha256, ResumeCodes } from './resume-codes.js';
+import { idlePriorityPbkdf2Sha256, nodePbkdf2Sha256, ResumeCodes } from './resume-codes.js';
 import { openTestAppliance, removeDir, testExam, TEST_ROSTER, type TestAppliance } from './test-support.js';
 
 const MIN = 60_000;
@@ -355,5 +355,20 @@ describe('resume codes on the appliance (real on-disk store)', () => {
     expect(calls.slice(1, 1 + RESUME_CHALLENGES_PER_EXAMINEE)).toEqual(s3.map((t) => t.salt));
     await triplesOf('S1');
     expect(calls).toHaveLength(3 * RESUME_CHALLENGES_PER_EXAMINEE);
+  });
+
+  it('prepares in the background on an idle-priority worker, with the same triples as node:crypto', async () => {
+    const { store } = await open();
+    const idle = idlePriorityPbkdf2Sha256();
+    const salt = new Uint8Array([1, 2, 3, 4]);
+    const password = new TextEncoder().encode('K7QH3M9P');
+    expect(Buffer.from(await idle(password, salt, 1_000, 32)).toString('hex')).toBe(
+      Buffer.from(await nodePbkdf2Sha256(password, salt, 1_000, 32)).toString('hex'),
+    );
+    resume = new ResumeCodes(store, { iterations: 1_000, backgroundPbkdf2: idle });
+    expect(await resume.prepare('exam-1')).toBe(3);
+    const prepared = ok(await resume.triples('exam-1', 'S1')).triples;
+    const fresh = new ResumeCodes(store, { iterations: 1_000 });
+    expect(ok(await fresh.triples('exam-1', 'S1')).triples).toEqual(prepared);
   });
 });

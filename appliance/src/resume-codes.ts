@@ -13,6 +13,7 @@
  * waits behind them; an examinee's request goes ahead of background preparation (`prepare`).
  */
 import { pbkdf2 } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { constantTimeEqualHex } from '../../domain/access-code.js';
 import { refuse, type Result } from '../../domain/errors.js';
 import {
@@ -43,6 +44,12 @@ export interface ResumeCodesOptions {
   iterations?: number;
   /** PBKDF2-HMAC-SHA256; node:crypto's (threadpool) by default. */
   pbkdf2?: Pbkdf2Sha256;
+  /**
+   * PBKDF2 for background preparation only (`prepare`), outside the queue, e.g.
+   * idlePriorityPbkdf2Sha256(): then preparing a hall's triples never takes a core from serving it.
+   * Without it, background jobs share the queue (and `pbkdf2`) behind urgent ones.
+   */
+  backgroundPbkdf2?: Pbkdf2Sha256;
 }
 
 /** node:crypto's PBKDF2 (runs on the threadpool, off the event loop). */
@@ -53,6 +60,61 @@ export const nodePbkdf2Sha256: Pbkdf2Sha256 = (password, salt, iterations, lengt
     );
   });
 
+/**
+ * The worker of idlePriorityPbkdf2Sha256 (plain JavaScript, evaluated): it lowers its own thread
+ * to nice 19 (on Linux, setpriority on the calling thread's id affects that thread only) and
+ * then runs PBKDF2 jobs one at a time, synchronously, in its own thread.
+ */
+const IDLE_WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { pbkdf2Sync } = require('node:crypto');
+const { setPriority } = require('node:os');
+try { setPriority(0, 19); } catch {}
+parentPort.on('message', ({ id, password, salt, iterations, length }) => {
+  try {
+    const key = pbkdf2Sync(password, salt, iterations, length, 'sha256');
+    parentPort.postMessage({ id, key });
+  } catch (err) {
+    parentPort.postMessage({ id, error: String(err) });
+  }
+});
+`;
+
+/**
+ * PBKDF2-HMAC-SHA256 in one worker thread at the lowest CPU priority (nice 19): it uses only the
+ * CPU that serving the hall leaves idle, and never occupies libuv's threadpool, which the
+ * journal's fsync and the blob files need during a storm. The worker is started on first use
+ * and does not keep the process alive.
+ */
+export function idlePriorityPbkdf2Sha256(): Pbkdf2Sha256 {
+  let worker: Worker | undefined;
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (key: Uint8Array) => void; reject: (err: Error) => void }>();
+  const start = (): Worker => {
+    const w = new Worker(IDLE_WORKER_SOURCE, { eval: true });
+    w.unref();
+    w.on('message', (m: { id: number; key?: Uint8Array; error?: string }) => {
+      const job = pending.get(m.id);
+      pending.delete(m.id);
+      if (m.key) job?.resolve(new Uint8Array(m.key.buffer, m.key.byteOffset, m.key.byteLength));
+      else job?.reject(new Error(m.error ?? 'pbkdf2 failed'));
+    });
+    w.on('error', (err) => {
+      for (const job of pending.values()) job.reject(err);
+      pending.clear();
+      worker = undefined;
+    });
+    return w;
+  };
+  return (password, salt, iterations, length) =>
+    new Promise((resolve, reject) => {
+      worker ??= start();
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ id, password, salt, iterations, length });
+    });
+}
+
 export class ResumeCodes {
   private readonly resumeKeys = new Map<string, Uint8Array>();
   /** `${examId}|${studentId}` → the examinee's triples (shared by concurrent requests). */
@@ -62,6 +124,7 @@ export class ResumeCodes {
   private readonly queue: Pbkdf2Queue;
   private readonly iterations: number;
   private readonly pbkdf2: Pbkdf2Sha256;
+  private readonly backgroundPbkdf2: Pbkdf2Sha256 | undefined;
 
   constructor(
     private readonly store: HallStore,
@@ -70,6 +133,7 @@ export class ResumeCodes {
     this.queue = new Pbkdf2Queue(options.concurrency ?? 2);
     this.iterations = options.iterations ?? RESUME_PBKDF2_ITERATIONS;
     this.pbkdf2 = options.pbkdf2 ?? nodePbkdf2Sha256;
+    this.backgroundPbkdf2 = options.backgroundPbkdf2;
   }
 
   /**
@@ -227,9 +291,12 @@ export class ResumeCodes {
     const cached = this.tripleCache.get(key);
     if (cached) return cached;
     const resumeKey = this.resumeKey(examId);
+    const background = this.backgroundPbkdf2;
     const made = Promise.all(
       Array.from({ length: RESUME_CHALLENGES_PER_EXAMINEE }, (_, i) =>
-        this.queue.run(() => tripleFor(resumeKey, examId, studentId, i, this.pbkdf2, this.iterations), urgent),
+        !urgent && background
+          ? tripleFor(resumeKey, examId, studentId, i, background, this.iterations)
+          : this.queue.run(() => tripleFor(resumeKey, examId, studentId, i, this.pbkdf2, this.iterations), urgent),
       ),
     );
     this.tripleCache.set(key, made);

@@ -10,7 +10,7 @@ import { ProctorActions } from './proctor-actions.js';
 import { ProctorAccounts } from './proctors/accounts.js';
 import { ColumnPreferences } from './proctors/preferences.js';
 import { ProctorSessions } from './proctors/sessions.js';
-import { ResumeCodes } from './resume-codes.js';
+import { idlePriorityPbkdf2Sha256, ResumeCodes } from './resume-codes.js';
 import type { HallStore } from './store/hall-store.js';
 import { ClockTrust } from './time/clock-trust.js';
 import { notConfiguredSync, type SyncStatusSource } from '../../sync/sync-status.js';
@@ -61,7 +61,9 @@ export function createServices(
     sessions: new ProctorSessions(store.clock),
     actions: new ProctorActions(store, monitor, examDay.packages),
     preferences: new ColumnPreferences(store.dataDir),
-    resumeCodes: new ResumeCodes(store),
+    // Triples prepared ahead use only idle CPU: a 1,000-examinee hall's 8,000 PBKDF2 runs must not
+    // slow its sign-in, autosave or submission storm (docs/performance.md).
+    resumeCodes: new ResumeCodes(store, { backgroundPbkdf2: idlePriorityPbkdf2Sha256() }),
     clockTrust,
     sync,
   };

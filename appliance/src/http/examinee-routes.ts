@@ -37,6 +37,7 @@ import { examineeAppUrl, requireSebFor, sebCheckFor, sebSettingsFor } from '../s
 import { clientAddress } from './client-address.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { liveStream } from './sse.js';
+import { uploadBody } from './upload-body.js';
 import { readJson } from './validate.js';
 
 type Env = { Variables: { session: ExamineeSession } };
@@ -264,7 +265,7 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > limit)) {
       return sendRefusal(c, 'payload-too-large', `at most ${limit} bytes`);
     }
-    const result = await examDay.submit(session, { body: () => c.req.raw.body, sha256, submissionType });
+    const result = await examDay.submit(session, { body: () => uploadBody(c), sha256, submissionType });
     if (!result.ok) return sendResult(c, result);
     return c.json({ receipt: result.receipt, replay: result.replay }, result.replay ? 200 : 201);
   });
@@ -290,7 +291,7 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     if (declared !== undefined && !/^\d{1,15}$/.test(declared))
       return sendRefusal(c, 'validation-failed', 'bad Content-Length');
     const result = await examDay.uploadFile(c.get('session'), {
-      body: () => c.req.raw.body,
+      body: () => uploadBody(c),
       questionId,
       name,
       sha256,
@@ -323,13 +324,10 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
       subscribe: (push) => {
         // Holding the stream open is the examinee's presence.
         const close = presence.open(examId, studentId);
-        const unsubscribe = monitor.subscribe(examId, (u) => {
-          if (u.type === 'message') {
-            const m = u.message;
-            if (m.audience === 'all' || (m.studentId === studentId && m.audience === 'examinee')) push('message', m);
-          } else if (u.type === 'exam' || u.row.studentId === studentId) {
-            push('timeline', timeline());
-          }
+        // Only this examinee's changes, exam-wide ones and messages for them: no monitor rows.
+        const unsubscribe = monitor.subscribeExaminee(examId, studentId, (u) => {
+          if (u.type === 'message') push('message', u.message);
+          else push('timeline', timeline());
         });
         return () => {
           unsubscribe();
@@ -404,7 +402,7 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > MAX_PHOTO_BYTES))
       return sendRefusal(c, 'payload-too-large', `at most ${MAX_PHOTO_BYTES} bytes`);
     const result = await examDay.submitVerificationPhoto(c.get('session'), {
-      body: () => c.req.raw.body,
+      body: () => uploadBody(c),
       kind,
       sha256,
     });

@@ -17,6 +17,12 @@ export interface ReceivedBlob {
   tmpPath: string;
 }
 
+/**
+ * An upload body: the web stream of a Request, or (on the appliance) the node:http request
+ * itself, whose backpressure holds at most a socket buffer per upload in memory.
+ */
+export type UploadBody = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
 export type ReceiveOutcome =
   { ok: true; blob: ReceivedBlob } | { ok: false; code: 'payload-too-large' | 'bad-request' };
 
@@ -51,14 +57,14 @@ export class BlobStore {
   }
 
   /** Streams a body to a temp file, hashing it; stops reading past `maxBytes`. */
-  async receive(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<ReceiveOutcome> {
+  async receive(body: UploadBody | null, maxBytes: number): Promise<ReceiveOutcome> {
     const tmpPath = path.join(this.tmpDir, randomBytes(12).toString('hex'));
     const file = await open(tmpPath, 'w', 0o600);
     const hash = createHash('sha256');
     let size = 0;
     let outcome: ReceiveOutcome | undefined;
     try {
-      if (body) {
+      if (body && 'getReader' in body) {
         const reader = body.getReader();
         for (;;) {
           const { done, value } = await reader.read();
@@ -67,6 +73,17 @@ export class BlobStore {
           if (size > maxBytes) {
             outcome = { ok: false, code: 'payload-too-large' };
             await reader.cancel().catch(() => undefined);
+            break;
+          }
+          hash.update(value);
+          await file.write(value);
+        }
+      } else if (body) {
+        // Leaving the loop early (too large) ends the stream, as cancelling a reader does.
+        for await (const value of body) {
+          size += value.byteLength;
+          if (size > maxBytes) {
+            outcome = { ok: false, code: 'payload-too-large' };
             break;
           }
           hash.update(value);

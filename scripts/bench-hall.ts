@@ -1,0 +1,524 @@
+/**
+ * `npm run bench:hall -- --examinees N`: an exam day of N simulated examinees over HTTP on
+ * 127.0.0.1 against the real appliance, started as a child process on a fresh data folder in a
+ * temp dir, with an exam of N roster entries imported through the CLI and starting a little
+ * ahead (so downloads happen in the download window before the start):
+ *
+ *   1. sign-in storm: every examinee signs in, each at a random moment within --signin-spread-s;
+ *   2. SSE presence: every examinee holds GET /api/exam/events open to the end;
+ *   3. download burst: every examinee fetches the package at once; then, at the start, the key;
+ *   4. autosave: every examinee PUTs /api/exam/draft every --autosave-s for --duration-s, with
+ *      an integrity event now and then (--integrity-rate per autosave);
+ *   5. submission storm: every examinee POSTs its answer file (--file-kb) within --storm-spread-s;
+ *      each must be answered 2xx with a receipt.
+ *
+ * Then the same submission workload against the baseline server (scripts/bench-hall-baseline.ts,
+ * plain node:http that streams each body to a file and fsyncs it before answering): the physical
+ * limit of this machine. throughputRatio = appliance storm MB/s / baseline storm MB/s.
+ *
+ * Measured: latency percentiles per step, errors (non-2xx or a failed connection), storm
+ * throughput, the appliance's CPU time per step (/proc/<pid>/stat) and its peak resident memory
+ * (VmRSS polled every 100 ms, and VmHWM). Prints readable lines and, as its last line, one JSON
+ * object. Exits 1 when a submission was not acknowledged or anything failed.
+ *
+ * Options: --examinees N (1000) --file-kb N (200) --autosave-s N (15) --duration-s N (60)
+ *          --signin-spread-s N (5) --storm-spread-s N (1) --integrity-rate F (0.05)
+ *          --cpu-prof DIR (write a V8 CPU profile of the appliance into DIR) --keep (keep the temp dir)
+ */
+import { spawn } from 'node:child_process';
+import { Agent } from 'node:http';
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { serialiseAnswerFile } from '../domain/answers.js';
+import {
+  ApplianceProcess,
+  applianceEnv,
+  makeTempDir,
+  removeTempDir,
+  runApplianceCli,
+  withDeadline,
+  writeExamFiles,
+  type RosterLine,
+} from '../appliance/src/process-test-support.js';
+import { CLIENT_VERSION } from '../appliance/src/test-support.js';
+import {
+  HeldStream,
+  MemoryWatch,
+  cpuSeconds,
+  memoryMB,
+  deviceAgent,
+  latencyStats,
+  send,
+  sleep,
+  spreadOver,
+  type Reply,
+} from './bench-hall-support.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i === -1) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v < 0) {
+    process.stderr.write(`--${name} needs a number\n`);
+    process.exit(2);
+  }
+  return v;
+}
+function textOption(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : process.argv[i + 1];
+}
+
+const OPTIONS = {
+  examinees: Math.round(option('examinees', 1_000)),
+  fileKb: option('file-kb', 200),
+  autosaveS: option('autosave-s', 15),
+  durationS: option('duration-s', 60),
+  signInSpreadS: option('signin-spread-s', 5),
+  stormSpreadS: option('storm-spread-s', 1),
+  integrityRate: option('integrity-rate', 0.05),
+  cpuProf: textOption('cpu-prof'),
+  keep: process.argv.includes('--keep'),
+};
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** An answer file of about `bytes` bytes: the essay carries the bulk (≤ 200,000 characters each). */
+function answerFileOf(studentId: string, bytes: number): Buffer {
+  const base = serialiseAnswerFile({
+    format: 'answers/v1',
+    examId: 'exam-1',
+    studentId,
+    answers: { q1: 'a', q2: true, q3: 23, q4: '' },
+    flagged: [],
+  });
+  const want = Math.max(0, bytes - Buffer.byteLength(base));
+  // ASCII up to 150,000 characters, then two-byte characters for the rest (the essay limit
+  // counts characters).
+  const ascii = Math.min(want, 150_000);
+  const twoByte = Math.min(Math.ceil((want - ascii) / 2), 200_000 - ascii);
+  const words = 'entropy measures the number of microstates of a system ';
+  const essay = words.repeat(Math.ceil(ascii / words.length)).slice(0, ascii) + 'é'.repeat(Math.max(0, twoByte));
+  return Buffer.from(
+    serialiseAnswerFile({
+      format: 'answers/v1',
+      examId: 'exam-1',
+      studentId,
+      answers: { q1: 'a', q2: true, q3: 23, q4: essay },
+      flagged: [],
+    }),
+  );
+}
+
+interface StepFigures {
+  latency: ReturnType<typeof latencyStats>;
+  errors: number;
+  /** From the first request sent to the last answer, ms. */
+  wallMs: number;
+  /** The appliance's CPU time during the step, s, and as a share of one core. */
+  serverCpuS?: number;
+  serverCpuPct?: number;
+  /** The appliance's resident memory at the end of the step, MB. */
+  rssAfterMB?: number;
+}
+
+function figures(replies: Reply[], ok: (r: Reply) => boolean, wallMs: number): StepFigures {
+  return {
+    latency: latencyStats(replies.map((r) => r.ms)),
+    errors: replies.filter((r) => !ok(r)).length,
+    wallMs: Math.round(wallMs),
+  };
+}
+
+/** Runs a step, measuring its wall time and the server's CPU time. */
+async function step<T>(
+  pid: number,
+  run: () => Promise<T>,
+): Promise<{ value: T; wallMs: number; serverCpuS: number; serverCpuPct: number; rssAfterMB: number }> {
+  const cpu0 = await cpuSeconds(pid);
+  const t0 = performance.now();
+  const value = await run();
+  const wallMs = performance.now() - t0;
+  const serverCpuS = (await cpuSeconds(pid)) - cpu0;
+  const rssAfterMB = round((await memoryMB(pid)).rss);
+  return {
+    rssAfterMB,
+    value,
+    wallMs: Math.round(wallMs),
+    serverCpuS: round(serverCpuS, 2),
+    serverCpuPct: Math.round((serverCpuS * 100_000) / wallMs),
+  };
+}
+
+const cpuOf = (s: { serverCpuS: number; serverCpuPct: number; rssAfterMB: number }) => ({
+  serverCpuS: s.serverCpuS,
+  serverCpuPct: s.serverCpuPct,
+  rssAfterMB: s.rssAfterMB,
+});
+
+function firstError(replies: Reply[], ok: (r: Reply) => boolean): string {
+  const bad = replies.find((r) => !ok(r));
+  return bad ? ` (first: ${bad.error ?? `HTTP ${bad.status} ${bad.body.slice(0, 200)}`})` : '';
+}
+
+function line(name: string, f: StepFigures, extra = ''): string {
+  const l = f.latency;
+  return (
+    `  ${name.padEnd(18)} n=${l.n} p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms; ` +
+    `${f.errors} errors; all done in ${round(f.wallMs / 1_000, 2)} s` +
+    (f.serverCpuPct === undefined ? '' : `; appliance CPU ${f.serverCpuS} s (${f.serverCpuPct} % of a core)`) +
+    (f.rssAfterMB === undefined ? '' : `, RSS ${f.rssAfterMB} MB after`) +
+    extra
+  );
+}
+
+/** The submission storm: every body POSTed within the spread; answered 2xx with a receipt. */
+async function storm(
+  port: number,
+  bodies: Buffer[],
+  headersFor: (i: number) => Record<string, string>,
+  pathName: string,
+  ok: (r: Reply) => boolean,
+) {
+  const agent = deviceAgent(bodies.length);
+  const t0 = performance.now();
+  const replies = await spreadOver(bodies.length, OPTIONS.stormSpreadS * 1_000, (i) =>
+    send(agent, port, 'POST', pathName, headersFor(i), bodies[i]!, 120_000),
+  );
+  const wallMs = performance.now() - t0;
+  agent.destroy();
+  const bytes = bodies.reduce((n, b) => n + b.length, 0);
+  const f = figures(replies, ok, wallMs);
+  return {
+    ...f,
+    mbPerSec: round(bytes / 1e6 / (wallMs / 1_000), 2),
+    perSec: round(bodies.length / (wallMs / 1_000)),
+    replies,
+  };
+}
+
+function startBaseline(dir: string): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench-hall-baseline.ts', dir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return withDeadline(
+    new Promise((resolve, reject) => {
+      let out = '';
+      child.once('error', reject);
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        const m = /READY port=(\d+)/.exec(out);
+        if (m)
+          resolve({
+            port: Number(m[1]),
+            pid: child.pid!,
+            stop: async () => {
+              if (child.exitCode === null) process.kill(child.pid!, 'SIGTERM');
+              await exited;
+            },
+          });
+      });
+    }),
+    30_000,
+    () => 'the baseline server did not start',
+  );
+}
+
+async function main(): Promise<void> {
+  const n = OPTIONS.examinees;
+  const fileBytes = Math.round(OPTIONS.fileKb * 1024);
+  say(
+    `bench:hall: ${n} examinees, answer files of ${OPTIONS.fileKb} KB, autosave every ${OPTIONS.autosaveS} s ` +
+      `for ${OPTIONS.durationS} s; machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ` +
+      `${round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+  );
+  const tmp = await makeTempDir('proctor-bench-hall-');
+  const dataDir = path.join(tmp, 'data');
+  let appliance: ApplianceProcess | undefined;
+  const streams: HeldStream[] = [];
+  let failed: boolean;
+  try {
+    // The exam starts this far ahead: enough for the import, the start, the sign-in storm and
+    // the download burst.
+    const leadMs = 25_000 + OPTIONS.signInSpreadS * 1_000 + n * 10;
+    const startMs = Date.now() + leadMs;
+    const files = await writeExamFiles(tmp, { startMs, examinees: n });
+    const env = applianceEnv(dataDir);
+    const imported = await runApplianceCli(['import', files.examPath, files.rosterPath], env);
+    if (imported.code !== 0) throw new Error(`import failed: ${imported.stderr}`);
+    const nodeOptions = ['--max-semi-space-size=8'];
+    if (OPTIONS.cpuProf) {
+      await mkdir(OPTIONS.cpuProf, { recursive: true });
+      nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(OPTIONS.cpuProf)}`);
+    }
+    // `npm start`'s node flags (and --cpu-prof, which NODE_OPTIONS refuses): a shell that execs
+    // node with them, so the PID stays the appliance's.
+    appliance = await ApplianceProcess.start({
+      dataDir,
+      wrapper: ['/bin/sh', '-c', `exec "$0" ${nodeOptions.join(' ')} "$@"`],
+      wrapperExecs: true,
+    });
+    const pid = appliance.serverPid;
+    const port = appliance.port;
+    const memory = new MemoryWatch(pid);
+    say(`  appliance PID ${pid} on port ${port}; the exam starts in ${round((startMs - Date.now()) / 1_000)} s`);
+
+    const agent = deviceAgent(n);
+    const tokens: string[] = new Array<string>(n).fill('');
+    const base = { 'x-client-version': CLIENT_VERSION };
+    const auth = (i: number) => ({ ...base, authorization: `Bearer ${tokens[i]}` });
+    const roster: RosterLine[] = files.roster;
+
+    // 1. Sign-in storm.
+    const signIn = await step(pid, () =>
+      spreadOver(n, OPTIONS.signInSpreadS * 1_000, async (i) => {
+        const r = await send(
+          agent,
+          port,
+          'POST',
+          '/api/session',
+          { ...base, 'content-type': 'application/json' },
+          JSON.stringify({
+            studentId: roster[i]!.studentId,
+            accessCode: roster[i]!.accessCode,
+            deviceId: `bench-device-${String(i).padStart(8, '0')}`,
+          }),
+        );
+        if (r.status === 200) tokens[i] = (JSON.parse(r.body) as { token: string }).token;
+        return r;
+      }),
+    );
+    const signInOk = (r: Reply) => r.status === 200;
+    const signInF = { ...figures(signIn.value, signInOk, signIn.wallMs), ...cpuOf(signIn) };
+    say(line('sign-in storm', signInF, firstError(signIn.value, signInOk)));
+
+    // 2. SSE presence: every examinee holds the event stream open.
+    const sseAgent = new Agent({ maxSockets: n });
+    const sse = await step(pid, async () => {
+      for (let i = 0; i < n; i++) streams.push(new HeldStream(sseAgent, port, '/api/exam/events', auth(i)));
+      return Promise.all(streams.map((s) => s.opened));
+    });
+    const sseOpenMs = sse.value.flatMap((o) => ('ms' in o ? [o.ms] : []));
+    const sseErrors = sse.value.length - sseOpenMs.length;
+    say(
+      `  SSE open           ${sseOpenMs.length} of ${n} streams open (first event p99 ` +
+        `${latencyStats(sseOpenMs).p99} ms); ${sseErrors} errors; appliance CPU ${sse.serverCpuS} s, RSS ${sse.rssAfterMB} MB after`,
+    );
+
+    // 3. Download burst, then the key at the start.
+    const download = await step(pid, () =>
+      Promise.all(Array.from({ length: n }, (_, i) => send(agent, port, 'GET', '/api/exam/package', auth(i)))),
+    );
+    const downloadOk = (r: Reply) => r.status === 200;
+    const downloadF = { ...figures(download.value, downloadOk, download.wallMs), ...cpuOf(download) };
+    const packageMB = download.value.reduce((s, r) => s + Buffer.byteLength(r.body), 0) / 1e6;
+    say(line('download burst', downloadF, `; ${round(packageMB, 2)} MB${firstError(download.value, downloadOk)}`));
+    const wait = startMs - Date.now() + 200;
+    if (wait > 0) {
+      say(`  waiting ${round(wait / 1_000)} s for the start (the key is released then)`);
+      await sleep(wait);
+    }
+    const key = await step(pid, () =>
+      Promise.all(Array.from({ length: n }, (_, i) => send(agent, port, 'GET', '/api/exam/key', auth(i)))),
+    );
+    const keyOk = (r: Reply) => r.status === 200;
+    const keyF = { ...figures(key.value, keyOk, key.wallMs), ...cpuOf(key) };
+    say(line('key burst', keyF, firstError(key.value, keyOk)));
+
+    // 4. Autosave every --autosave-s, phases spread over the interval, plus integrity events.
+    const autosaves: Reply[] = [];
+    const integrity: Reply[] = [];
+    const autosave = await step(pid, async () => {
+      const until = performance.now() + OPTIONS.durationS * 1_000;
+      const interval = OPTIONS.autosaveS * 1_000;
+      await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          await sleep(Math.random() * interval);
+          for (let counter = 1; performance.now() < until; counter++) {
+            const essay = `Entropy, draft ${counter}: `.padEnd(500 + counter * 200, 'x');
+            autosaves.push(
+              await send(
+                agent,
+                port,
+                'PUT',
+                '/api/exam/draft',
+                { ...auth(i), 'content-type': 'application/json' },
+                JSON.stringify({ counter, answers: { q1: 'a', q2: true, q4: essay }, flagged: ['q3'] }),
+              ),
+            );
+            if (Math.random() < OPTIONS.integrityRate) {
+              integrity.push(
+                await send(
+                  agent,
+                  port,
+                  'POST',
+                  '/api/exam/integrity',
+                  { ...auth(i), 'content-type': 'application/json' },
+                  JSON.stringify({ type: 'window-blur', detail: 'bench' }),
+                ),
+              );
+            }
+            const left = until - performance.now();
+            if (left < interval) break;
+            await sleep(interval);
+          }
+        }),
+      );
+    });
+    const autosaveOk = (r: Reply) => r.status === 200;
+    const integrityOk = (r: Reply) => r.status === 201;
+    const autosaveF = { ...figures(autosaves, autosaveOk, autosave.wallMs), ...cpuOf(autosave) };
+    const integrityF = figures(integrity, integrityOk, autosave.wallMs);
+    say(line('autosave', autosaveF, firstError(autosaves, autosaveOk)));
+    say(line('integrity events', integrityF, firstError(integrity, integrityOk)));
+    const heldBeforeStorm = streams.filter((s) => !s.closed).length;
+
+    // 5. Submission storm.
+    const bodies = roster.map((r) => answerFileOf(r.studentId, fileBytes));
+    const shas = bodies.map((b) => createHash('sha256').update(b).digest('hex'));
+    const submitOk = (r: Reply) =>
+      r.status >= 200 && r.status < 300 && typeof (JSON.parse(r.body) as { receipt?: unknown }).receipt === 'object';
+    const submit = await step(pid, () =>
+      storm(
+        port,
+        bodies,
+        (i) => ({
+          ...auth(i),
+          'content-type': 'application/json',
+          'x-content-sha256': shas[i]!,
+          'x-submission-type': 'automatic',
+        }),
+        '/api/exam/submission',
+        (r) => {
+          try {
+            return submitOk(r);
+          } catch {
+            return false;
+          }
+        },
+      ),
+    );
+    const acknowledged = submit.value.replies.length - submit.value.errors;
+    const { replies: submitReplies, ...submitF } = {
+      ...submit.value,
+      serverCpuS: submit.serverCpuS,
+      serverCpuPct: submit.serverCpuPct,
+    };
+    say(
+      line(
+        'submission storm',
+        submitF,
+        `; ${acknowledged} acknowledged; ${submitF.mbPerSec} MB/s, ${submitF.perSec} submissions/s` +
+          firstError(submitReplies, (r) => r.status >= 200 && r.status < 300),
+      ),
+    );
+    const held = streams.filter((s) => !s.closed).length;
+    const sseEvents = streams.reduce((s, x) => s + x.events, 0);
+    say(
+      `  SSE held           ${heldBeforeStorm} of ${n} through the autosaves, ${held} after the storm; ${sseEvents} events received`,
+    );
+    for (const s of streams) s.close();
+    agent.destroy();
+    sseAgent.destroy();
+    const totalCpuS = round(await cpuSeconds(pid), 2);
+    const peakRssMB = await memory.stop();
+    say(`  appliance peak RSS ${peakRssMB} MB; CPU ${totalCpuS} s in all`);
+    await appliance.stop('SIGTERM', 60_000);
+
+    // The same storm against the baseline server.
+    const baselineDir = path.join(tmp, 'baseline');
+    await mkdir(baselineDir);
+    const baseline = await startBaseline(baselineDir);
+    let baselineF;
+    try {
+      const b = await step(baseline.pid, () =>
+        storm(
+          baseline.port,
+          bodies,
+          () => ({ 'content-type': 'application/json' }),
+          '/upload',
+          (r) => r.status === 201,
+        ),
+      );
+      baselineF = { ...b.value, ...cpuOf(b) };
+    } finally {
+      await baseline.stop();
+    }
+    const { replies: _b, ...baselineFigures } = baselineF;
+    say(
+      line(
+        'baseline storm',
+        baselineFigures,
+        `; ${baselineFigures.mbPerSec} MB/s, ${baselineFigures.perSec} uploads/s`,
+      ),
+    );
+    const throughputRatio = round(submitF.mbPerSec / baselineFigures.mbPerSec, 2);
+    say(`  throughput ratio (appliance / baseline) ${throughputRatio}`);
+
+    const errors =
+      signInF.errors +
+      sseErrors +
+      downloadF.errors +
+      keyF.errors +
+      autosaveF.errors +
+      integrityF.errors +
+      submitF.errors +
+      (n - held);
+    const result = {
+      examinees: n,
+      fileKb: OPTIONS.fileKb,
+      signInP99Ms: signInF.latency.p99,
+      signInStormS: round(signInF.wallMs / 1_000, 2),
+      downloadP99Ms: downloadF.latency.p99,
+      keyP99Ms: keyF.latency.p99,
+      sseHeld: held,
+      autosaveP99Ms: autosaveF.latency.p99,
+      autosaves: autosaveF.latency.n,
+      integrityP99Ms: integrityF.latency.p99,
+      submitP99Ms: submitF.latency.p99,
+      submitStormS: round(submitF.wallMs / 1_000, 2),
+      submitMBps: submitF.mbPerSec,
+      submitPerSec: submitF.perSec,
+      baselineMBps: baselineFigures.mbPerSec,
+      baselineP99Ms: baselineFigures.latency.p99,
+      throughputRatio,
+      errors,
+      acknowledged,
+      peakRssMB,
+      serverCpuS: totalCpuS,
+      steps: {
+        signIn: signInF,
+        download: downloadF,
+        key: keyF,
+        autosave: autosaveF,
+        integrity: integrityF,
+        submit: submitF,
+        baseline: baselineFigures,
+      },
+    };
+    failed = errors > 0 || acknowledged < n;
+    say(JSON.stringify(result));
+  } finally {
+    for (const s of streams) s.close();
+    await appliance?.kill();
+    if (OPTIONS.keep) say(`  kept ${tmp}`);
+    else await removeTempDir(tmp);
+  }
+  if (failed) process.exitCode = 1;
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    process.stderr.write(`bench:hall failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
