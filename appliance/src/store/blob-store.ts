@@ -21,6 +21,9 @@ export interface ReceivedBlob {
  * An upload body: the web stream of a Request, or (on the appliance) the node:http request
  * itself, whose backpressure holds at most a socket buffer per upload in memory.
  */
+/** What is read and thrown away of an upload past its limit before the refusal is sent. */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+
 export type UploadBody = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
 export type ReceiveOutcome =
@@ -79,12 +82,21 @@ export class BlobStore {
           await file.write(value);
         }
       } else if (body) {
-        // Leaving the loop early (too large) ends the stream, as cancelling a reader does.
+        // A node:http request. Leaving a for-await loop early would destroy it, and with it the
+        // socket: a client still sending would see a reset instead of the 413. So past the limit
+        // the rest is read and thrown away (as http/discard-unread.ts does for refusals made
+        // before reading), up to DISCARD_LIMIT_BYTES, past which the connection is given up.
+        let discarded = 0;
         for await (const value of body) {
+          if (outcome) {
+            discarded += value.byteLength;
+            if (discarded > DISCARD_LIMIT_BYTES) break;
+            continue;
+          }
           size += value.byteLength;
           if (size > maxBytes) {
             outcome = { ok: false, code: 'payload-too-large' };
-            break;
+            continue;
           }
           hash.update(value);
           await file.write(value);
