@@ -20,7 +20,7 @@ import {
   type HardwareCheck,
   type SebInfo,
 } from './api';
-import { dateTime, duration, StatusBadge } from './format';
+import { dateTime, duration, StatusBadge, WholeNumberField } from './format';
 
 const I = t.proctor.info;
 
@@ -141,32 +141,14 @@ export function ExamInfoTab(props: {
         {!chief && <p class="notice">{t.proctor.chiefOnly}</p>}
         <form onSubmit={save}>
           <fieldset disabled={!chief || busy} class="plain stack">
-            <div class="field">
-              <label for="info-late-login">{I.lateLogin}</label>
-              <input
-                id="info-late-login"
-                type="number"
-                inputMode="numeric"
-                min={0}
-                max={1440}
-                required
-                value={lateLogin}
-                onInput={(e) => setLateLogin(e.currentTarget.value)}
-              />
-            </div>
-            <div class="field">
-              <label for="info-extra">{I.extraMinutes}</label>
-              <input
-                id="info-extra"
-                type="number"
-                inputMode="numeric"
-                min={0}
-                max={1440}
-                required
-                value={extra}
-                onInput={(e) => setExtra(e.currentTarget.value)}
-              />
-            </div>
+            <WholeNumberField
+              id="info-late-login"
+              label={I.lateLogin}
+              max={1440}
+              value={lateLogin}
+              onInput={setLateLogin}
+            />
+            <WholeNumberField id="info-extra" label={I.extraMinutes} max={1440} value={extra} onInput={setExtra} />
             <fieldset class="plain checks">
               <legend>{I.hardwareChecks}</legend>
               {HARDWARE_CHECKS.map((c) => (
@@ -198,19 +180,14 @@ export function ExamInfoTab(props: {
         <p>{I.passwordsGenerated(info.verificationPasswordsGenerated)}</p>
         <form onSubmit={generate} class="inline-form">
           <fieldset disabled={!chief || busy} class="plain inline-form">
-            <div class="field">
-              <label for="info-password-count">{I.passwordCount}</label>
-              <input
-                id="info-password-count"
-                type="number"
-                inputMode="numeric"
-                min={1}
-                max={2000}
-                required
-                value={count}
-                onInput={(e) => setCount(e.currentTarget.value)}
-              />
-            </div>
+            <WholeNumberField
+              id="info-password-count"
+              label={I.passwordCount}
+              min={1}
+              max={2000}
+              value={count}
+              onInput={setCount}
+            />
             <button type="submit">{I.generate}</button>
           </fieldset>
         </form>

@@ -31,3 +31,40 @@ export function StatusBadge(props: { status: string }) {
     </span>
   );
 }
+
+/**
+ * A labelled field for a whole number (minutes, a percentage, a count): the numeric keyboard on
+ * phones, the browser's own range check, and an optional hint under it.
+ */
+export function WholeNumberField(props: {
+  id: string;
+  label: string;
+  min?: number;
+  max: number;
+  value: string;
+  onInput: (value: string) => void;
+  hint?: string;
+}) {
+  const hintId = `${props.id}-hint`;
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        type="number"
+        inputMode="numeric"
+        min={props.min ?? 0}
+        max={props.max}
+        required
+        value={props.value}
+        aria-describedby={props.hint === undefined ? undefined : hintId}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+      {props.hint !== undefined && (
+        <p id={hintId} class="muted small-text">
+          {props.hint}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -20,7 +20,7 @@ import {
   type HardwareCheck,
   type ParticipantRow,
 } from './api';
-import { dateTime, StatusBadge } from './format';
+import { dateTime, StatusBadge, WholeNumberField } from './format';
 
 const A = t.proctor.actions;
 
@@ -150,23 +150,14 @@ export function RowActions(props: {
             void act('time-extension', { minutes: minutesOf(extension) });
           }}
         >
-          <div class="field">
-            <label for="act-extension-minutes">{A.extensionLabel}</label>
-            <input
-              id="act-extension-minutes"
-              type="number"
-              inputMode="numeric"
-              min={0}
-              max={600}
-              required
-              value={extension}
-              aria-describedby="act-extension-hint"
-              onInput={(e) => setExtension(e.currentTarget.value)}
-            />
-            <p id="act-extension-hint" class="muted small-text">
-              {A.extensionHint(everyone)}
-            </p>
-          </div>
+          <WholeNumberField
+            id="act-extension-minutes"
+            label={A.extensionLabel}
+            max={600}
+            value={extension}
+            onInput={setExtension}
+            hint={A.extensionHint(everyone)}
+          />
           <button type="submit" disabled={busy}>
             {A.applyExtension}
           </button>
@@ -179,19 +170,13 @@ export function RowActions(props: {
           }}
         >
           <fieldset disabled={!chief} class="plain">
-            <div class="field">
-              <label for="act-accommodation">{A.accommodationLabel}</label>
-              <input
-                id="act-accommodation"
-                type="number"
-                inputMode="numeric"
-                min={0}
-                max={400}
-                required
-                value={accommodation}
-                onInput={(e) => setAccommodation(e.currentTarget.value)}
-              />
-            </div>
+            <WholeNumberField
+              id="act-accommodation"
+              label={A.accommodationLabel}
+              max={400}
+              value={accommodation}
+              onInput={setAccommodation}
+            />
             <button type="submit" class="secondary" disabled={busy || !chief}>
               {A.applyAccommodation}
             </button>
@@ -208,19 +193,13 @@ export function RowActions(props: {
             void act('late-login', { minutes: minutesOf(lateLogin) });
           }}
         >
-          <div class="field">
-            <label for="act-late-minutes">{A.lateLoginLabel}</label>
-            <input
-              id="act-late-minutes"
-              type="number"
-              inputMode="numeric"
-              min={0}
-              max={1440}
-              required
-              value={lateLogin}
-              onInput={(e) => setLateLogin(e.currentTarget.value)}
-            />
-          </div>
+          <WholeNumberField
+            id="act-late-minutes"
+            label={A.lateLoginLabel}
+            max={1440}
+            value={lateLogin}
+            onInput={setLateLogin}
+          />
           <button type="submit" class="secondary" disabled={busy}>
             {A.applyLateLogin}
           </button>
