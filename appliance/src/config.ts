@@ -78,7 +78,8 @@ export const CONFIG_SCHEMA = {
     schema: bool,
     default: 'true',
     description:
-      'Advertise the appliance in the hall over mDNS (<name>.local, _proctor._tcp and _http._tcp/_https._tcp).',
+      'Advertise the appliance in the hall over mDNS (<name>.local, _proctor._tcp and _http._tcp/_https._tcp); ' +
+      'not while it listens on loopback only.',
   },
   mdnsInterface: {
     env: 'PROCTOR_MDNS_INTERFACE',

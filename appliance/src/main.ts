@@ -201,12 +201,13 @@ async function main(): Promise<void> {
     void notifier.notify(`READY=1\nSTATUS=Serving hall ${config.hallId} on port ${appPort}\nMAINPID=${process.pid}`);
     if (notifier.watchdogIntervalMs !== undefined)
       stopWatchdog = startWatchdog({ notifier, intervalMs: notifier.watchdogIntervalMs, check: healthy, log });
-    if (config.mdns) {
-      if (config.host === '127.0.0.1' || config.host === '::1' || config.host === 'localhost')
-        log(
-          'warn',
-          `mDNS: advertising ${config.applianceName}.local, but the appliance listens on ${config.host} only`,
-        );
+    const loopbackOnly = config.host === '127.0.0.1' || config.host === '::1' || config.host === 'localhost';
+    if (config.mdns && loopbackOnly)
+      log(
+        'info',
+        `mDNS: not advertising: the appliance listens on ${config.host} only (PROCTOR_HOST=0.0.0.0 for the hall)`,
+      );
+    if (config.mdns && !loopbackOnly) {
       // The service type says what a browser finds on the port: _https._tcp with HTTPS on, else _http._tcp.
       advertisement = advertise({
         name: config.applianceName,
