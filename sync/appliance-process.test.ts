@@ -69,6 +69,23 @@ describe('the sync in the appliance process', () => {
     await writeFile(rosterFile, 'studentId,name,accessCode\nS1,Ada Lovelace,AAAA1111BBBB\n');
     expect(await runSyncCli(['publish', examFile, rosterFile, '--hall', 'test-hall'], env, io)).toBe(0);
     await until('the exam on the running appliance', async () => (await health()).exams === 1, 30_000);
+    // The roster comes in the pull's later batches: wait for it as a proctor sees it.
+    const base = appliance.baseUrl;
+    const login = await fetch(`${base}/api/proctor/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ username: 'chief', password: 'chief-password-for-sync' }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    await until(
+      'the roster on the running appliance',
+      async () => {
+        const res = await fetch(`${base}/api/proctor/exams/bio-110/participants`, { headers: { cookie } });
+        return res.ok && ((await res.json()) as { rows: unknown[] }).rows.length === 1;
+      },
+      30_000,
+    );
 
     // The examinee signs in; the event reaches the central database.
     const signIn = await fetch(`${appliance.baseUrl}/api/session`, {
@@ -91,14 +108,6 @@ describe('the sync in the appliance process', () => {
     expect(events[0]?.doc).toMatchObject({ applianceId, studentId: 'S1' });
 
     // What the dashboard's Sync status tab shows: set up, a last success, no error.
-    const base = appliance.baseUrl;
-    const login = await fetch(`${base}/api/proctor/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: base },
-      body: JSON.stringify({ username: 'chief', password: 'chief-password-for-sync' }),
-    });
-    expect(login.status).toBe(200);
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
     const status = await until(
       'a successful sync in GET /api/sync/status',
       async () => {
