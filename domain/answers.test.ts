@@ -11,6 +11,7 @@ import {
   examQuestions,
   gradeClosedQuestions,
   gradeQuestion,
+  isCanonicalAnswerFileText,
   serialiseAnswerFile,
   type AnswerFile,
   type AnswerValue,
@@ -372,5 +373,195 @@ describe('examForExaminees', () => {
         { id: 'c', text: 'Ribosome' },
       ],
     });
+  });
+});
+
+/** A small seeded generator (mulberry32), so that a failure replays. */
+function random(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
+  return { next, int, pick };
+}
+
+/** Characters that matter to canonical form and word counts: spaces of every kind, NFC pairs, escapes. */
+const TRICKY = [
+  'a',
+  'b',
+  'Z',
+  '1',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\v',
+  '\f',
+  '\u00a0',
+  '\u1680',
+  '\u2000',
+  '\u200a',
+  '\u200b',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+  '\ufeff',
+  '\u180e',
+  '\u0085',
+  'e\u0301',
+  '\u00e9',
+  '\u212b',
+  'A\u030a',
+  '"',
+  '\\',
+  '\u0000',
+  '\u001f',
+  '\ud83d\ude00',
+  '\ud800',
+  '\udc00',
+  '\u4e2d',
+];
+
+describe('countWords', () => {
+  it('counts what splitting the trimmed text on \\s would, for every kind of space (1,000 seeded texts)', () => {
+    const splitCount = (text: string) => {
+      const t = text.trim();
+      return t === '' ? 0 : t.split(/\s+/u).length;
+    };
+    const r = random(7);
+    for (let i = 0; i < 1_000; i++) {
+      const text = Array.from({ length: r.int(40) }, () => r.pick(TRICKY)).join('');
+      expect(countWords(text), JSON.stringify(text)).toBe(splitCount(text));
+    }
+  });
+});
+
+describe('isCanonicalAnswerFileText', () => {
+  const base = (): Record<string, unknown> => ({
+    format: ANSWER_FILE_FORMAT,
+    examId: EXAM_ID,
+    studentId: STUDENT_ID,
+    answers: {},
+    flagged: [],
+  });
+
+  /** A random answer file as a client might send it: keys in any order, values canonical or not. */
+  function randomFile(r: ReturnType<typeof random>): Record<string, unknown> {
+    const answers: Record<string, unknown> = {};
+    const ids = ['q-single', 'q-multi', 'q-tf', 'q-num', 'q-short', 'q-essay', 'q-file', '10', '9', 'a', 'B'];
+    for (let n = r.int(6); n > 0; n--) {
+      const id = r.pick(ids);
+      switch (r.int(7)) {
+        case 0:
+          answers[id] = Array.from({ length: r.int(12) }, () => r.pick(TRICKY)).join('');
+          break;
+        case 1:
+          answers[id] = Array.from({ length: r.int(4) }, () => r.pick(['a', 'b', 'c', 'B']));
+          break;
+        case 2:
+          answers[id] = r.next() < 0.5;
+          break;
+        case 3:
+          answers[id] = r.pick([0, -0, 1.5, 23, 1e21, -3]);
+          break;
+        case 4:
+          answers[id] = [r.next() < 0.5 ? { ...PDF } : { size: PDF.size, name: PDF.name, sha256: PDF.sha256 }];
+          break;
+        case 5:
+          answers[id] = r.pick(['', '   ', []]);
+          break;
+        default:
+          answers[id] = 'x'.repeat(r.int(3_000));
+      }
+    }
+    const file = {
+      ...base(),
+      answers,
+      flagged: Array.from({ length: r.int(3) }, () => r.pick(['q-tf', 'q-num', 'a'])),
+    };
+    if (r.next() < 0.3) {
+      const reordered: Record<string, unknown> = {};
+      for (const k of Object.keys(file).reverse()) reordered[k] = file[k as keyof typeof file];
+      return reordered;
+    }
+    return file;
+  }
+
+  /** Texts for a file: JSON.stringify's, the canonical one, and small changes of it. */
+  function textsOf(raw: Record<string, unknown>, r: ReturnType<typeof random>): string[] {
+    const parsed = answerFileSchema.safeParse(raw);
+    const texts = [JSON.stringify(raw), JSON.stringify(raw, null, 1)];
+    if (parsed.success) {
+      const canonical = serialiseAnswerFile(parsed.data);
+      texts.push(canonical, canonical.replace('"answers":{', '"answers":{ '), canonical.replace(/:0([,}])/u, ':0.0$1'));
+      texts.push(
+        canonical.replace(/\u00e9/gu, '\\u00e9'),
+        canonical.replace('"flagged":[]', '"flagged":[],"flagged":[]'),
+      );
+      if (r.next() < 0.5) texts.push(canonical.replace(/"a"/u, '"\\u0061"'));
+    }
+    return texts;
+  }
+
+  it('says what comparing with serialiseAnswerFile says, for 3,000 seeded files and texts', () => {
+    const r = random(42);
+    let canonicalSeen = 0;
+    let refusedSeen = 0;
+    for (let i = 0; i < 3_000; i++) {
+      for (const text of textsOf(randomFile(r), r)) {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(text);
+        } catch {
+          continue;
+        }
+        const parsed = answerFileSchema.safeParse(raw);
+        if (!parsed.success) continue;
+        const expected = serialiseAnswerFile(parsed.data) === text;
+        expect(isCanonicalAnswerFileText(text, raw, parsed.data), text).toBe(expected);
+        if (expected) canonicalSeen++;
+        else refusedSeen++;
+      }
+    }
+    // Both answers were exercised, many times.
+    expect(canonicalSeen).toBeGreaterThan(1_000);
+    expect(refusedSeen).toBeGreaterThan(1_000);
+  });
+
+  it('accepts a canonical file with every kind of answer, and refuses each non-canonical variant', () => {
+    const file = answerFile({
+      'q-single': 'b',
+      'q-multi': ['c', 'a'],
+      'q-tf': false,
+      'q-num': -2.5,
+      'q-essay': 'Cafe\u0301 au lait',
+      'q-file': [PDF],
+    });
+    const canonical = serialiseAnswerFile(file);
+    const check = (text: string) =>
+      isCanonicalAnswerFileText(text, JSON.parse(text), answerFileSchema.parse(JSON.parse(text)));
+    expect(check(canonical)).toBe(true);
+    const { format, ...rest } = JSON.parse(canonical) as Record<string, unknown>;
+    expect(check(JSON.stringify({ format, ...rest }))).toBe(false); // keys out of order
+    expect(check(canonical.replace('"a","c"', '"c","a"'))).toBe(false); // choices not sorted
+    expect(check(canonical.replace('"a","c"', '"a","a","c"'))).toBe(false); // repeated choice
+    expect(check(canonical.replace('Caf\u00e9', 'Cafe\u0301'))).toBe(false); // not NFC
+    expect(
+      check(
+        canonical
+          .replace('"name":"lab-report.pdf","sha256"', '"sha256"')
+          .replace(',"size"', ',"name":"lab-report.pdf","size"'),
+      ),
+    ).toBe(false);
+    expect(check(canonical.replace('"q-essay"', '"q-blank":"  ","q-essay"'))).toBe(false); // an empty answer
+    expect(check(canonical.replace(',"flagged":[]', ''))).toBe(false); // flagged left out
   });
 });

@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import { refuse, type Result } from './errors.js';
 import type { ExamFile, Question } from './exam-format.js';
-import { countWords, isEmptyAnswer as isEmpty } from './answer-sheet.js';
+import { countWords, isEmptyAnswer as isEmpty, serialiseAnswerFile } from './answer-sheet.js';
 
 export {
   answerFileSha256,
@@ -221,4 +221,62 @@ export function examForExaminees(exam: ExamFile): ExamFile {
       }),
     })),
   };
+}
+
+/**
+ * Whether `text` is exactly the canonical serialisation of `file` (`serialiseAnswerFile(file) ===
+ * text`), where `raw` is what JSON.parse made of `text` and `file` what the schema made of `raw`.
+ *
+ * The usual answer file is canonical already; then it is checked without building a second
+ * serialisation (for a 200 KB essay, a few copies of the essay and most of the check's time):
+ * when every key is in order and every value is in its canonical form, the canonical
+ * serialisation is JSON.stringify's own form of `raw`, which is compared with the text. Anything
+ * else is decided by serialising, as before.
+ */
+export function isCanonicalAnswerFileText(text: string, raw: unknown, file: AnswerFile): boolean {
+  if (valuesLookCanonical(raw) && JSON.stringify(raw) === text) return true;
+  return serialiseAnswerFile(file) === text;
+}
+
+const TOP_LEVEL_KEYS = ['answers', 'examId', 'flagged', 'format', 'studentId'];
+const FILE_REF_KEYS = ['name', 'sha256', 'size'];
+
+/** Keys sorted and every value canonical already (see isCanonicalAnswerFileText). */
+function valuesLookCanonical(raw: unknown): boolean {
+  if (!isPlainObject(raw) || !hasKeys(raw, TOP_LEVEL_KEYS)) return false;
+  const { answers, flagged } = raw;
+  if (!isPlainObject(answers) || !Array.isArray(flagged) || !sortedUniqueStrings(flagged)) return false;
+  let previous: string | undefined;
+  for (const [id, v] of Object.entries(answers)) {
+    if (previous !== undefined && !(previous < id)) return false;
+    previous = id;
+    if (typeof v === 'boolean' || typeof v === 'number') continue;
+    if (typeof v === 'string') {
+      if (isEmpty(v) || v.normalize('NFC') !== v) return false;
+    } else if (Array.isArray(v) && v.length > 0) {
+      if (v.every((x) => typeof x === 'string')) {
+        if (!sortedUniqueStrings(v)) return false;
+      } else if (!v.every((x) => isPlainObject(x) && hasKeys(x, FILE_REF_KEYS))) return false;
+    } else return false;
+  }
+  return true;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function hasKeys(o: Record<string, unknown>, keys: readonly string[]): boolean {
+  const own = Object.keys(o);
+  return own.length === keys.length && own.every((k, i) => k === keys[i]);
+}
+
+/** Strings in UTF-16 code unit order without repeats (canonicalJson's and Array#sort's order). */
+function sortedUniqueStrings(list: readonly unknown[]): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const x = list[i];
+    if (typeof x !== 'string') return false;
+    if (i > 0 && !((list[i - 1] as string) < x)) return false;
+  }
+  return true;
 }

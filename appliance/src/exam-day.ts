@@ -6,13 +6,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { accessCodeHash, constantTimeEqualHex } from '../../domain/access-code.js';
 import {
-  answerFileSchema,
   answeredCount,
   examQuestions,
   answersFitExam,
   canonicalAnswerFile,
   gradeClosedQuestions,
-  serialiseAnswerFile,
   type AnswerFile,
 } from '../../domain/answers.js';
 import { answerSheetId, type AnswerSheet } from '../../domain/answer-sheet.js';
@@ -31,12 +29,12 @@ import { normaliseAccessCode, SCHEMA_VERSION, type ExamineeDoc } from '../../dom
 import type { EventData, IntegrityEventType, NewEvent } from '../../domain/events.js';
 import { activeSubmission, examineeStatus } from '../../domain/examinee-state.js';
 import { meetsMinimumVersion } from '../../domain/version.js';
+import { inThreadAnswerFileChecker, type AnswerFileChecker } from './answer-files/checker.js';
 import type { ExamPackage } from './crypto/exam-package.js';
 import type { Receipt } from './crypto/receipts.js';
 import { SessionTokens, type SessionClaims } from './crypto/session-token.js';
 import { ExamPackages } from './exam-packages.js';
-import { refuseProtoKeys } from './http/validate.js';
-import { ConcurrencyLimit, KeyedLock } from './keyed-lock.js';
+import { KeyedLock } from './keyed-lock.js';
 import { FailureLimiter } from './rate-limit.js';
 import type { ReceivedBlob, UploadBody } from './store/blob-store.js';
 import { submissionDocId, type HallStore, type SubmissionDoc } from './store/hall-store.js';
@@ -61,6 +59,8 @@ export interface ExamDayOptions {
   maxFileBytes: number;
   /** Whether the appliance's clock is trusted (no exam opens on an untrusted clock); trusted when absent. */
   clockTrusted?: () => boolean;
+  /** Where answer files are checked: worker threads in the appliance; in this thread when absent. */
+  answerFileChecker?: AnswerFileChecker;
 }
 
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -79,7 +79,7 @@ export class ExamDay {
   private readonly signInFailures: FailureLimiter;
   private readonly signInAddressFailures: FailureLimiter;
   private readonly examineeLock = new KeyedLock();
-  private readonly answerFileChecks = new ConcurrencyLimit(2);
+  private readonly answerFiles: AnswerFileChecker;
   private readonly integrityLimiter: FailureLimiter;
   private readonly messageLimiter: FailureLimiter;
   private readonly sebRefusals: FailureLimiter;
@@ -89,6 +89,7 @@ export class ExamDay {
     private readonly options: ExamDayOptions,
   ) {
     this.packages = new ExamPackages(store.secrets);
+    this.answerFiles = options.answerFileChecker ?? inThreadAnswerFileChecker();
     this.tokens = new SessionTokens(Buffer.from(store.secrets.value.sessionKey, 'base64'));
     this.signInFailures = new FailureLimiter(store.clock, options.signInAttempts, FIFTEEN_MINUTES);
     this.signInAddressFailures = new FailureLimiter(store.clock, SIGN_IN_ATTEMPTS_PER_ADDRESS, FIFTEEN_MINUTES);
@@ -455,13 +456,17 @@ export class ExamDay {
         if (!r.ok) await this.store.blobs.discard(blob);
         return r;
       };
-      // Reading back and checking the file is main-thread work on the whole file: a few at a
-      // time, so a storm of 1,000 answer files holds a few in memory, not all of them at once.
-      const checked = await this.answerFileChecks.run(async () =>
-        parseAnswerFile(await this.store.blobs.readTemp(blob), exam, studentId),
-      );
+      // Checked on a worker thread in the appliance (answer-files/checker.ts): reading, decoding
+      // and parsing the whole file is most of what a submission costs.
+      const checked = await this.answerFiles.check({
+        path: blob.tmpPath,
+        size: blob.size,
+        exam: exam.doc,
+        studentId,
+      });
       if (!checked.ok) return keep(checked);
-      const owned = decideAnswerFiles(entry.state, checked.file.answers);
+      const { summary } = checked;
+      const owned = decideAnswerFiles(entry.state, summary.fileAnswers);
       if (!owned.ok) return keep(owned);
       // Decide again under the lock: time has passed and another request may have submitted.
       const decision = decideSubmission(
@@ -508,8 +513,10 @@ export class ExamDay {
         late: decision.late,
         receipt,
         score: {
-          ...pick(gradeClosedQuestions(exam.doc, checked.file.answers)),
-          ...answeredCount(exam.doc, checked.file.answers),
+          score: summary.score,
+          maxScore: summary.maxScore,
+          answered: summary.answered,
+          total: summary.total,
         },
       };
       const { durable } = this.store.record(
@@ -772,31 +779,7 @@ export class ExamDay {
   }
 }
 
-/** Parses and checks an answer file's bytes; it must be exactly its canonical serialisation. */
-function parseAnswerFile(bytes: Buffer, exam: ExamEntry, studentId: string): Result<{ file: AnswerFile }> {
-  // Decoded once: the canonical-form check below compares with the same text.
-  const text = bytes.toString('utf8');
-  let json: unknown;
-  try {
-    json = JSON.parse(text, refuseProtoKeys);
-  } catch {
-    return refuse('invalid-answer-file', 'not JSON, or it has a "__proto__" member');
-  }
-  const parsed = answerFileSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return refuse('invalid-answer-file', `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
-  }
-  const fit = answersFitExam(parsed.data, exam.doc, studentId);
-  if (!fit.ok) return fit;
-  if (serialiseAnswerFile(parsed.data) !== text) {
-    return refuse('invalid-answer-file', 'not in canonical form (serialise it with serialiseAnswerFile)');
-  }
-  return { ok: true, file: parsed.data };
-}
-
 const iso = (ms: number) => new Date(ms).toISOString();
-const pick = ({ score, maxScore }: { score: number; maxScore: number }) => ({ score, maxScore });
 
 /** A random device id for tools and tests (the PWA keeps its own). */
 export const newDeviceId = () => randomBytes(16).toString('hex');

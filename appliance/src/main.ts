@@ -19,6 +19,7 @@ import { ConfigError, describeConfig, loadConfig, type Config } from './config.j
 import { seedDemoOnce, seedDemoProctorsOnce } from './demo.js';
 import type { ExamDay } from './exam-day.js';
 import { DEMO_PROCTORS } from './proctors/accounts.js';
+import { WorkerAnswerFileChecker } from './answer-files/checker.js';
 import { createServices } from './services.js';
 import { createLog } from './log.js';
 import { clientFiles, isClientBuilt } from './http/static-files.js';
@@ -98,7 +99,10 @@ async function main(): Promise<void> {
     log,
     onNewExams: (ids) => onNewExams(ids),
   });
-  const services = createServices(store, { ...config, clockTrust: clock }, sync);
+  const answerFileChecker = new WorkerAnswerFileChecker({
+    onWorkerError: (err) => log('warn', `${err.message}; its answer files are checked on the main thread`),
+  });
+  const services = createServices(store, { ...config, clockTrust: clock, answerFileChecker }, sync);
   onNewExams = (ids) => {
     for (const examId of ids) {
       log('info', `sync: exam ${examId} arrived from the central server`);

@@ -3,6 +3,7 @@
  * presence, proctor accounts, sessions, actions and preferences. main.ts and the tests build the
  * appliance the same way through here.
  */
+import type { AnswerFileChecker } from './answer-files/checker.js';
 import { ExamDay } from './exam-day.js';
 import { Monitor } from './monitor.js';
 import { Presence } from './presence.js';
@@ -21,6 +22,8 @@ export interface ServiceOptions {
   presenceTimeoutSeconds: number;
   /** Whether the clock may open exams (main.ts passes the store's clock); always trusted when absent. */
   clockTrust?: ClockTrust;
+  /** Where answer files are checked (main.ts: worker threads); on the calling thread when absent. */
+  answerFileChecker?: AnswerFileChecker;
 }
 
 export interface Services {
@@ -48,6 +51,7 @@ export function createServices(
     signInAttempts: options.signInAttempts,
     maxFileBytes: options.maxFileBytes,
     clockTrusted: () => clockTrust.trusted,
+    answerFileChecker: options.answerFileChecker,
   });
   const monitor = new Monitor(store);
   const presence = new Presence(store, options.presenceTimeoutSeconds * 1_000);

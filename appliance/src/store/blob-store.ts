@@ -6,7 +6,7 @@
  * and the directory fsynced: only then is it durable, and only then may the request be answered.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from './fs-durable.js';
 
@@ -23,6 +23,11 @@ export interface ReceivedBlob {
  */
 /** What is read and thrown away of an upload past its limit before the refusal is sent. */
 const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+/**
+ * An upload is written in pieces of about this size: a 200 KB answer file in one or two writes
+ * rather than one per network chunk, while an upload in flight holds at most this much.
+ */
+const WRITE_BATCH_BYTES = 128 * 1024;
 
 export type UploadBody = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
@@ -59,27 +64,48 @@ export class BlobStore {
     return path.join(this.dir, sha256.slice(0, 2), sha256);
   }
 
-  /** Streams a body to a temp file, hashing it; stops reading past `maxBytes`. */
+  /**
+   * Streams a body to a temp file, hashing it; stops reading past `maxBytes`. What arrives is
+   * gathered into writes of up to WRITE_BATCH_BYTES, and the file is fsynced before it is closed:
+   * a received blob is on disk, and commit only has to give it its name.
+   */
   async receive(body: UploadBody | null, maxBytes: number): Promise<ReceiveOutcome> {
     const tmpPath = path.join(this.tmpDir, randomBytes(12).toString('hex'));
     const file = await open(tmpPath, 'w', 0o600);
     const hash = createHash('sha256');
     let size = 0;
     let outcome: ReceiveOutcome | undefined;
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    const flush = async () => {
+      const chunks = batch;
+      batch = [];
+      batchBytes = 0;
+      await writeAll(file, chunks);
+    };
+    /** Takes one chunk; false once the body is over the limit. */
+    const take = async (value: Uint8Array): Promise<boolean> => {
+      size += value.byteLength;
+      if (size > maxBytes) {
+        outcome = { ok: false, code: 'payload-too-large' };
+        return false;
+      }
+      hash.update(value);
+      batch.push(value);
+      batchBytes += value.byteLength;
+      if (batchBytes >= WRITE_BATCH_BYTES) await flush();
+      return true;
+    };
     try {
       if (body && 'getReader' in body) {
         const reader = body.getReader();
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
-          size += value.byteLength;
-          if (size > maxBytes) {
-            outcome = { ok: false, code: 'payload-too-large' };
+          if (!(await take(value))) {
             await reader.cancel().catch(() => undefined);
             break;
           }
-          hash.update(value);
-          await file.write(value);
         }
       } else if (body) {
         // A node:http request. Leaving a for-await loop early would destroy it, and with it the
@@ -93,14 +119,12 @@ export class BlobStore {
             if (discarded > DISCARD_LIMIT_BYTES) break;
             continue;
           }
-          size += value.byteLength;
-          if (size > maxBytes) {
-            outcome = { ok: false, code: 'payload-too-large' };
-            continue;
-          }
-          hash.update(value);
-          await file.write(value);
+          await take(value);
         }
+      }
+      if (!outcome) {
+        await flush();
+        await file.sync();
       }
     } catch {
       // The client went away or sent a broken body: nothing was stored.
@@ -115,22 +139,14 @@ export class BlobStore {
     return { ok: true, blob: { sha256: hash.digest('hex'), size, tmpPath } };
   }
 
-  /** Makes a received blob durable at its content address (fsync file, rename, fsync folder). */
+  /**
+   * Makes a received blob durable at its content address: it was fsynced when received; it is
+   * renamed and its folder fsynced. A blob already there is replaced by the same bytes, and the
+   * folder is fsynced all the same: present is not durable (a commit cut off by a kill between its
+   * rename and its folder fsync leaves the name only in memory), and the caller answers after this.
+   */
   async commit(blob: ReceivedBlob): Promise<string> {
     const target = this.pathOf(blob.sha256);
-    if (await this.has(blob.sha256)) {
-      await rm(blob.tmpPath, { force: true });
-      // Present is not durable: a commit cut off (kill -9) or still running between its rename
-      // and its folder fsync leaves the name only in memory; the caller answers after this.
-      await fsyncDir(path.dirname(target));
-      return target;
-    }
-    const fh = await open(blob.tmpPath, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
     await rename(blob.tmpPath, target);
     await fsyncDir(path.dirname(target));
     return target;
@@ -155,5 +171,26 @@ export class BlobStore {
 
   readTemp(blob: ReceivedBlob): Promise<Buffer> {
     return readFile(blob.tmpPath);
+  }
+}
+
+/** Writes every chunk (writev may write less than asked, e.g. on a full disk: then it throws). */
+async function writeAll(file: FileHandle, chunks: Uint8Array[]): Promise<void> {
+  let rest = chunks;
+  while (rest.length > 0) {
+    const total = rest.reduce((n, c) => n + c.byteLength, 0);
+    const { bytesWritten } = await file.writev(rest);
+    if (bytesWritten === total) return;
+    if (bytesWritten === 0) throw new Error('no progress writing an upload');
+    let skip = bytesWritten;
+    const next: Uint8Array[] = [];
+    for (const c of rest) {
+      if (skip >= c.byteLength) skip -= c.byteLength;
+      else {
+        next.push(skip > 0 ? c.subarray(skip) : c);
+        skip = 0;
+      }
+    }
+    rest = next;
   }
 }
