@@ -59,7 +59,7 @@ export const DOMAIN_RESTRICTED_IMPORTS = {
 };
 
 export default defineConfig(
-  globalIgnores(['**/node_modules/', 'client/dist/', 'dist/', 'data/', 'coverage/', 'test-output/']),
+  globalIgnores(['**/node_modules/', 'client/dist/', 'appliance/dist/', 'dist/', 'data/', 'coverage/', 'test-output/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -10,7 +10,8 @@
 #   --name NAME                 the box's name: <NAME>.local in the hall (default: as before)
 #   --hall HALL_ID              the hall it serves (default: as before)
 #   --app DIR                   the app to install: a checkout or an unpacked release that holds
-#                               a built client/dist (default: the repository of this script)
+#                               a built appliance/dist and client/dist (`npm run build`; default:
+#                               the repository of this script)
 #   --https-mode MODE           local-ca (default: the box makes its own CA; devices install it
 #                               from the onboarding page), provided, or off (no offline reload)
 #   --port PORT                 the app's port (default 443; 80 with --https-mode off)
@@ -44,8 +45,9 @@ UNIT=proctor-appliance.service
 AP_UNIT=proctor-ap-address.service
 NODE_MIN_MAJOR=20
 NODE_MIN_MINOR=19
-# What the running appliance needs from a checkout or release (client/dist must be built).
-APP_PATHS=(package.json package-lock.json tsconfig.json README.md appliance domain sync examples docs systemd firmware-scripts client/dist)
+# What the running appliance needs from a checkout or release: appliance/dist (the bundle the unit
+# runs) and client/dist must be built; appliance/src is what the box's commands run (tsx).
+APP_PATHS=(package.json package-lock.json tsconfig.json README.md appliance/src appliance/dist domain sync examples docs systemd firmware-scripts client/dist)
 BASE_PACKAGES=(nodejs avahi-daemon libnss-mdns chrony logrotate)
 AP_PACKAGES=(hostapd dnsmasq)
 
@@ -146,6 +148,8 @@ check_settings() {
     die "the AP passphrase must have 8-63 characters"
   fi
   [[ -f "$APP_SOURCE/package.json" ]] || die "--app $APP_SOURCE holds no package.json"
+  [[ -f "$APP_SOURCE/appliance/dist/main.js" ]] ||
+    die "$APP_SOURCE/appliance/dist is not built: run \`npm ci && npm run build\` there first (or use a release)"
   [[ -f "$APP_SOURCE/client/dist/index.html" ]] ||
     die "$APP_SOURCE/client/dist is not built: run \`npm ci && npm run build\` there first (or use a release)"
 }
@@ -242,7 +246,8 @@ step_app() {
       printf '%s\n' "$digest" >"$marker"
     fi
   fi
-  # Runtime dependencies only (tsx, which runs the TypeScript, is one); again when the lock changes.
+  # Runtime dependencies only (the bundle's imports, and tsx for the box's commands); again when the
+  # lock changes.
   lock_digest="$(sha256sum "$APP_SOURCE/package-lock.json" | cut -d' ' -f1)"
   npm_marker="$(target "$APP_DIR/.npm-ci-digest")"
   if [[ ! -f "$npm_marker" || "$(cat "$npm_marker")" != "$lock_digest" ]]; then

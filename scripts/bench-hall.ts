@@ -56,6 +56,7 @@ import {
   spreadOver,
   type Reply,
 } from './bench-hall-support.js';
+import { APPLIANCE_MAIN, buildAppliance } from './appliance-build.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -254,18 +255,14 @@ async function main(): Promise<void> {
     const env = applianceEnv(dataDir);
     const imported = await runApplianceCli(['import', files.examPath, files.rosterPath], env);
     if (imported.code !== 0) throw new Error(`import failed: ${imported.stderr}`);
-    const nodeOptions = ['--max-semi-space-size=8'];
+    const nodeOptions = ['--max-semi-space-size=8', '--enable-source-maps'];
     if (OPTIONS.cpuProf) {
       await mkdir(OPTIONS.cpuProf, { recursive: true });
       nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(OPTIONS.cpuProf)}`);
     }
-    // `npm start`'s node flags (and --cpu-prof, which NODE_OPTIONS refuses): a shell that execs
-    // node with them, so the PID stays the appliance's.
-    appliance = await ApplianceProcess.start({
-      dataDir,
-      wrapper: ['/bin/sh', '-c', `exec "$0" ${nodeOptions.join(' ')} "$@"`],
-      wrapperExecs: true,
-    });
+    // What the box runs: the bundle, built now, with `npm start`'s node flags (and --cpu-prof).
+    await buildAppliance();
+    appliance = await ApplianceProcess.start({ dataDir, command: [process.execPath, ...nodeOptions, APPLIANCE_MAIN] });
     const pid = appliance.serverPid;
     const port = appliance.port;
     const memory = new MemoryWatch(pid);

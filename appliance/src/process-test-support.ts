@@ -169,6 +169,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** A command the appliance runs under, e.g. `['/usr/bin/strace', '-f', ..., '-o', file]`. */
   wrapper?: readonly string[];
+  /** The command that runs the appliance (default: NODE_TSX and MAIN_ENTRY, the TypeScript source). */
+  command?: readonly string[];
   /** The wrapper execs the appliance in its own process (e.g. `ip netns exec <ns>`): same PID. */
   wrapperExecs?: boolean;
   readyTimeoutMs?: number;
@@ -187,10 +189,12 @@ export class ApplianceProcess {
     private readonly out: { stdout: string; stderr: string },
   ) {}
 
-  /** Starts `node --import tsx appliance/src/main.ts` (under `wrapper` if given); waits for READY. */
+  /**
+   * Starts `node --import tsx appliance/src/main.ts` (or `command`; under `wrapper` if given);
+   * waits for READY.
+   */
   static async start(options: StartOptions): Promise<ApplianceProcess> {
-    const [node, ...nodeArgs] = NODE_TSX;
-    const command = [...(options.wrapper ?? []), node!, ...nodeArgs, MAIN_ENTRY];
+    const command = [...(options.wrapper ?? []), ...(options.command ?? [...NODE_TSX, MAIN_ENTRY])];
     const child = spawn(command[0]!, command.slice(1), {
       cwd: REPO_ROOT,
       env: applianceEnv(options.dataDir, options.env),

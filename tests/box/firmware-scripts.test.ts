@@ -61,7 +61,7 @@ function manifest(dir: string): string[] {
   return out;
 }
 
-/** A small app to install, with a built client (the real one needs `npm run build`). */
+/** A small app to install, with a built appliance and client (the real ones need `npm run build`). */
 function fakeApp(): string {
   const app = path.join(work, 'app');
   for (const [file, text] of Object.entries({
@@ -69,6 +69,8 @@ function fakeApp(): string {
     'package-lock.json': '{"lockfileVersion":3}\n',
     'appliance/src/main.ts': 'export {};\n',
     'appliance/src/cli.ts': 'export {};\n',
+    'appliance/dist/main.js': 'export {};\n',
+    'appliance/dist/cli.js': 'export {};\n',
     'client/dist/index.html': '<!doctype html>\n',
   })) {
     mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
@@ -147,6 +149,10 @@ describe('firmware scripts', () => {
     expect(file('etc/hostname')).toBe('hall-a\n');
     expect(file('boot/firmware/cmdline.txt')).toContain('overlayroot=tmpfs');
     expect(file('opt/proctor-appliance/client/dist/index.html')).toBe('<!doctype html>\n');
+    // What the unit runs: the bundle, installed from the app's appliance/dist.
+    expect(file('etc/systemd/system/proctor-appliance.service')).toMatch(/^ExecStart=.* appliance\/dist\/main\.js$/m);
+    expect(file('opt/proctor-appliance/appliance/dist/main.js')).toBe('export {};\n');
+    expect(file('opt/proctor-appliance/appliance/src/cli.ts')).toBe('export {};\n');
 
     const second = provision(root, args, path.join(work, 'stub-2.log'));
     expect(second.code, second.out).toBe(0);
@@ -199,6 +205,17 @@ describe('firmware scripts', () => {
     expect(r.out).toContain('would run: systemctl enable proctor-appliance.service');
     expect(manifest(root)).toEqual([]);
     expect(readLog(path.join(work, 'dry.log')).filter((l) => !l.startsWith('query '))).toEqual([]);
+  });
+
+  it('refuses an app whose appliance is not built, and says how to build it', () => {
+    const root = path.join(work, 'unbuilt');
+    mkdirSync(root);
+    const app = fakeApp();
+    rmSync(path.join(app, 'appliance', 'dist'), { recursive: true });
+    const r = provision(root, ['--name', 'x', '--hall', 'y', '--app', app], path.join(work, 'unbuilt.log'));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`${app}/appliance/dist is not built: run \`npm ci && npm run build\` there first`);
+    expect(manifest(root)).toEqual([]);
   });
 
   it('refuses a read-only root without a data partition', () => {

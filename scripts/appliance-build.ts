@@ -1,0 +1,100 @@
+/**
+ * Builds the appliance into appliance/dist: esbuild bundles appliance/src/main.ts and
+ * appliance/src/cli.ts with everything they import from this repository (appliance/src, domain,
+ * sync) into one ESM file each, main.js and cli.js, with source maps (main.js.map, cli.js.map)
+ * that `node --enable-source-maps` uses to name the .ts lines. Packages stay imports of
+ * node_modules. It takes well under a second, so `npm start` builds every time.
+ *
+ *   tsx scripts/appliance-build.ts       builds appliance/dist (npm prestart, npm run build)
+ *
+ * appliance/dist sits at the same depth as appliance/src, so the paths the appliance finds
+ * from `import.meta.dirname` (the repository, examples/, client/dist) are the same from both.
+ *
+ * The box installs runtime dependencies only (`npm ci --omit=dev`): the build fails when the
+ * bundle imports a package that is not in package.json's "dependencies".
+ */
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { build, type Metafile } from 'esbuild';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+export const APPLIANCE_DIST = path.join(REPO_ROOT, 'appliance', 'dist');
+/** What the box runs (systemd/proctor-appliance.service) and `npm start` runs. */
+export const APPLIANCE_MAIN = path.join(APPLIANCE_DIST, 'main.js');
+export const APPLIANCE_CLI = path.join(APPLIANCE_DIST, 'cli.js');
+const ENTRY_POINTS = ['appliance/src/main.ts', 'appliance/src/cli.ts'];
+
+/**
+ * Development dependencies the bundle may import all the same, each with why it never loads on
+ * the box.
+ */
+const DEV_ONLY_IMPORTS: Record<string, string> = {
+  'pouchdb-adapter-memory': 'imported only when the database is in memory (tests)',
+};
+
+/** `@scope/name/sub/path` → `@scope/name`; `name/sub` → `name`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/** The packages the bundle imports that `npm ci --omit=dev` would not install. */
+export function missingRuntimeDependencies(metafile: Metafile, dependencies: Record<string, string>): string[] {
+  const builtins = new Set(builtinModules);
+  const missing = new Set<string>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const { path: specifier, external } of output.imports) {
+      if (!external || specifier.startsWith('node:') || builtins.has(specifier)) continue;
+      const name = packageName(specifier);
+      if (!(name in dependencies) && !(name in DEV_ONLY_IMPORTS)) missing.add(name);
+    }
+  }
+  return [...missing].sort();
+}
+
+/** Builds appliance/dist/main.js and cli.js (and their source maps); rejects when it failed. */
+export async function buildAppliance(): Promise<{ ms: number; bytes: Record<string, number> }> {
+  const started = performance.now();
+  const result = await build({
+    absWorkingDir: REPO_ROOT,
+    entryPoints: ENTRY_POINTS,
+    outdir: APPLIANCE_DIST,
+    outbase: 'appliance/src',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const { dependencies } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
+  const missing = missingRuntimeDependencies(result.metafile, dependencies);
+  if (missing.length > 0)
+    throw new Error(
+      `appliance/dist imports ${missing.join(', ')}, not in package.json's "dependencies": ` +
+        'the box installs those only (npm ci --omit=dev)',
+    );
+  const bytes: Record<string, number> = {};
+  for (const [file, output] of Object.entries(result.metafile.outputs))
+    if (file.endsWith('.js')) bytes[path.relative(REPO_ROOT, path.resolve(REPO_ROOT, file))] = output.bytes;
+  return { ms: performance.now() - started, bytes };
+}
+
+async function main(): Promise<void> {
+  const { ms, bytes } = await buildAppliance();
+  const files = Object.entries(bytes).map(([file, n]) => `${file} ${Math.round(n / 1024)} kB`);
+  process.stdout.write(`Built the appliance: ${files.join(', ')} (${Math.round(ms)} ms)\n`);
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === import.meta.filename) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
