@@ -1,8 +1,9 @@
 /**
- * Builds the appliance into appliance/dist: esbuild bundles appliance/src/main.ts and
- * appliance/src/cli.ts with everything they import from this repository (appliance/src, domain,
- * sync) into one ESM file each, main.js and cli.js, with source maps (main.js.map, cli.js.map)
- * that `node --enable-source-maps` uses to name the .ts lines. Packages stay imports of
+ * Builds the appliance into appliance/dist: esbuild bundles appliance/src/main.ts,
+ * appliance/src/cli.ts and the answer-file worker with everything they import from this
+ * repository (appliance/src, domain, sync) into one ESM file each (main.js, cli.js,
+ * answer-file-worker.js), with source maps that `node --enable-source-maps` uses to name the .ts
+ * lines. Packages stay imports of
  * node_modules. It takes well under a second, so `npm start` builds every time.
  *
  *   tsx scripts/appliance-build.ts       builds appliance/dist (npm prestart, npm run build)
@@ -24,7 +25,15 @@ export const APPLIANCE_DIST = path.join(REPO_ROOT, 'appliance', 'dist');
 /** What the box runs (systemd/proctor-appliance.service) and `npm start` runs. */
 export const APPLIANCE_MAIN = path.join(APPLIANCE_DIST, 'main.js');
 export const APPLIANCE_CLI = path.join(APPLIANCE_DIST, 'cli.js');
-const ENTRY_POINTS = ['appliance/src/main.ts', 'appliance/src/cli.ts'];
+/**
+ * The answer-file worker thread (appliance/src/answer-files/checker.ts) is its own entry: the
+ * appliance starts it from appliance/dist/answer-file-worker.js, next to main.js.
+ */
+const ENTRY_POINTS = [
+  { in: 'appliance/src/main.ts', out: 'main' },
+  { in: 'appliance/src/cli.ts', out: 'cli' },
+  { in: 'appliance/src/answer-files/worker.ts', out: 'answer-file-worker' },
+];
 
 /**
  * Development dependencies the bundle may import all the same, each with why it never loads on
@@ -61,7 +70,6 @@ export async function buildAppliance(): Promise<{ ms: number; bytes: Record<stri
     absWorkingDir: REPO_ROOT,
     entryPoints: ENTRY_POINTS,
     outdir: APPLIANCE_DIST,
-    outbase: 'appliance/src',
     bundle: true,
     platform: 'node',
     format: 'esm',
