@@ -127,6 +127,8 @@ interface StepFigures {
   serverCpuPct?: number;
   /** The appliance's resident memory at the end of the step, MB. */
   rssAfterMB?: number;
+  /** The CPU time of this load generator during the step, s (it shares the cores). */
+  loadCpuS?: number;
 }
 
 function figures(replies: Reply[], ok: (r: Reply) => boolean, wallMs: number): StepFigures {
@@ -141,11 +143,20 @@ function figures(replies: Reply[], ok: (r: Reply) => boolean, wallMs: number): S
 async function step<T>(
   pid: number,
   run: () => Promise<T>,
-): Promise<{ value: T; wallMs: number; serverCpuS: number; serverCpuPct: number; rssAfterMB: number }> {
+): Promise<{
+  value: T;
+  wallMs: number;
+  serverCpuS: number;
+  serverCpuPct: number;
+  rssAfterMB: number;
+  loadCpuS: number;
+}> {
   const cpu0 = await cpuSeconds(pid);
+  const load0 = process.cpuUsage();
   const t0 = performance.now();
   const value = await run();
   const wallMs = performance.now() - t0;
+  const load = process.cpuUsage(load0);
   const serverCpuS = (await cpuSeconds(pid)) - cpu0;
   const rssAfterMB = round((await memoryMB(pid)).rss);
   return {
@@ -154,13 +165,16 @@ async function step<T>(
     wallMs: Math.round(wallMs),
     serverCpuS: round(serverCpuS, 2),
     serverCpuPct: Math.round((serverCpuS * 100_000) / wallMs),
+    /** This process's own CPU (the load generator shares the cores with the server). */
+    loadCpuS: round((load.user + load.system) / 1e6, 2),
   };
 }
 
-const cpuOf = (s: { serverCpuS: number; serverCpuPct: number; rssAfterMB: number }) => ({
+const cpuOf = (s: { serverCpuS: number; serverCpuPct: number; rssAfterMB: number; loadCpuS: number }) => ({
   serverCpuS: s.serverCpuS,
   serverCpuPct: s.serverCpuPct,
   rssAfterMB: s.rssAfterMB,
+  loadCpuS: s.loadCpuS,
 });
 
 function firstError(replies: Reply[], ok: (r: Reply) => boolean): string {
@@ -175,6 +189,7 @@ function line(name: string, f: StepFigures, extra = ''): string {
     `${f.errors} errors; all done in ${round(f.wallMs / 1_000, 2)} s` +
     (f.serverCpuPct === undefined ? '' : `; appliance CPU ${f.serverCpuS} s (${f.serverCpuPct} % of a core)`) +
     (f.rssAfterMB === undefined ? '' : `, RSS ${f.rssAfterMB} MB after`) +
+    (f.loadCpuS === undefined ? '' : `; load generator CPU ${f.loadCpuS} s`) +
     extra
   );
 }
@@ -408,6 +423,7 @@ async function main(): Promise<void> {
       ...submit.value,
       serverCpuS: submit.serverCpuS,
       serverCpuPct: submit.serverCpuPct,
+      loadCpuS: submit.loadCpuS,
     };
     say(
       line(

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
-import { serve } from '@hono/node-server';
+import { createAdaptorServer, serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../domain/clock.js';
 import { buildApp, type ClientPages } from './app.js';
@@ -33,6 +33,13 @@ import { createNotifier, startWatchdog } from './systemd/notify.js';
 import { checkStorage } from './systemd/storage-check.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+/**
+ * Connections waiting to be accepted. At time-up a hall's laptops all connect at once to submit;
+ * past Node's default of 511 the kernel drops their SYNs and each such device waits a second for
+ * TCP to try again (bench:hall saw 525 of 1,000 wait so). The kernel caps it at
+ * net.core.somaxconn (4096 on Debian 12 and Raspberry Pi OS).
+ */
+const LISTEN_BACKLOG = 4096;
 export const APPLIANCE_VERSION = (
   JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
 ).version;
@@ -144,14 +151,13 @@ async function main(): Promise<void> {
       : new CertificateKeeper({ ...config, httpsMode: config.httpsMode }, { now: () => clock.now(), log });
   const tls: TlsMaterial | undefined = await keeper?.check();
   const server = tls
-    ? serve({
+    ? createAdaptorServer({
         fetch: app.fetch,
-        hostname: config.host,
-        port: config.port,
         createServer: createHttpsServer,
         serverOptions: { cert: tls.certPem, key: tls.keyPem },
       })
-    : serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+    : createAdaptorServer({ fetch: app.fetch });
+  server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   const appPort = await new Promise<number>((resolve) => {
     const port = () => resolve((server.address() as AddressInfo).port);
     if (server.listening) port();

@@ -4,7 +4,9 @@
  * its canonical serialisation. What the appliance keeps of it is small: the answers naming files
  * (whose uploads must be the examinee's), the closed-question score and the answered count.
  *
- * Runs in the answer-file worker (./worker.ts) and, as a fallback, on the main thread.
+ * The usual file, canonical already, is accepted by the fast path (./fast-check.ts) without
+ * decoding its essays; anything else gets the full check. Runs in the answer-file worker
+ * (./worker.ts) and, as a fallback, on the main thread.
  */
 import { isUtf8 } from 'node:buffer';
 import {
@@ -18,6 +20,7 @@ import {
 import { refuse, type Result } from '../../../domain/errors.js';
 import type { ExamFile } from '../../../domain/exam-format.js';
 import { refuseProtoKeys } from '../http/validate.js';
+import { fastCheckAnswerFile } from './fast-check.js';
 
 /** The exam as the check needs it (what is sent to the worker). */
 export type ExamForCheck = Pick<ExamFile, 'examId' | 'sections'>;
@@ -36,6 +39,13 @@ export type AnswerFileVerdict = Result<{ summary: AnswerFileSummary }>;
 export function checkAnswerFile(bytes: Uint8Array, exam: ExamForCheck, studentId: string): AnswerFileVerdict {
   // Not decoded leniently: a replacement character would make other bytes pass for canonical.
   if (!isUtf8(bytes)) return refuse('invalid-answer-file', 'not UTF-8');
+  const summary = fastCheckAnswerFile(bytes, exam, studentId);
+  if (summary) return { ok: true, summary };
+  return fullCheckAnswerFile(bytes, exam, studentId);
+}
+
+/** The check of any answer file (UTF-8 already checked): decoded, parsed and compared whole. */
+export function fullCheckAnswerFile(bytes: Uint8Array, exam: ExamForCheck, studentId: string): AnswerFileVerdict {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let raw: unknown;
   try {

@@ -38,6 +38,8 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 export class BlobStore {
   private readonly tmpDir: string;
+  /** An open handle per shard folder, kept to fsync it after a rename (no open and close each time). */
+  private readonly shardHandles = new Map<string, Promise<FileHandle>>();
 
   private constructor(readonly dir: string) {
     this.tmpDir = path.join(dir, 'tmp');
@@ -148,8 +150,25 @@ export class BlobStore {
   async commit(blob: ReceivedBlob): Promise<string> {
     const target = this.pathOf(blob.sha256);
     await rename(blob.tmpPath, target);
-    await fsyncDir(path.dirname(target));
+    await this.syncShard(path.dirname(target));
     return target;
+  }
+
+  private async syncShard(dir: string): Promise<void> {
+    let handle = this.shardHandles.get(dir);
+    if (!handle) {
+      handle = open(dir, 'r');
+      this.shardHandles.set(dir, handle);
+      handle.catch(() => this.shardHandles.delete(dir));
+    }
+    await (await handle).sync();
+  }
+
+  /** Closes the folder handles kept for fsync. */
+  async close(): Promise<void> {
+    const handles = [...this.shardHandles.values()];
+    this.shardHandles.clear();
+    await Promise.all(handles.map((h) => h.then((fh) => fh.close()).catch(() => undefined)));
   }
 
   /** Throws a received blob away. */

@@ -1,0 +1,200 @@
+import { isUtf8 } from 'node:buffer';
+import { describe, expect, it } from 'vitest';
+import { serialiseAnswerFile, type AnswerFile, type AnswerValue } from '../../../domain/answers.js';
+import { examFileSchema } from '../../../domain/exam-format.js';
+import { examInput, STUDENT_ID } from '../../../domain/test-fixtures.js';
+import { checkAnswerFile, fullCheckAnswerFile } from './check.js';
+import { fastCheckAnswerFile } from './fast-check.js';
+
+const base = examInput();
+const exam = examFileSchema.parse({
+  ...base,
+  sections: [
+    ...base.sections,
+    {
+      id: 'part-2',
+      title: 'Part 2',
+      questions: [
+        { id: 'q-essay-free', type: 'essay', prompt: 'Write.', points: 10 },
+        { id: 'q-essay-limit', type: 'essay', prompt: 'Write less.', points: 10, maxWords: 3_000 },
+      ],
+    },
+  ],
+});
+const PDF = { sha256: 'c'.repeat(64), name: 'lab-report.pdf', size: 123_456 };
+
+/** A seeded generator (mulberry32): a failure replays. */
+function random(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
+  return { next, int, pick };
+}
+type Random = ReturnType<typeof random>;
+
+/** Pieces of essays: plain words, Latin-1, spaces and JSON.stringify's escapes (the fast path's). */
+const PLAIN = [
+  'osmosis ',
+  'water ',
+  'moves',
+  ' ',
+  '  ',
+  '\n',
+  '\t',
+  '\r\n',
+  '"quoted" ',
+  'back\\slash ',
+  'café ',
+  'Ærø ',
+  '\u00a0',
+  '\u00ad',
+  '\u0085',
+  '\f',
+  '\b',
+  'x'.repeat(300),
+  'ñ'.repeat(200),
+  'word '.repeat(120),
+];
+/** And what it leaves to the full check: \u escapes, other scripts, NFD, other spaces. */
+const TRICKY = ['\u000b', '\u0001', 'e\u0301', '\u4e2d\u6587 ', '\u2003', '\u3000', '\ud83d\ude00', '\u212b'];
+
+function essay(r: Random, long: boolean): string {
+  const pieces = r.next() < 0.7 ? PLAIN : [...PLAIN, ...TRICKY];
+  return Array.from({ length: long ? 40 + r.int(400) : r.int(8) }, () => r.pick(pieces)).join('');
+}
+
+function answerFor(id: string, r: Random): AnswerValue {
+  switch (id) {
+    case 'q-single':
+      return r.pick(['a', 'b', 'c', 'd', 'z']);
+    case 'q-multi':
+    case 'q-multi-partial':
+      return Array.from({ length: 1 + r.int(4) }, () => r.pick(['a', 'b', 'c', 'd', 'e']));
+    case 'q-tf':
+      return r.next() < 0.5;
+    case 'q-num':
+    case 'q-num-exact':
+      return r.pick([3.14, 0.3, -0, 1e21, 0.1 + 0.2, 42, -7.5]);
+    case 'q-short':
+    case 'q-short-cs':
+      return r.pick(['Paris', ' paris ', 'NaCl', 'Caf\u00e9', 'Cafe\u0301', 'x'.repeat(25)]);
+    case 'q-file':
+      return [r.next() < 0.8 ? PDF : { ...PDF, name: 'report.exe' }];
+    case 'q-nokey':
+      return r.pick(['x', 'y']);
+    default:
+      return essay(r, id !== 'q-essay' && r.next() < 0.8);
+  }
+}
+
+const IDS = exam.sections.flatMap((s) => s.questions.map((q) => q.id));
+
+function randomFile(r: Random): AnswerFile {
+  const answers: Record<string, AnswerValue> = {};
+  for (const id of IDS) if (r.next() < 0.6) answers[id] = answerFor(id, r);
+  return {
+    format: 'answers/v1',
+    examId: exam.examId,
+    studentId: r.next() < 0.95 ? STUDENT_ID : 's-2002',
+    answers,
+    flagged: Array.from({ length: r.int(3) }, () => r.pick(IDS)),
+  };
+}
+
+/** Small changes to canonical bytes: a byte changed, inserted or removed, whitespace, a key renamed. */
+function mutate(bytes: Buffer, r: Random): Buffer {
+  const at = r.int(bytes.length);
+  switch (r.int(5)) {
+    case 0:
+      return Buffer.concat([bytes.subarray(0, at), Buffer.from([r.int(256)]), bytes.subarray(at + 1)]);
+    case 1:
+      return Buffer.concat([
+        bytes.subarray(0, at),
+        Buffer.from(r.pick([' ', '\\', '"', ',', '0', 'é', '\\u0041'])),
+        bytes.subarray(at),
+      ]);
+    case 2:
+      return Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
+    case 3:
+      return Buffer.from(
+        bytes
+          .toString('utf8')
+          .replace(
+            r.pick(['"q-tf"', '"a"', ':3.14', '"flagged":[', 'true']),
+            r.pick(['"q-tf" ', '"A"', ':3.140', '"flagged":[ ', 'True']),
+          ),
+      );
+    default:
+      return Buffer.from(bytes.toString('utf8').replace(/\\n/u, '\\u000a'));
+  }
+}
+
+describe('fastCheckAnswerFile', () => {
+  // FAST_CHECK_SEED=<n> runs other files and mutations (8 seeds were run when this was written).
+  it('accepts only what the full check accepts, with the same summary (seeded files and mutations)', () => {
+    const r = random(Number(process.env.FAST_CHECK_SEED ?? 2026));
+    let fast = 0;
+    let full = 0;
+    let refusedByBoth = 0;
+    for (let i = 0; i < 1_500; i++) {
+      const canonical = Buffer.from(serialiseAnswerFile(randomFile(r)));
+      for (const bytes of [canonical, mutate(canonical, r), mutate(mutate(canonical, r), r)]) {
+        if (!isUtf8(bytes)) continue;
+        const quick = fastCheckAnswerFile(bytes, exam, STUDENT_ID);
+        const verdict = fullCheckAnswerFile(bytes, exam, STUDENT_ID);
+        if (quick) {
+          fast++;
+          expect(verdict, bytes.toString('utf8').slice(0, 300)).toEqual({ ok: true, summary: quick });
+        }
+        if (verdict.ok) full++;
+        else refusedByBoth++;
+        // And the check itself says what the full check says.
+        expect(checkAnswerFile(bytes, exam, STUDENT_ID)).toEqual(verdict);
+      }
+    }
+    // The fast path is the one that usually decides, and both answers were exercised.
+    expect(fast).toBeGreaterThan(full * 0.5);
+    expect(refusedByBoth).toBeGreaterThan(1_000);
+  });
+
+  it('takes a 200 KB essay of plain text, Latin-1 and escapes without the full check', () => {
+    const text = `${'Entropy measures the number of microstates.\n'.repeat(3_400)}${'é'.repeat(27_000)}`;
+    const bytes = Buffer.from(
+      serialiseAnswerFile({
+        format: 'answers/v1',
+        examId: exam.examId,
+        studentId: STUDENT_ID,
+        answers: { 'q-essay-free': text, 'q-tf': true, 'q-multi': ['c', 'a'] },
+        flagged: ['q-tf'],
+      }),
+    );
+    expect(bytes.length).toBeGreaterThan(200_000);
+    const quick = fastCheckAnswerFile(bytes, exam, STUDENT_ID);
+    expect(quick).toBeDefined();
+    expect(fullCheckAnswerFile(bytes, exam, STUDENT_ID)).toEqual({ ok: true, summary: quick });
+  });
+
+  it('leaves to the full check: a word limit passed, a long string that is not an essay, other scripts', () => {
+    const file = (answers: Record<string, AnswerValue>) =>
+      Buffer.from(
+        serialiseAnswerFile({ format: 'answers/v1', examId: exam.examId, studentId: STUDENT_ID, answers, flagged: [] }),
+      );
+    const overLimit = file({ 'q-essay-limit': 'word '.repeat(3_001) });
+    expect(fastCheckAnswerFile(overLimit, exam, STUDENT_ID)).toBeUndefined();
+    expect(fullCheckAnswerFile(overLimit, exam, STUDENT_ID)).toMatchObject({ ok: false, code: 'invalid-answer-file' });
+    const atLimit = file({ 'q-essay-limit': 'word '.repeat(3_000) });
+    expect(fastCheckAnswerFile(atLimit, exam, STUDENT_ID)).toBeDefined();
+    const longShort = file({ 'q-short': 'Paris '.repeat(100) });
+    expect(fastCheckAnswerFile(longShort, exam, STUDENT_ID)).toBeUndefined();
+    const cjk = file({ 'q-essay-free': '\u4e2d\u6587'.repeat(200) });
+    expect(fastCheckAnswerFile(cjk, exam, STUDENT_ID)).toBeUndefined();
+    expect(checkAnswerFile(cjk, exam, STUDENT_ID).ok).toBe(true);
+  });
+});

@@ -1,0 +1,287 @@
+/**
+ * The fast path of the answer-file check (./check.ts) for the usual file: canonical already, its
+ * bulk in essays of plain text. It reads the bytes as they are, in canonical form's one layout
+ *
+ *   {"answers":{...},"examId":"…","flagged":[…],"format":"answers/v1","studentId":"…"}
+ *
+ * and never decodes a long essay into a string: it counts the essay's length, words and blank
+ * characters on the bytes. For a storm of 1,000 answer files of 200 KB that is most of the CPU
+ * and the garbage of checking them.
+ *
+ * It only ever says "accepted" (with the summary the full check would give) or "not sure": any
+ * file it does not recognise as canonical, and any doubt (a \u escape, characters outside Latin-1
+ * in a long essay, a long string that is not an essay), goes to the full check, which decides and
+ * words every refusal. So it can make the check faster, never different (answer-files tests).
+ */
+import {
+  answeredCount,
+  answerFileSchema,
+  answersFitExam,
+  examQuestions,
+  gradeClosedQuestions,
+  type FileRef,
+} from '../../../domain/answers.js';
+import type { AnswerFileSummary, ExamForCheck } from './check.js';
+
+/** Strings up to this many bytes are decoded like any JSON string; longer ones are only measured. */
+const SHORT_STRING_BYTES = 256;
+/** The schema's limit on an answer string (UTF-16 code units). */
+const MAX_ANSWER_CHARS = 200_000;
+
+const enum Byte {
+  Quote = 0x22,
+  Backslash = 0x5c,
+  Comma = 0x2c,
+  Colon = 0x3a,
+  OpenBrace = 0x7b,
+  CloseBrace = 0x7d,
+  OpenBracket = 0x5b,
+  CloseBracket = 0x5d,
+}
+
+/** A long string, measured on its bytes: what the schema, the word limit and the count need. */
+interface LongString {
+  long: true;
+  /** Length in UTF-16 code units, as String#length. */
+  units: number;
+  words: number;
+  blank: boolean;
+}
+
+type Value = string | number | boolean | LongString | Value[] | { [key: string]: Value };
+
+/** Thrown inside the reader when the file is not one it recognises: the full check decides. */
+class NotSure extends Error {}
+const notSure = (): never => {
+  throw new NotSure();
+};
+
+/** The summary when the file is canonical and fits the exam; undefined when the full check must decide. */
+export function fastCheckAnswerFile(
+  bytes: Uint8Array,
+  exam: ExamForCheck,
+  studentId: string,
+): AnswerFileSummary | undefined {
+  try {
+    return new Reader(bytes).answerFile(exam, studentId);
+  } catch (err) {
+    if (err instanceof NotSure) return undefined;
+    throw err;
+  }
+}
+
+class Reader {
+  private p = 0;
+  private readonly text: (start: number, end: number) => string;
+
+  constructor(private readonly b: Uint8Array) {
+    const buffer = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    this.text = (start, end) => buffer.toString('utf8', start, end);
+  }
+
+  answerFile(exam: ExamForCheck, studentId: string): AnswerFileSummary {
+    this.literal('{"answers":{');
+    const answers: Record<string, Value> = {};
+    const long = new Map<string, LongString>();
+    let previous: string | undefined;
+    if (!this.take(Byte.CloseBrace)) {
+      do {
+        const id = this.shortString();
+        // In key order, each once; "__proto__" is for the full check to refuse.
+        if ((previous !== undefined && !(previous < id)) || id === '__proto__') notSure();
+        previous = id;
+        this.expect(Byte.Colon);
+        const v = this.answerValue();
+        if (isLong(v)) {
+          long.set(id, v);
+          // What the schema and the exam checks see in its place: a short answer that is not blank.
+          answers[id] = 'x';
+        } else answers[id] = v;
+      } while (this.take(Byte.Comma));
+      this.expect(Byte.CloseBrace);
+    }
+    this.literal(',"examId":');
+    const examId = this.shortString();
+    this.literal(',"flagged":');
+    const flagged = this.stringArray();
+    this.literal(',"format":"answers/v1","studentId":');
+    const fileStudentId = this.shortString();
+    this.expect(Byte.CloseBrace);
+    if (this.p !== this.b.length) notSure();
+
+    const raw = { format: 'answers/v1', examId, studentId: fileStudentId, answers, flagged };
+    const parsed = answerFileSchema.safeParse(raw);
+    if (!parsed.success) return notSure();
+    if (!answersFitExam(parsed.data, exam, studentId).ok) return notSure();
+    // The long strings: essays within the schema's length and the question's word limit.
+    const questions = new Map(examQuestions(exam).map((q) => [q.id, q]));
+    for (const [id, s] of long) {
+      const q = questions.get(id);
+      if (q?.type !== 'essay' || s.units > MAX_ANSWER_CHARS) notSure();
+      if (q?.type === 'essay' && q.maxWords !== undefined && s.words > q.maxWords) notSure();
+    }
+    const fileAnswers: Record<string, FileRef[]> = {};
+    for (const [id, v] of Object.entries(parsed.data.answers)) {
+      if (Array.isArray(v) && v.some((x) => typeof x === 'object')) fileAnswers[id] = v as FileRef[];
+    }
+    const { score, maxScore } = gradeClosedQuestions(exam, parsed.data.answers);
+    return { fileAnswers, score, maxScore, ...answeredCount(exam, parsed.data.answers) };
+  }
+
+  /** An answer in canonical form: never empty, choices sorted and unique, text in NFC. */
+  private answerValue(): Value {
+    const c = this.b[this.p];
+    if (c === Byte.Quote) {
+      const s = this.string();
+      if (typeof s === 'string' ? s.trim() === '' : s.blank) notSure();
+      return s;
+    }
+    if (c === Byte.OpenBracket) {
+      if (this.b[this.p + 1] === Byte.Quote) return this.stringArray(true);
+      this.p++;
+      const refs: Value[] = [];
+      do refs.push(this.fileRef());
+      while (this.take(Byte.Comma));
+      this.expect(Byte.CloseBracket);
+      return refs;
+    }
+    if (this.startsWith('true')) {
+      this.p += 4;
+      return true;
+    }
+    if (this.startsWith('false')) {
+      this.p += 5;
+      return false;
+    }
+    return this.number();
+  }
+
+  /** `{"name":…,"sha256":…,"size":…}`, keys in canonical order. */
+  private fileRef(): Value {
+    this.literal('{"name":');
+    const name = this.shortString();
+    this.literal(',"sha256":');
+    const sha256 = this.shortString();
+    this.literal(',"size":');
+    const size = this.number();
+    this.expect(Byte.CloseBrace);
+    return { name, sha256, size };
+  }
+
+  /** A number as JSON.stringify writes it (so not -0, 1.0, 1e3 or 01). */
+  private number(): number {
+    const start = this.p;
+    while (this.p < this.b.length && isNumberByte(this.b[this.p]!)) this.p++;
+    const token = this.text(start, this.p);
+    const n = token === '' ? NaN : Number(token);
+    if (!Number.isFinite(n) || JSON.stringify(n) !== token) notSure();
+    return n;
+  }
+
+  /** `[…]` of short strings, sorted and unique; `nonEmpty` for a choice answer. */
+  private stringArray(nonEmpty = false): string[] {
+    this.expect(Byte.OpenBracket);
+    const list: string[] = [];
+    if (!this.take(Byte.CloseBracket)) {
+      do {
+        const s = this.shortString();
+        if (list.length > 0 && !(list[list.length - 1]! < s)) notSure();
+        list.push(s);
+      } while (this.take(Byte.Comma));
+      this.expect(Byte.CloseBracket);
+    }
+    if (nonEmpty && list.length === 0) notSure();
+    return list;
+  }
+
+  private shortString(): string {
+    const s = this.string();
+    return typeof s === 'string' ? s : notSure();
+  }
+
+  /**
+   * A string with JSON.stringify's escapes only (\" \\ \b \f \n \r \t; a \u escape is not sure).
+   * A short one is decoded and must be in NFC; a long one is measured on its bytes and must hold
+   * only ASCII and Latin-1 characters: none of them composes or reorders with a neighbour (all
+   * are starters that NFC keeps as they are), so such a string is in NFC whatever its order.
+   */
+  private string(): string | LongString {
+    const b = this.b;
+    const start = this.p;
+    this.expect(Byte.Quote);
+    let units = 0;
+    let words = 0;
+    let inWord = false;
+    let nonAscii = false;
+    let latin1 = true;
+    for (;;) {
+      if (this.p >= b.length) notSure();
+      const c = b[this.p++]!;
+      if (c === Byte.Quote) break;
+      let space: boolean;
+      if (c === Byte.Backslash) {
+        const e = b[this.p++];
+        if (e === Byte.Quote || e === Byte.Backslash) space = false;
+        else if (e === 0x74 || e === 0x6e || e === 0x72 || e === 0x66)
+          space = true; // \t \n \r \f
+        else if (e === 0x62)
+          space = false; // \b
+        else return notSure();
+        units++;
+      } else if (c < 0x20) {
+        return notSure(); // JSON.stringify escapes it
+      } else if (c < 0x80) {
+        space = c === 0x20;
+        units++;
+      } else {
+        nonAscii = true;
+        if (c < 0xc0) continue; // a continuation byte: counted with its lead byte
+        if (c !== 0xc2 && c !== 0xc3) latin1 = false;
+        // U+00A0 (C2 A0) is the one white space of Latin-1; isUtf8 has checked the sequences.
+        space = c === 0xc2 && b[this.p] === 0xa0;
+        units += c >= 0xf0 ? 2 : 1;
+      }
+      if (!space && !inWord) words++;
+      inWord = !space;
+    }
+    const end = this.p;
+    if (end - start <= SHORT_STRING_BYTES) {
+      const s = JSON.parse(this.text(start, end)) as string;
+      if (nonAscii && s.normalize('NFC') !== s) notSure();
+      return s;
+    }
+    if (!latin1) notSure();
+    return { long: true, units, words, blank: words === 0 };
+  }
+
+  private literal(s: string): void {
+    if (!this.startsWith(s)) notSure();
+    this.p += s.length;
+  }
+
+  private startsWith(s: string): boolean {
+    if (this.p + s.length > this.b.length) return false;
+    for (let i = 0; i < s.length; i++) if (this.b[this.p + i] !== s.charCodeAt(i)) return false;
+    return true;
+  }
+
+  private expect(c: number): void {
+    if (this.b[this.p] !== c) notSure();
+    this.p++;
+  }
+
+  private take(c: number): boolean {
+    if (this.b[this.p] !== c) return false;
+    this.p++;
+    return true;
+  }
+}
+
+function isLong(v: Value): v is LongString {
+  return typeof v === 'object' && !Array.isArray(v) && (v as { long?: unknown }).long === true;
+}
+
+/** Bytes a JSON number may have: - + . 0-9 e E */
+function isNumberByte(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
+}
