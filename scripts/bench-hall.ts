@@ -277,7 +277,12 @@ async function main(): Promise<void> {
     }
     // What the box runs: the bundle, built now, with `npm start`'s node flags (and --cpu-prof).
     await buildAppliance();
-    appliance = await ApplianceProcess.start({ dataDir, command: [process.execPath, ...nodeOptions, APPLIANCE_MAIN] });
+    appliance = await ApplianceProcess.start({
+      dataDir,
+      command: [process.execPath, ...nodeOptions, APPLIANCE_MAIN],
+      // And `npm start`'s environment (the systemd unit sets it too).
+      env: { MALLOC_ARENA_MAX: '2' },
+    });
     const pid = appliance.serverPid;
     const port = appliance.port;
     const memory = new MemoryWatch(pid);

@@ -48,9 +48,9 @@ export function inThreadAnswerFileChecker(): AnswerFileChecker {
 export interface WorkerCheckerOptions {
   /** Worker threads (default: the cores but one, at least one, at most four). */
   workers?: number;
-  /** Larger files are checked on the main thread (default 8 MiB). */
+  /** Larger files are checked on the main thread (default 2 MiB: a full check fits the heap). */
   maxWorkerFileBytes?: number;
-  /** The old-generation heap limit of each worker (default 64 MB). */
+  /** The old-generation heap limit of each worker (default 32 MB). */
   heapMb?: number;
   /** Told when a worker fails; its jobs are then checked on the main thread. */
   onWorkerError?: (err: Error) => void;
@@ -79,8 +79,8 @@ export class WorkerAnswerFileChecker implements AnswerFileChecker {
 
   constructor(private readonly options: WorkerCheckerOptions = {}) {
     const workers = options.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1));
-    this.maxWorkerFileBytes = options.maxWorkerFileBytes ?? 8 * 1024 * 1024;
-    this.heapMb = options.heapMb ?? 64;
+    this.maxWorkerFileBytes = options.maxWorkerFileBytes ?? 2 * 1024 * 1024;
+    this.heapMb = options.heapMb ?? 32;
     // Started now, so that the first storm does not wait for them.
     this.slots = Array.from({ length: workers }, () => this.start());
   }

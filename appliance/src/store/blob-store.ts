@@ -27,7 +27,7 @@ const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
  * An upload is written in pieces of about this size: a 200 KB answer file in one or two writes
  * rather than one per network chunk, while an upload in flight holds at most this much.
  */
-const WRITE_BATCH_BYTES = 128 * 1024;
+const WRITE_BATCH_BYTES = 64 * 1024;
 
 export type UploadBody = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
