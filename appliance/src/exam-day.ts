@@ -449,23 +449,24 @@ export class ExamDay {
     if (!early.ok) return Promise.resolve(early);
     const limit = Math.min(exam.doc.settings.maxAnswerFileBytes, this.options.maxFileBytes);
     return this.examineeLock.run(`${examId}|${studentId}`, async () => {
-      const received = await this.receiveUpload(input.body(), limit, input.sha256);
+      const received = await this.receiveUpload(input.body(), limit, undefined);
       if (!received.ok) return received;
-      const blob = received.blob;
+      // Hashed and checked on a worker thread in the appliance (answer-files/checker.ts):
+      // hashing, reading and parsing the whole file is most of what a submission costs.
+      const checked = await this.answerFiles.check({
+        path: received.blob.tmpPath,
+        size: received.blob.size,
+        exam: exam.doc,
+        studentId,
+      });
+      const blob = { ...received.blob, sha256: checked.sha256 };
       const keep = async <T extends Result<object>>(r: T): Promise<T> => {
         if (!r.ok) await this.store.blobs.discard(blob);
         return r;
       };
-      // Checked on a worker thread in the appliance (answer-files/checker.ts): reading, decoding
-      // and parsing the whole file is most of what a submission costs.
-      const checked = await this.answerFiles.check({
-        path: blob.tmpPath,
-        size: blob.size,
-        exam: exam.doc,
-        studentId,
-      });
-      if (!checked.ok) return keep(checked);
-      const { summary } = checked;
+      if (blob.sha256 !== input.sha256) return keep(refuse('checksum-mismatch', `received ${blob.sha256}`));
+      if (!checked.verdict.ok) return keep(checked.verdict);
+      const { summary } = checked.verdict;
       const owned = decideAnswerFiles(entry.state, summary.fileAnswers);
       if (!owned.ok) return keep(owned);
       // Decide again under the lock: time has passed and another request may have submitted.
@@ -609,20 +610,23 @@ export class ExamDay {
     });
   }
 
-  /** Streams an upload to a temp blob, size-limited, and checks it has the announced SHA-256. */
+  /**
+   * Streams an upload to a temp blob, size-limited, and checks it has the announced SHA-256; with
+   * `sha256` undefined, it is not hashed here (the caller hashes it: answer files, on the worker).
+   */
   private async receiveUpload(
     body: UploadBody | null,
     limit: number,
-    sha256: string,
+    sha256: string | undefined,
   ): Promise<Result<{ blob: ReceivedBlob }>> {
-    const received = await this.store.blobs.receive(body, limit);
+    const received = await this.store.blobs.receive(body, limit, { hash: sha256 !== undefined });
     if (!received.ok) {
       return refuse(
         received.code,
         received.code === 'payload-too-large' ? `at most ${limit} bytes` : 'the upload was interrupted',
       );
     }
-    if (received.blob.sha256 !== sha256) {
+    if (sha256 !== undefined && received.blob.sha256 !== sha256) {
       await this.store.blobs.discard(received.blob);
       return refuse('checksum-mismatch', `received ${received.blob.sha256}`);
     }

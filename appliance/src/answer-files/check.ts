@@ -9,6 +9,7 @@
  * (./worker.ts) and, as a fallback, on the main thread.
  */
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import {
   answeredCount,
   answerFileSchema,
@@ -35,6 +36,20 @@ export interface AnswerFileSummary {
 }
 
 export type AnswerFileVerdict = Result<{ summary: AnswerFileSummary }>;
+
+/** A received answer file: its SHA-256 (checked against what the client declared) and the verdict. */
+export interface CheckedAnswerFile {
+  sha256: string;
+  verdict: AnswerFileVerdict;
+}
+
+/** Hashes and checks a received answer file. */
+export function hashAndCheckAnswerFile(bytes: Uint8Array, exam: ExamForCheck, studentId: string): CheckedAnswerFile {
+  return {
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    verdict: checkAnswerFile(bytes, exam, studentId),
+  };
+}
 
 export function checkAnswerFile(bytes: Uint8Array, exam: ExamForCheck, studentId: string): AnswerFileVerdict {
   // Not decoded leniently: a replacement character would make other bytes pass for canonical.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,7 +108,7 @@ describe('answer-file checkers', () => {
       // Every case several times at once: the jobs interleave on the workers.
       [...files, ...files, ...files].map((f) => checker.check({ ...f, exam, studentId: 'S1' })),
     );
-    return verdicts.map((v) => v.ok);
+    return verdicts.map((v) => v.verdict.ok);
   };
   const expected = () => [...files, ...files, ...files].map((f) => f.ok);
 
@@ -120,7 +121,9 @@ describe('answer-file checkers', () => {
       // A second exam object (an update) reaches the workers too.
       const updated = { ...exam };
       const v = await workers.check({ ...files[0]!, exam: updated, studentId: 'S1' });
-      expect(v.ok).toBe(true);
+      expect(v.verdict.ok).toBe(true);
+      // The worker hashes what it read: the SHA-256 the submission is named by.
+      expect(v.sha256).toBe(createHash('sha256').update(CASES[0]!.bytes).digest('hex'));
     } finally {
       await workers.close();
     }
@@ -151,7 +154,7 @@ describe('answer-file checkers', () => {
     try {
       const verdict = await workers.check({ path: files[0]!.path, size: files[0]!.size + 1, exam, studentId: 'S1' });
       // The main thread's check then reads the file as it is.
-      expect(verdict.ok).toBe(true);
+      expect(verdict.verdict.ok).toBe(true);
       expect(errors.map((e) => e.message).join()).toMatch(/not \d+/);
     } finally {
       await workers.close();

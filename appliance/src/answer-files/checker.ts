@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ConcurrencyLimit } from '../keyed-lock.js';
-import { checkAnswerFile, type AnswerFileVerdict, type ExamForCheck } from './check.js';
+import { hashAndCheckAnswerFile, type CheckedAnswerFile, type ExamForCheck } from './check.js';
 import type { CheckJob, CheckReply } from './worker.js';
 
 export interface AnswerFileToCheck {
@@ -24,7 +24,8 @@ export interface AnswerFileToCheck {
 }
 
 export interface AnswerFileChecker {
-  check(file: AnswerFileToCheck): Promise<AnswerFileVerdict>;
+  /** Hashes (SHA-256) and checks a received answer file. */
+  check(file: AnswerFileToCheck): Promise<CheckedAnswerFile>;
   /** Stops the workers (the process also exits without this: they do not keep it alive). */
   close(): Promise<void>;
 }
@@ -39,7 +40,7 @@ export function inThreadAnswerFileChecker(): AnswerFileChecker {
     check: (file) =>
       limit.run(async () => {
         const bytes = await readFile(file.path);
-        return checkAnswerFile(bytes, file.exam, file.studentId);
+        return hashAndCheckAnswerFile(bytes, file.exam, file.studentId);
       }),
     close: () => Promise.resolve(),
   };
@@ -63,7 +64,7 @@ interface CheckWorker {
   exams: Set<number>;
   pending: Map<
     number,
-    { file: AnswerFileToCheck; resolve: (v: AnswerFileVerdict | Promise<AnswerFileVerdict>) => void }
+    { file: AnswerFileToCheck; resolve: (v: CheckedAnswerFile | Promise<CheckedAnswerFile>) => void }
   >;
   failed: boolean;
 }
@@ -85,7 +86,7 @@ export class WorkerAnswerFileChecker implements AnswerFileChecker {
     this.slots = Array.from({ length: workers }, () => this.start());
   }
 
-  check(file: AnswerFileToCheck): Promise<AnswerFileVerdict> {
+  check(file: AnswerFileToCheck): Promise<CheckedAnswerFile> {
     if (file.size > this.maxWorkerFileBytes) return this.fallback.check(file);
     const index = this.leastBusy();
     let w = this.slots[index];
@@ -136,7 +137,7 @@ export class WorkerAnswerFileChecker implements AnswerFileChecker {
       const job = w.pending.get(reply.id);
       if (!job) return;
       w.pending.delete(reply.id);
-      if ('verdict' in reply) job.resolve(reply.verdict);
+      if ('checked' in reply) job.resolve(reply.checked);
       else {
         this.options.onWorkerError?.(new Error(`answer-file worker: ${reply.error}`));
         job.resolve(this.fallback.check(job.file));

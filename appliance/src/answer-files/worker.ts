@@ -1,11 +1,11 @@
 /**
  * The answer-file worker thread (see ./checker.ts): reads a received answer file from its temp
- * file and checks it (./check.ts), so that a storm's decoding, parsing and canonical checks, and
+ * file, hashes and checks it (./check.ts), so that a storm's decoding, parsing and canonical checks, and
  * the garbage they leave, stay off the thread that serves the hall.
  */
 import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { checkAnswerFile, type AnswerFileVerdict, type ExamForCheck } from './check.js';
+import { hashAndCheckAnswerFile, type CheckedAnswerFile, type ExamForCheck } from './check.js';
 
 /** A job: `exam` comes with the first job for `examKey` this worker gets. */
 export interface CheckJob {
@@ -17,7 +17,7 @@ export interface CheckJob {
   studentId: string;
 }
 
-export type CheckReply = { id: number; verdict: AnswerFileVerdict } | { id: number; error: string };
+export type CheckReply = { id: number; checked: CheckedAnswerFile } | { id: number; error: string };
 
 /** Exams kept by key; an exam updated on the appliance comes again under a new key. */
 const EXAMS_KEPT = 16;
@@ -32,7 +32,7 @@ function run(job: CheckJob): CheckReply {
   if (!exam) return { id: job.id, error: `exam ${job.examKey} was not sent to this worker` };
   const bytes = readFileSync(job.path);
   if (bytes.length !== job.size) return { id: job.id, error: `${job.path} has ${bytes.length} bytes, not ${job.size}` };
-  return { id: job.id, verdict: checkAnswerFile(bytes, exam, job.studentId) };
+  return { id: job.id, checked: hashAndCheckAnswerFile(bytes, exam, job.studentId) };
 }
 
 parentPort?.on('message', (job: CheckJob) => {

@@ -12,6 +12,7 @@ import { fsyncDir } from './fs-durable.js';
 
 /** A received upload waiting for commit or discard. */
 export interface ReceivedBlob {
+  /** Empty when received with `hash: false` until the caller has hashed it. */
   sha256: string;
   size: number;
   tmpPath: string;
@@ -67,14 +68,15 @@ export class BlobStore {
   }
 
   /**
-   * Streams a body to a temp file, hashing it; stops reading past `maxBytes`. What arrives is
-   * gathered into writes of up to WRITE_BATCH_BYTES, and the file is fsynced before it is closed:
-   * a received blob is on disk, and commit only has to give it its name.
+   * Streams a body to a temp file, hashing it (unless `hash: false`); stops reading past
+   * `maxBytes`. What arrives is gathered into writes of up to WRITE_BATCH_BYTES, and the file is
+   * fsynced before it is closed: a received blob is on disk, and commit only has to name it.
    */
-  async receive(body: UploadBody | null, maxBytes: number): Promise<ReceiveOutcome> {
+  async receive(body: UploadBody | null, maxBytes: number, options: { hash?: boolean } = {}): Promise<ReceiveOutcome> {
     const tmpPath = path.join(this.tmpDir, randomBytes(12).toString('hex'));
     const file = await open(tmpPath, 'w', 0o600);
-    const hash = createHash('sha256');
+    // Answer files are hashed where they are checked (the answer-file worker), not here.
+    const hash = options.hash === false ? undefined : createHash('sha256');
     let size = 0;
     let outcome: ReceiveOutcome | undefined;
     let batch: Uint8Array[] = [];
@@ -92,7 +94,7 @@ export class BlobStore {
         outcome = { ok: false, code: 'payload-too-large' };
         return false;
       }
-      hash.update(value);
+      hash?.update(value);
       batch.push(value);
       batchBytes += value.byteLength;
       if (batchBytes >= WRITE_BATCH_BYTES) await flush();
@@ -138,7 +140,7 @@ export class BlobStore {
       await rm(tmpPath, { force: true });
       return outcome;
     }
-    return { ok: true, blob: { sha256: hash.digest('hex'), size, tmpPath } };
+    return { ok: true, blob: { sha256: hash?.digest('hex') ?? '', size, tmpPath } };
   }
 
   /**
