@@ -3,7 +3,7 @@
  * file, hashes and checks it (./check.ts), so that a storm's decoding, parsing and canonical checks, and
  * the garbage they leave, stay off the thread that serves the hall.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { hashAndCheckAnswerFile, type CheckedAnswerFile, type ExamForCheck } from './check.js';
 
@@ -30,9 +30,29 @@ function run(job: CheckJob): CheckReply {
   }
   const exam = exams.get(job.examKey);
   if (!exam) return { id: job.id, error: `exam ${job.examKey} was not sent to this worker` };
-  const bytes = readFileSync(job.path);
-  if (bytes.length !== job.size) return { id: job.id, error: `${job.path} has ${bytes.length} bytes, not ${job.size}` };
+  const bytes = readWhole(job.path, job.size);
+  if (!bytes) return { id: job.id, error: `${job.path} is not ${job.size} bytes long` };
   return { id: job.id, checked: hashAndCheckAnswerFile(bytes, exam, job.studentId) };
+}
+
+/**
+ * One buffer, reused for every file (and grown for a larger one): reading a storm's thousand
+ * files into new buffers would make the worker collect garbage for them over and over.
+ */
+let scratch = Buffer.allocUnsafeSlow(256 * 1024);
+
+/** The file's bytes, a view into the scratch buffer; undefined when it is not `size` bytes long. */
+function readWhole(file: string, size: number): Buffer | undefined {
+  if (scratch.length < size + 1) scratch = Buffer.allocUnsafeSlow(size + 1);
+  const fd = openSync(file, 'r');
+  try {
+    let got = 0;
+    // One byte more than expected is asked for: a longer file is noticed.
+    for (let n; got <= size && (n = readSync(fd, scratch, got, size + 1 - got, got)) > 0;) got += n;
+    return got === size ? scratch.subarray(0, size) : undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 parentPort?.on('message', (job: CheckJob) => {
