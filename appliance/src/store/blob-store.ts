@@ -16,6 +16,8 @@ export interface ReceivedBlob {
   sha256: string;
   size: number;
   tmpPath: string;
+  /** The temp file's fsync (and close), started when it was received; commit waits for it. */
+  synced: Promise<void>;
 }
 
 /**
@@ -69,8 +71,8 @@ export class BlobStore {
 
   /**
    * Streams a body to a temp file, hashing it (unless `hash: false`); stops reading past
-   * `maxBytes`. What arrives is gathered into writes of up to WRITE_BATCH_BYTES, and the file is
-   * fsynced before it is closed: a received blob is on disk, and commit only has to name it.
+   * `maxBytes`. What arrives is gathered into writes of up to WRITE_BATCH_BYTES; the file's fsync
+   * starts once it is all written and runs while the caller checks it (`synced`).
    */
   async receive(body: UploadBody | null, maxBytes: number, options: { hash?: boolean } = {}): Promise<ReceiveOutcome> {
     const tmpPath = path.join(this.tmpDir, randomBytes(12).toString('hex'));
@@ -126,31 +128,31 @@ export class BlobStore {
           await take(value);
         }
       }
-      if (!outcome) {
-        await flush();
-        await file.sync();
-      }
+      if (!outcome) await flush();
     } catch {
       // The client went away or sent a broken body: nothing was stored.
       outcome = { ok: false, code: 'bad-request' };
-    } finally {
-      await file.close();
     }
     if (outcome) {
+      await file.close();
       await rm(tmpPath, { force: true });
       return outcome;
     }
-    return { ok: true, blob: { sha256: hash?.digest('hex') ?? '', size, tmpPath } };
+    // The fsync runs while the caller checks the file (commit waits for it), then the file closes.
+    const synced = file.sync().finally(() => file.close());
+    synced.catch(() => undefined); // seen by commit or discard
+    return { ok: true, blob: { sha256: hash?.digest('hex') ?? '', size, tmpPath, synced } };
   }
 
   /**
-   * Makes a received blob durable at its content address: it was fsynced when received; it is
-   * renamed and its folder fsynced. A blob already there is replaced by the same bytes, and the
+   * Makes a received blob durable at its content address: once its fsync is done, it is renamed
+   * and its folder fsynced. A blob already there is replaced by the same bytes, and the
    * folder is fsynced all the same: present is not durable (a commit cut off by a kill between its
    * rename and its folder fsync leaves the name only in memory), and the caller answers after this.
    */
   async commit(blob: ReceivedBlob): Promise<string> {
     const target = this.pathOf(blob.sha256);
+    await blob.synced;
     await rename(blob.tmpPath, target);
     await this.syncShard(path.dirname(target));
     return target;
@@ -175,6 +177,7 @@ export class BlobStore {
 
   /** Throws a received blob away. */
   async discard(blob: ReceivedBlob): Promise<void> {
+    await blob.synced.catch(() => undefined);
     await rm(blob.tmpPath, { force: true });
   }
 
