@@ -192,10 +192,6 @@ export class BlobStore {
   read(sha256: string): Promise<Buffer> {
     return readFile(this.pathOf(sha256));
   }
-
-  readTemp(blob: ReceivedBlob): Promise<Buffer> {
-    return readFile(blob.tmpPath);
-  }
 }
 
 /** Writes every chunk (writev may write less than asked, e.g. on a full disk: then it throws). */
