@@ -346,8 +346,9 @@ export class HallStore {
     if (this.indexError) throw this.indexError;
   }
 
-  /** Every event of an exam from the database, in chain order (after flushIndex). */
+  /** Every event of an exam from the database, in chain order (everything recorded so far is indexed first). */
   async examEvents(examId: string): Promise<ExamEvent[]> {
+    await this.flushIndex();
     const out: ExamEvent[] = [];
     for await (const page of docsWithPrefix<ExamEvent>(this.db, `event:${examId}:`)) out.push(...page);
     return out;
@@ -355,7 +356,9 @@ export class HallStore {
 
   // ---- Submissions ----
 
+  /** A submission document from the database (everything recorded so far is indexed first). */
   async submission(id: string): Promise<SubmissionDoc | undefined> {
+    await this.flushIndex();
     try {
       return (await this.db.get(id)) as unknown as SubmissionDoc;
     } catch {
