@@ -453,12 +453,12 @@ export class ExamDay {
       if (!received.ok) return received;
       // Hashed and checked on a worker thread in the appliance (answer-files/checker.ts):
       // hashing, reading and parsing the whole file is most of what a submission costs.
-      const checked = await this.answerFiles.check({
-        path: received.blob.tmpPath,
-        size: received.blob.size,
-        exam: exam.doc,
-        studentId,
-      });
+      const checked = await this.answerFiles
+        .check({ path: received.blob.tmpPath, size: received.blob.size, exam: exam.doc, studentId })
+        .catch(async (err: unknown) => {
+          await this.store.blobs.discard(received.blob);
+          throw err;
+        });
       const blob = { ...received.blob, sha256: checked.sha256 };
       const keep = async <T extends Result<object>>(r: T): Promise<T> => {
         if (!r.ok) await this.store.blobs.discard(blob);
