@@ -18,6 +18,7 @@ import {
 } from './answers.js';
 import { sha256HexOfText } from './canonical.js';
 import { EXAM_ID, makeExam, STUDENT_ID } from './test-fixtures.js';
+import { seededChoices, type SeededChoices } from './seeded-random.js';
 
 const exam = makeExam();
 const PDF = { sha256: 'c'.repeat(64), name: 'lab-report.pdf', size: 123_456 };
@@ -376,21 +377,6 @@ describe('examForExaminees', () => {
   });
 });
 
-/** A small seeded generator (mulberry32), so that a failure replays. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
-  return { next, int, pick };
-}
-
 /** Characters that matter to canonical form and word counts: spaces of every kind, NFC pairs, escapes. */
 const TRICKY = [
   'a',
@@ -436,7 +422,7 @@ describe('countWords', () => {
       const t = text.trim();
       return t === '' ? 0 : t.split(/\s+/u).length;
     };
-    const r = random(7);
+    const r = seededChoices(7);
     for (let i = 0; i < 1_000; i++) {
       const text = Array.from({ length: r.int(40) }, () => r.pick(TRICKY)).join('');
       expect(countWords(text), JSON.stringify(text)).toBe(splitCount(text));
@@ -454,7 +440,7 @@ describe('isCanonicalAnswerFileText', () => {
   });
 
   /** A random answer file as a client might send it: keys in any order, values canonical or not. */
-  function randomFile(r: ReturnType<typeof random>): Record<string, unknown> {
+  function randomFile(r: SeededChoices): Record<string, unknown> {
     const answers: Record<string, unknown> = {};
     const ids = ['q-single', 'q-multi', 'q-tf', 'q-num', 'q-short', 'q-essay', 'q-file', '10', '9', 'a', 'B'];
     for (let n = r.int(6); n > 0; n--) {
@@ -496,7 +482,7 @@ describe('isCanonicalAnswerFileText', () => {
   }
 
   /** Texts for a file: JSON.stringify's, the canonical one, and small changes of it. */
-  function textsOf(raw: Record<string, unknown>, r: ReturnType<typeof random>): string[] {
+  function textsOf(raw: Record<string, unknown>, r: SeededChoices): string[] {
     const parsed = answerFileSchema.safeParse(raw);
     const texts = [JSON.stringify(raw), JSON.stringify(raw, null, 1)];
     if (parsed.success) {
@@ -512,7 +498,7 @@ describe('isCanonicalAnswerFileText', () => {
   }
 
   it('says what comparing with serialiseAnswerFile says, for 3,000 seeded files and texts', () => {
-    const r = random(42);
+    const r = seededChoices(42);
     let canonicalSeen = 0;
     let refusedSeen = 0;
     for (let i = 0; i < 3_000; i++) {

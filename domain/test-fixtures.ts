@@ -7,6 +7,7 @@ import { MINUTE } from './clock.js';
 import { chainEvent, GENESIS_HASH, type ExamEvent, type NewEvent } from './events.js';
 import { examFileSchema, SCHEMA_VERSION, type ExamFile } from './exam-format.js';
 import { applyExamineeEvent, initialExamineeState, type ExamineeState } from './examinee-state.js';
+import { seededUint32 } from './seeded-random.js';
 
 export type ExamFileInput = z.input<typeof examFileSchema>;
 
@@ -235,14 +236,7 @@ export const EV = {
 
 /** A deterministic byte source (mulberry32) standing in for crypto randomness. */
 export function seededRandomBytes(seed: number): (n: number) => Uint8Array {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const next = seededUint32(seed);
   return (n) => {
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i++) out[i] = next() & 0xff;

@@ -45,6 +45,7 @@ import { SCHEMA_VERSION, generateAccessCode, rosterEntrySchema, type ExamDoc } f
 import { INTEGRITY_EVENT_TYPES, type NewEvent } from '../domain/events.js';
 import { parseExamFile, toExamDoc, toExamineeDoc } from '../appliance/src/import/exam-import.js';
 import { HallStore, submissionDocId, type SubmissionDoc } from '../appliance/src/store/hall-store.js';
+import { seededRandom } from '../domain/seeded-random.js';
 
 /**
  * The V8 flags `npm start` runs the appliance with (package.json "start"): a small young
@@ -97,17 +98,6 @@ function parseOptions(argv: string[]): Options {
 
 // ---------------------------------------------------------------------------------------------
 // A seeded random source, so every run builds the same exam day.
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   constructor(readonly next: () => number) {}
@@ -220,7 +210,7 @@ function answersFor(
 }
 
 function planExamDay(exam: ExamDoc, o: Options): Plan {
-  const rng = new Rng(mulberry32(o.seed));
+  const rng = new Rng(seededRandom(o.seed));
   const t0 = Date.parse(exam.scheduledStart);
   const windowCloses = Date.parse(exam.downloadWindow.closes);
   const examExtra = 5;

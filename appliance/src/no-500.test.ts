@@ -17,22 +17,11 @@ import {
   testExam,
   type TestAppliance,
 } from './test-support.js';
+import { seededRandom } from '../../domain/seeded-random.js';
 
 const MIN = 60_000;
 const START = Date.parse('2026-06-01T09:00:00Z');
 const REQUESTS = 3_000;
-
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('no client input produces a 500', () => {
   let appliance: TestAppliance;
@@ -74,7 +63,7 @@ describe('no client input produces a 500', () => {
   });
 
   it(`answers ${REQUESTS} random requests below 500 with known error codes`, async () => {
-    const rnd = random(20_260_601);
+    const rnd = seededRandom(20_260_601);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
     const answerFile = (studentId: string) =>
       JSON.stringify({ format: 'answers/v1', examId: 'exam-1', studentId, answers: { q1: 'a' }, flagged: [] });

@@ -10,18 +10,7 @@ import { installDesign } from '../central/institution.js';
 import { HallSync } from '../hall-sync.js';
 import { startCentralServer, startCuttableLink, type CentralServer, type CuttableLink } from './central-server.js';
 import { openSyncTestAppliance, recordExamDay, type ExamDayResult, type SyncTestAppliance } from './exam-day.js';
-
-/** A small seeded PRNG (mulberry32), so a failing run can be repeated with its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../domain/seeded-random.js';
 
 /** Waits for a condition, polling every few ms; never a fixed sleep. */
 export async function until<T>(

@@ -13,6 +13,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex, sha256HexOfText } from '../../domain/canonical.js';
 import { ERRORS } from '../../domain/errors.js';
+import { seededRandom } from '../../domain/seeded-random.js';
 import { CLIENT_VERSION } from '../../appliance/src/test-support.js';
 import type { HttpExaminee } from '../../appliance/src/process-test-support.js';
 import { appRoutes } from './routes.js';
@@ -20,7 +21,6 @@ import {
   PROCTORS,
   preparedExaminee,
   proctorCookie,
-  random,
   rawExchange,
   send,
   startHall,
@@ -52,7 +52,7 @@ describe('bad input over real HTTP (real appliance process)', () => {
 
   it(`answers ${REQUESTS} random requests below 500, known codes only, and stays up`, async () => {
     console.log(`fuzz seed: ${SEED} (replay with FUZZ_SEED=${SEED})`);
-    const rnd = random(SEED);
+    const rnd = seededRandom(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
     const tokens = examinees.map((e) => e.token ?? '');
     const origin = hall.proc.baseUrl;

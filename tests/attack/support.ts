@@ -175,15 +175,3 @@ export async function rssKiB(pid: number): Promise<number> {
   if (!m) throw new Error(`no VmRSS for PID ${pid}`);
   return Number(m[1]);
 }
-
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-export function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

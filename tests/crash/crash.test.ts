@@ -28,23 +28,12 @@ import {
 } from '../../appliance/src/process-test-support.js';
 import { docsInRange } from '../../appliance/src/store/database.js';
 import { HallStore, type SubmissionDoc } from '../../appliance/src/store/hall-store.js';
+import { seededRandom } from '../../domain/seeded-random.js';
 
 const KILLS = 20;
 const EXAMINEES = 1_000;
 const CONCURRENCY = 40;
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 2 ** 31);
-
-/** mulberry32: seeded, so a run can be replayed with CRASH_SEED. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface Ack {
   studentId: string;
@@ -91,7 +80,7 @@ describe('crash test: SIGKILL during a submission storm', () => {
 
   it(`keeps every acknowledged upload across ${KILLS} kills (seed ${SEED})`, async () => {
     console.log(`crash test seed: ${SEED} (replay with CRASH_SEED=${SEED} npm run test:crash)`);
-    const rnd = random(SEED);
+    const rnd = seededRandom(SEED);
     tmp = await makeTempDir('proctor-crash-');
     const dataDir = path.join(tmp, 'data');
     const files = await writeExamFiles(tmp, { startMs: startedAMinuteAgo(), examinees: EXAMINEES });

@@ -5,6 +5,7 @@ import { examFileSchema } from '../../../domain/exam-format.js';
 import { examInput, STUDENT_ID } from '../../../domain/test-fixtures.js';
 import { checkAnswerFile, fullCheckAnswerFile } from './check.js';
 import { fastCheckAnswerFile } from './fast-check.js';
+import { seededChoices, type SeededChoices } from '../../../domain/seeded-random.js';
 
 const base = examInput();
 const exam = examFileSchema.parse({
@@ -22,22 +23,6 @@ const exam = examFileSchema.parse({
   ],
 });
 const PDF = { sha256: 'c'.repeat(64), name: 'lab-report.pdf', size: 123_456 };
-
-/** A seeded generator (mulberry32): a failure replays. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
-  return { next, int, pick };
-}
-type Random = ReturnType<typeof random>;
 
 /** Pieces of essays: plain words, Latin-1, spaces and JSON.stringify's escapes (the fast path's). */
 const PLAIN = [
@@ -65,12 +50,12 @@ const PLAIN = [
 /** And what it leaves to the full check: \u escapes, other scripts, NFD, other spaces. */
 const TRICKY = ['\u000b', '\u0001', 'e\u0301', '\u4e2d\u6587 ', '\u2003', '\u3000', '\ud83d\ude00', '\u212b'];
 
-function essay(r: Random, long: boolean): string {
+function essay(r: SeededChoices, long: boolean): string {
   const pieces = r.next() < 0.7 ? PLAIN : [...PLAIN, ...TRICKY];
   return Array.from({ length: long ? 40 + r.int(400) : r.int(8) }, () => r.pick(pieces)).join('');
 }
 
-function answerFor(id: string, r: Random): AnswerValue {
+function answerFor(id: string, r: SeededChoices): AnswerValue {
   switch (id) {
     case 'q-single':
       return r.pick(['a', 'b', 'c', 'd', 'z']);
@@ -96,7 +81,7 @@ function answerFor(id: string, r: Random): AnswerValue {
 
 const IDS = exam.sections.flatMap((s) => s.questions.map((q) => q.id));
 
-function randomFile(r: Random): AnswerFile {
+function randomFile(r: SeededChoices): AnswerFile {
   const answers: Record<string, AnswerValue> = {};
   for (const id of IDS) if (r.next() < 0.6) answers[id] = answerFor(id, r);
   return {
@@ -109,7 +94,7 @@ function randomFile(r: Random): AnswerFile {
 }
 
 /** Small changes to canonical bytes: a byte changed, inserted or removed, whitespace, a key renamed. */
-function mutate(bytes: Buffer, r: Random): Buffer {
+function mutate(bytes: Buffer, r: SeededChoices): Buffer {
   const at = r.int(bytes.length);
   switch (r.int(5)) {
     case 0:
@@ -139,7 +124,7 @@ function mutate(bytes: Buffer, r: Random): Buffer {
 describe('fastCheckAnswerFile', () => {
   // FAST_CHECK_SEED=<n> runs other files and mutations (8 seeds were run when this was written).
   it('accepts only what the full check accepts, with the same summary (seeded files and mutations)', () => {
-    const r = random(Number(process.env.FAST_CHECK_SEED ?? 2026));
+    const r = seededChoices(Number(process.env.FAST_CHECK_SEED ?? 2026));
     let fast = 0;
     let full = 0;
     let refusedByBoth = 0;
