@@ -30,6 +30,15 @@ export type ClientPages = { kind: 'built'; files: MiddlewareHandler } | { kind: 
 export function buildApp(deps: AppDeps): Hono {
   const { examDay, store, monitor, presence } = deps.services;
   const app = new Hono();
+  // Requests in flight, for background work to wait out (an event stream until its first answer).
+  app.use('*', async (_c, next) => {
+    const end = deps.services.foreground.begin();
+    try {
+      await next();
+    } finally {
+      end();
+    }
+  });
   app.use('*', discardRefusedBodies);
 
   app.get('/api/health', (c) => {

@@ -20,6 +20,7 @@ import { seedDemoOnce, seedDemoProctorsOnce } from './demo.js';
 import type { ExamDay } from './exam-day.js';
 import { DEMO_PROCTORS } from './proctors/accounts.js';
 import { WorkerAnswerFileChecker } from './answer-files/checker.js';
+import type { WorkerPriority } from './resume-codes.js';
 import { createServices } from './services.js';
 import { createLog } from './log.js';
 import { clientFiles, isClientBuilt } from './http/static-files.js';
@@ -109,7 +110,18 @@ async function main(): Promise<void> {
   const answerFileChecker = new WorkerAnswerFileChecker({
     onWorkerError: (err) => log('warn', `${err.message}; its answer files are checked on the main thread`),
   });
-  const services = createServices(store, { ...config, clockTrust: clock, answerFileChecker }, sync);
+  const onBackgroundPriority = (p: WorkerPriority) => {
+    if (p.policy === 'idle') return;
+    log(
+      'warn',
+      `resume codes: triples are prepared at ${p.policy} priority, not SCHED_IDLE (${p.reason ?? 'unknown'})`,
+    );
+  };
+  const services = createServices(
+    store,
+    { ...config, clockTrust: clock, answerFileChecker, onBackgroundPriority },
+    sync,
+  );
   onNewExams = (ids) => {
     for (const examId of ids) {
       log('info', `sync: exam ${examId} arrived from the central server`);

@@ -1,4 +1,5 @@
 import { webcrypto } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../domain/clock.js';
@@ -15,7 +16,7 @@ import {
   type ResumeTriple,
 } from '../../domain/resume-codes.js';
 import { toExamDoc, toExamineeDoc } from './import/exam-import.js';
-import { idlePriorityPbkdf2Sha256, nodePbkdf2Sha256, ResumeCodes } from './resume-codes.js';
+import { idlePriorityPbkdf2Sha256, nodePbkdf2Sha256, ResumeCodes, type WorkerPriority } from './resume-codes.js';
 import { openTestAppliance, removeDir, testExam, TEST_ROSTER, type TestAppliance } from './test-support.js';
 
 const MIN = 60_000;
@@ -359,7 +360,8 @@ describe('resume codes on the appliance (real on-disk store)', () => {
 
   it('prepares in the background on an idle-priority worker, with the same triples as node:crypto', async () => {
     const { store } = await open();
-    const idle = idlePriorityPbkdf2Sha256();
+    let heard: WorkerPriority | undefined;
+    const idle = idlePriorityPbkdf2Sha256({ onPriority: (p) => (heard = p) });
     const salt = new Uint8Array([1, 2, 3, 4]);
     const password = new TextEncoder().encode('K7QH3M9P');
     expect(Buffer.from(await idle(password, salt, 1_000, 32)).toString('hex')).toBe(
@@ -370,5 +372,22 @@ describe('resume codes on the appliance (real on-disk store)', () => {
     const prepared = ok(await resume.triples('exam-1', 'S1')).triples;
     const fresh = new ResumeCodes(store, { iterations: 1_000 });
     expect(ok(await fresh.triples('exam-1', 'S1')).triples).toEqual(prepared);
+    // The worker's own thread, as the kernel schedules it: SCHED_IDLE, not just nice 19 (nice 19
+    // measurably slowed bench:hall's submission storm). This thread and the process stay normal.
+    expect(heard).toMatchObject({ policy: 'idle' });
+    expect(schedulingPolicy(heard!.tid!)).toBe(SCHED_IDLE);
+    expect(schedulingPolicy(readlinkSync('/proc/thread-self').split('/').pop()!)).toBe(SCHED_OTHER);
+    expect(schedulingPolicy(process.pid)).toBe(SCHED_OTHER);
   });
 });
+
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+
+/** A thread's scheduling policy: field 41 of /proc/<pid>/task/<tid>/stat (proc(5)). */
+function schedulingPolicy(tid: number | string): number {
+  const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: field 3 onward.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[41 - 3]);
+}

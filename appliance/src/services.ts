@@ -11,7 +11,8 @@ import { ProctorActions } from './proctor-actions.js';
 import { ProctorAccounts } from './proctors/accounts.js';
 import { ColumnPreferences } from './proctors/preferences.js';
 import { ProctorSessions } from './proctors/sessions.js';
-import { idlePriorityPbkdf2Sha256, ResumeCodes } from './resume-codes.js';
+import { ForegroundLoad } from './foreground-load.js';
+import { idlePriorityPbkdf2Sha256, ResumeCodes, type WorkerPriority } from './resume-codes.js';
 import type { HallStore } from './store/hall-store.js';
 import { ClockTrust } from './time/clock-trust.js';
 import { notConfiguredSync, type SyncStatusSource } from '../../sync/sync-status.js';
@@ -24,6 +25,8 @@ export interface ServiceOptions {
   clockTrust?: ClockTrust;
   /** Where answer files are checked (main.ts: worker threads); on the calling thread when absent. */
   answerFileChecker?: AnswerFileChecker;
+  /** Hears the CPU priority the resume-code preparation worker got (main.ts warns unless SCHED_IDLE). */
+  onBackgroundPriority?: (priority: WorkerPriority) => void;
 }
 
 export interface Services {
@@ -39,6 +42,8 @@ export interface Services {
   clockTrust: ClockTrust;
   /** The sync with the central server: `sync.status()` is what `GET /api/sync/status` shows. */
   sync: SyncStatusSource;
+  /** The requests in flight (counted by the app); background work waits for quiet. */
+  foreground: ForegroundLoad;
 }
 
 export function createServices(
@@ -47,6 +52,7 @@ export function createServices(
   sync: SyncStatusSource = notConfiguredSync,
 ): Services {
   const clockTrust = options.clockTrust ?? ClockTrust.alwaysTrusted(store.clock);
+  const foreground = new ForegroundLoad();
   const examDay = new ExamDay(store, {
     signInAttempts: options.signInAttempts,
     maxFileBytes: options.maxFileBytes,
@@ -65,10 +71,17 @@ export function createServices(
     sessions: new ProctorSessions(store.clock),
     actions: new ProctorActions(store, monitor, examDay.packages),
     preferences: new ColumnPreferences(store.dataDir),
-    // Triples prepared ahead use only idle CPU: a 1,000-examinee hall's 8,000 PBKDF2 runs must not
-    // slow its sign-in, autosave or submission storm (docs/performance.md).
-    resumeCodes: new ResumeCodes(store, { backgroundPbkdf2: idlePriorityPbkdf2Sha256() }),
+    // Triples prepared ahead use only idle CPU, and none while requests pile up: a 1,000-examinee
+    // hall's 8,000 PBKDF2 runs must not slow its sign-in, autosave or submission storm
+    // (docs/performance.md).
+    resumeCodes: new ResumeCodes(store, {
+      backgroundPbkdf2: idlePriorityPbkdf2Sha256({
+        onPriority: options.onBackgroundPriority,
+        whenQuiet: () => foreground.whenQuiet(),
+      }),
+    }),
     clockTrust,
     sync,
+    foreground,
   };
 }
