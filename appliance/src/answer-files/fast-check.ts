@@ -39,29 +39,25 @@ const enum Byte {
   CloseBracket = 0x5d,
 }
 
-/** What a byte is to the scan of a string (see Reader.string). */
-const enum Class {
-  Plain,
-  Space,
-  Quote,
-  Backslash,
-  Control,
-  Continuation,
-  Latin1Lead,
-  OtherLead,
-}
+/**
+ * What a byte is to the scan of a string (see Reader.string), as bits, so that the usual byte
+ * (ASCII, a space, a Latin-1 letter's two bytes) takes no branch: SPACE for white space, UNIT
+ * when it starts a character (not a UTF-8 continuation byte), SPECIAL for the rest (the closing
+ * quote, a backslash, a control character, U+0080–U+00BF's lead byte C2, whose A0 is a space,
+ * and lead bytes beyond Latin-1).
+ */
+const SPACE = 1;
+const UNIT = 2;
+const SPECIAL = 4;
 
-const BYTE_CLASS = (() => {
+const BYTE_BITS = (() => {
   const t = new Uint8Array(256);
   for (let c = 0; c < 256; c++) {
-    if (c < 0x20) t[c] = Class.Control;
-    else if (c === 0x20) t[c] = Class.Space;
-    else if (c === Byte.Quote) t[c] = Class.Quote;
-    else if (c === Byte.Backslash) t[c] = Class.Backslash;
-    else if (c < 0x80) t[c] = Class.Plain;
-    else if (c < 0xc0) t[c] = Class.Continuation;
-    else if (c === 0xc2 || c === 0xc3) t[c] = Class.Latin1Lead;
-    else t[c] = Class.OtherLead;
+    if (c < 0x20 || c === Byte.Quote || c === Byte.Backslash || c === 0xc2 || c >= 0xc4) t[c] = SPECIAL;
+    else if (c === 0x20) t[c] = SPACE | UNIT;
+    else if (c >= 0x80 && c < 0xc0)
+      t[c] = 0; // continuation: counted with its lead byte
+    else t[c] = UNIT; // other ASCII; C3, the lead byte of U+00C0–U+00FF (letters, × and ÷)
   }
   return t;
 })();
@@ -245,52 +241,61 @@ class Reader {
     let p = this.p;
     let units = 0;
     let words = 0;
-    let inWord = false;
-    let nonAscii = false;
+    /** 1 after white space (and at the start), else 0: a word starts where it goes 1 → 0. */
+    let afterSpace = 1;
     let latin1 = true;
-    for (;;) {
-      if (p >= n) return notSure();
-      const k = BYTE_CLASS[b[p++]!]!;
-      if (k === Class.Plain) {
-        if (!inWord) words++;
-        inWord = true;
+    while (p < n) {
+      const c = b[p]!;
+      const k = BYTE_BITS[c]!;
+      if ((k & SPECIAL) === 0) {
+        const space = k & SPACE;
+        words += afterSpace & (space ^ 1);
+        afterSpace = space;
+        units += k >> 1;
+        p++;
+        continue;
+      }
+      if (c === Byte.Quote) break;
+      if (c === Byte.Backslash) {
+        const e = b[p + 1];
+        p += 2;
         units++;
-      } else if (k === Class.Space) {
-        inWord = false;
-        units++;
-      } else if (k === Class.Quote) {
-        break;
-      } else if (k === Class.Backslash) {
-        const e = b[p++];
         if (e === Byte.Quote || e === Byte.Backslash || e === 0x62) {
           // \" \\ \b
-          if (!inWord) words++;
-          inWord = true;
+          words += afterSpace;
+          afterSpace = 0;
         } else if (e === 0x74 || e === 0x6e || e === 0x72 || e === 0x66) {
           // \t \n \r \f: white space
-          inWord = false;
+          afterSpace = 1;
         } else return notSure();
-        units++;
-      } else if (k === Class.Control) {
+      } else if (c < 0x20) {
         return notSure(); // JSON.stringify escapes it
-      } else {
-        nonAscii = true;
-        if (k === Class.Continuation) continue; // counted with its lead byte
-        if (k !== Class.Latin1Lead) latin1 = false;
-        // U+00A0 (C2 A0) is the one white space of Latin-1; isUtf8 has checked the sequences.
-        if (b[p - 1] === 0xc2 && b[p] === 0xa0) inWord = false;
+      } else if (c === 0xc2) {
+        // U+0080–U+00BF; U+00A0 (C2 A0) is the one white space of Latin-1. isUtf8 has checked
+        // the sequences, so the next byte is its continuation.
+        units++;
+        if (b[p + 1] === 0xa0) afterSpace = 1;
         else {
-          if (!inWord) words++;
-          inWord = true;
+          words += afterSpace;
+          afterSpace = 0;
         }
-        units += b[p - 1]! >= 0xf0 ? 2 : 1;
+        p += 2;
+      } else {
+        // The lead byte of a character beyond Latin-1 (its continuation bytes follow as usual).
+        latin1 = false;
+        words += afterSpace;
+        afterSpace = 0;
+        units += c >= 0xf0 ? 2 : 1;
+        p++;
       }
     }
+    if (p >= n) return notSure();
+    p++; // the closing quote
     this.p = p;
     const end = p;
     if (end - start <= SHORT_STRING_BYTES) {
       const s = JSON.parse(this.text(start, end)) as string;
-      if (nonAscii && s.normalize('NFC') !== s) notSure();
+      if (end - start - 2 !== s.length && s.normalize('NFC') !== s) notSure(); // not all ASCII
       return s;
     }
     if (!latin1) notSure();
