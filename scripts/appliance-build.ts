@@ -24,6 +24,28 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 export const APPLIANCE_DIST = path.join(REPO_ROOT, 'appliance', 'dist');
 /** What the box runs (systemd/proctor-appliance.service) and `npm start` runs. */
 export const APPLIANCE_MAIN = path.join(APPLIANCE_DIST, 'main.js');
+
+/**
+ * `npm start`'s command line (package.json), taken apart: its environment assignments and the
+ * node flags before appliance/dist/main.js. bench:hall runs the appliance with exactly these, and
+ * a box test checks that the systemd unit does too.
+ */
+export function startCommand(): { env: Record<string, string>; nodeFlags: string[] } {
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_][A-Z0-9_]*=/.test(words[0] ?? '')) {
+    const [name, ...value] = words.shift()!.split('=');
+    env[name!] = value.join('=');
+  }
+  const main = words.indexOf('appliance/dist/main.js');
+  if (words[0] !== 'node' || main === -1 || main !== words.length - 1) {
+    throw new Error(
+      `package.json's start is not "[VAR=value...] node [flags...] appliance/dist/main.js": ${pkg.scripts.start}`,
+    );
+  }
+  return { env, nodeFlags: words.slice(1, main) };
+}
 export const APPLIANCE_CLI = path.join(APPLIANCE_DIST, 'cli.js');
 /**
  * The answer-file worker thread (appliance/src/answer-files/checker.ts) is its own entry: the

@@ -56,7 +56,7 @@ import {
   spreadOver,
   type Reply,
 } from './bench-hall-support.js';
-import { APPLIANCE_MAIN, buildAppliance } from './appliance-build.js';
+import { APPLIANCE_MAIN, buildAppliance, startCommand } from './appliance-build.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -270,18 +270,18 @@ async function main(): Promise<void> {
     const env = applianceEnv(dataDir);
     const imported = await runApplianceCli(['import', files.examPath, files.rosterPath], env);
     if (imported.code !== 0) throw new Error(`import failed: ${imported.stderr}`);
-    const nodeOptions = ['--max-semi-space-size=8', '--enable-source-maps'];
+    // What the box runs: `npm start`'s environment and node flags (and --cpu-prof), on the bundle.
+    const start = startCommand();
+    const nodeOptions = [...start.nodeFlags];
     if (OPTIONS.cpuProf) {
       await mkdir(OPTIONS.cpuProf, { recursive: true });
       nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(OPTIONS.cpuProf)}`);
     }
-    // What the box runs: the bundle, built now, with `npm start`'s node flags (and --cpu-prof).
     await buildAppliance();
     appliance = await ApplianceProcess.start({
       dataDir,
       command: [process.execPath, ...nodeOptions, APPLIANCE_MAIN],
-      // And `npm start`'s environment (the systemd unit sets it too).
-      env: { MALLOC_ARENA_MAX: '2' },
+      env: start.env,
     });
     const pid = appliance.serverPid;
     const port = appliance.port;

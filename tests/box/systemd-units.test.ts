@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startCommand } from '../../scripts/appliance-build.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CHECK = path.join(ROOT, 'systemd', 'check-units.sh');
@@ -71,5 +72,21 @@ describe('systemd units', () => {
     // V8's JIT needs W+X memory: this setting would abort Node.
     expect(unit).not.toMatch(/^MemoryDenyWriteExecute=yes/m);
     expect(unit).not.toMatch(/^DynamicUser=yes/m);
+  });
+
+  it('runs the appliance as `npm start` does: the same node flags and environment, plus the heap cap', () => {
+    const unit = readFileSync(APPLIANCE_UNIT, 'utf8');
+    const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.trim().split(/\s+/) ?? [];
+    expect(execStart[0]).toBe('/usr/bin/node');
+    expect(execStart.at(-1)).toBe('appliance/dist/main.js');
+    const start = startCommand();
+    const unitFlags = execStart.slice(1, -1);
+    // The box alone caps the heap below the unit's MemoryHigh.
+    expect(unitFlags).toContain('--max-old-space-size=256');
+    expect(unitFlags.filter((f) => !f.startsWith('--max-old-space-size='))).toEqual(start.nodeFlags);
+    expect(start.nodeFlags).toContain('--heap-growing-percent=100');
+    const unitEnv = [...unit.matchAll(/^Environment=(.*)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/));
+    for (const [name, value] of Object.entries(start.env)) expect(unitEnv).toContain(`${name}=${value}`);
+    expect(start.env).toEqual({ MALLOC_ARENA_MAX: '2' });
   });
 });
