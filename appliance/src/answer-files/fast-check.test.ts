@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { serialiseAnswerFile, type AnswerFile, type AnswerValue } from '../../../domain/answers.js';
+import { countWords } from '../../../domain/answer-sheet.js';
 import { examFileSchema } from '../../../domain/exam-format.js';
 import { examInput, STUDENT_ID } from '../../../domain/test-fixtures.js';
 import { checkAnswerFile, fullCheckAnswerFile } from './check.js';
@@ -181,5 +182,52 @@ describe('fastCheckAnswerFile', () => {
     const cjk = file({ 'q-essay-free': '\u4e2d\u6587'.repeat(200) });
     expect(fastCheckAnswerFile(cjk, exam, STUDENT_ID)).toBeUndefined();
     expect(checkAnswerFile(cjk, exam, STUDENT_ID).ok).toBe(true);
+  });
+
+  // The scan reads four bytes at a time where it can: a word or a character miscounted at one of
+  // those seams would only show at the limits, so each limit is tried exactly, at every alignment.
+  it('counts words and characters exactly at the limits, wherever the essay falls in the file', () => {
+    const r = seededChoices(Number(process.env.FAST_CHECK_SEED ?? 7));
+    const withLimit = (maxWords: number) =>
+      examFileSchema.parse({
+        ...exam,
+        sections: exam.sections.map((s) => ({
+          ...s,
+          questions: s.questions.map((q) => (q.id === 'q-essay-limit' ? { ...q, maxWords } : q)),
+        })),
+      });
+    const file = (answers: Record<string, AnswerValue>) =>
+      Buffer.from(
+        serialiseAnswerFile({ format: 'answers/v1', examId: exam.examId, studentId: STUDENT_ID, answers, flagged: [] }),
+      );
+    for (let i = 0; i < 300; i++) {
+      // A short answer of 1–8 characters before the essay moves it across the four-byte seams.
+      const shift = 'P'.repeat(1 + (i % 8));
+      const text = Array.from({ length: 60 + r.int(200) }, () => r.pick(PLAIN)).join('');
+      if (text.trim() === '') continue;
+      const words = countWords(text);
+      const bytes = file({ 'q-short': shift, 'q-essay-limit': text });
+      const atLimit = withLimit(words);
+      expect(fastCheckAnswerFile(bytes, atLimit, STUDENT_ID), JSON.stringify(text)).toEqual(
+        (fullCheckAnswerFile(bytes, atLimit, STUDENT_ID) as { summary: unknown }).summary,
+      );
+      expect(fastCheckAnswerFile(bytes, withLimit(words - 1), STUDENT_ID), JSON.stringify(text)).toBeUndefined();
+    }
+    // The 200,000-character limit (UTF-16 code units) in ASCII, Latin-1 and both, at each alignment.
+    for (let shift = 1; shift <= 8; shift++) {
+      for (const [ascii, latin1] of [
+        [200_000, 0],
+        [0, 200_000],
+        [123_457, 76_543],
+      ] as const) {
+        const text = `${'ab c'.repeat(ascii / 4 + 1).slice(0, ascii)}${'éÿ'.repeat(latin1 / 2 + 1).slice(0, latin1)}`;
+        expect(text.length).toBe(200_000);
+        const at = file({ 'q-short': 'P'.repeat(shift), 'q-essay-free': text });
+        expect(fastCheckAnswerFile(at, exam, STUDENT_ID)).toBeDefined();
+        const over = file({ 'q-short': 'P'.repeat(shift), 'q-essay-free': `${text}x` });
+        expect(fastCheckAnswerFile(over, exam, STUDENT_ID)).toBeUndefined();
+        expect(fullCheckAnswerFile(over, exam, STUDENT_ID).ok).toBe(false);
+      }
+    }
   });
 });

@@ -56,10 +56,13 @@ export function parsePublicKey(text: string): KeyObject {
 export class ReceiptSigner {
   private readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
+  /** rawPublicKey(publicKey), made once: every receipt carries it. */
+  private readonly publicKeyText: string;
 
   constructor(privateKeyPem: string) {
     this.privateKey = createPrivateKey(privateKeyPem);
     this.publicKey = createPublicKey(this.privateKey);
+    this.publicKeyText = rawPublicKey(this.publicKey);
   }
 
   sign(payload: ReceiptPayload): Receipt {
@@ -67,7 +70,7 @@ export class ReceiptSigner {
     return {
       payload,
       signature: sign(null, bytes, this.privateKey).toString('base64'),
-      publicKey: rawPublicKey(this.publicKey),
+      publicKey: this.publicKeyText,
     };
   }
 }
