@@ -53,6 +53,8 @@ export function createServices(
 ): Services {
   const clockTrust = options.clockTrust ?? ClockTrust.alwaysTrusted(store.clock);
   const foreground = new ForegroundLoad();
+  // Indexing into PouchDB waits out storms too (the journal is the record meanwhile).
+  store.setIndexGate(() => foreground.isQuiet());
   const examDay = new ExamDay(store, {
     signInAttempts: options.signInAttempts,
     maxFileBytes: options.maxFileBytes,

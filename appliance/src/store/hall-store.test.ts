@@ -263,6 +263,34 @@ describe('HallStore.open: journal replay', () => {
   });
 });
 
+describe('HallStore: indexing into PouchDB waits for a quiet hall', () => {
+  it('keeps journaled documents out of the database while busy, indexes them once quiet; flushIndex never waits', async () => {
+    const store = await freshStore();
+    let quiet = false;
+    store.setIndexGate(() => quiet);
+    await recordSome(store, 'S1', 2);
+    const { events, durable } = store.record(EXAM_ID, [download('S1', 3)]);
+    await durable;
+    const id = events[0]!._id;
+    const inDb = () =>
+      store.db.get(id).then(
+        () => true,
+        () => false,
+      );
+    // Well past the 300 ms without new records (and the journal has them): still busy, so waiting.
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await inDb()).toBe(false);
+    quiet = true;
+    await expect.poll(inDb, { timeout: 2_000, interval: 50 }).toBe(true);
+    // Busy again: a reader still gets everything recorded, at once.
+    quiet = false;
+    await recordSome(store, 'S2', 2);
+    const all = await store.examEvents(EXAM_ID);
+    expect(all.map((e) => e.kind).filter((k) => k === 'package-downloaded')).toHaveLength(5);
+    await store.close();
+  });
+});
+
 describe('eventRangesOutside', () => {
   it('leaves out exactly the ids of each chain up to its last journaled seq', () => {
     expect(

@@ -86,7 +86,10 @@ export interface StoreOptions {
 /** See HallStore.index. */
 const INDEX_QUIET_MS = 300;
 const INDEX_MAX_DELAY_MS = 5_000;
-const INDEX_BATCH = 2_000;
+/** A 1,000-examinee submission storm records about 3,000 documents: they wait for it to pass. */
+const INDEX_BATCH = 10_000;
+/** Past this many waiting, indexing starts even while the hall is busy (memory: ~1–2 KB each). */
+const INDEX_HARD_LIMIT = 30_000;
 
 export class HallStore {
   /** Documents waiting to be indexed into PouchDB after their journal write. */
@@ -95,6 +98,8 @@ export class HallStore {
   private indexError: Error | undefined;
   private indexTimer: NodeJS.Timeout | undefined;
   private indexWaitingSince: number | undefined;
+  /** Whether the hall is quiet enough for indexing (services.ts: ForegroundLoad); always, when unset. */
+  private indexGate: () => boolean = () => true;
 
   private constructor(
     readonly db: HallDb,
@@ -303,20 +308,40 @@ export class HallStore {
   /**
    * Indexes journaled documents into PouchDB, behind the journal: once records stop arriving for
    * INDEX_QUIET_MS, or INDEX_MAX_DELAY_MS after the first one waiting, or when INDEX_BATCH of them
-   * wait. In a burst (the submission storm at time-up) the database's work waits for the burst to
-   * pass instead of taking CPU from it; the journal, fsynced before any answer, is the record.
+   * wait, and then only while the hall is quiet (`setIndexGate`: few requests in flight) unless
+   * INDEX_HARD_LIMIT wait. In a burst (the submission storm at time-up) the database's work waits
+   * for the burst to pass instead of taking CPU from it; the journal, fsynced before any answer,
+   * is the record, and readers call flushIndex.
    */
   private index(docs: JournalDoc[]): void {
     this.indexQueue.push(...docs);
     if (this.indexing) return;
-    const now = Date.now();
-    this.indexWaitingSince ??= now;
-    if (this.indexQueue.length >= INDEX_BATCH || now - this.indexWaitingSince >= INDEX_MAX_DELAY_MS) {
+    this.indexWaitingSince ??= Date.now();
+    if (this.indexDue()) {
       this.startIndexing();
       return;
     }
+    this.armIndexTimer();
+  }
+
+  /** Lets indexing wait while `quiet()` says the hall is busy (services.ts wires ForegroundLoad). */
+  setIndexGate(quiet: () => boolean): void {
+    this.indexGate = quiet;
+  }
+
+  private indexDue(): boolean {
+    const waiting = this.indexQueue.length;
+    if (waiting >= INDEX_HARD_LIMIT) return true;
+    const late = Date.now() - (this.indexWaitingSince ?? Date.now()) >= INDEX_MAX_DELAY_MS;
+    return (waiting >= INDEX_BATCH || late) && this.indexGate();
+  }
+
+  private armIndexTimer(): void {
     clearTimeout(this.indexTimer);
-    this.indexTimer = setTimeout(() => this.startIndexing(), INDEX_QUIET_MS).unref();
+    this.indexTimer = setTimeout(() => {
+      if (this.indexGate() || this.indexQueue.length >= INDEX_HARD_LIMIT) this.startIndexing();
+      else this.armIndexTimer();
+    }, INDEX_QUIET_MS).unref();
   }
 
   private startIndexing(): void {
@@ -334,15 +359,31 @@ export class HallStore {
           // The journal has the documents; the next start replays them.
           this.indexError = err instanceof Error ? err : new Error(String(err));
         }
+        // What arrived meanwhile waits for quiet, unless a reader is waiting for it.
+        if (this.flushing === 0 && this.indexQueue.length > 0 && !this.indexDue()) break;
       }
       this.indexing = undefined;
+      if (this.indexQueue.length > 0) {
+        this.indexWaitingSince ??= Date.now();
+        this.armIndexTimer();
+      }
     })();
   }
 
+  /** Readers in flushIndex: while any waits, indexing does not wait for quiet. */
+  private flushing = 0;
+
   /** Waits until everything recorded so far is in PouchDB (tests, shutdown, proctor reads). */
   async flushIndex(): Promise<void> {
-    if (this.indexQueue.length > 0) this.startIndexing();
-    while (this.indexing) await this.indexing;
+    this.flushing++;
+    try {
+      while (this.indexQueue.length > 0 || this.indexing) {
+        if (!this.indexing) this.startIndexing();
+        await this.indexing;
+      }
+    } finally {
+      this.flushing--;
+    }
     if (this.indexError) throw this.indexError;
   }
 
