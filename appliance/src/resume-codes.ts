@@ -66,10 +66,11 @@ export const nodePbkdf2Sha256: Pbkdf2Sha256 = (password, salt, iterations, lengt
  * sched_setscheduler, so only this thread changes; /proc/thread-self names it), falling back to
  * nice 19, tells the parent which it got, and then runs the PBKDF2 job it is sent, synchronously.
  *
- * Nice 19 alone is not idle: bench:hall measured the 1,000-examinee submission storm at 0.61 of
- * the baseline with a nice-19 worker busy and 0.74 with none, since the scheduler (EEVDF) lets a
- * running nice-19 thread finish its slice before a woken request thread gets the core. A
- * SCHED_IDLE thread is preempted at once, and its core counts as idle when threads wake.
+ * Nice 19 alone is not idle: bench:hall measured the 1,000-examinee submission storm at 0.41–0.61
+ * of the baseline with a nice-19 worker busy and 0.74 with none (likely: the scheduler, EEVDF,
+ * may let a running nice-19 thread finish its slice before a woken request thread gets the core;
+ * a SCHED_IDLE thread is preempted at once). SCHED_IDLE alone still measured 0.61: the worker used
+ * the cores between a storm's fsyncs. Hence ForegroundLoad too.
  */
 const IDLE_WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
