@@ -25,6 +25,17 @@ export const APPLIANCE_DIST = path.join(REPO_ROOT, 'appliance', 'dist');
 /** What the box runs (systemd/proctor-appliance.service) and `npm start` runs. */
 export const APPLIANCE_MAIN = path.join(APPLIANCE_DIST, 'main.js');
 
+export const APPLIANCE_CLI = path.join(APPLIANCE_DIST, 'cli.js');
+/**
+ * The answer-file worker thread (appliance/src/answer-files/checker.ts) is its own entry: the
+ * appliance starts it from appliance/dist/answer-file-worker.js, next to main.js.
+ */
+const ENTRY_POINTS = [
+  { in: 'appliance/src/main.ts', out: 'main' },
+  { in: 'appliance/src/cli.ts', out: 'cli' },
+  { in: 'appliance/src/answer-files/worker.ts', out: 'answer-file-worker' },
+];
+
 /**
  * `npm start`'s command line (package.json), taken apart: its environment assignments and the
  * node flags before appliance/dist/main.js. bench:hall runs the appliance with exactly these, and
@@ -46,16 +57,6 @@ export function startCommand(): { env: Record<string, string>; nodeFlags: string
   }
   return { env, nodeFlags: words.slice(1, main) };
 }
-export const APPLIANCE_CLI = path.join(APPLIANCE_DIST, 'cli.js');
-/**
- * The answer-file worker thread (appliance/src/answer-files/checker.ts) is its own entry: the
- * appliance starts it from appliance/dist/answer-file-worker.js, next to main.js.
- */
-const ENTRY_POINTS = [
-  { in: 'appliance/src/main.ts', out: 'main' },
-  { in: 'appliance/src/cli.ts', out: 'cli' },
-  { in: 'appliance/src/answer-files/worker.ts', out: 'answer-file-worker' },
-];
 
 /**
  * Development dependencies the bundle may import all the same, each with why it never loads on

@@ -80,6 +80,12 @@ function answerFor(id: string, r: SeededChoices): AnswerValue {
   }
 }
 
+/** A canonical answer file of STUDENT_ID for `exam` with these answers and nothing flagged. */
+const fileWith = (answers: Record<string, AnswerValue>) =>
+  Buffer.from(
+    serialiseAnswerFile({ format: 'answers/v1', examId: exam.examId, studentId: STUDENT_ID, answers, flagged: [] }),
+  );
+
 const IDS = exam.sections.flatMap((s) => s.questions.map((q) => q.id));
 
 function randomFile(r: SeededChoices): AnswerFile {
@@ -168,18 +174,14 @@ describe('fastCheckAnswerFile', () => {
   });
 
   it('leaves to the full check: a word limit passed, a long string that is not an essay, other scripts', () => {
-    const file = (answers: Record<string, AnswerValue>) =>
-      Buffer.from(
-        serialiseAnswerFile({ format: 'answers/v1', examId: exam.examId, studentId: STUDENT_ID, answers, flagged: [] }),
-      );
-    const overLimit = file({ 'q-essay-limit': 'word '.repeat(3_001) });
+    const overLimit = fileWith({ 'q-essay-limit': 'word '.repeat(3_001) });
     expect(fastCheckAnswerFile(overLimit, exam, STUDENT_ID)).toBeUndefined();
     expect(fullCheckAnswerFile(overLimit, exam, STUDENT_ID)).toMatchObject({ ok: false, code: 'invalid-answer-file' });
-    const atLimit = file({ 'q-essay-limit': 'word '.repeat(3_000) });
+    const atLimit = fileWith({ 'q-essay-limit': 'word '.repeat(3_000) });
     expect(fastCheckAnswerFile(atLimit, exam, STUDENT_ID)).toBeDefined();
-    const longShort = file({ 'q-short': 'Paris '.repeat(100) });
+    const longShort = fileWith({ 'q-short': 'Paris '.repeat(100) });
     expect(fastCheckAnswerFile(longShort, exam, STUDENT_ID)).toBeUndefined();
-    const cjk = file({ 'q-essay-free': '\u4e2d\u6587'.repeat(200) });
+    const cjk = fileWith({ 'q-essay-free': '\u4e2d\u6587'.repeat(200) });
     expect(fastCheckAnswerFile(cjk, exam, STUDENT_ID)).toBeUndefined();
     expect(checkAnswerFile(cjk, exam, STUDENT_ID).ok).toBe(true);
   });
@@ -196,17 +198,13 @@ describe('fastCheckAnswerFile', () => {
           questions: s.questions.map((q) => (q.id === 'q-essay-limit' ? { ...q, maxWords } : q)),
         })),
       });
-    const file = (answers: Record<string, AnswerValue>) =>
-      Buffer.from(
-        serialiseAnswerFile({ format: 'answers/v1', examId: exam.examId, studentId: STUDENT_ID, answers, flagged: [] }),
-      );
     for (let i = 0; i < 300; i++) {
       // A short answer of 1–8 characters before the essay moves it across the four-byte seams.
       const shift = 'P'.repeat(1 + (i % 8));
       const text = Array.from({ length: 60 + r.int(200) }, () => r.pick(PLAIN)).join('');
       if (text.trim() === '') continue;
       const words = countWords(text);
-      const bytes = file({ 'q-short': shift, 'q-essay-limit': text });
+      const bytes = fileWith({ 'q-short': shift, 'q-essay-limit': text });
       const atLimit = withLimit(words);
       expect(fastCheckAnswerFile(bytes, atLimit, STUDENT_ID), JSON.stringify(text)).toEqual(
         (fullCheckAnswerFile(bytes, atLimit, STUDENT_ID) as { summary: unknown }).summary,
@@ -222,9 +220,9 @@ describe('fastCheckAnswerFile', () => {
       ] as const) {
         const text = `${'ab c'.repeat(ascii / 4 + 1).slice(0, ascii)}${'éÿ'.repeat(latin1 / 2 + 1).slice(0, latin1)}`;
         expect(text.length).toBe(200_000);
-        const at = file({ 'q-short': 'P'.repeat(shift), 'q-essay-free': text });
+        const at = fileWith({ 'q-short': 'P'.repeat(shift), 'q-essay-free': text });
         expect(fastCheckAnswerFile(at, exam, STUDENT_ID)).toBeDefined();
-        const over = file({ 'q-short': 'P'.repeat(shift), 'q-essay-free': `${text}x` });
+        const over = fileWith({ 'q-short': 'P'.repeat(shift), 'q-essay-free': `${text}x` });
         expect(fastCheckAnswerFile(over, exam, STUDENT_ID)).toBeUndefined();
         expect(fullCheckAnswerFile(over, exam, STUDENT_ID).ok).toBe(false);
       }
