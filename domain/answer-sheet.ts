@@ -9,15 +9,63 @@ import type { AnswerFile, AnswerValue } from './answers.js';
 
 /**
  * The autosaved state of one examinee's answers, as the app keeps it (RxDB) and replicates it.
- * `id` is `<examId>:<studentId>`; `counter` grows with every change on the device, so the
- * newest sheet wins; `_deleted` is the replication protocol's field and is always false.
+ * `id` is `<examId>:<studentId>`; `counter` grows by one with every write on the device;
+ * `versions[questionId]` is the counter of the write that last changed that question (its
+ * answer or its flag), so that an older value of a question never overwrites a newer one, on any
+ * hop (mergeAnswerSheets). `_deleted` is the replication protocol's field and is always false.
+ * `versions` names every question the sheet has changed; it is optional on the wire: a sheet
+ * without it counts every question at its counter.
  */
 export interface AnswerSheet {
   id: string;
   counter: number;
   answers: Record<string, AnswerValue>;
   flagged: string[];
+  versions?: Record<string, number>;
   _deleted: boolean;
+}
+
+/** The parts of a sheet that a merge reads. */
+export type SheetState = Pick<AnswerSheet, 'counter' | 'answers' | 'flagged' | 'versions'>;
+
+/**
+ * The version of one question in a sheet: 0 for a question its versions do not name (never
+ * changed), and the sheet's counter for every question of a sheet without versions.
+ */
+export function questionVersion(sheet: SheetState, questionId: string): number {
+  return sheet.versions === undefined ? sheet.counter : (sheet.versions[questionId] ?? 0);
+}
+
+/**
+ * Merges two states of one answer sheet question by question: each question (its answer and its
+ * flag together) comes from the state that changed it last, the incoming one on a tie. The
+ * result's counter is the larger of the two, and its versions name every question of either.
+ */
+export function mergeAnswerSheets(incoming: SheetState, stored: SheetState): Required<SheetState> {
+  const ids = new Set([
+    ...Object.keys(incoming.answers),
+    ...Object.keys(stored.answers),
+    ...incoming.flagged,
+    ...stored.flagged,
+    ...Object.keys(incoming.versions ?? {}),
+    ...Object.keys(stored.versions ?? {}),
+  ]);
+  const answers: Record<string, AnswerValue> = {};
+  const versions: Record<string, number> = {};
+  const flagged = new Set<string>();
+  const inFlagged = new Set(incoming.flagged);
+  const storedFlagged = new Set(stored.flagged);
+  for (const id of ids) {
+    const inVersion = questionVersion(incoming, id);
+    const storedVersion = questionVersion(stored, id);
+    const fromIncoming = inVersion >= storedVersion;
+    const source = fromIncoming ? incoming : stored;
+    const value = source.answers[id];
+    if (value !== undefined) answers[id] = value;
+    if ((fromIncoming ? inFlagged : storedFlagged).has(id)) flagged.add(id);
+    versions[id] = Math.max(inVersion, storedVersion);
+  }
+  return { counter: Math.max(incoming.counter, stored.counter), answers, flagged: [...flagged], versions };
 }
 
 /** The id of an examinee's answer sheet. */

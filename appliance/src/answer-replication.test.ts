@@ -65,7 +65,17 @@ describe('answer-sheet replication (the app’s RxDB push and pull handlers)', (
     // The stored sheet is canonical (the blank essay dropped) and progress reaches the monitor.
     const pulled = (await (await ada.get('/api/exam/answers/pull?counter=0')).json()) as Loose;
     expect(pulled).toEqual({
-      documents: [{ id: 'exam-1:S1', counter: 1, answers: { q1: 'a' }, flagged: ['q2'], _deleted: false }],
+      documents: [
+        {
+          id: 'exam-1:S1',
+          counter: 1,
+          answers: { q1: 'a' },
+          flagged: ['q2'],
+          // A sheet without versions counts every question it names at its counter.
+          versions: { q1: 1, q2: 1, q4: 1 },
+          _deleted: false,
+        },
+      ],
       checkpoint: { counter: 1 },
     });
     expect(await (await ada.get('/api/exam/answers/pull?counter=1')).json()).toEqual({
@@ -90,11 +100,62 @@ describe('answer-sheet replication (the app’s RxDB push and pull handlers)', (
     const stale = await push(ada, app, { rows: [{ newDocumentState: sheet('S1', 2, { q1: 'a' }) }] });
     expect(stale.status).toBe(200);
     expect(await stale.json()).toEqual({
-      conflicts: [{ id: 'exam-1:S1', counter: 3, answers: { q1: 'b', q3: 4.5 }, flagged: [], _deleted: false }],
+      conflicts: [
+        {
+          id: 'exam-1:S1',
+          counter: 3,
+          answers: { q1: 'b', q3: 4.5 },
+          flagged: [],
+          versions: { q1: 3, q2: 3, q3: 3, q4: 3 },
+          _deleted: false,
+        },
+      ],
     });
     expect((await ada.get('/api/exam/answers/pull?counter=0').then((r) => r.json())) as Loose).toMatchObject({
       checkpoint: { counter: 3 },
     });
+  });
+
+  it('merges question by question: an older value of a question never overwrites a newer one', async () => {
+    const { app, ada } = await started();
+    const row = (
+      counter: number,
+      answers: AnswerSheet['answers'],
+      versions: Record<string, number>,
+      flagged: string[] = [],
+    ) => ({
+      rows: [{ newDocumentState: { ...sheet('S1', counter, answers, flagged), versions } }],
+    });
+    // Device A wrote q1 at 1 and the essay at 4.
+    expect((await push(ada, app, row(4, { q1: 'a', q4: 'newest essay' }, { q1: 1, q4: 4 }))).status).toBe(200);
+    // Another writer (a second device, another tab) with a higher counter but an older essay and a
+    // newer q1: the essay stays, q1 changes, q3 arrives.
+    expect(
+      await (await push(ada, app, row(6, { q1: 'b', q3: 2, q4: 'older essay' }, { q1: 6, q3: 5, q4: 2 }))).json(),
+    ).toEqual({ conflicts: [] });
+    const pulled = (await (await ada.get('/api/exam/answers/pull?counter=0')).json()) as {
+      documents: AnswerSheet[];
+    };
+    expect(pulled.documents[0]).toMatchObject({
+      counter: 6,
+      answers: { q1: 'b', q3: 2, q4: 'newest essay' },
+      versions: { q1: 6, q3: 5, q4: 4 },
+    });
+    // A cleared answer is a change too: q3 cleared at 7 (absent with its version) stays cleared
+    // against a later push that still carries the old q3 at version 5.
+    expect((await push(ada, app, row(7, { q1: 'b', q4: 'newest essay' }, { q1: 6, q3: 7, q4: 4 }))).status).toBe(200);
+    expect((await push(ada, app, row(8, { q1: 'b', q3: 2, q4: 'newest essay' }, { q1: 8, q3: 5, q4: 4 }))).status).toBe(
+      200,
+    );
+    const after = (await (await ada.get('/api/exam/answers/pull?counter=0')).json()) as { documents: AnswerSheet[] };
+    expect(after.documents[0]?.answers).toEqual({ q1: 'b', q4: 'newest essay' });
+    // The flag goes with its question's version.
+    expect(
+      (await push(ada, app, row(9, { q1: 'b', q4: 'newest essay' }, { q1: 9, q4: 4, q2: 9 }, ['q2']))).status,
+    ).toBe(200);
+    expect((await push(ada, app, row(10, { q1: 'b', q4: 'newest essay' }, { q1: 10, q4: 4, q2: 3 }))).status).toBe(200);
+    const flagged = (await (await ada.get('/api/exam/answers/pull?counter=0')).json()) as { documents: AnswerSheet[] };
+    expect(flagged.documents[0]?.flagged).toEqual(['q2']);
   });
 
   it('refuses another examinee’s sheet, deletions, wrong shapes and answers that do not fit, changing nothing', async () => {
@@ -127,6 +188,27 @@ describe('answer-sheet replication (the app’s RxDB push and pull handlers)', (
       },
       { body: { rows: [{ newDocumentState: sheet('S1', 0, {}) }] }, status: 400, code: 'validation-failed' },
       { body: '{"rows": [', status: 400, code: 'invalid-json' },
+      // Versions: not numbers, above the counter, or of questions the exam does not have.
+      {
+        body: { rows: [{ newDocumentState: { ...sheet('S1', 2, {}), versions: { q1: 'x' } } }] },
+        status: 400,
+        code: 'validation-failed',
+      },
+      {
+        body: { rows: [{ newDocumentState: { ...sheet('S1', 2, {}), versions: { q1: 3 } } }] },
+        status: 400,
+        code: 'validation-failed',
+      },
+      {
+        body: { rows: [{ newDocumentState: { ...sheet('S1', 2, {}), versions: { q1: -1 } } }] },
+        status: 400,
+        code: 'validation-failed',
+      },
+      {
+        body: { rows: [{ newDocumentState: { ...sheet('S1', 2, {}), versions: { ghost: 1 } } }] },
+        status: 422,
+        code: 'invalid-answer-file',
+      },
       {
         body: { rows: [{ newDocumentState: sheet('S1', 1, { q1: 'zz' }) }] },
         status: 422,

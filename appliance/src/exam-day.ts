@@ -13,7 +13,13 @@ import {
   gradeClosedQuestions,
   type AnswerFile,
 } from '../../domain/answers.js';
-import { answerSheetId, type AnswerSheet } from '../../domain/answer-sheet.js';
+import {
+  answerSheetId,
+  mergeAnswerSheets,
+  questionVersion,
+  type AnswerSheet,
+  type SheetState,
+} from '../../domain/answer-sheet.js';
 import {
   decideAnswerFiles,
   decideDownload,
@@ -343,26 +349,46 @@ export class ExamDay {
     ];
   }
 
-  /** Autosaves a draft; the latest counter wins. */
+  /**
+   * Autosaves a draft. A draft no newer than the stored one (by counter) is `stale-draft`; a newer
+   * one is merged with the stored one question by question (domain mergeAnswerSheets), so that an
+   * older value of a question never overwrites a newer one. The stored draft is read only when
+   * it holds a question newer than the incoming draft's (two writers, e.g. a device swap).
+   */
   saveDraft(
     s: ExamineeSession,
-    input: { counter: number; answers: AnswerFile['answers']; flagged: string[] },
+    input: { counter: number; answers: AnswerFile['answers']; flagged: string[]; versions?: Record<string, number> },
   ): Promise<Result<{ counter: number; answered: number; total: number }>> {
     const { exam, entry } = s;
     return this.examineeLock.run(`${exam.doc.examId}|${entry.doc.studentId}`, async () => {
       const decision = decideDraft(entry.state, this.store.projection.timeline(exam, entry), this.now);
       if (!decision.ok) return decision;
-      if (entry.draft && input.counter <= entry.draft.counter)
-        return refuse('stale-draft', `stored counter is ${entry.draft.counter}`);
-      const file: AnswerFile = {
-        format: 'answers/v1',
-        examId: exam.doc.examId,
-        studentId: entry.doc.studentId,
-        answers: input.answers,
-        flagged: input.flagged,
-      };
-      const fit = answersFitExam(file, exam.doc, entry.doc.studentId);
+      const stored = entry.draft;
+      if (stored && input.counter <= stored.counter)
+        return refuse('stale-draft', `stored counter is ${stored.counter}`);
+      const ids = { format: 'answers/v1' as const, examId: exam.doc.examId, studentId: entry.doc.studentId };
+      // What arrives is checked as it is, before any merge.
+      const fit = answersFitExam(
+        { ...ids, answers: input.answers, flagged: input.flagged },
+        exam.doc,
+        entry.doc.studentId,
+      );
       if (!fit.ok) return fit;
+      const questionIds = new Set(examQuestions(exam.doc).map((q) => q.id));
+      const unknown = Object.keys(input.versions ?? {}).find((q) => !questionIds.has(q));
+      if (unknown !== undefined)
+        return refuse('invalid-answer-file', `versions: "${unknown}" is not a question of this exam`);
+      const storedWinsSomewhere =
+        stored !== undefined && Object.entries(stored.versions).some(([q, v]) => v > questionVersion(input, q));
+      // Without a stored question newer than the incoming one, the incoming value wins everywhere.
+      const storedSheet: SheetState = (storedWinsSomewhere ? await this.draft(s) : undefined) ?? {
+        counter: stored?.counter ?? 0,
+        answers: {},
+        flagged: [],
+        versions: stored?.versions ?? {},
+      };
+      const merged = mergeAnswerSheets(input, storedSheet);
+      const file: AnswerFile = { ...ids, answers: merged.answers, flagged: merged.flagged };
       const owned = decideAnswerFiles(entry.state, file.answers);
       if (!owned.ok) return owned;
       const canonical = canonicalAnswerFile(file);
@@ -375,6 +401,7 @@ export class ExamDay {
         savedAt: this.now,
         answers: canonical.answers,
         flagged: canonical.flagged,
+        versions: merged.versions,
       });
       const { answered, total } = answeredCount(exam.doc, canonical.answers);
       return { ok: true, counter: input.counter, answered, total };
@@ -398,7 +425,12 @@ export class ExamDay {
     }
     const conflicts: AnswerSheet[] = [];
     for (const { newDocumentState: sheet } of rows) {
-      const saved = await this.saveDraft(s, { counter: sheet.counter, answers: sheet.answers, flagged: sheet.flagged });
+      const saved = await this.saveDraft(s, {
+        counter: sheet.counter,
+        answers: sheet.answers,
+        flagged: sheet.flagged,
+        ...(sheet.versions ? { versions: sheet.versions } : {}),
+      });
       if (saved.ok) continue;
       if (saved.code !== 'stale-draft') return saved;
       const master = await this.answerSheet(s);
@@ -416,6 +448,7 @@ export class ExamDay {
       counter: draft.counter,
       answers: draft.answers,
       flagged: draft.flagged,
+      versions: draft.versions ?? {},
       _deleted: false,
     };
   }

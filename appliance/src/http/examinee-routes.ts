@@ -67,21 +67,36 @@ const answersSchema = z.record(
       .max(20),
   ]),
 );
-const draftSchema = z.strictObject({
-  counter: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  answers: answersSchema,
-  flagged: z.array(z.string().max(64)).max(1_000).default([]),
-});
+/** The version of each question (domain/answer-sheet.ts): at most 1,000, none above the counter. */
+const versionsSchema = z
+  .record(z.string().max(64), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER))
+  .refine((v) => Object.keys(v).length <= 1_000, 'at most 1,000 versions');
+const versionsUpToCounter = (d: { counter: number; versions?: Record<string, number> | undefined }) =>
+  Object.values(d.versions ?? {}).every((v) => v <= d.counter);
+const VERSION_ABOVE_COUNTER = { message: 'no version may be above the counter', path: ['versions'] };
+const draftSchema = z
+  .strictObject({
+    counter: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    answers: answersSchema,
+    flagged: z.array(z.string().max(64)).max(1_000).default([]),
+    versions: versionsSchema.optional(),
+  })
+  .refine(versionsUpToCounter, VERSION_ABOVE_COUNTER);
 /** An answer sheet as the app's replication sends it (domain/answer-sheet.ts). */
-const answerSheetSchema = z.strictObject({
+const answerSheetFields = {
   id: z.string().min(1).max(200),
   counter: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   answers: answersSchema,
   flagged: z.array(z.string().max(64)).max(1_000),
+  versions: versionsSchema.optional(),
   _deleted: z.boolean(),
-});
+};
+const answerSheetSchema = z.strictObject(answerSheetFields).refine(versionsUpToCounter, VERSION_ABOVE_COUNTER);
 /** What the device believes is stored: possibly the empty sheet (counter 0) it started from. */
-const assumedSheetSchema = answerSheetSchema.extend({ counter: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+const assumedSheetSchema = z.strictObject({
+  ...answerSheetFields,
+  counter: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
 const answerPushSchema = z.strictObject({
   rows: z
     .array(z.strictObject({ newDocumentState: answerSheetSchema, assumedMasterState: assumedSheetSchema.optional() }))

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import type { Clock } from '../../../domain/clock.js';
 import { answeredCount, type AnswerFile } from '../../../domain/answers.js';
+import { questionVersion } from '../../../domain/answer-sheet.js';
 import { examDocId, SCHEMA_VERSION, type ExamDoc, type ExamineeDoc } from '../../../domain/exam-format.js';
 import { chainEvent, eventDocId, type ExamEvent, type NewEvent } from '../../../domain/events.js';
 import { ReceiptSigner, type Receipt } from '../crypto/receipts.js';
@@ -68,6 +69,11 @@ export interface DraftDoc {
   savedAt: number;
   answers: AnswerFile['answers'];
   flagged: string[];
+  /**
+   * The device's version of each question (domain/answer-sheet.ts): absent in drafts saved before
+   * versions existed, where every question counts at the draft's counter.
+   */
+  versions?: Record<string, number>;
 }
 
 export const submissionDocId = (examId: string, studentId: string, n: number) =>
@@ -415,7 +421,10 @@ export class HallStore {
     if (!entry || !exam) return;
     const { answered, total } = answeredCount(exam.doc, d.answers);
     const before = entry.draft;
-    entry.draft = { counter: d.counter, answered, total, savedAt: d.savedAt, rev: d._rev };
+    const versions: Record<string, number> = {};
+    for (const q of [...Object.keys(d.answers), ...d.flagged]) versions[q] = questionVersion(d, q);
+    Object.assign(versions, d.versions);
+    entry.draft = { counter: d.counter, answered, total, savedAt: d.savedAt, rev: d._rev, versions };
     if (before?.answered !== answered || before.total !== total) this.projection.progressChanged(d.examId, d.studentId);
   }
 

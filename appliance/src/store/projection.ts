@@ -19,6 +19,8 @@ export interface DraftProgress {
   savedAt: number;
   /** PouchDB revision of the draft document, so the next save needs no read. */
   rev: string;
+  /** The version of each question in the draft, so that a save reads the draft only to merge. */
+  versions: Record<string, number>;
 }
 
 export interface ExamineeEntry {
