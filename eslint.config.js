@@ -9,6 +9,7 @@ import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 const CLOCK_ARG = 'domain/ takes a Clock as an argument: use clock.now() from the caller.';
 const RANDOM_ARG = 'domain/ takes a random source as an argument (e.g. randomBytes: (n) => Uint8Array).';
@@ -73,6 +74,18 @@ export default defineConfig(
           caughtErrorsIgnorePattern: '^_',
         },
       ],
+    },
+  },
+  {
+    // The client's components and hooks: Preact hooks follow React's rules of hooks. The two
+    // classic rules only: the plugin's React Compiler rules (immutability, refs, ...) do not
+    // recognise preact/hooks' useRef as a ref and flag every `ref.current =`. The dependency lists
+    // are errors, not warnings: a stale closure in the exam screen is a lost answer.
+    files: ['client/src/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
     },
   },
   {

@@ -2,13 +2,21 @@
  * Replication of the answer sheet with the appliance (RxDB replicateRxCollection; the appliance's
  * handlers are POST /api/exam/answers/push and GET /api/exam/answers/pull, which check that the
  * sheet is the caller's own). The device is where answers live: every change is written to RxDB
- * first and pushed when the network allows; a Wi-Fi drop only changes the indicator.
+ * first (answer-writer.ts) and pushed when the network allows; a Wi-Fi drop only changes the
+ * indicator.
+ *
+ * What the indicator needs is reported as a value: the highest counter the appliance is known to
+ * hold (from a push it accepted, a pull, or the replication being in sync), and the problem, if
+ * any ('offline': no network or no answer from the appliance; 'refused': the appliance no longer
+ * takes answers). Whether the answers are saved follows from the counter of the device's sheet
+ * (useAnswerSaving in use-answer-sheet.ts); the event stream has nothing to do with it.
  *
  * No request is made while the browser says it is offline (a failed request would only be noise
  * in the console); RxDB retries every RETRY_MS and at once when the browser comes back online.
  */
-import { Subject } from 'rxjs';
+import { BehaviorSubject } from 'rxjs';
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
+import { migrateSheetV0 } from './local-db';
 import type { AnswerSheet } from '../../../domain/answer-sheet.js';
 import { callApi } from '../shared/api';
 import { apiHeaders } from './api';
@@ -16,31 +24,33 @@ import type { SheetDoc, LocalCollections } from './local-db';
 
 const RETRY_MS = 3_000;
 
-/** What the indicator shows. */
-export type SyncState =
-  /** Every change has reached the appliance. */
-  | 'synced'
-  /** Changes are on their way. */
-  | 'sending'
-  /** No network: changes are kept on this device. */
-  | 'offline'
-  /** The appliance refused the answers (e.g. time over, already submitted). */
-  | 'refused';
+export type SyncProblem = 'offline' | 'refused' | undefined;
+
+export interface SyncReport {
+  /** The highest sheet counter the appliance holds, as far as this device knows. */
+  acknowledged: number;
+  problem: SyncProblem;
+}
 
 const toWire = (d: SheetDoc & { _deleted?: boolean }): AnswerSheet => ({
   id: d.id,
   counter: d.counter,
   answers: d.answers,
   flagged: d.flagged,
+  versions: d.versions,
   _deleted: d._deleted ?? false,
+});
+
+/** A sheet from the appliance as the device keeps it (an older appliance sends no versions). */
+const fromWire = (d: AnswerSheet): SheetDoc & { _deleted: boolean } => ({
+  ...(d.versions ? { ...d, versions: d.versions } : migrateSheetV0(d)),
+  _deleted: false,
 });
 
 class OfflineError extends Error {}
 
 export interface AnswerSync {
-  state$: Subject<SyncState>;
-  /** The highest counter the appliance has acknowledged. */
-  acknowledged(): number;
+  report$: BehaviorSubject<SyncReport>;
   stop(): Promise<void>;
 }
 
@@ -48,9 +58,19 @@ export function startAnswerSync(
   collections: LocalCollections,
   options: { token: string; sheetId: string; onRefused?: (code: string) => void },
 ): AnswerSync {
-  const state$ = new Subject<SyncState>();
-  let acknowledged = 0;
-  let refused = false;
+  const report$ = new BehaviorSubject<SyncReport>({
+    acknowledged: 0,
+    problem: navigator.onLine ? undefined : 'offline',
+  });
+  const report = (change: Partial<SyncReport>) => {
+    const now = report$.value;
+    const next = {
+      acknowledged: Math.max(now.acknowledged, change.acknowledged ?? 0),
+      problem: now.problem === 'refused' ? 'refused' : 'problem' in change ? change.problem : now.problem,
+    };
+    if (next.acknowledged !== now.acknowledged || next.problem !== now.problem) report$.next(next);
+  };
+  const refused = () => report$.value.problem === 'refused';
   const headers = apiHeaders(options.token);
 
   const replication: RxReplicationState<SheetDoc, { counter: number }> = replicateRxCollection({
@@ -65,12 +85,11 @@ export function startAnswerSync(
       handler: async (rows) => {
         // The empty sheet made when the exam opens (counter 0) is not news to the appliance.
         rows = rows.filter((r) => r.newDocumentState.counter > 0);
-        if (refused || rows.length === 0) return [];
+        if (refused() || rows.length === 0) return [];
         if (!navigator.onLine) {
-          state$.next('offline');
+          report({ problem: 'offline' });
           throw new OfflineError('offline');
         }
-        state$.next('sending');
         const result = await callApi<{ conflicts: AnswerSheet[] }>('/api/exam/answers/push', {
           method: 'POST',
           headers,
@@ -82,22 +101,22 @@ export function startAnswerSync(
           },
         });
         if (!result.ok) {
-          if (result.code === 'network-error') {
-            state$.next('offline');
+          if (result.code === 'network-error' || result.status >= 500) {
+            report({ problem: 'offline' });
             throw new OfflineError(result.message);
           }
           // A refusal will not change by sending again: stop pushing, tell the screen.
-          refused = true;
-          state$.next('refused');
+          report({ problem: 'refused' });
           options.onRefused?.(result.code);
           return [];
         }
         const conflicts = result.body.conflicts;
-        if (conflicts.length === 0) {
-          for (const r of rows) acknowledged = Math.max(acknowledged, r.newDocumentState.counter);
-          state$.next('synced');
-        }
-        return conflicts;
+        const held = Math.max(0, ...conflicts.map((c) => c.counter));
+        report({
+          problem: undefined,
+          acknowledged: conflicts.length === 0 ? Math.max(...rows.map((r) => r.newDocumentState.counter)) : held,
+        });
+        return conflicts.map(fromWire);
       },
     },
     pull: {
@@ -110,33 +129,36 @@ export function startAnswerSync(
           { headers },
         );
         if (!result.ok) throw new OfflineError(result.message);
-        for (const d of result.body.documents) acknowledged = Math.max(acknowledged, d.counter);
-        return { documents: result.body.documents, checkpoint: result.body.checkpoint };
+        report({ acknowledged: Math.max(0, ...result.body.documents.map((d) => d.counter)) });
+        return { documents: result.body.documents.map(fromWire), checkpoint: result.body.checkpoint };
       },
     },
   });
   // Errors are the retry loop's business; the indicator already shows them.
   replication.error$.subscribe(() => undefined);
 
-  const online = () => {
-    state$.next('sending');
-    void replication.reSync();
-    // With nothing new to push the push handler is not called: say "synced" once in sync.
+  /** In sync with nothing left to push: the appliance holds the device's sheet as it is now. */
+  const whenInSync = () =>
     void replication.awaitInSync().then(
-      () => {
-        if (navigator.onLine && !refused) state$.next('synced');
+      async () => {
+        if (!navigator.onLine || refused()) return;
+        const sheet = await collections.sheets.findOne(options.sheetId).exec();
+        report({ problem: undefined, acknowledged: sheet?.counter ?? 0 });
       },
       () => undefined,
     );
+  whenInSync();
+  const online = () => {
+    report({ problem: undefined });
+    void replication.reSync();
+    whenInSync();
   };
-  const offline = () => state$.next('offline');
+  const offline = () => report({ problem: 'offline' });
   window.addEventListener('online', online);
   window.addEventListener('offline', offline);
-  if (!navigator.onLine) queueMicrotask(offline);
 
   return {
-    state$,
-    acknowledged: () => acknowledged,
+    report$,
     async stop() {
       window.removeEventListener('online', online);
       window.removeEventListener('offline', offline);

@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
 import { ApplianceClock } from '../shared/appliance-clock';
 import { useFocusOnMount } from '../shared/focus';
+import { useLatest } from '../shared/use-latest';
 import type { ExamContent } from '../shared/exam-package';
 import { indexedDbPackageStore, memoryPackageStore, type PackageStore } from '../shared/package-store';
 import { SecureContextBanner } from '../shared/secure-context-banner';
@@ -74,7 +75,8 @@ export function ExamineeApp() {
     }
   };
 
-  useEffect(() => {
+  // At start: a session kept on this device goes on where it was.
+  const start = useLatest(() => {
     const token = savedSessionToken();
     if (token === undefined) {
       setScreen({ name: 'sign-in' });
@@ -85,7 +87,8 @@ export function ExamineeApp() {
       (found) => (found ? setScreen({ name: 'exam', token, ...found, reloaded: true }) : enter(token)),
       () => enter(token),
     );
-  }, []);
+  });
+  useEffect(() => start.current(), [start]);
 
   const onSignIn = async (studentId: string, accessCode: string): Promise<string | undefined> => {
     const result = await signIn({ studentId, accessCode, deviceId: deviceId() });

@@ -74,7 +74,8 @@ export async function openAttempt(input: {
   };
   await db.attempts.insert(attempt);
   // A sheet may be there already (pulled from the appliance on a new device): keep it.
-  if (!(await db.sheets.findOne(id).exec())) await db.sheets.insert({ id, counter: 0, answers: {}, flagged: [] });
+  if (!(await db.sheets.findOne(id).exec()))
+    await db.sheets.insert({ id, counter: 0, answers: {}, flagged: [], versions: {} });
   return { db, attempt };
 }
 

@@ -15,19 +15,27 @@ import {
   type RxDatabase,
   type RxJsonSchema,
 } from 'rxdb/plugins/core';
+import { addRxPlugin } from 'rxdb/plugins/core';
+import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { mergeAnswerSheets } from '../../../domain/answer-sheet.js';
 import type { AnswerValue } from '../../../domain/answers.js';
 import type { ResumeTriple } from '../../../domain/resume-codes.js';
 import type { ExamContent } from '../shared/exam-package';
 
-/** An answer sheet as RxDB stores it (its `_deleted` is RxDB's own field). */
+/**
+ * An answer sheet as RxDB stores it (its `_deleted` is RxDB's own field): `counter` grows by one
+ * with every write, `versions` holds the counter of the write that last changed each question
+ * (domain/answer-sheet.ts).
+ */
 export interface SheetDoc {
   id: string;
   counter: number;
   answers: Record<string, AnswerValue>;
   flagged: string[];
+  versions: Record<string, number>;
 }
 
 /** Why the exam is locked on this device. */
@@ -80,7 +88,8 @@ export interface AttemptDoc {
 
 const sheetSchema: RxJsonSchema<SheetDoc> = {
   title: 'answer sheet',
-  version: 0,
+  // 1: versions per question.
+  version: 1,
   primaryKey: 'id',
   type: 'object',
   properties: {
@@ -88,9 +97,20 @@ const sheetSchema: RxJsonSchema<SheetDoc> = {
     counter: { type: 'integer', minimum: 0 },
     answers: { type: 'object' },
     flagged: { type: 'array', items: { type: 'string' } },
+    versions: { type: 'object' },
   },
-  required: ['id', 'counter', 'answers', 'flagged'],
+  required: ['id', 'counter', 'answers', 'flagged', 'versions'],
 };
+
+/**
+ * A sheet kept by an earlier version of the app (open on a device while the app was updated):
+ * every question it names counts at its counter, as the appliance counts a sheet without versions.
+ */
+export function migrateSheetV0(old: Omit<SheetDoc, 'versions'>): SheetDoc {
+  const versions: Record<string, number> = {};
+  for (const q of [...Object.keys(old.answers), ...old.flagged]) versions[q] = old.counter;
+  return { ...old, versions };
+}
 
 const attemptSchema: RxJsonSchema<AttemptDoc> = {
   title: 'attempt',
@@ -115,11 +135,18 @@ const attemptSchema: RxJsonSchema<AttemptDoc> = {
   required: ['id', 'examId', 'studentId', 'exam', 'deadline', 'triples', 'spent'],
 };
 
-/** Two states of a sheet: the newest wins (its counter grows with every change on a device). */
+/**
+ * The device's sheet and the appliance's differ (another device or tab wrote too): merged
+ * question by question, each from the state that changed it last, and counted one above both so
+ * that the merge is the newest sheet and goes back to the appliance.
+ */
 export const sheetConflictHandler: RxConflictHandler<SheetDoc> = {
   isEqual: (a, b) => a.counter === b.counter,
-  resolve: (i) =>
-    Promise.resolve(i.newDocumentState.counter > i.realMasterState.counter ? i.newDocumentState : i.realMasterState),
+  resolve: (i) => {
+    const master = i.realMasterState;
+    const merged = mergeAnswerSheets(i.newDocumentState, { ...master, versions: master.versions ?? {} });
+    return Promise.resolve({ ...master, ...merged, counter: merged.counter + 1 });
+  },
 };
 
 export interface LocalCollections {
@@ -140,6 +167,9 @@ async function hashFunction(input: string | ArrayBuffer | Blob): Promise<string>
 
 let opened: Promise<LocalDb> | undefined;
 
+// Sheets kept before an update of the app are migrated when the collection opens.
+addRxPlugin(RxDBMigrationSchemaPlugin);
+
 /** The device's database (opened once per page). */
 export function localDb(): Promise<LocalDb> {
   opened ??= (async () => {
@@ -152,7 +182,11 @@ export function localDb(): Promise<LocalDb> {
       closeDuplicates: true,
     });
     await db.addCollections({
-      sheets: { schema: sheetSchema, conflictHandler: sheetConflictHandler },
+      sheets: {
+        schema: sheetSchema,
+        conflictHandler: sheetConflictHandler,
+        migrationStrategies: { 1: migrateSheetV0 },
+      },
       attempts: { schema: attemptSchema },
     });
     return db;

@@ -69,10 +69,11 @@ export function LockScreen(props: LockScreenProps) {
   const [info, setInfo] = useState('');
   const [confirmingSkip, setConfirmingSkip] = useState(false);
 
+  // Challenges spent elsewhere (another tab, the appliance) are spent here too.
   useEffect(() => {
     lock.sync(props.spent);
-    rerender();
-  }, [props.spent]);
+    setVersion((v) => v + 1);
+  }, [lock, props.spent]);
 
   const state = lock.state();
   const shown = state.challenge === undefined ? '' : formatChallenge(state.challenge);

@@ -106,8 +106,9 @@ export function MessagesPanel(props: MessagesPanelProps) {
   useEffect(() => outbox.subscribe(() => setOutboxVersion((v) => v + 1)), [outbox]);
 
   // What the appliance holds: at mount and each time the stream comes back (missed while offline).
+  const live = props.stream === 'live';
   useEffect(() => {
-    if (props.stream !== 'live') return;
+    if (!live) return;
     let cancelled = false;
     void callApi<{ messages: ExamMessage[] }>('/api/exam/messages', { headers: apiHeaders(token) }).then((r) => {
       if (!cancelled && r.ok) setFetched(r.body.messages);
@@ -115,16 +116,17 @@ export function MessagesPanel(props: MessagesPanelProps) {
     return () => {
       cancelled = true;
     };
-  }, [token, props.stream === 'live']);
+  }, [token, live]);
 
   // New live messages from the proctors are read out politely.
-  const announced = useRef(props.incoming.length);
+  const incoming = props.incoming;
+  const announced = useRef(incoming.length);
   useEffect(() => {
-    const fresh = props.incoming.slice(announced.current).filter(fromProctors);
-    announced.current = props.incoming.length;
+    const fresh = incoming.slice(announced.current).filter(fromProctors);
+    announced.current = incoming.length;
     if (fresh.length === 1) setAnnouncement(t.exam.messages.newMessage(fresh[0]!.text));
     else if (fresh.length > 1) setAnnouncement(t.exam.messages.newMessages(fresh.length));
-  }, [props.incoming.length]);
+  }, [incoming]);
 
   const messages = useMemo(() => {
     const byId = new Map<string, ExamMessage>();
@@ -140,7 +142,7 @@ export function MessagesPanel(props: MessagesPanelProps) {
     for (const m of messages) next.add(m.messageId);
     writeSeen(next);
     setSeen(next);
-  }, [open, unread]);
+  }, [open, unread, messages, seen]);
 
   // A proctor's decision opens the bathroom panel and is read out.
   const lastBathroom = useRef(props.bathroom);

@@ -11,6 +11,7 @@ import { SignInForm, type SignInField } from '../shared/sign-in-form';
 import { exams, login, logout, me, type ExamSummary, type Proctor } from './api';
 import { ClockPanel } from './clock-panel';
 import { Monitor, TAB_KEYS, type TabKey } from './monitor';
+import { useLatest } from '../shared/use-latest';
 
 /**
  * Set while this browser holds a proctor session, so that a fresh visit shows the sign-in form
@@ -67,10 +68,12 @@ export function ProctorApp() {
     setScreen(error === undefined ? { name: 'sign-in' } : { name: 'sign-in', error });
   };
 
-  useEffect(() => {
+  // At start: a session kept from before goes straight to the exams.
+  const start = useLatest(() => {
     if (localStorage.getItem(SIGNED_IN_KEY) === null) setScreen({ name: 'sign-in' });
     else void me().then((result) => (result.ok ? showExams(result.body.proctor) : signedOut()));
-  }, []);
+  });
+  useEffect(() => start.current(), [start]);
 
   const onSignIn = async (values: Record<string, string>) => {
     const result = await login(values.username ?? '', values.password ?? '');

@@ -34,18 +34,20 @@ export function ClockPanel(props: { proctor: Proctor }) {
     if (result.ok) setSeen({ time: { ...result.body, now: result.body.now + (at - sentAt) / 2 }, at });
   };
 
+  // Asked again every CHECK_MS until the clock is trusted.
+  const trusted = seen?.time.trusted === true;
   useEffect(() => {
     void check();
     const again = setInterval(() => {
       setTick(Date.now());
-      if (seen === undefined || !seen.time.trusted) void check();
+      if (!trusted) void check();
     }, CHECK_MS);
     const second = setInterval(() => setTick(Date.now()), 1_000);
     return () => {
       clearInterval(again);
       clearInterval(second);
     };
-  }, [seen?.time.trusted]);
+  }, [trusted]);
 
   const send = async (body: { action: 'confirm' } | { action: 'set'; now: number }) => {
     setBusy(true);

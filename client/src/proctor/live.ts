@@ -11,6 +11,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { openEventStream, type StreamState } from '../shared/event-stream';
 import { monitorUrl, participants, type ExamInfo, type MonitorMessage, type ParticipantRow } from './api';
+import { useLatest } from '../shared/use-latest';
 
 export type LiveState = StreamState | 'refused';
 
@@ -35,6 +36,7 @@ function upsert(rows: ParticipantRow[], row: ParticipantRow): ParticipantRow[] {
 }
 
 export function useMonitor(examId: string, onSignedOut: () => void): MonitorData {
+  const signedOut = useLatest(onSignedOut);
   const [state, setState] = useState<LiveState>('connecting');
   const [info, setInfo] = useState<ExamInfo | undefined>(undefined);
   const [rows, setRows] = useState<ParticipantRow[]>([]);
@@ -64,7 +66,7 @@ export function useMonitor(examId: string, onSignedOut: () => void): MonitorData
       onState: setState,
       onRefused: (status) => {
         setState('refused');
-        if (status === 401) onSignedOut();
+        if (status === 401) signedOut.current();
       },
       onEvent: (event, data) => {
         if (event === 'snapshot') {
@@ -90,7 +92,7 @@ export function useMonitor(examId: string, onSignedOut: () => void): MonitorData
       },
     });
     return close;
-  }, [examId]);
+  }, [examId, signedOut]);
 
   const applyRow = useCallback((row: ParticipantRow) => setRows((current) => upsert(current, row)), []);
   return { state, info, rows, messages, offsetMs, applyRow, applyInfo: setInfo };

@@ -10,6 +10,7 @@ import { t } from '../i18n';
 import { preview, sendMessage, type MonitorMessage } from './api';
 import { dateTime } from './format';
 import type { MonitorData } from './live';
+import { useLatest } from '../shared/use-latest';
 
 const M = t.proctor.messages;
 type Audience = 'all' | 'question' | 'examinee';
@@ -41,6 +42,7 @@ export function MessagesTab(props: { examId: string; data: MonitorData }) {
   }, [props.examId]);
 
   // Examinees' questions that arrive while this tab is open are read out.
+  const latestNameOf = useLatest(nameOf);
   useEffect(() => {
     if (seen.current === undefined) {
       seen.current = new Set(messages.map((m) => m.messageId));
@@ -49,9 +51,9 @@ export function MessagesTab(props: { examId: string; data: MonitorData }) {
     for (const m of messages) {
       if (seen.current.has(m.messageId)) continue;
       seen.current.add(m.messageId);
-      if (m.from.role === 'examinee') setAnnounce(M.newQuestion(nameOf(m.studentId), m.text));
+      if (m.from.role === 'examinee') setAnnounce(M.newQuestion(latestNameOf.current(m.studentId), m.text));
     }
-  }, [messages]);
+  }, [messages, latestNameOf]);
 
   const send = async (e: Event) => {
     e.preventDefault();

@@ -1,0 +1,84 @@
+/**
+ * The appliance's live stream for the examinee (GET /api/exam/events): the timeline (status,
+ * deadline with extensions, the bathroom break, the appliance's time), messages from the
+ * proctors, and pings that carry the appliance's time. Each contact corrects the clock's offset,
+ * which is saved so that a reload without network keeps the right time.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ApplianceClock } from '../shared/appliance-clock';
+import { openEventStream, type StreamState } from '../shared/event-stream';
+import { apiHeaders } from './api';
+import { saveClockOffset } from './attempt';
+import type { BathroomStatus, ExamMessage } from './messages-panel';
+
+/** What the timeline stream of GET /api/exam/events carries. */
+interface Timeline {
+  status: string;
+  deadline: string;
+  countdown: { serverNow: number };
+  bathroom?: BathroomStatus;
+}
+
+export interface ExamEvents {
+  stream: StreamState;
+  /** By how much the latest extension moved the deadline (ms; 0: none seen). */
+  extendedBy: number;
+  messages: ExamMessage[];
+  bathroom: BathroomStatus | undefined;
+}
+
+export function useExamEvents(options: {
+  token: string;
+  clock: ApplianceClock;
+  enabled: boolean;
+  deadline: number;
+  onDeadline: (deadline: number) => void;
+  /** Any other event (e.g. the submission's state), by name. */
+  onOther?: (event: string, data: unknown) => void;
+}): ExamEvents {
+  const { token, clock, enabled } = options;
+  const [stream, setStream] = useState<StreamState>('connecting');
+  const [extendedBy, setExtendedBy] = useState(0);
+  const [messages, setMessages] = useState<ExamMessage[]>([]);
+  const [bathroom, setBathroom] = useState<BathroomStatus | undefined>(undefined);
+  // The latest values for the stream's callbacks, without reopening the stream when they change.
+  const latest = useRef(options);
+  latest.current = options;
+
+  useEffect(() => {
+    if (!enabled) return;
+    const observe = (serverNow: number) => {
+      const received = Date.now();
+      clock.observe(received, serverNow, received);
+      saveClockOffset(clock.offset);
+    };
+    return openEventStream({
+      url: '/api/exam/events',
+      headers: apiHeaders(token),
+      onState: setStream,
+      onEvent: (event, data) => {
+        if (event === 'timeline') {
+          const timeline = data as Timeline;
+          observe(timeline.countdown.serverNow);
+          if (timeline.bathroom !== undefined) setBathroom(timeline.bathroom);
+          const deadline = Date.parse(timeline.deadline);
+          const known = latest.current.deadline;
+          if (Number.isFinite(deadline) && deadline !== known) {
+            if (deadline > known) setExtendedBy(deadline - known);
+            latest.current.onDeadline(deadline);
+          }
+        } else if (event === 'message') {
+          const message = data as ExamMessage;
+          if (typeof message.messageId === 'string') setMessages((list) => [...list, message]);
+        } else if (event === 'ping') {
+          const serverNow = (data as { serverNow?: number }).serverNow;
+          if (typeof serverNow === 'number') observe(serverNow);
+        } else {
+          latest.current.onOther?.(event, data);
+        }
+      },
+    });
+  }, [token, clock, enabled]);
+
+  return { stream, extendedBy, messages, bathroom };
+}
