@@ -180,8 +180,13 @@ export const en = {
     fileNeedsNetwork: 'Files need the connection to the exam hall. Try again when it is back.',
     uploading: (name: string) => `Uploading ${name}`,
     uploadedFiles: 'Files handed in',
+    /** 135 -> "135 bytes", 1 -> "1 byte", 2048 -> "2 kB", 3_670_016 -> "3.5 MB". */
     fileSize: (bytes: number) =>
-      bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} kB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`,
+      bytes < 1024
+        ? `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`
+        : bytes < 1024 * 1024
+          ? `${Math.round(bytes / 1024)} kB`
+          : `${(bytes / 1024 / 1024).toFixed(1)} MB`,
     removeFile: (name: string) => `Remove ${name}`,
     yourAnswer: 'Your answer',
     trueLabel: 'True',
