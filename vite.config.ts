@@ -11,6 +11,7 @@ import preact from '@preact/preset-vite';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { appIcons, PNG_ICONS } from './client/build/icons.js';
+import { noRxdbNotice } from './client/build/no-rxdb-notice.js';
 import { precompress } from './client/build/precompress.js';
 import { en } from './client/src/i18n/en.js';
 
@@ -38,6 +39,8 @@ export default defineConfig({
   },
   plugins: [
     preact(),
+    // RxDB's advertisement for its paid storages out of the examinee's console (docs/client.md).
+    noRxdbNotice(),
     appIcons(),
     VitePWA({
       strategies: 'injectManifest',

@@ -75,10 +75,18 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
   };
 }
 
-/** Console errors and uncaught exceptions of a page, as text. */
-export function watchConsole(page: Page, options: { networkCut?: boolean } = {}): string[] {
+/**
+ * Console errors and uncaught exceptions of a page, as text; with `warnings`, console warnings
+ * too (the production page prints none: no library notices, e.g. RxDB's premium advertisement,
+ * which the build removes: client/build/no-rxdb-notice.ts).
+ */
+export function watchConsole(page: Page, options: { networkCut?: boolean; warnings?: boolean } = {}): string[] {
   const errors: string[] = [];
   page.on('console', (m) => {
+    if (options.warnings && m.type() === 'warning') {
+      errors.push(`console.warn: ${m.text()} (${m.location().url})`);
+      return;
+    }
     if (m.type() !== 'error') return;
     // A test that cuts the network (context.setOffline) makes Chromium itself log every request
     // the cut fails, including ones a page sends in the instant after a reload before it learns

@@ -75,7 +75,7 @@ describe('the examinee’s exam in Chromium (built client, appliance as a child 
       mimeType: 'application/pdf',
       buffer: PDF,
     });
-    await p.getByRole('list', { name: 'Files handed in' }).getByText('report.pdf (1 kB)').waitFor();
+    await p.getByRole('list', { name: 'Files handed in' }).getByText('report.pdf (49 bytes)').waitFor();
     await p.getByText('5 of 5 answered').waitFor();
     // The palette shows answered and flagged questions.
     await p.getByRole('button', { name: 'Question 4, answered, flagged' }).waitFor();

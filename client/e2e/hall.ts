@@ -4,7 +4,8 @@
  * password, a chief proctor account, and HTTP clients for the proctor and for reading what the
  * appliance holds. Tests wait for conditions, never a fixed time.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -24,6 +25,10 @@ export interface Hall {
   tmp: string;
   files: ExamOnDisk;
   appliance: ApplianceProcess;
+  /** Where the apps are: http://127.0.0.1:<port>, or https:// with `https`. */
+  origin: string;
+  /** The appliance's own CA certificate (PEM) with `https`, to check its certificate from the test. */
+  ca: Buffer | undefined;
   password: string;
   /** When the exam starts (ms, the appliance's clock is this machine's). */
   startMs: number;
@@ -36,6 +41,8 @@ export async function openHall(options: {
   settings?: Record<string, unknown>;
   /** More appliance settings (PROCTOR_*), e.g. PROCTOR_CLOCK_TRUST. */
   env?: Record<string, string>;
+  /** HTTPS with the appliance's own CA (PROCTOR_HTTPS_MODE=local-ca) on 127.0.0.1. */
+  https?: boolean;
 }): Promise<Hall> {
   const tmp = await makeTempDir('proctor-e2e-hall-');
   const dataDir = path.join(tmp, 'data');
@@ -54,11 +61,18 @@ export async function openHall(options: {
     `${CHIEF.password}\n`,
   );
   expect(added.code, added.stderr).toBe(0);
-  const appliance = await ApplianceProcess.start({ dataDir, ...(options.env ? { env: options.env } : {}) });
+  const https = options.https === true;
+  const applianceSettings = {
+    ...(https ? { PROCTOR_HTTPS_MODE: 'local-ca', PROCTOR_HTTP_PORT: '0' } : {}),
+    ...options.env,
+  };
+  const appliance = await ApplianceProcess.start({ dataDir, env: applianceSettings });
   return {
     tmp,
     files,
     appliance,
+    origin: https ? `https://127.0.0.1:${appliance.port}` : appliance.baseUrl,
+    ca: https ? await readFile(path.join(dataDir, 'tls', 'ca.crt')) : undefined,
     password: password!,
     startMs,
     async close() {
@@ -106,12 +120,39 @@ export function pageToken(page: Page): Promise<string> {
   );
 }
 
-/** GET from the appliance as the examinee signed in on `page` (the same session, no second device). */
+/**
+ * GET from the appliance as the examinee signed in on `page` (the same session, no second device).
+ * Over HTTPS the appliance's certificate is checked against its own CA.
+ */
 export async function asExaminee<T>(hall: Hall, page: Page, p: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${hall.appliance.baseUrl}${p}`, {
-    headers: { authorization: `Bearer ${await pageToken(page)}`, 'x-client-version': '0.1.0' },
-  });
+  const headers = { authorization: `Bearer ${await pageToken(page)}`, 'x-client-version': '0.1.0' };
+  if (hall.ca !== undefined) return httpsGetJson<T>(`${hall.origin}${p}`, headers, hall.ca);
+  const res = await fetch(`${hall.appliance.baseUrl}${p}`, { headers });
   return { status: res.status, body: (await res.json()) as T };
+}
+
+/** GET over HTTPS trusting only `ca` (Node's fetch cannot be given a CA without another package). */
+function httpsGetJson<T>(
+  url: string,
+  headers: Record<string, string>,
+  ca: Buffer,
+): Promise<{ status: number; body: T }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, ca }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T });
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Signs in on the page, downloads the exam and waits for its first question (at the start). */

@@ -130,6 +130,13 @@ describe('lock screen, messages, bathroom break and integrity (Chromium, built c
       .getByRole('alert')
       .filter({ hasText: 'That resume code is not right. 4 tries left for this continuation code.' })
       .waitFor();
+    // Right under the field (above the Unlock button), where the examinee is looking.
+    const fieldBox = (await input.boundingBox())!;
+    const errorBox = (await p.locator('#resume-code-error').boundingBox())!;
+    const unlockBox = (await p.getByRole('button', { name: 'Unlock the exam' }).boundingBox())!;
+    expect(errorBox.y).toBeGreaterThanOrEqual(fieldBox.y + fieldBox.height);
+    expect(errorBox.y).toBeLessThan(fieldBox.y + fieldBox.height + 20);
+    expect(errorBox.y + errorBox.height).toBeLessThanOrEqual(unlockBox.y);
     // Text that cannot be a code is not counted.
     await input.fill('12345');
     await p.getByRole('button', { name: 'Unlock the exam' }).click();

@@ -2,6 +2,9 @@
  * The lobby's download and start: "Download exam" inside the download window with a progress
  * bar, the encrypted package kept on the device (PackageStore), and at the official start the
  * key from the appliance, or the exam password read out by a proctor when there is no network.
+ * In the offline lobby the password form is there from before the start (the proctor's reading
+ * it out is the start, whatever the device's countdown says), and without a package on the
+ * device the download panel says that it needs the network.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
@@ -32,13 +35,15 @@ export interface ExamStartProps {
   now: () => number | undefined;
   /** Whether the official start has come on the appliance's clock. */
   started: boolean;
+  /** The appliance cannot be reached (the offline lobby). */
+  offline: boolean;
   /** Asks the appliance for the exam info again (downloads left). */
   refresh: () => Promise<void>;
   onOpened: (exam: ExamContent) => void;
 }
 
 export function ExamStart(props: ExamStartProps) {
-  const { info, store, token, started } = props;
+  const { info, store, token, started, offline } = props;
   const [stored, setStored] = useState<StoredPackage | undefined | 'loading'>('loading');
   /** Downloaded on this visit: the panel (and its full progress bar) stays in view. */
   const [downloadedNow, setDownloadedNow] = useState(false);
@@ -73,8 +78,15 @@ export function ExamStart(props: ExamStartProps) {
           {started ? t.download.doneStarted : t.download.done}
         </p>
       )}
-      {started && stored !== undefined && (
-        <StartPanel token={token} pkg={stored} onOpened={props.onOpened} onBroken={() => setStored(undefined)} />
+      {(started || offline) && stored !== undefined && (
+        <StartPanel
+          token={token}
+          pkg={stored}
+          started={started}
+          offline={offline}
+          onOpened={props.onOpened}
+          onBroken={() => setStored(undefined)}
+        />
       )}
     </>
   );
@@ -121,9 +133,14 @@ function DownloadPanel(props: ExamStartProps & { stored: boolean; onStored: (p: 
   return (
     <section aria-labelledby="download-heading" class="card stack">
       <h3 id="download-heading">{t.download.heading}</h3>
-      {props.started && <p>{t.start.notDownloaded}</p>}
+      {props.started && !props.offline && <p>{t.start.notDownloaded}</p>}
       <p>{t.download.intro}</p>
-      {!props.stored && (
+      {!props.stored && props.offline && !busy && (
+        <p class="notice" data-testid="download-needs-network">
+          {t.offline.downloadNeedsNetwork}
+        </p>
+      )}
+      {!props.stored && (!props.offline || busy) && (
         <>
           {!inWindow && now < opens && <p>{t.download.opensAt(timeText(opens))}</p>}
           {!inWindow && now > closes && <p>{t.download.closed}</p>}
@@ -156,11 +173,15 @@ function DownloadPanel(props: ExamStartProps & { stored: boolean; onStored: (p: 
 function StartPanel(props: {
   token: string;
   pkg: StoredPackage;
+  started: boolean;
+  offline: boolean;
   onOpened: (exam: ExamContent) => void;
   onBroken: () => void;
 }) {
-  const { token, pkg, onOpened } = props;
-  const [status, setStatus] = useState<'fetching' | 'waiting-for-password'>('fetching');
+  const { token, pkg, onOpened, started, offline } = props;
+  const [status, setStatus] = useState<'fetching' | 'waiting-for-password'>(
+    offline ? 'waiting-for-password' : 'fetching',
+  );
   const [error, setError] = useState('');
   const latest = useRef({ onOpened, onBroken: props.onBroken });
   latest.current = { onOpened, onBroken: props.onBroken };
@@ -170,9 +191,10 @@ function StartPanel(props: {
     let retry: ReturnType<typeof setTimeout> | undefined;
     const attempt = async () => {
       // No network: no request (and no failed request in the console); the password is the way.
-      if (!navigator.onLine) {
+      // Before the start the offline lobby already says so; at the start it is news.
+      if (offline || !navigator.onLine) {
         setStatus('waiting-for-password');
-        setError(t.start.keyUnavailable);
+        setError(started ? t.start.keyUnavailable : '');
         return;
       }
       const result = await examKey(token);
@@ -202,12 +224,17 @@ function StartPanel(props: {
         }
       }
     };
+    if (!offline && navigator.onLine) {
+      // Back online (or at the start): ask the appliance for the key again.
+      setStatus('fetching');
+      setError('');
+    }
     void attempt();
     return () => {
       live = false;
       clearTimeout(retry);
     };
-  }, [token, pkg]);
+  }, [token, pkg, started, offline]);
 
   return (
     <section aria-labelledby="start-heading" class="card stack">
@@ -217,12 +244,16 @@ function StartPanel(props: {
           {error}
         </p>
       )}
-      <PasswordStart pkg={pkg} onOpened={onOpened} />
+      <PasswordStart
+        pkg={pkg}
+        intro={offline && !started ? t.offline.passwordIntro : t.start.passwordIntro}
+        onOpened={onOpened}
+      />
     </section>
   );
 }
 
-function PasswordStart(props: { pkg: StoredPackage; onOpened: (exam: ExamContent) => void }) {
+function PasswordStart(props: { pkg: StoredPackage; intro: string; onOpened: (exam: ExamContent) => void }) {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
@@ -243,7 +274,9 @@ function PasswordStart(props: { pkg: StoredPackage; onOpened: (exam: ExamContent
   return (
     <form onSubmit={(e) => void submit(e)} noValidate>
       <h3 id="start-heading">{t.start.passwordHeading}</h3>
-      <p class="muted">{t.start.passwordIntro}</p>
+      <p class="muted" data-testid="password-intro">
+        {props.intro}
+      </p>
       <div class="field">
         <label for="exam-password">{t.start.passwordLabel}</label>
         <input

@@ -172,6 +172,11 @@ export function LockScreen(props: LockScreenProps) {
                 readOnly={busy}
                 onInput={(e) => setTyped(e.currentTarget.value)}
               />
+              {/* Right under the field, so it is in view where the examinee is looking (below the
+                  button it could be under the fold, and Unlock seemed to do nothing); announced. */}
+              <p id="resume-code-error" role="alert" aria-live="assertive" class="alert">
+                {error}
+              </p>
               <p id="resume-code-hint" class="muted">
                 {t.exam.lock.inputHint} {t.exam.lock.offlineNote}
               </p>
@@ -186,9 +191,6 @@ export function LockScreen(props: LockScreenProps) {
             <button type="submit" aria-disabled={busy}>
               {busy ? t.exam.lock.checking : t.exam.lock.unlock}
             </button>
-            <p id="resume-code-error" role="alert" class="alert">
-              {error}
-            </p>
           </form>
 
           <div class="lock-lost">

@@ -88,6 +88,22 @@ export const en = {
     passwordChecking: 'Checking…',
     wrongPassword: 'That password does not open this exam. Check it and try again.',
   },
+  offline: {
+    // ---- the lobby with no network (app.tsx, exam-start.tsx) ----
+    heading: 'Offline',
+    lobbyNotice: (time: string) =>
+      `The exam hall appliance cannot be reached. What you see is from the last contact, at ${time}; the countdown keeps to the hall’s clock as measured then. This page reconnects by itself when the network is back.`,
+    passwordIntro:
+      'You can start without the network: when a proctor reads out the exam password, type it below. Your answers are kept on this device and reach the appliance when the network is back.',
+    downloadNeedsNetwork:
+      'The exam is not on this device yet, and downloading it needs the exam hall’s network. Connect to the hall Wi-Fi: the download comes back here by itself.',
+    noCopyHeading: 'No connection to the exam hall',
+    noCopy:
+      'You are signed in on this device, but the exam has not been downloaded to it yet. Seeing and downloading the exam needs the exam hall’s network. Connect to the hall Wi-Fi: this page carries on by itself.',
+    tryAgain: 'Try again',
+    trying: 'Trying…',
+    signInNeedsNetwork: 'No network: signing in needs the exam hall’s network. Connect to the hall Wi-Fi first.',
+  },
   exam: {
     // ---- lock screen, integrity, messages, bathroom break (lock-screen.tsx, integrity.ts, messages-panel.tsx) ----
     lock: {
@@ -183,8 +199,13 @@ export const en = {
     fileNeedsNetwork: 'Files need the connection to the exam hall. Try again when it is back.',
     uploading: (name: string) => `Uploading ${name}`,
     uploadedFiles: 'Files handed in',
+    /** 135 -> "135 bytes", 1 -> "1 byte", 2048 -> "2 kB", 3_670_016 -> "3.5 MB". */
     fileSize: (bytes: number) =>
-      bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} kB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`,
+      bytes < 1024
+        ? `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`
+        : bytes < 1024 * 1024
+          ? `${Math.round(bytes / 1024)} kB`
+          : `${(bytes / 1024 / 1024).toFixed(1)} MB`,
     removeFile: (name: string) => `Remove ${name}`,
     yourAnswer: 'Your answer',
     trueLabel: 'True',

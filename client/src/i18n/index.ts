@@ -1,10 +1,13 @@
 /**
  * The catalogue for this browser's language: every `*.ts` file beside this one that exports a
- * `catalogue` is a language (en.ts is the fallback), matched against navigator.languages.
+ * `catalogue` is a language (en.ts is the fallback), matched against navigator.languages. Tests
+ * (`*.test.ts`) are not languages and stay out of the bundle.
  */
 import { en, type Catalogue } from './en';
 
-const FILES = import.meta.glob<{ catalogue?: Catalogue }>(['./*.ts', '!./index.ts'], { eager: true });
+const FILES = import.meta.glob<{ catalogue?: Catalogue }>(['./*.ts', '!./index.ts', '!./*.test.ts'], {
+  eager: true,
+});
 const BY_LANG = new Map<string, Catalogue>();
 for (const file of Object.values(FILES)) if (file.catalogue) BY_LANG.set(file.catalogue.lang, file.catalogue);
 
