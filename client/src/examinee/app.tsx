@@ -176,7 +176,7 @@ export function ExamineeApp() {
         {screen.name === 'sign-in' && (
           <div role="status">
             {!online && (
-              <p class="notice" data-testid="offline-notice">
+              <p class="notice offline-notice" data-testid="offline-notice">
                 {t.offline.signInNeedsNetwork}
               </p>
             )}
