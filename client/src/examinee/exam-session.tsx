@@ -116,6 +116,11 @@ export function ExamSession(props: ExamSessionProps) {
     void actions.showQuestion(q.id);
   };
   const current = questions[currentIndex];
+  /** To the review: what the field holds is written first. */
+  const review = () => {
+    void writer.flush();
+    setReviewing(true);
+  };
 
   const statusBar = (
     <StatusBar
@@ -223,28 +228,14 @@ export function ExamSession(props: ExamSessionProps) {
                   {t.session.next}
                 </button>
               ) : (
-                <button
-                  type="button"
-                  class="primary"
-                  onClick={() => {
-                    void writer.flush();
-                    setReviewing(true);
-                  }}
-                >
+                <button type="button" class="primary" onClick={review}>
                   {t.session.reviewAndSubmit}
                 </button>
               )}
             </div>
             {currentIndex < questions.length - 1 && (
               <p>
-                <button
-                  type="button"
-                  class="link-button"
-                  onClick={() => {
-                    void writer.flush();
-                    setReviewing(true);
-                  }}
-                >
+                <button type="button" class="link-button" onClick={review}>
                   {t.session.reviewAndSubmit}
                 </button>
               </p>
