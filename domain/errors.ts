@@ -21,6 +21,10 @@ export const ERRORS = {
   },
   unauthenticated: { status: 401, message: 'Please sign in.' },
   'session-invalid': { status: 401, message: 'Your session is no longer valid. Sign in again.' },
+  'session-moved': {
+    status: 409,
+    message: 'Your exam continues on another device: a proctor approved your sign-in there.',
+  },
   'session-pending-approval': {
     status: 403,
     message: 'This device is waiting for a proctor to approve the sign-in.',

@@ -206,15 +206,31 @@ export class ExamDay {
     if (!exam || !entry) return refuse('session-invalid');
     if (claims.p === 1) {
       if (entry.state.deviceId === claims.d) {
-        // A proctor approved the re-login: the pending token becomes a real one via sign-in.
-        return refuse('session-invalid', 'your re-login was approved: sign in again');
+        // A proctor approved the re-login: GET /api/session exchanges the pending token for a
+        // real one (approvedToken); anything else waits for that.
+        return refuse('session-pending-approval', 'approved: this device continues the exam');
       }
       if (entry.state.pendingDeviceId !== claims.d) return refuse('session-invalid');
       if (!allowPending) return refuse('session-pending-approval');
       return { ok: true, session: { claims, exam, entry } };
     }
+    // A proctor moved the session to another device: this one is told so (not "sign in again").
+    if (entry.state.deviceId !== claims.d && entry.state.sessionNo > claims.n) return refuse('session-moved');
     if (entry.state.deviceId !== claims.d || entry.state.sessionNo !== claims.n) return refuse('session-invalid');
     return { ok: true, session: { claims, exam, entry } };
+  }
+
+  /**
+   * A second device's pending token once a proctor approved that device: a real session token
+   * for it, so that it continues without a second sign-in. Undefined for any other token (not
+   * pending, not approved, or approved and then moved on again).
+   */
+  approvedToken(token: string): string | undefined {
+    const claims = this.tokens.read(token);
+    if (!claims || claims.p !== 1) return undefined;
+    const entry = this.store.projection.examinee(claims.e, claims.s);
+    if (!entry || entry.state.deviceId !== claims.d || entry.state.sessionNo !== claims.n + 1) return undefined;
+    return this.tokens.issue({ e: claims.e, s: claims.s, d: claims.d, n: entry.state.sessionNo, p: 0 });
   }
 
   /** What the examinee's lobby and timer need. */

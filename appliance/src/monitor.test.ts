@@ -36,6 +36,8 @@ let invi: ProctorClient;
 let ada: ExamineeClient;
 let alan: ExamineeClient;
 
+const codeOf = (body: unknown) => (body as { error?: { code?: string } }).error?.code;
+
 type Rows = { rows: ParticipantRow[]; statusCounts: Record<string, number>; total: number };
 
 async function startExam(...clients: ExamineeClient[]): Promise<void> {
@@ -302,9 +304,61 @@ describe('participants', () => {
     await invi.json('POST', `${EXAM}/participants/S1/relogin`, { decision: 'approve' });
     expect((await phone.signIn()).status).toBe(200);
     expect((await phone.get('/api/exam')).status).toBe(200);
-    expect((await ada.get('/api/exam')).status).toBe(401);
+    const moved = await ada.get('/api/exam');
+    expect(moved.status).toBe(409);
+    expect(codeOf(await moved.json())).toBe('session-moved');
     expect((await row('S1')).status).toBe('active');
     expect((await invi.request('POST', `${EXAM}/participants/S1/relogin`, { decision: 'approve' })).status).toBe(409);
+  });
+
+  it('lets an approved second device continue without a second sign-in, and tells the old one', async () => {
+    await startExam(ada);
+    expect((await ada.putDraft(1, { q1: 'b' })).status).toBe(200);
+    const adaStream = new SseReader(await ada.get('/api/exam/events'));
+    await adaStream.waitFor((e) => e.event === 'timeline');
+    const phone = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB', 'phone-0123456789abcdefg');
+    expect((await phone.signIn()).status).toBe(202);
+    const pendingToken = phone.token!;
+    // Before the approval the pending token only polls.
+    expect(await (await phone.get('/api/session')).json()).toMatchObject({ waitingForApproval: true });
+    expect((await phone.get('/api/session')).headers.get('cache-control')).toBe('no-store');
+    await invi.json('POST', `${EXAM}/participants/S1/relogin`, { decision: 'approve' });
+
+    // The old device's stream says where the exam went, and ends.
+    const told = await adaStream.waitFor((e) => e.event === 'session');
+    expect(told.data).toMatchObject({ code: 'session-moved' });
+    // Polling with the pending token hands the phone its real token: no second sign-in.
+    const polled = (await (await phone.get('/api/session')).json()) as { token?: string; waitingForApproval: boolean };
+    expect(polled.waitingForApproval).toBe(false);
+    expect(typeof polled.token).toBe('string');
+    expect((await phone.get('/api/exam')).status).toBe(403); // the pending token itself stays pending
+    phone.token = polled.token;
+    expect((await phone.get('/api/exam')).status).toBe(200);
+    // The phone gets the answers the appliance holds.
+    const pulled = (await (await phone.get('/api/exam/answers/pull?counter=0')).json()) as {
+      documents: { answers: Record<string, unknown> }[];
+    };
+    expect(pulled.documents[0]?.answers).toEqual({ q1: 'b' });
+
+    // The old device's answers are refused with the reason, and change nothing.
+    const late = await ada.putDraft(2, { q1: 'a' });
+    expect(late.status).toBe(409);
+    expect(codeOf(await late.json())).toBe('session-moved');
+    expect(((await (await phone.get('/api/exam/draft')).json()) as { answers: unknown }).answers).toEqual({ q1: 'b' });
+    const lateSubmit = await ada.submit(ada.answerFile({ q1: 'a' }));
+    expect(lateSubmit.status).toBe(409);
+    expect((await row('S1')).submissionType).toBe('not-yet');
+
+    // The pending token is exchanged once only for that approval: after another move it is refused.
+    const tablet = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB', 'tablet-0123456789abcdef');
+    expect((await tablet.signIn()).status).toBe(202);
+    await invi.json('POST', `${EXAM}/participants/S1/relogin`, { decision: 'approve' });
+    const stale = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB', 'phone-0123456789abcdefg');
+    stale.token = pendingToken;
+    const refused = await stale.get('/api/session');
+    expect(refused.status).toBe(401);
+    expect(codeOf(await refused.json())).toBe('session-invalid');
+    expect(codeOf(await (await phone.get('/api/exam')).json())).toBe('session-moved');
   });
 
   it('removes a submission so the examinee can re-enter and submit again', async () => {

@@ -35,7 +35,7 @@ import type { Presence } from '../presence.js';
 import type { ResumeCodes } from '../resume-codes.js';
 import { examineeAppUrl, requireSebFor, sebCheckFor, sebSettingsFor } from '../seb.js';
 import { clientAddress } from './client-address.js';
-import { sendRefusal, sendResult } from './responses.js';
+import { refusalBody, sendRefusal, sendResult } from './responses.js';
 import { liveStream } from './sse.js';
 import { uploadBody } from './upload-body.js';
 import { readJson } from './validate.js';
@@ -160,15 +160,19 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
   app.get('/session', (c) => {
     const token = bearer(c);
     if (token === undefined) return sendRefusal(c, 'unauthenticated');
-    const result = examDay.session(token, true);
+    // A second device a proctor approved gets its real token here: it continues, no new sign-in.
+    const approved = examDay.approvedToken(token);
+    const result = examDay.session(approved ?? token, true);
     if (!result.ok) return sendResult(c, result);
     const { claims, entry } = result.session;
+    c.header('cache-control', 'no-store');
     return c.json({
       examId: claims.e,
       studentId: claims.s,
       name: entry.doc.name,
       waitingForApproval: claims.p === 1,
       status: examDay.examInfo(result.session).status,
+      ...(approved === undefined ? {} : { token: approved }),
     });
   });
 
@@ -332,15 +336,26 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
         // The examinee's bathroom break (none, requested, approved, later, rejected, returned):
         // a proctor's decision reaches the device through this stream.
         bathroom: entry.state.bathroom.status,
+        // The submission that counts (null: none, or a proctor removed it): a device showing a
+        // receipt reopens the exam when it no longer counts.
+        submissionId: info.submission?.submissionId ?? null,
       };
     };
+    const token = bearer(c) ?? '';
     return liveStream(c, {
       first: () => [{ event: 'timeline', data: timeline() }],
-      subscribe: (push) => {
+      subscribe: (push, end) => {
         // Holding the stream open is the examinee's presence.
         const close = presence.open(examId, studentId);
         // Only this examinee's changes, exam-wide ones and messages for them: no monitor rows.
         const unsubscribe = monitor.subscribeExaminee(examId, studentId, (u) => {
+          // The session moved to another device (or ended): say so, and close the stream.
+          const still = examDay.session(token);
+          if (!still.ok) {
+            push('session', refusalBody(still.code, still.detail).error);
+            end();
+            return;
+          }
           if (u.type === 'message') push('message', u.message);
           else push('timeline', timeline());
         });

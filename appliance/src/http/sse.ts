@@ -12,8 +12,11 @@ export const PING_MS = 15_000;
 export interface LiveStream {
   /** Events sent at once, before any change. */
   first: () => Array<{ event: string; data: unknown }>;
-  /** Starts delivering changes through `push`; returns the function that stops it. */
-  subscribe: (push: (event: string, data: unknown) => void) => () => void;
+  /**
+   * Starts delivering changes through `push`; returns the function that stops it. `end` closes
+   * the stream once what was pushed before it is sent (e.g. the session is no longer valid).
+   */
+  subscribe: (push: (event: string, data: unknown) => void, end: () => void) => () => void;
   /** The ping's data. */
   ping: () => unknown;
 }
@@ -23,11 +26,17 @@ export function liveStream(c: Context, live: LiveStream): Response {
     const queue: { event: string; data: unknown }[] = [];
     let wake: (() => void) | undefined;
     let open = true;
+    let ending = false;
     const push = (event: string, data: unknown) => {
+      if (ending) return;
       queue.push({ event, data });
       wake?.();
     };
-    const unsubscribe = live.subscribe(push);
+    const end = () => {
+      ending = true;
+      wake?.();
+    };
+    const unsubscribe = live.subscribe(push, end);
     stream.onAbort(() => {
       open = false;
       wake?.();
@@ -39,6 +48,7 @@ export function liveStream(c: Context, live: LiveStream): Response {
         for (let next = queue.shift(); next !== undefined && open; next = queue.shift()) {
           await stream.writeSSE({ event: next.event, data: JSON.stringify(next.data) });
         }
+        if (ending) break;
         if (open) await new Promise<void>((r) => (wake = r));
         wake = undefined;
       }

@@ -36,6 +36,19 @@ export function signIn(input: {
   return callApi<SignedIn>('/api/session', { method: 'POST', headers: apiHeaders(), json: input });
 }
 
+/** What GET /api/session says of a session; `token`: a proctor approved this device, here is its session. */
+export interface SessionStatus {
+  studentId: string;
+  waitingForApproval: boolean;
+  status: string;
+  token?: string;
+}
+
+/** GET /api/session: also answers a device waiting for a proctor's approval. */
+export function sessionStatus(token: string): Promise<ApiResult<SessionStatus>> {
+  return callApi<SessionStatus>('/api/session', { headers: apiHeaders(token) });
+}
+
 /** GET /api/exam; on success also tells `clock` the appliance's time. */
 export async function examInfo(token: string, clock: ApplianceClock): Promise<ApiResult<ExamInfo>> {
   const sentAt = Date.now();

@@ -20,10 +20,17 @@ import { indexedDbPackageStore, memoryPackageStore, type PackageStore } from '..
 import { useOnline } from '../shared/online';
 import { SecureContextBanner } from '../shared/secure-context-banner';
 import { SignInForm, type SignInField } from '../shared/sign-in-form';
-import { examInfo, signIn, type ExamInfo } from './api';
+import { examInfo, sessionStatus, signIn, type ExamInfo } from './api';
 import { deviceId, savedSessionToken, saveSessionToken } from './device';
 import type { ResumeTriple } from '../../../domain/resume-codes.js';
-import { fetchTriples, openAttempt, resumeAttempt, savedClockOffset, saveClockOffset } from './attempt';
+import {
+  fetchTriples,
+  forgetCurrentAttempt,
+  openAttempt,
+  resumeAttempt,
+  savedClockOffset,
+  saveClockOffset,
+} from './attempt';
 import { ExamSession } from './exam-session';
 import { ExamStart } from './exam-start';
 import { forgetLobby, saveLobby, saveLobbyTriples, savedLobby } from './lobby-store';
@@ -40,7 +47,9 @@ type Screen =
   | { name: 'exam'; token: string; db: LocalDb; attempt: AttemptDoc; reloaded: boolean };
 
 /** Refusals after which the stored session is of no use. */
-const SESSION_GONE = new Set(['unauthenticated', 'session-invalid']);
+const SESSION_GONE = new Set(['unauthenticated', 'session-invalid', 'session-moved']);
+/** How often a device waiting for a proctor's approval asks whether it came. */
+const APPROVAL_POLL_MS = 3_000;
 /** How often the lobby asks the appliance again (status, schedule, and a fresh clock offset). */
 const LOBBY_REFRESH_MS = 30_000;
 /** How often to try again while the appliance cannot be reached although the browser says it is online. */
@@ -154,6 +163,22 @@ export function ExamineeApp() {
   });
   useEffect(() => start.current(), [start]);
 
+  /**
+   * A device waiting for a proctor's approval asks whether it came: approved, the appliance hands
+   * it its session and it goes on to the lobby (and the exam) with no second sign-in; refused,
+   * back to sign-in with the reason.
+   */
+  const checkApproval = async (token: string) => {
+    const stillWaiting = () => shown.current.name === 'waiting' && shown.current.token === token;
+    const result = await sessionStatus(token);
+    if (!stillWaiting()) return;
+    if (result.ok) {
+      if (result.body.token === undefined) return;
+      saveSessionToken(result.body.token);
+      await enter(result.body.token);
+    } else if (SESSION_GONE.has(result.code)) sessionGone(result.message);
+  };
+
   const onSignIn = async (studentId: string, accessCode: string): Promise<string | undefined> => {
     const result = await signIn({ studentId, accessCode, deviceId: deviceId() });
     if (!result.ok)
@@ -194,7 +219,7 @@ export function ExamineeApp() {
             onSubmit={(v) => onSignIn(v.studentId ?? '', v.accessCode ?? '')}
           />
         )}
-        {screen.name === 'waiting' && <Waiting onCheck={() => enter(screen.token)} />}
+        {screen.name === 'waiting' && <Waiting onCheck={() => checkApproval(screen.token)} />}
         {screen.name === 'no-connection' && <NoConnection onRetry={() => enter(screen.token)} />}
         {screen.name === 'lobby' && (
           <Lobby
@@ -222,6 +247,11 @@ export function ExamineeApp() {
             attempt={screen.attempt}
             clock={clock}
             reloaded={screen.reloaded}
+            onSignInAgain={() => {
+              // The attempt stays on the device: signed in and approved again, it continues here.
+              forgetCurrentAttempt();
+              sessionGone('');
+            }}
           />
         )}
       </main>
@@ -232,6 +262,17 @@ export function ExamineeApp() {
 function Waiting(props: { onCheck: () => Promise<void> }) {
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const [busy, setBusy] = useState(false);
+  const check = useLatest(props.onCheck);
+  useEffect(() => {
+    // The approval comes from a proctor at any moment: ask every few seconds, and when the network is back.
+    const again = () => void check.current();
+    const timer = setInterval(() => navigator.onLine && again(), APPROVAL_POLL_MS);
+    addEventListener('online', again);
+    return () => {
+      clearInterval(timer);
+      removeEventListener('online', again);
+    };
+  }, [check]);
   return (
     <section aria-labelledby="waiting-heading">
       <h2 id="waiting-heading" ref={heading} tabIndex={-1}>

@@ -56,7 +56,11 @@ export async function openAttempt(input: {
   const id = attemptId(input.exam.examId, input.studentId);
   const existing = await db.attempts.findOne(id).exec();
   localStorage.setItem(CURRENT_KEY, id);
-  if (existing) return { db, attempt: existing.toMutableJSON() };
+  if (existing) {
+    // Signed in again here after the exam had moved away: it continues on this device.
+    const back = existing.moved === null ? existing : await existing.incrementalPatch({ moved: null });
+    return { db, attempt: back.toMutableJSON() };
+  }
   const triples = input.triples ?? (await fetchTriples(input.token));
   const attempt: AttemptDoc = {
     id,
@@ -71,6 +75,7 @@ export async function openAttempt(input: {
     sealed: null,
     receipt: null,
     currentQuestionId: null,
+    moved: null,
   };
   await db.attempts.insert(attempt);
   // A sheet may be there already (pulled from the appliance on a new device): keep it.

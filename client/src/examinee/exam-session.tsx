@@ -23,13 +23,17 @@ import { clockText } from '../i18n/en';
 import { t } from '../i18n';
 import type { ApplianceClock } from '../shared/appliance-clock';
 import type { ExamQuestion } from '../shared/exam-package';
+import { useFocusOnMount } from '../shared/focus';
+import { useLatest } from '../shared/use-latest';
 import { QuestionCard } from './exam-view';
+import type { AnswerWriter } from './answer-writer';
 import type { AttemptDoc, LocalDb, SheetDoc } from './local-db';
 import { LockScreen } from './lock-screen';
 import { MessagesPanel } from './messages-panel';
 import { ReceiptView } from './receipt-view';
 import { useAnswerSaving, useAnswerSheet, useAnswerWriter, type SavingState } from './use-answers';
-import { useAttempt, useAttemptActions } from './use-attempt';
+import { currentSubmission } from './submission';
+import { useAttempt, useAttemptActions, type AttemptActions } from './use-attempt';
 import { useNow, useOnline, useTimeUp } from './use-exam-clock';
 import { useExamEvents } from './use-exam-events';
 import { useFullscreenLock, useIntegrityWatch, useOutboxes, useSpentChallenges } from './use-exam-integrity';
@@ -42,6 +46,8 @@ export interface ExamSessionProps {
   clock: ApplianceClock;
   /** This load came back to an attempt already on the device (a reload or a browser restart). */
   reloaded?: boolean;
+  /** The exam moved to another device and the examinee wants it back here: sign in again. */
+  onSignInAgain: () => void;
 }
 
 /** Time left below which the timer turns to a warning, and then to urgent. */
@@ -57,21 +63,52 @@ export function ExamSession(props: ExamSessionProps) {
   const writer = useAnswerWriter(db, id);
   const online = useOnline();
   const outboxes = useOutboxes(token);
-  const running = attempt.sealed === null && attempt.receipt === null;
+  const running = attempt.sealed === null && attempt.receipt === null && attempt.moved === null;
   const timeUp = useTimeUp(clock, attempt.deadline);
-  const saving = useAnswerSaving({ db, token, id, writer, sheetCounter: sheet.counter, running, online });
+  /** The appliance says the exam went on on another device: this one only shows its answers. */
+  const refused = (code: string) => {
+    if (code !== 'session-moved') return;
+    void actions.update((a) =>
+      a.moved !== null ? undefined : { moved: { at: clock.now() ?? Date.now(), message: t.session.moved } },
+    );
+  };
+  const saving = useAnswerSaving({
+    db,
+    token,
+    id,
+    writer,
+    sheetCounter: sheet.counter,
+    running,
+    online,
+    onRefused: refused,
+  });
+  const [reviewing, setReviewing] = useState(false);
+  // Reopened by a proctor: back to the questions, not the review the examinee submitted from.
+  const reopened = useReopenedByProctor(token, attempt, actions, () => setReviewing(false));
   const events = useExamEvents({
     token,
     clock,
-    enabled: attempt.receipt === null,
+    // Also under the receipt: a proctor may remove the submission and reopen the exam.
+    enabled: attempt.moved === null,
     deadline: attempt.deadline,
     onDeadline: (deadline) => void actions.setDeadline(deadline),
+    onSubmission: reopened.follow,
+    onOther: (event, data) => event === 'session' && refused((data as { code?: string }).code ?? ''),
   });
   useIntegrityWatch(outboxes.integrity.report, { running, reloaded: props.reloaded ?? false });
   const fullscreen = useFullscreenLock(attempt, actions, () => clock.now() ?? Date.now());
   useSpentChallenges({ locked: attempt.lock !== null, online, token, actions });
-  const submission = useSubmission({ db, token, attempt, actions, writer, clock, online, timeUp });
-  const [reviewing, setReviewing] = useState(false);
+  const submission = useSubmission({
+    db,
+    token,
+    attempt,
+    actions,
+    writer,
+    clock,
+    online,
+    timeUp,
+    onRefused: refused,
+  });
 
   const questions = useMemo(() => attempt.exam.sections.flatMap((s) => s.questions), [attempt.exam]);
   const answered = questions.filter((q) => {
@@ -80,6 +117,19 @@ export function ExamSession(props: ExamSessionProps) {
   }).length;
 
   if (attempt.receipt !== null) return <ReceiptView receipt={attempt.receipt} title={attempt.exam.title} />;
+
+  if (attempt.moved !== null) {
+    return (
+      <MovedScreen
+        questions={questions}
+        sheet={sheet}
+        loaded={loaded}
+        writer={writer}
+        token={token}
+        onSignInAgain={props.onSignInAgain}
+      />
+    );
+  }
 
   if (attempt.sealed !== null) {
     return (
@@ -173,6 +223,13 @@ export function ExamSession(props: ExamSessionProps) {
     <section aria-labelledby="exam-heading" class="exam">
       {heading}
       {statusBar}
+      <div role="status">
+        {reopened.shown && (
+          <p class="notice" data-testid="reopened-notice">
+            {t.session.reopened}
+          </p>
+        )}
+      </div>
       {attempt.requireFullscreen && !fullscreen.supported && (
         <p class="notice">{t.exam.integrity.fullscreenUnsupported}</p>
       )}
@@ -246,6 +303,75 @@ export function ExamSession(props: ExamSessionProps) {
       <p class="muted integrity-notice" data-testid="integrity-notice">
         {t.exam.integrity.notice}
       </p>
+    </section>
+  );
+}
+
+/**
+ * The receipt follows the appliance: when the submission it is for no longer counts (a proctor
+ * removed it), the exam reopens on this device with its answers (the sheet replicates again and
+ * merges with the appliance's copy), with a notice; no sign-in, no download. The stream's word is
+ * checked with the appliance first, so that an event older than the receipt cannot undo it.
+ */
+function useReopenedByProctor(token: string, attempt: AttemptDoc, actions: AttemptActions, onReopened: () => void) {
+  const [shown, setShown] = useState(false);
+  const receiptId = attempt.receipt?.payload.submissionId;
+  const follow = useLatest((counting: string | null) => {
+    if (receiptId === undefined || counting !== null) return;
+    void currentSubmission(token).then(async (current) => {
+      if (current.ok || current.code !== 'not-found') return;
+      await actions.update((a) =>
+        a.receipt?.payload.submissionId === receiptId ? { receipt: null, sealed: null, lock: null } : undefined,
+      );
+      setShown(true);
+      onReopened();
+    });
+  });
+  return { shown, follow: (counting: string | null) => follow.current(counting) };
+}
+
+/** The exam went on on another device: a blocking screen, with this device's answers read-only. */
+function MovedScreen(props: {
+  questions: ExamQuestion[];
+  sheet: SheetDoc;
+  loaded: boolean;
+  writer: AnswerWriter;
+  token: string;
+  onSignInAgain: () => void;
+}) {
+  const heading = useFocusOnMount<HTMLHeadingElement>();
+  const { questions } = props;
+  return (
+    <section aria-labelledby="moved-heading" class="stack" data-testid="moved">
+      <h2 id="moved-heading" ref={heading} tabIndex={-1}>
+        {t.session.movedHeading}
+      </h2>
+      <p class="alert" role="alert">
+        {t.session.moved}
+      </p>
+      <p>
+        <button type="button" onClick={props.onSignInAgain}>
+          {t.session.movedSignIn}
+        </button>
+      </p>
+      <p class="muted">{t.session.movedSignInHint}</p>
+      {props.loaded && (
+        <>
+          <p>{t.session.movedAnswers}</p>
+          {questions.map((q, i) => (
+            <QuestionCard
+              key={q.id}
+              question={q}
+              number={i + 1}
+              total={questions.length}
+              sheet={props.sheet}
+              writer={props.writer}
+              token={props.token}
+              disabled
+            />
+          ))}
+        </>
+      )}
     </section>
   );
 }

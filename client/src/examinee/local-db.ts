@@ -84,6 +84,11 @@ export interface AttemptDoc {
   receipt: Receipt | null;
   /** The question shown last (navigation comes back to it). */
   currentQuestionId: string | null;
+  /**
+   * A proctor approved a sign-in on another device: the exam continues there, this device only
+   * shows its answers (read-only). `message` is the appliance's.
+   */
+  moved: { at: number; message: string } | null;
 }
 
 const sheetSchema: RxJsonSchema<SheetDoc> = {
@@ -114,7 +119,8 @@ export function migrateSheetV0(old: Omit<SheetDoc, 'versions'>): SheetDoc {
 
 const attemptSchema: RxJsonSchema<AttemptDoc> = {
   title: 'attempt',
-  version: 0,
+  // 1: moved (the session went to another device).
+  version: 1,
   primaryKey: 'id',
   type: 'object',
   properties: {
@@ -131,6 +137,7 @@ const attemptSchema: RxJsonSchema<AttemptDoc> = {
     sealed: { type: ['object', 'null'] },
     receipt: { type: ['object', 'null'] },
     currentQuestionId: { type: ['string', 'null'] },
+    moved: { type: ['object', 'null'] },
   },
   required: ['id', 'examId', 'studentId', 'exam', 'deadline', 'triples', 'spent'],
 };
@@ -187,7 +194,10 @@ export function localDb(): Promise<LocalDb> {
         conflictHandler: sheetConflictHandler,
         migrationStrategies: { 1: migrateSheetV0 },
       },
-      attempts: { schema: attemptSchema },
+      attempts: {
+        schema: attemptSchema,
+        migrationStrategies: { 1: (old: Omit<AttemptDoc, 'moved'>): AttemptDoc => ({ ...old, moved: null }) },
+      },
     });
     return db;
   })();

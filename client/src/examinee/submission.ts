@@ -28,6 +28,11 @@ export function seal(
   return { body: serialiseAnswerFile(file), sha256: answerFileSha256(file), submissionType, sealedAt };
 }
 
+/** GET /api/exam/submission: the submission that counts ('not-found': none, e.g. a proctor removed it). */
+export function currentSubmission(token: string): Promise<ApiResult<{ submissionId: string }>> {
+  return callApi('/api/exam/submission', { headers: apiHeaders(token) });
+}
+
 /** Sends the sealed answer file (the exact sealed bytes); the signed receipt on success. */
 export function upload(token: string, sealed: SealedSubmission): Promise<ApiResult<{ receipt: Receipt }>> {
   return callApi('/api/exam/submission', {

@@ -17,6 +17,8 @@ interface Timeline {
   deadline: string;
   countdown: { serverNow: number };
   bathroom?: BathroomStatus;
+  /** The submission that counts (null: none); absent from an older appliance. */
+  submissionId?: string | null;
 }
 
 export interface ExamEvents {
@@ -33,6 +35,8 @@ export function useExamEvents(options: {
   enabled: boolean;
   deadline: number;
   onDeadline: (deadline: number) => void;
+  /** The submission that counts, as each timeline says (null: none, e.g. a proctor removed it). */
+  onSubmission?: (submissionId: string | null) => void;
   /** Any other event (e.g. the submission's state), by name. */
   onOther?: (event: string, data: unknown) => void;
 }): ExamEvents {
@@ -61,6 +65,7 @@ export function useExamEvents(options: {
           const timeline = data as Timeline;
           observe(timeline.countdown.serverNow);
           if (timeline.bathroom !== undefined) setBathroom(timeline.bathroom);
+          if (timeline.submissionId !== undefined) latest.current.onSubmission?.(timeline.submissionId);
           const deadline = Date.parse(timeline.deadline);
           const known = latest.current.deadline;
           if (Number.isFinite(deadline) && deadline !== known) {

@@ -20,6 +20,8 @@ export function useSubmission(options: {
   clock: ApplianceClock;
   online: boolean;
   timeUp: boolean;
+  /** The appliance refused the upload for good (e.g. 'session-moved'). */
+  onRefused?: (code: string) => void;
 }) {
   const { db, token, attempt, actions, writer, clock, online, timeUp } = options;
   const [uploadError, setUploadError] = useState('');
@@ -50,7 +52,10 @@ export function useSubmission(options: {
     const result = await upload(token, sealed);
     uploading.current = false;
     if (result.ok) await actions.update(() => ({ receipt: result.body.receipt }));
-    else if (result.code !== 'network-error') setUploadError(result.message);
+    else if (result.code !== 'network-error') {
+      setUploadError(result.message);
+      options.onRefused?.(result.code);
+    }
   };
   const latestSend = useRef(send);
   latestSend.current = send;

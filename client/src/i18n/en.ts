@@ -41,7 +41,7 @@ export const en = {
     submit: 'Sign in',
     submitting: 'Signing in…',
     waitingForApproval:
-      'You are already signed in on another device. A proctor must approve this device before you can continue.',
+      'You are already signed in on another device. A proctor must approve this device before you can continue; this page carries on by itself once they have.',
     checkAgain: 'Check again',
     insecureConnection:
       'This connection is not secure (plain HTTP), so this page cannot reopen without the network. Keep this tab open during the exam.',
@@ -250,6 +250,14 @@ export const en = {
       'There is no connection to the exam hall right now. Your answers are sealed on this device and will be sent as soon as the connection is back. Keep this page open.',
     sealedFingerprint: (short: string) => `Fingerprint of your answers: ${short}…`,
     tryAgain: 'Try again',
+    movedHeading: 'Your exam continues on another device',
+    moved:
+      'A proctor approved your sign-in on another device, so your exam goes on there. Nothing typed on this device from now on is saved. Your answers up to then are with the exam hall.',
+    movedAnswers: 'Your answers as this device kept them (read-only):',
+    movedSignIn: 'Sign in on this device again',
+    movedSignInHint: 'Signing in here again asks a proctor to move your exam back to this device.',
+    reopened:
+      'A proctor reopened your exam: your submission no longer counts. Your answers are as the exam hall holds them; submit again when you are done.',
   },
   receipt: {
     heading: 'Submission received',
