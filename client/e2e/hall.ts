@@ -32,6 +32,11 @@ export interface Hall {
   password: string;
   /** When the exam starts (ms, the appliance's clock is this machine's). */
   startMs: number;
+  /**
+   * The box goes down hard (SIGKILL) and comes back on the same data and port; resolves when it
+   * is ready again. `whileDown` runs in between.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,7 +72,7 @@ export async function openHall(options: {
     ...options.env,
   };
   const appliance = await ApplianceProcess.start({ dataDir, env: applianceSettings });
-  return {
+  const hall: Hall = {
     tmp,
     files,
     appliance,
@@ -75,11 +80,21 @@ export async function openHall(options: {
     ca: https ? await readFile(path.join(dataDir, 'tls', 'ca.crt')) : undefined,
     password: password!,
     startMs,
+    async restart(whileDown) {
+      const port = hall.appliance.port;
+      await hall.appliance.kill();
+      await whileDown?.();
+      hall.appliance = await ApplianceProcess.start({
+        dataDir,
+        env: { ...applianceSettings, PROCTOR_PORT: String(port) },
+      });
+    },
     async close() {
-      await appliance.kill();
+      await hall.appliance.kill();
       await removeTempDir(tmp);
     },
   };
+  return hall;
 }
 
 /** A proctor over HTTP (what the dashboard does, for steps the test does not click through). */

@@ -1,7 +1,7 @@
 /**
- * Time and network as the exam screen sees them: the appliance's clock (ApplianceClock: the
+ * Time as the exam screen sees it: the appliance's clock (ApplianceClock: the
  * device's clock corrected by the offset measured at each contact, so a device clock hours off
- * changes nothing), whether the time is up, and whether the browser is online.
+ * changes nothing) and whether the time is up. (Whether the browser is online: shared/online.ts.)
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { ApplianceClock } from '../shared/appliance-clock';
@@ -29,20 +29,4 @@ export function useTimeUp(clock: ApplianceClock, deadline: number): boolean {
     return () => clearInterval(tick);
   }, [clock, deadline]);
   return up;
-}
-
-/** Whether the browser says it is online. */
-export function useOnline(): boolean {
-  const [online, setOnline] = useState(navigator.onLine);
-  useEffect(() => {
-    const on = () => setOnline(true);
-    const off = () => setOnline(false);
-    window.addEventListener('online', on);
-    window.addEventListener('offline', off);
-    return () => {
-      window.removeEventListener('online', on);
-      window.removeEventListener('offline', off);
-    };
-  }, []);
-  return online;
 }
