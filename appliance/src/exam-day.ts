@@ -375,8 +375,6 @@ export class ExamDay {
     return this.examineeLock.run(`${exam.doc.examId}|${entry.doc.studentId}`, async () => {
       const decision = decideDraft(entry.state, this.store.projection.timeline(exam, entry), this.now);
       if (!decision.ok) return decision;
-      // After the deadline, the draft held at it is kept before anything overwrites it.
-      await this.keepTimeUpDraftIfDue(exam, entry);
       const stored = entry.draft;
       if (stored && input.counter <= stored.counter)
         return refuse('stale-draft', `stored counter is ${stored.counter}`);
@@ -408,6 +406,8 @@ export class ExamDay {
       const canonical = canonicalAnswerFile(file);
       const start = this.implicitStart(entry);
       if (start.length > 0) await this.store.record(exam.doc.examId, start).durable;
+      // After the deadline, the draft held at it is kept before this save overwrites it.
+      await this.keepTimeUpDraftIfDue(exam, entry);
       await this.store.saveDraft(entry, {
         examId: exam.doc.examId,
         studentId: entry.doc.studentId,
