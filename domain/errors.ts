@@ -73,6 +73,16 @@ export const ERRORS = {
     message: 'This request did not come from the proctor dashboard of this appliance.',
   },
   'proctor-login-failed': { status: 401, message: 'Username or password is wrong.' },
+  'submission-not-found': { status: 404, message: 'This examinee has no such submission.' },
+  'not-compared-at-time-up': {
+    status: 409,
+    message: 'This submission arrived in time, so it was not compared with the answers held at time-up.',
+  },
+  'not-changed-after-time-up': {
+    status: 409,
+    message: 'This submission was not changed after time-up: there is nothing to decide.',
+  },
+  'time-up-already-decided': { status: 409, message: 'A chief proctor has already decided on this submission.' },
   'examinee-has-not-submitted': { status: 409, message: 'This examinee has no submission to remove.' },
   'no-relogin-request': { status: 409, message: 'This examinee is not waiting for a re-login.' },
   'no-bathroom-request': { status: 409, message: 'This examinee has not asked for a bathroom break.' },

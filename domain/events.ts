@@ -8,6 +8,7 @@
  * breaks the chain at that event. Ids are `event:<examId>:<applianceId>:<seq padded to 10>`.
  */
 import { canonicalJson, hashJson, type Json } from './canonical.js';
+import type { TimeUpChoice, TimingCase } from './time-up.js';
 
 /** Who did it. */
 export type Actor =
@@ -29,7 +30,29 @@ export interface EventData {
     size: number;
     submissionType: 'manual' | 'automatic';
     late: boolean;
+    /** The time-up case (domain/time-up.ts); absent in events written before it existed. */
+    timing?: TimingCase;
+    /** When the answers were compared with the draft held at the deadline: how many differ. */
+    differingAnswers?: number;
+    /** How long the device was unseen (its last request before the deadline to the arrival), when known. */
+    unseenMs?: number;
   };
+  /**
+   * A submission changed after time-up was kept with the draft the appliance held at the
+   * deadline: `sha256` names that draft as an answer file (a blob, so it syncs like the
+   * submitted file), `submittedSha256` the submitted file; a chief proctor decides which counts.
+   */
+  'time-up-answers-kept': {
+    submissionId: string;
+    timeUpDraftId: string;
+    sha256: string;
+    size: number;
+    submittedSha256: string;
+    differingQuestions: string[];
+    unseenMs: number | null;
+  };
+  /** A chief proctor's decision on a submission changed after time-up. */
+  'time-up-decided': { submissionId: string; choice: TimeUpChoice; note?: string };
   'submission-removed': { submissionId: string; reason: string };
   'verification-decided': { decision: 'verified' | 'rejected' | 'retake' };
   'presence-changed': { connected: boolean };

@@ -261,25 +261,22 @@ describe('decideSubmission', () => {
     expect(decideSubmission(downloaded, timeline, sha, START + MINUTE)).toMatchObject({ ok: true, action: 'accept' });
   });
 
-  it('accepts in time up to the deadline, late after it, and numbers the submission', () => {
+  it('accepts up to the cutoff and numbers the submission (the timing case is decided in time-up.ts)', () => {
     expect(decideSubmission(started, timeline, sha, DEADLINE)).toEqual({
       ok: true,
       action: 'accept',
       n: 1,
-      late: false,
     });
     expect(decideSubmission(started, timeline, sha, DEADLINE + 1)).toEqual({
       ok: true,
       action: 'accept',
       n: 1,
-      late: true,
     });
     // After a removed submission the next one is number 2.
     expect(decideSubmission(removed, timeline, sha, START + MINUTE)).toEqual({
       ok: true,
       action: 'accept',
       n: 2,
-      late: false,
     });
   });
 
@@ -289,7 +286,6 @@ describe('decideSubmission', () => {
       ok: true,
       action: 'accept',
       n: 1,
-      late: true,
     });
     expect(decideSubmission(started, timeline, sha, UPLOAD_DEADLINE + 1)).toEqual({
       ok: false,
@@ -304,13 +300,11 @@ describe('decideSubmission', () => {
       ok: true,
       action: 'accept',
       n: 1,
-      late: false,
     });
     expect(decideSubmission(started, accommodated, sha, own + 60_000)).toEqual({
       ok: true,
       action: 'accept',
       n: 1,
-      late: true,
     });
     expect(decideSubmission(started, accommodated, sha, own + 60_001)).toEqual({
       ok: false,
@@ -324,7 +318,6 @@ describe('decideSubmission', () => {
       ok: true,
       action: 'accept',
       n: 1,
-      late: true,
     });
     expect(decideSubmission(started, own, sha, DEADLINE + 60_001)).toEqual({ ok: false, code: 'exam-time-over' });
     expect(decideSubmission(started, own, sha, UPLOAD_DEADLINE + 1)).toEqual({
@@ -335,7 +328,7 @@ describe('decideSubmission', () => {
 
   it('no upload deadline: refused with "time over" after deadline + grace', () => {
     const noUpload = examineeTimeline(makeExam({ uploadDeadline: undefined }), 0);
-    expect(decideSubmission(started, noUpload, sha, DEADLINE + 60_000)).toMatchObject({ ok: true, late: true });
+    expect(decideSubmission(started, noUpload, sha, DEADLINE + 60_000)).toMatchObject({ ok: true, action: 'accept' });
     expect(decideSubmission(started, noUpload, sha, DEADLINE + 60_001)).toEqual({ ok: false, code: 'exam-time-over' });
   });
 
@@ -350,7 +343,6 @@ describe('decideSubmission', () => {
       ok: true,
       action: 'accept',
       n: 1,
-      late: false,
     });
   });
 });

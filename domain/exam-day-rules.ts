@@ -95,7 +95,8 @@ export function decideDraft(
 }
 
 /**
- * May a submission with this content be accepted now? A retry of the accepted content is
+ * May a submission with this content be accepted now? Until the cutoff (deadline + grace, or the
+ * upload deadline); the timing case is decided apart (time-up.ts). A retry of the accepted content is
  * idempotent (`replay`); a different content after an accepted submission is refused.
  */
 export function decideSubmission(
@@ -103,7 +104,7 @@ export function decideSubmission(
   timeline: ExamineeTimeline,
   sha256: string,
   now: number,
-): Result<{ action: 'accept'; n: number; late: boolean } | { action: 'replay'; submissionId: string }> {
+): Result<{ action: 'accept'; n: number } | { action: 'replay'; submissionId: string }> {
   const current = activeSubmission(state);
   if (current) {
     return current.sha256 === sha256
@@ -119,7 +120,9 @@ export function decideSubmission(
         : 'exam-time-over',
     );
   }
-  return { ok: true, action: 'accept', n: state.submissions.length + 1, late: now > timeline.deadline };
+  // Whether it is on time, and which time-up case it is, is decided with what the appliance saw
+  // at the deadline (domain/time-up.ts decideTiming).
+  return { ok: true, action: 'accept', n: state.submissions.length + 1 };
 }
 
 /**

@@ -18,6 +18,7 @@ import type {
   IntegrityReviewStatus,
   VerificationMode,
 } from './events.js';
+import type { TimeUpChoice, TimingCase } from './time-up.js';
 
 export const EXAMINEE_STATUSES = [
   'not-started',
@@ -40,6 +41,18 @@ export interface SubmissionRecord {
   submissionType: 'manual' | 'automatic';
   late: boolean;
   removed: boolean;
+  /** The time-up case; 'on-time' or 'late' for submissions recorded before cases existed. */
+  timing: TimingCase;
+  /** When the answers were compared with the draft held at the deadline: how many differ. */
+  differingAnswers?: number;
+  /** Set when the submission was changed after time-up: the kept draft and the chief's decision. */
+  timeUp?: {
+    timeUpDraftId: string;
+    draftSha256: string;
+    differingQuestions: string[];
+    unseenMs: number | null;
+    decision?: { choice: TimeUpChoice; by: string; at: number; note?: string };
+  };
 }
 
 /** One examinee's state on this appliance. */
@@ -183,9 +196,40 @@ export function applyExamineeEvent(previous: ExamineeState, event: ExamEvent): E
             submissionType: event.data.submissionType,
             late: event.data.late,
             removed: false,
+            timing: event.data.timing ?? (event.data.late ? 'late' : 'on-time'),
+            ...(event.data.differingAnswers === undefined ? {} : { differingAnswers: event.data.differingAnswers }),
           },
         ],
       };
+    case 'time-up-answers-kept': {
+      const { submissionId, timeUpDraftId, sha256, differingQuestions, unseenMs } = event.data;
+      return {
+        ...state,
+        submissions: state.submissions.map((s) =>
+          s.submissionId === submissionId
+            ? { ...s, timeUp: { timeUpDraftId, draftSha256: sha256, differingQuestions, unseenMs } }
+            : s,
+        ),
+      };
+    }
+    case 'time-up-decided': {
+      const { submissionId, choice, note } = event.data;
+      const by = event.actor.role === 'proctor' ? event.actor.username : event.actor.role;
+      return {
+        ...state,
+        submissions: state.submissions.map((s) =>
+          s.submissionId === submissionId && s.timeUp
+            ? {
+                ...s,
+                timeUp: {
+                  ...s.timeUp,
+                  decision: { choice, by, at: event.at, ...(note === undefined ? {} : { note }) },
+                },
+              }
+            : s,
+        ),
+      };
+    }
     case 'submission-removed':
       return {
         ...state,

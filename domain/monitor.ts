@@ -16,6 +16,7 @@ import {
   type ExamineeState,
   type ExamineeStatus,
 } from './examinee-state.js';
+import type { TimeUpChoice, TimingCase } from './time-up.js';
 
 /** One row of the Participants tab. Contact details are not here: they are revealed one by one. */
 export interface ParticipantRow {
@@ -34,6 +35,12 @@ export interface ParticipantRow {
   submissionType: 'not-yet' | 'manual' | 'automatic';
   submissionId: string | null;
   late: boolean;
+  /** The accepted submission's time-up case (domain/time-up.ts), or null before a submission. */
+  timing: TimingCase | null;
+  /** Flag: the submission differs from the draft held at the deadline, from a device unseen then. */
+  changedAfterTimeUp: boolean;
+  /** When changed after time-up: how many answers differ, how long the device was unseen, the chief's decision. */
+  timeUp: { differingAnswers: number; unseenMs: number | null; decision: TimeUpChoice | null } | null;
   filesUploaded: number;
   lateLoginDeadline: string;
   personalLateLoginMinutes: number | null;
@@ -135,6 +142,15 @@ export function participantRow(i: RowInput): ParticipantRow {
     submissionType: submission ? submission.submissionType : 'not-yet',
     submissionId: submission?.submissionId ?? null,
     late: submission?.late ?? false,
+    timing: submission?.timing ?? null,
+    changedAfterTimeUp: submission?.timing === 'changed-after-time-up',
+    timeUp: submission?.timeUp
+      ? {
+          differingAnswers: submission.timeUp.differingQuestions.length,
+          unseenMs: submission.timeUp.unseenMs,
+          decision: submission.timeUp.decision?.choice ?? null,
+        }
+      : null,
     filesUploaded: s.files.length,
     lateLoginDeadline: new Date(i.timeline.lateLoginDeadline).toISOString(),
     personalLateLoginMinutes: s.personalLateLoginMinutes ?? null,

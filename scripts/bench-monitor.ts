@@ -537,7 +537,7 @@ async function generate(dataDir: string, o: Options): Promise<Plan> {
       const submissionId = submissionDocId(exam.examId, studentId, sub.n);
       const file = { sha256: sha256(sub.bytes), size: sub.bytes.length };
       const receipt = store.receiptSigner.sign({
-        format: 'receipt/v1',
+        format: 'receipt/v2',
         applianceId: store.applianceId,
         hallId: store.hallId,
         examId: exam.examId,
@@ -547,6 +547,7 @@ async function generate(dataDir: string, o: Options): Promise<Plan> {
         ...file,
         submissionType: sub.type,
         receivedAt: new Date(p.at).toISOString(),
+        timing: 'on-time',
       });
       const { score, maxScore } = gradeClosedQuestions(exam, sub.answers);
       withDocs = [

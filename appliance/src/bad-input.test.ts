@@ -11,9 +11,12 @@ import { FakeClock } from '../../domain/clock.js';
 import { ERRORS, type ErrorCode } from '../../domain/errors.js';
 import { rosterEntrySchema } from '../../domain/exam-format.js';
 import {
+  addTestProctors,
   CLIENT_VERSION,
   ExamineeClient,
   openTestAppliance,
+  ORIGIN,
+  ProctorClient,
   removeDir,
   testExam,
   TEST_ROSTER,
@@ -29,6 +32,7 @@ const clock = new FakeClock(NOW);
 let ada: ExamineeClient; // S1: active, 1 download of 2, draft counter 3
 let alan: ExamineeClient; // S2: active, 2 downloads of 2
 let grace: ExamineeClient; // S3: submitted
+let chief: ProctorClient;
 const ALANS_PDF = '%PDF-1.7 Alan';
 let alansFile = { sha256: '', size: 0, name: '' };
 const ROSTER = [
@@ -531,6 +535,55 @@ const CASES: Case[] = [
     status: 403,
     code: 'exam-time-over',
   },
+  // Time-up: a refused autosave after the deadline keeps nothing (no timeup-draft document).
+  {
+    name: 'a stale draft after the deadline, inside the grace',
+    at: 60.5,
+    request: () => ada.putDraft(2, { q1: 'b' }),
+    status: 409,
+    code: 'stale-draft',
+  },
+  {
+    name: 'a time-up decision with malformed JSON',
+    request: () =>
+      raw('/api/proctor/exams/exam-1/participants/S3/time-up-decision', {
+        method: 'POST',
+        headers: { cookie: chief.cookie ?? '', origin: ORIGIN, 'content-type': 'application/json' },
+        body: '{"choice":',
+      }),
+    status: 400,
+    code: 'invalid-json',
+  },
+  {
+    name: 'a time-up decision with an unknown choice',
+    request: () =>
+      chief.request('POST', '/api/proctor/exams/exam-1/participants/S3/time-up-decision', {
+        submissionId: 'submission:exam-1:S3:1',
+        choice: 'the-better-one',
+      }),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'a time-up decision on a submission handed in on time',
+    request: () =>
+      chief.request('POST', '/api/proctor/exams/exam-1/participants/S3/time-up-decision', {
+        submissionId: 'submission:exam-1:S3:1',
+        choice: 'answers-at-time-up',
+      }),
+    status: 409,
+    code: 'not-compared-at-time-up',
+  },
+  {
+    name: 'a time-up decision on another examinee’s submission',
+    request: () =>
+      chief.request('POST', '/api/proctor/exams/exam-1/participants/S1/time-up-decision', {
+        submissionId: 'submission:exam-1:S3:1',
+        choice: 'submitted-file',
+      }),
+    status: 404,
+    code: 'submission-not-found',
+  },
   // Unknown routes and ids.
   { name: 'an unknown route', request: () => raw('/api/exams/exam-1/secrets', {}), status: 404, code: 'not-found' },
   {
@@ -566,6 +619,9 @@ describe('bad input is refused with a 4xx and changes nothing', () => {
   beforeAll(async () => {
     clock.set(START - 20 * MIN);
     appliance = await openTestAppliance(clock, { exam: testExam(START), roster: ROSTER });
+    await addTestProctors(appliance);
+    chief = new ProctorClient(appliance.app);
+    expect((await chief.login('chief', 'chief-password-1')).status).toBe(200);
     ada = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
     alan = new ExamineeClient(appliance.app, 'S2', 'CCCC2222DDDD');
     grace = new ExamineeClient(appliance.app, 'S3', 'EEEE3333FFFF');

@@ -259,11 +259,17 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     const late = await alan.submit(alan.answerFile({ q1: 'a' }), { type: 'automatic' });
     expect(late.status).toBe(403);
     expect(codeOf((await late.json()) as Loose)).toBe('exam-time-over');
-    clock.set(T0 + 90 * MIN + 30_000); // inside the grace: accepted, marked late
+    clock.set(T0 + 90 * MIN + 30_000); // inside the grace: accepted
     const ok = await alan.submit(alan.answerFile({ q1: 'a' }), { type: 'automatic' });
     expect(ok.status).toBe(201);
     await appliance.store.flushIndex();
     const accepted = (await appliance.store.examEvents('exam-1')).find((e) => e.kind === 'submission-accepted');
-    expect(accepted?.data).toMatchObject({ submissionType: 'automatic', late: true });
+    // Unseen since the start and no autosave held at the deadline: an answer appeared after time-up.
+    expect(accepted?.data).toMatchObject({
+      submissionType: 'automatic',
+      late: false,
+      timing: 'changed-after-time-up',
+      differingAnswers: 1,
+    });
   });
 });

@@ -4,6 +4,7 @@
  * records events durably and returns values (refusals carry the shared error codes).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { accessCodeHash, constantTimeEqualHex } from '../../domain/access-code.js';
 import {
   answeredCount,
@@ -16,6 +17,7 @@ import {
 import {
   answerSheetId,
   mergeAnswerSheets,
+  serialiseAnswerFile,
   questionVersion,
   type AnswerSheet,
   type SheetState,
@@ -35,6 +37,13 @@ import { normaliseAccessCode, SCHEMA_VERSION, type ExamineeDoc } from '../../dom
 import type { EventData, IntegrityEventType, NewEvent } from '../../domain/events.js';
 import { activeSubmission, examineeStatus } from '../../domain/examinee-state.js';
 import { meetsMinimumVersion } from '../../domain/version.js';
+import {
+  answerDigests,
+  decideTiming,
+  needsComparison,
+  type PresenceAtDeadline,
+  type TimingDecision,
+} from '../../domain/time-up.js';
 import { inThreadAnswerFileChecker, type AnswerFileChecker } from './answer-files/checker.js';
 import type { ExamPackage } from './crypto/exam-package.js';
 import type { Receipt } from './crypto/receipts.js';
@@ -49,6 +58,7 @@ import {
   effectiveMaxDownloads,
   type ExamEntry,
   type ExamineeEntry,
+  type TimeUpSeal,
 } from './store/projection.js';
 
 /** An authenticated examinee request's context. */
@@ -67,6 +77,8 @@ export interface ExamDayOptions {
   clockTrusted?: () => boolean;
   /** Where answer files are checked: worker threads in the appliance; in this thread when absent. */
   answerFileChecker?: AnswerFileChecker;
+  /** What the appliance saw of an examinee's device at a passed deadline (presence.ts); unseen when absent. */
+  presenceAtDeadline?: (examId: string, studentId: string, deadline: number) => PresenceAtDeadline | undefined;
 }
 
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -410,6 +422,8 @@ export class ExamDay {
       const canonical = canonicalAnswerFile(file);
       const start = this.implicitStart(entry);
       if (start.length > 0) await this.store.record(exam.doc.examId, start).durable;
+      // After the deadline, the draft held at it is kept before this save overwrites it.
+      await this.keepTimeUpDraftIfDue(exam, entry);
       await this.store.saveDraft(entry, {
         examId: exam.doc.examId,
         studentId: entry.doc.studentId,
@@ -474,6 +488,115 @@ export class ExamDay {
   }
 
   /**
+   * Keeps the draft held at the examinee's deadline (a timeup-draft document), once the deadline
+   * has passed and unless kept already for this deadline. The caller holds the examinee's lock;
+   * drafts change only under it and every save after the deadline comes here first, so the
+   * stored draft is still the one held at the deadline.
+   */
+  private async keepTimeUpDraftIfDue(
+    exam: ExamEntry,
+    entry: ExamineeEntry & { doc: ExamineeDoc },
+  ): Promise<TimeUpSeal | undefined> {
+    const { deadline } = this.store.projection.timeline(exam, entry);
+    if (this.now <= deadline) return undefined;
+    if (entry.timeUp?.deadline === deadline) return entry.timeUp;
+    const examId = exam.doc.examId;
+    const studentId = entry.doc.studentId;
+    const draft = await this.store.draft(examId, studentId);
+    const presence = this.options.presenceAtDeadline?.(examId, studentId, deadline);
+    return this.store.keepTimeUpDraft({
+      examId,
+      studentId,
+      n: (entry.timeUp?.n ?? 0) + 1,
+      deadline,
+      keptAt: this.now,
+      heldDraft: draft !== undefined,
+      draftCounter: draft?.counter ?? null,
+      draftSavedAt: draft?.savedAt ?? null,
+      answers: draft?.answers ?? {},
+      flagged: draft?.flagged ?? [],
+      presence: presence ? { lastSeen: presence.lastSeen ?? null, streamOpen: presence.streamOpen } : null,
+    });
+  }
+
+  /** The draft kept at the examinee's deadline (kept now if due); undefined before the deadline. */
+  timeUpSeal(exam: ExamEntry, entry: ExamineeEntry & { doc: ExamineeDoc }): Promise<TimeUpSeal | undefined> {
+    return this.examineeLock.run(`${exam.doc.examId}|${entry.doc.studentId}`, () =>
+      this.keepTimeUpDraftIfDue(exam, entry),
+    );
+  }
+
+  /**
+   * The timing case of a submission arriving now (domain/time-up.ts), reading the received file's
+   * answers only when they must be compared with the draft held at the deadline.
+   */
+  private async decideSubmissionTiming(
+    exam: ExamEntry,
+    entry: ExamineeEntry & { doc: ExamineeDoc },
+    tmpPath: string,
+    claimedType: 'manual' | 'automatic',
+  ): Promise<{ timing: TimingDecision; seal: TimeUpSeal | undefined }> {
+    const timeline = this.store.projection.timeline(exam, entry);
+    const arrivedAt = this.now;
+    const seal = await this.keepTimeUpDraftIfDue(exam, entry);
+    const presence = seal?.presence ?? undefined;
+    let submitted: Record<string, string> | undefined;
+    if (needsComparison(timeline, arrivedAt, presence)) {
+      // Checked already (answer-files/check.ts): valid JSON of an answer file for this exam.
+      const file = JSON.parse(await readFile(tmpPath, 'utf8')) as AnswerFile;
+      submitted = answerDigests(file.answers);
+    }
+    const timing = decideTiming({
+      timeline,
+      arrivedAt,
+      claimedType,
+      presence,
+      submitted,
+      draftAtDeadline: seal?.heldDraft ? seal.digests : undefined,
+    });
+    return { timing, seal };
+  }
+
+  /**
+   * A submission changed after time-up: the draft held at the deadline is stored as an answer file
+   * (a blob, so the sync carries it like the submitted one) and named by a time-up-answers-kept event.
+   */
+  private async keptAnswersEvent(
+    seal: TimeUpSeal,
+    submissionId: string,
+    submittedSha256: string,
+    timing: TimingDecision,
+  ): Promise<NewEvent> {
+    const kept = await this.store.timeUpDraft(seal.id);
+    if (!kept) throw new Error(`${seal.id} is not in the database`);
+    const bytes = Buffer.from(
+      serialiseAnswerFile({
+        format: 'answers/v1',
+        examId: kept.examId,
+        studentId: kept.studentId,
+        answers: kept.answers,
+        flagged: kept.flagged,
+      }),
+      'utf8',
+    );
+    const sha256 = await this.store.blobs.put(bytes);
+    return {
+      kind: 'time-up-answers-kept',
+      actor: { role: 'system' },
+      studentId: kept.studentId,
+      data: {
+        submissionId,
+        timeUpDraftId: seal.id,
+        sha256,
+        size: bytes.byteLength,
+        submittedSha256,
+        differingQuestions: timing.differingQuestions,
+        unseenMs: timing.unseenMs,
+      },
+    };
+  }
+
+  /**
    * Accepts the final answer file, streamed. Order of durability: blob fsynced and renamed and
    * its folder fsynced, then the event and submission document fsynced in the journal, then the
    * answer (with a signed receipt) goes out.
@@ -532,11 +655,16 @@ export class ExamDay {
         if (!receipt) return refuse('already-submitted');
         return { ok: true, receipt, replay: true };
       }
+      const { timing, seal } = await this.decideSubmissionTiming(exam, entry, blob.tmpPath, input.submissionType);
       await this.store.blobs.commit(blob);
       const submissionId = submissionDocId(examId, studentId, decision.n);
       const receivedAt = this.now;
+      const keptEvent =
+        timing.case === 'changed-after-time-up' && seal
+          ? [await this.keptAnswersEvent(seal, submissionId, blob.sha256, timing)]
+          : [];
       const receipt = this.store.receiptSigner.sign({
-        format: 'receipt/v1',
+        format: 'receipt/v2',
         applianceId: this.store.applianceId,
         hallId: this.store.hallId,
         examId,
@@ -545,8 +673,9 @@ export class ExamDay {
         n: decision.n,
         sha256: blob.sha256,
         size: blob.size,
-        submissionType: input.submissionType,
+        submissionType: timing.submissionType,
         receivedAt: iso(receivedAt),
+        timing: timing.case,
       });
       const doc: SubmissionDoc = {
         _id: submissionId,
@@ -558,9 +687,11 @@ export class ExamDay {
         applianceId: this.store.applianceId,
         sha256: blob.sha256,
         size: blob.size,
-        submissionType: input.submissionType,
+        submissionType: timing.submissionType,
         receivedAt,
-        late: decision.late,
+        late: timing.late,
+        timing: timing.case,
+        ...(timing.compared ? { differingQuestions: timing.differingQuestions } : {}),
         receipt,
         score: {
           score: summary.score,
@@ -582,10 +713,14 @@ export class ExamDay {
               n: decision.n,
               sha256: blob.sha256,
               size: blob.size,
-              submissionType: input.submissionType,
-              late: decision.late,
+              submissionType: timing.submissionType,
+              late: timing.late,
+              timing: timing.case,
+              ...(timing.compared ? { differingAnswers: timing.differingQuestions.length } : {}),
+              ...(timing.compared && timing.unseenMs !== null ? { unseenMs: timing.unseenMs } : {}),
             },
           },
+          ...keptEvent,
         ],
         [doc as unknown as SubmissionDoc & { [k: string]: unknown }],
       );

@@ -16,6 +16,7 @@ import type {
 import { CODE_ALPHABET, type ExamineeDoc } from '../../domain/exam-format.js';
 import { activeSubmission } from '../../domain/examinee-state.js';
 import type { ParticipantRow } from '../../domain/monitor.js';
+import type { TimeUpChoice } from '../../domain/time-up.js';
 import type { ExamPackages } from './exam-packages.js';
 import type { Monitor } from './monitor.js';
 import type { Proctor } from './proctors/accounts.js';
@@ -31,6 +32,7 @@ export const CHIEF_ONLY = new Set([
   'verification-mode',
   'verification-passwords',
   'remove-submission',
+  'time-up-decision',
 ]);
 
 export class ProctorActions {
@@ -120,6 +122,37 @@ export class ProctorActions {
     const current = activeSubmission(entry.state);
     if (!current) return Promise.resolve(refuse('examinee-has-not-submitted'));
     return this.recordFor(exam, entry, proctor, 'submission-removed', { submissionId: current.submissionId, reason });
+  }
+
+  /**
+   * A chief proctor decides which version of a submission changed after time-up counts: the
+   * submitted file or the answers the appliance held at the deadline. Once per submission.
+   */
+  decideTimeUp(
+    exam: ExamEntry,
+    entry: Entry,
+    proctor: Proctor,
+    input: { submissionId: string; choice: TimeUpChoice; note?: string | undefined },
+  ) {
+    const submission = entry.state.submissions.find((s) => s.submissionId === input.submissionId);
+    if (!submission) return Promise.resolve(refuse('submission-not-found', input.submissionId));
+    if (submission.removed) return Promise.resolve(refuse('submission-not-found', `${input.submissionId} was removed`));
+    if (submission.differingAnswers === undefined)
+      return Promise.resolve(refuse('not-compared-at-time-up', `its case is ${submission.timing}`));
+    if (submission.timing !== 'changed-after-time-up' || !submission.timeUp)
+      return Promise.resolve(refuse('not-changed-after-time-up', `its case is ${submission.timing}`));
+    if (submission.timeUp.decision)
+      return Promise.resolve(
+        refuse(
+          'time-up-already-decided',
+          `${submission.timeUp.decision.by} chose ${submission.timeUp.decision.choice}`,
+        ),
+      );
+    return this.recordFor(exam, entry, proctor, 'time-up-decided', {
+      submissionId: input.submissionId,
+      choice: input.choice,
+      ...(input.note === undefined ? {} : { note: input.note }),
+    });
   }
 
   setIntegrityReview(

@@ -89,6 +89,12 @@ describe('proctor API authorization', () => {
         '/api/proctor/exams/exam-1/participants/S1/remove-submission',
         { reason: 'by mistake' },
       ],
+      [
+        'time-up-decision',
+        'POST',
+        '/api/proctor/exams/exam-1/participants/S1/time-up-decision',
+        { submissionId: 'submission:exam-1:S1:1', choice: 'submitted-file' },
+      ],
     ];
     expect(new Set(CHIEF_ROUTES.map(([name]) => name))).toEqual(CHIEF_ONLY);
     for (const [name, method, path, body] of CHIEF_ROUTES) {
@@ -106,12 +112,13 @@ describe('proctor API authorization', () => {
       await appliance.store.flushIndex();
       expect((await appliance.store.examEvents('exam-1')).length).toBe(before);
     }
-    // The chief may (remove-submission answers 409 here: S1 has nothing to remove, but not 403).
+    // The chief may (remove-submission answers 409 here: S1 has nothing to remove, and
+    // time-up-decision 404: S1 has no submission to decide on; but neither is 403).
     for (const [name, method, path, body] of CHIEF_ROUTES) {
       const res = await chief.request(method, path, body);
       expect({ name, status: res.status }).toEqual({
         name,
-        status: name === 'remove-submission' ? 409 : res.status === 201 ? 201 : 200,
+        status: name === 'remove-submission' ? 409 : name === 'time-up-decision' ? 404 : res.status === 201 ? 201 : 200,
       });
     }
   });

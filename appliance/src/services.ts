@@ -55,15 +55,16 @@ export function createServices(
   const foreground = new ForegroundLoad();
   // Indexing into PouchDB waits out storms too (the journal is the record meanwhile).
   store.setIndexGate(() => foreground.isQuiet());
+  const presence = new Presence(store, options.presenceTimeoutSeconds * 1_000);
+  presence.trackSignedIn();
   const examDay = new ExamDay(store, {
     signInAttempts: options.signInAttempts,
     maxFileBytes: options.maxFileBytes,
     clockTrusted: () => clockTrust.trusted,
     answerFileChecker: options.answerFileChecker,
+    presenceAtDeadline: (examId, studentId, deadline) => presence.atDeadline(examId, studentId, deadline),
   });
   const monitor = new Monitor(store);
-  const presence = new Presence(store, options.presenceTimeoutSeconds * 1_000);
-  presence.trackSignedIn();
   return {
     store,
     examDay,

@@ -44,6 +44,11 @@ export interface Hall {
 export async function openHall(options: {
   startAheadMs: number;
   settings?: Record<string, unknown>;
+  /**
+   * Top-level exam fields to replace, given the start (ms): e.g. a start in the past with its
+   * download window and late-login limit still open, so the exam times up within seconds.
+   */
+  exam?: (startMs: number) => Record<string, unknown>;
   /** More appliance settings (PROCTOR_*), e.g. PROCTOR_CLOCK_TRUST. */
   env?: Record<string, string>;
   /** HTTPS with the appliance's own CA (PROCTOR_HTTPS_MODE=local-ca) on 127.0.0.1. */
@@ -54,6 +59,7 @@ export async function openHall(options: {
   const startMs = Date.now() + options.startAheadMs;
   const files = await writeExamFiles(tmp, { startMs, examinees: 3 });
   files.exam.settings = { ...files.exam.settings, ...options.settings } as typeof files.exam.settings;
+  if (options.exam) Object.assign(files.exam, options.exam(startMs));
   await writeFile(files.examPath, `${JSON.stringify(files.exam, null, 2)}\n`);
   const env = applianceEnv(dataDir);
   const imported = await runApplianceCli(['import', files.examPath, files.rosterPath], env);

@@ -136,6 +136,9 @@ interface SubmissionRow {
   submissionType: string;
   receivedAt: number;
   late: boolean;
+  /** The time-up case (domain/time-up.ts); absent in submissions from before it existed. */
+  timing?: string;
+  differingQuestions?: string[];
   score?: { score: number; maxScore: number; answered: number; total: number };
 }
 
@@ -159,6 +162,9 @@ const CSV_COLUMNS = [
   'submissionType',
   'receivedAt',
   'late',
+  'timing',
+  'timeUpDifferingAnswers',
+  'timeUpDecision',
   'size',
   'sha256',
   'fileStatus',
@@ -189,12 +195,18 @@ export async function collectSubmissions(
   const rows: SubmissionRow[] = [];
   for await (const page of docsWithPrefix<SubmissionRow>(db, prefix)) rows.push(...page.map(pickSubmission));
   const removed = new Set<string>();
-  for await (const page of docsWithPrefix<{ kind?: string; data?: { submissionId?: string } }>(
+  // A chief proctor's decision on a submission changed after time-up (the latest one counts).
+  const decided = new Map<string, string>();
+  for await (const page of docsWithPrefix<{ kind?: string; data?: { submissionId?: string; choice?: string } }>(
     db,
     examId === undefined ? 'event:' : `event:${examId}:`,
     2_000,
   )) {
-    for (const e of page) if (e.kind === 'submission-removed' && e.data?.submissionId) removed.add(e.data.submissionId);
+    for (const e of page) {
+      if (e.kind === 'submission-removed' && e.data?.submissionId) removed.add(e.data.submissionId);
+      if (e.kind === 'time-up-decided' && e.data?.submissionId && e.data.choice)
+        decided.set(e.data.submissionId, e.data.choice);
+    }
   }
   const current = new Map<string, SubmissionRow>();
   for (const s of rows) {
@@ -250,6 +262,9 @@ export async function collectSubmissions(
       submissionType: s.submissionType,
       receivedAt: new Date(s.receivedAt).toISOString(),
       late: s.late,
+      timing: s.timing ?? (s.late ? 'late' : 'on-time'),
+      timeUpDifferingAnswers: s.differingQuestions?.length,
+      timeUpDecision: decided.get(s._id),
       size: s.size,
       sha256: s.sha256,
       fileStatus,
@@ -277,6 +292,8 @@ function pickSubmission(d: SubmissionRow): SubmissionRow {
     submissionType: d.submissionType,
     receivedAt: d.receivedAt,
     late: d.late,
+    ...(d.timing === undefined ? {} : { timing: d.timing }),
+    ...(d.differingQuestions === undefined ? {} : { differingQuestions: d.differingQuestions }),
     ...(d.score ? { score: d.score } : {}),
   };
 }

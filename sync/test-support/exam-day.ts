@@ -133,7 +133,7 @@ export async function recordExamDay(
       receivedAt,
       late: false,
       receipt: store.receiptSigner.sign({
-        format: 'receipt/v1',
+        format: 'receipt/v2',
         applianceId: store.applianceId,
         hallId: store.hallId,
         examId,
@@ -143,6 +143,7 @@ export async function recordExamDay(
         ...answerFile,
         submissionType: 'manual',
         receivedAt: new Date(receivedAt).toISOString(),
+        timing: 'on-time',
       }),
       score: { score: 3, maxScore: 14, answered: 3, total: 5 },
     };

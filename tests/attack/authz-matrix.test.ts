@@ -201,6 +201,12 @@ const MATRIX: Record<string, Row> = {
     body: () => ({ status: 'cleared' }),
     expect: PROCTORS(200),
   },
+  'GET /api/proctor/exams/:examId/participants/:studentId/time-up': { expect: PROCTORS(200) },
+  'POST /api/proctor/exams/:examId/participants/:studentId/time-up-decision': {
+    // A submitted in time: nothing was compared, so there is nothing for the chief to decide.
+    body: () => ({ submissionId: 'submission:exam-1:S1:1', choice: 'submitted-file' }),
+    expect: PROCTORS(403, 409),
+  },
   'POST /api/proctor/exams/:examId/participants/:studentId/resume-code': {
     body: (who) => ({ challenge: who === 'chief' ? 'CHAL-CHIEF' : 'CHAL-INVI' }),
     expect: PROCTORS(422),

@@ -1,9 +1,12 @@
 /**
  * Submission receipts.
  *
- * Format "receipt/v1": { payload, signature, publicKey } where payload is
- *   { format: "receipt/v1", applianceId, hallId, examId, studentId, submissionId, n,
- *     sha256, size, submissionType, receivedAt (ISO 8601 UTC) }
+ * Format "receipt/v2": { payload, signature, publicKey } where payload is
+ *   { format: "receipt/v2", applianceId, hallId, examId, studentId, submissionId, n,
+ *     sha256, size, submissionType, receivedAt (ISO 8601 UTC), timing }
+ * and timing is the time-up case (domain/time-up.ts): "on-time", "sealed-at-time-up",
+ * "sealed-offline", "changed-after-time-up" or "late". "receipt/v1" is the same without timing;
+ * receipts already handed out in v1 still verify.
  * signature is base64 Ed25519 over the UTF-8 bytes of canonicalJson(payload), and publicKey is
  * the signer's raw 32-byte Ed25519 public key in base64. A receipt proves what was submitted
  * only against a public key you trust (the appliance's /api/receipt-key, or the institution's
@@ -12,11 +15,11 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson, type Json } from '../../../domain/canonical.js';
+import { TIMING_CASES } from '../../../domain/time-up.js';
 
-export const RECEIPT_FORMAT = 'receipt/v1';
+export const RECEIPT_FORMAT = 'receipt/v2';
 
-export const receiptPayloadSchema = z.strictObject({
-  format: z.literal(RECEIPT_FORMAT),
+const payloadFields = {
   applianceId: z.string(),
   hallId: z.string(),
   examId: z.string(),
@@ -27,15 +30,32 @@ export const receiptPayloadSchema = z.strictObject({
   size: z.number().int().min(0),
   submissionType: z.enum(['manual', 'automatic']),
   receivedAt: z.string(),
+};
+const receiptV1PayloadSchema = z.strictObject({ format: z.literal('receipt/v1'), ...payloadFields });
+export const receiptPayloadSchema = z.strictObject({
+  format: z.literal(RECEIPT_FORMAT),
+  ...payloadFields,
+  timing: z.enum(TIMING_CASES),
 });
+/** What this appliance signs now. */
 export type ReceiptPayload = z.infer<typeof receiptPayloadSchema>;
+/** Any receipt that verifies: v2, or v1 from before timing cases. */
+export type AnyReceiptPayload = ReceiptPayload | z.infer<typeof receiptV1PayloadSchema>;
 
 export const receiptSchema = z.strictObject({
   payload: receiptPayloadSchema,
   signature: z.string(),
   publicKey: z.string(),
 });
-export type Receipt = z.infer<typeof receiptSchema>;
+/** A receipt as this appliance signs it now (v2). */
+export type ReceiptV2 = z.infer<typeof receiptSchema>;
+const anyReceiptSchema = z.strictObject({
+  payload: z.discriminatedUnion('format', [receiptPayloadSchema, receiptV1PayloadSchema]),
+  signature: z.string(),
+  publicKey: z.string(),
+});
+/** A receipt as stored and verified: v2, or v1 from before timing cases. */
+export type Receipt = z.infer<typeof anyReceiptSchema>;
 
 /** The raw 32-byte public key, base64. */
 export function rawPublicKey(key: KeyObject): string {
@@ -65,7 +85,7 @@ export class ReceiptSigner {
     this.publicKeyText = rawPublicKey(this.publicKey);
   }
 
-  sign(payload: ReceiptPayload): Receipt {
+  sign(payload: ReceiptPayload): ReceiptV2 {
     const bytes = Buffer.from(canonicalJson(payload as unknown as Json), 'utf8');
     return {
       payload,
@@ -77,9 +97,9 @@ export class ReceiptSigner {
 
 export type ReceiptCheck = { ok: true; receipt: Receipt } | { ok: false; reason: string };
 
-/** Checks a receipt (any JSON value) against a trusted public key. */
+/** Checks a receipt (any JSON value, v2 or v1) against a trusted public key. */
 export function verifyReceipt(input: unknown, trusted: KeyObject): ReceiptCheck {
-  const parsed = receiptSchema.safeParse(input);
+  const parsed = anyReceiptSchema.safeParse(input);
   if (!parsed.success)
     return {
       ok: false,

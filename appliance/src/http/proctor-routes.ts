@@ -14,7 +14,9 @@
  *   GET    /exams/:examId/participants/:studentId     one row
  *   GET    /exams/:examId/participants/:studentId/events                 integrity report
  *   GET    /exams/:examId/participants/:studentId/verification-photos/:sha256
- *   POST   /exams/:examId/participants/:studentId/<action>   see ACTIONS below, and resume-code
+ *   GET    /exams/:examId/participants/:studentId/time-up              the submission's time-up case; when
+ *                                                    changed after time-up, both versions and the differing questions
+ *   POST   /exams/:examId/participants/:studentId/<action>   see ACTIONS below (time-up-decision: chief), and resume-code
  *   GET    /exams/:examId/messages    POST /exams/:examId/messages
  *   GET    /exams/:examId/monitor                     SSE: snapshot, then changes
  *   GET    /exams/:examId/report.csv  /events.jsonl   session report and event log
@@ -23,11 +25,12 @@
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
-import { examForExaminees } from '../../../domain/answers.js';
+import { examForExaminees, examQuestions, type AnswerFile } from '../../../domain/answers.js';
 import type { Clock } from '../../../domain/clock.js';
 import type { Refusal } from '../../../domain/errors.js';
 import { INTEGRITY_REVIEW_STATUSES } from '../../../domain/events.js';
-import { EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
+import { activeSubmission, EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
+import { TIME_UP_CHOICES, type TimeUpChoice } from '../../../domain/time-up.js';
 import type { ExamineeDoc } from '../../../domain/exam-format.js';
 import { PARTICIPANT_COLUMNS, queryRows, SORT_KEYS, statusCounts } from '../../../domain/monitor.js';
 import type { Monitor } from '../monitor.js';
@@ -319,6 +322,45 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
     return c.body(new Uint8Array(bytes), 200, { 'content-type': imageType(bytes) });
   });
 
+  // The submission's time-up case; changed after time-up: the draft held at the deadline and the
+  // submitted file side by side, for the chief proctor's decision.
+  app.get('/exams/:examId/participants/:studentId/time-up', async (c) => {
+    const exam = c.get('exam');
+    const submission = activeSubmission(c.get('entry').state);
+    if (!submission) return c.json({ submission: null, timeUp: null });
+    const answersOf = async (sha256: string) =>
+      (JSON.parse((await store.blobs.read(sha256)).toString('utf8')) as AnswerFile).answers;
+    const t = submission.timeUp;
+    const prompts = new Map(examQuestions(exam.doc).map((q) => [q.id, q.prompt]));
+    c.header('cache-control', 'private, no-store');
+    return c.json({
+      submission: {
+        submissionId: submission.submissionId,
+        at: new Date(submission.at).toISOString(),
+        submissionType: submission.submissionType,
+        timing: submission.timing,
+        late: submission.late,
+        differingAnswers: submission.differingAnswers ?? null,
+      },
+      timeUp: t
+        ? {
+            differingQuestions: t.differingQuestions.map((id) => ({ id, prompt: prompts.get(id) ?? '' })),
+            unseenMs: t.unseenMs,
+            decision: t.decision
+              ? {
+                  choice: t.decision.choice,
+                  by: t.decision.by,
+                  at: new Date(t.decision.at).toISOString(),
+                  note: t.decision.note ?? null,
+                }
+              : null,
+            answersAtTimeUp: { sha256: t.draftSha256, answers: await answersOf(t.draftSha256) },
+            submittedFile: { sha256: submission.sha256, answers: await answersOf(submission.sha256) },
+          }
+        : null,
+    });
+  });
+
   // ---- Per-examinee actions: POST /exams/:examId/participants/:studentId/<name> ----
   const rowResult = (c: Context<Env>, r: Refusal | { ok: true; row: unknown }) =>
     r.ok ? c.json({ row: r.row }) : sendResult(c, r);
@@ -379,6 +421,15 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
       schema: z.strictObject({ reason: z.string().trim().min(1).max(500) }),
       run: async (c, b: { reason: string }) =>
         rowResult(c, await actions.removeSubmission(c.get('exam'), c.get('entry'), c.get('proctor'), b.reason)),
+    },
+    'time-up-decision': {
+      schema: z.strictObject({
+        submissionId: z.string().min(1).max(200),
+        choice: z.enum(TIME_UP_CHOICES),
+        note: z.string().trim().max(2_000).optional(),
+      }),
+      run: async (c, b: { submissionId: string; choice: TimeUpChoice; note?: string }) =>
+        rowResult(c, await actions.decideTimeUp(c.get('exam'), c.get('entry'), c.get('proctor'), b)),
     },
     'integrity-review': {
       schema: z.strictObject({ status: z.enum(INTEGRITY_REVIEW_STATUSES), note: z.string().max(2_000).optional() }),

@@ -175,6 +175,21 @@ export class BlobStore {
     await Promise.all(handles.map((h) => h.then((fh) => fh.close()).catch(() => undefined)));
   }
 
+  /** Stores bytes the appliance made itself (e.g. the draft kept at time-up) durably; returns their SHA-256. */
+  async put(bytes: Uint8Array): Promise<string> {
+    const received = await this.receive(
+      (async function* () {
+        yield bytes;
+      })(),
+      Math.max(1, bytes.byteLength),
+      { hash: true },
+    );
+    if (!received.ok) throw new Error(`storing ${bytes.byteLength} bytes failed: ${received.code}`);
+    if (!(await this.has(received.blob.sha256))) await this.commit(received.blob);
+    else await this.discard(received.blob);
+    return received.blob.sha256;
+  }
+
   /** Throws a received blob away. */
   async discard(blob: ReceivedBlob): Promise<void> {
     await blob.synced.catch(() => undefined);

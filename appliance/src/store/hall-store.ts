@@ -11,6 +11,7 @@ import { answeredCount, type AnswerFile } from '../../../domain/answers.js';
 import { questionVersion } from '../../../domain/answer-sheet.js';
 import { examDocId, SCHEMA_VERSION, type ExamDoc, type ExamineeDoc } from '../../../domain/exam-format.js';
 import { chainEvent, eventDocId, type ExamEvent, type NewEvent } from '../../../domain/events.js';
+import { answerDigests, type TimingCase } from '../../../domain/time-up.js';
 import { ReceiptSigner, type Receipt } from '../crypto/receipts.js';
 import { BlobStore } from './blob-store.js';
 import {
@@ -28,7 +29,7 @@ import {
 import { fsyncDir } from './fs-durable.js';
 import { markDatabase, takeCheckpoint, writeCheckpoint } from './index-checkpoint.js';
 import { Journal, type JournalDoc } from './journal.js';
-import { Projection, type ExamineeEntry } from './projection.js';
+import { Projection, type ExamineeEntry, type TimeUpSeal } from './projection.js';
 import { SecretStore } from './secrets.js';
 
 /** A submission as stored (`submission:<examId>:<studentId>:<n>`), immutable. */
@@ -45,6 +46,10 @@ export interface SubmissionDoc {
   submissionType: 'manual' | 'automatic';
   receivedAt: number;
   late: boolean;
+  /** The time-up case (domain/time-up.ts); absent in documents written before it existed. */
+  timing?: TimingCase;
+  /** When compared with the draft held at the deadline: the questions whose answers differ. */
+  differingQuestions?: string[];
   receipt: Receipt;
   /** Closed questions' score and how many questions the answer file answers, at acceptance. */
   score: SubmissionScore;
@@ -75,6 +80,36 @@ export interface DraftDoc {
    */
   versions?: Record<string, number>;
 }
+
+/**
+ * The draft the appliance held from an examinee at their deadline, kept at (or lazily at the first
+ * need after) the deadline: `timeup-draft:<examId>:<studentId>:<n>`, immutable and journaled like
+ * the other appliance-owned documents (local: the sync pushes it, when it matters, as the blob a
+ * time-up-answers-kept event names). n counts the deadlines (an extension after time-up makes a new one).
+ */
+export interface TimeUpDraftDoc {
+  _id: string;
+  type: 'timeup-draft';
+  schemaVersion: number;
+  examId: string;
+  studentId: string;
+  n: number;
+  applianceId: string;
+  /** The deadline it was held at (epoch ms), and when it was kept. */
+  deadline: number;
+  keptAt: number;
+  /** Whether the appliance held any draft from the examinee then; if not, answers is empty. */
+  heldDraft: boolean;
+  draftCounter: number | null;
+  draftSavedAt: number | null;
+  answers: AnswerFile['answers'];
+  flagged: string[];
+  /** What the appliance saw of the device at the deadline (null: nothing known, e.g. restarted since). */
+  presence: { lastSeen: number | null; streamOpen: boolean } | null;
+}
+
+export const timeUpDraftDocId = (examId: string, studentId: string, n: number) =>
+  `timeup-draft:${examId}:${studentId}:${n}`;
 
 export const submissionDocId = (examId: string, studentId: string, n: number) =>
   `submission:${examId}:${studentId}:${n}`;
@@ -216,6 +251,55 @@ export class HallStore {
     }
     for await (const page of docsWithPrefix<DraftDoc & { _rev: string }>(this.db, 'draft:')) {
       for (const d of page) this.setDraftProgress(d);
+    }
+    for await (const page of docsWithPrefix<TimeUpDraftDoc>(this.db, 'timeup-draft:')) {
+      for (const d of page) this.setTimeUpSeal(d);
+    }
+  }
+
+  // ---- Drafts kept at time-up (appliance-owned, journaled) ----
+
+  private setTimeUpSeal(d: TimeUpDraftDoc): TimeUpSeal | undefined {
+    const entry = this.projection.examinee(d.examId, d.studentId);
+    if (!entry || (entry.timeUp && entry.timeUp.n >= d.n)) return entry?.timeUp;
+    entry.timeUp = {
+      id: d._id,
+      n: d.n,
+      deadline: d.deadline,
+      heldDraft: d.heldDraft,
+      digests: answerDigests(d.answers),
+      presence: d.presence && { lastSeen: d.presence.lastSeen ?? undefined, streamOpen: d.presence.streamOpen },
+    };
+    return entry.timeUp;
+  }
+
+  /**
+   * Keeps the draft held at a deadline, durably (journal fsync) before it resolves. The caller
+   * holds the examinee's lock and has checked that no draft was kept for this deadline.
+   */
+  async keepTimeUpDraft(
+    doc: Omit<TimeUpDraftDoc, '_id' | 'type' | 'schemaVersion' | 'applianceId'>,
+  ): Promise<TimeUpSeal> {
+    const full: TimeUpDraftDoc = {
+      _id: timeUpDraftDocId(doc.examId, doc.studentId, doc.n),
+      type: 'timeup-draft',
+      schemaVersion: SCHEMA_VERSION,
+      applianceId: this.applianceId,
+      ...doc,
+    };
+    await this.record(doc.examId, [], [full as unknown as JournalDoc]).durable;
+    const seal = this.setTimeUpSeal(full);
+    if (!seal) throw new Error(`${full._id}: the examinee is not on the roster`);
+    return seal;
+  }
+
+  /** A kept time-up draft from the database (everything recorded so far is indexed first). */
+  async timeUpDraft(id: string): Promise<TimeUpDraftDoc | undefined> {
+    await this.flushIndex();
+    try {
+      return (await this.db.get(id)) as unknown as TimeUpDraftDoc;
+    } catch {
+      return undefined;
     }
   }
 

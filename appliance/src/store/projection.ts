@@ -8,6 +8,7 @@ import type { ExamDoc, ExamineeDoc } from '../../../domain/exam-format.js';
 import { applyExamineeEvent, initialExamineeState, type ExamineeState } from '../../../domain/examinee-state.js';
 import { GENESIS_HASH, type ExamEvent } from '../../../domain/events.js';
 import { applyExamWideEvent, initialExamWideState, type ExamWideState } from '../../../domain/exam-state.js';
+import type { AnswerDigests, PresenceAtDeadline } from '../../../domain/time-up.js';
 import type { Receipt } from '../crypto/receipts.js';
 import type { SubmissionScore } from './hall-store.js';
 
@@ -23,11 +24,24 @@ export interface DraftProgress {
   versions: Record<string, number>;
 }
 
+/** The draft kept at the examinee's latest passed deadline (a timeup-draft document), as the rules need it. */
+export interface TimeUpSeal {
+  id: string;
+  n: number;
+  deadline: number;
+  heldDraft: boolean;
+  /** Digests of its answers (domain/time-up.ts answerDigests), to tell which answers differ. */
+  digests: AnswerDigests;
+  presence: PresenceAtDeadline | null;
+}
+
 export interface ExamineeEntry {
   /** The roster entry; undefined when events arrived before the roster (e.g. during sync). */
   doc: ExamineeDoc | undefined;
   state: ExamineeState;
   draft: DraftProgress | undefined;
+  /** The draft kept at the latest deadline that has passed, once kept. */
+  timeUp?: TimeUpSeal | undefined;
 }
 
 export interface ExamEntry {

@@ -15,6 +15,7 @@ import {
   type RxDatabase,
   type RxJsonSchema,
 } from 'rxdb/plugins/core';
+import type { TimingCase } from '../../../domain/time-up.js';
 import { addRxPlugin } from 'rxdb/plugins/core';
 import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
 import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
@@ -42,6 +43,8 @@ export interface SheetDoc {
 export type LockReason = 'reload' | 'fullscreen-exit';
 
 /** The answer file sealed for submission (its exact bytes, so that a retry sends the same). */
+export type { TimingCase };
+
 export interface SealedSubmission {
   body: string;
   sha256: string;
@@ -50,10 +53,12 @@ export interface SealedSubmission {
   sealedAt: number;
 }
 
-/** The signed receipt as the appliance returns it (format receipt/v1, appliance/src/crypto/receipts.ts). */
+/** The signed receipt as the appliance returns it (format receipt/v2, or v1 without timing; appliance/src/crypto/receipts.ts). */
 export interface Receipt {
   payload: {
     format: string;
+    /** The time-up case (domain/time-up.ts); absent in receipt/v1. */
+    timing?: TimingCase;
     examId: string;
     studentId: string;
     submissionId: string;

@@ -1,6 +1,6 @@
 /**
- * The receipt screen: the submission is with the appliance, signed (Ed25519, receipt/v1). The
- * examinee sees when and what (the SHA-256 of the answer file), can show a proctor the QR code
+ * The receipt screen: the submission is with the appliance, signed (Ed25519, receipt/v2). The
+ * examinee sees when, what and how it stood against the time (the timing case) (the SHA-256 of the answer file), can show a proctor the QR code
  * (the whole signed receipt, verifiable with `npm run appliance -- verify-receipt`) and save the
  * receipt as a file. The receipt stays on the device.
  */
@@ -60,6 +60,14 @@ export function ReceiptView(props: { receipt: Receipt; title: string }) {
         <dd>{received}</dd>
         <dt>{t.receipt.type}</dt>
         <dd>{receipt.payload.submissionType === 'automatic' ? t.receipt.automatic : t.receipt.manual}</dd>
+        {receipt.payload.timing !== undefined && (
+          <>
+            <dt>{t.receipt.timingLabel}</dt>
+            <dd data-testid="receipt-timing" data-timing={receipt.payload.timing}>
+              {t.receipt.timing[receipt.payload.timing] ?? receipt.payload.timing}
+            </dd>
+          </>
+        )}
         <dt>{t.receipt.submission}</dt>
         <dd class="mono">{receipt.payload.submissionId}</dd>
         <dt>{t.receipt.fingerprint}</dt>

@@ -268,6 +268,17 @@ export const en = {
     manual: 'by you',
     automatic: 'automatically at the end of the time',
     submission: 'Submission',
+    timingLabel: 'Timing',
+    /** The time-up case on the signed receipt (domain/time-up.ts), in plain words. */
+    timing: {
+      'on-time': 'On time',
+      'sealed-at-time-up': 'On time: sealed when your time was up',
+      'sealed-offline':
+        'On time: sealed when your time was up while this device was offline; your answers are the ones the exam hall already held then',
+      'changed-after-time-up':
+        'Received after your time was up, with answers changed since then. Both versions are kept, and the chief proctor decides which one counts.',
+      late: 'Late: received after your time and the grace period were over',
+    } as Record<string, string>,
     fingerprint: 'SHA-256 of your answers',
     qrLabel: 'QR code of your signed receipt',
     qrHint: 'A proctor can scan this code to check your receipt.',
@@ -424,6 +435,8 @@ export const en = {
       notUploaded: 'Not yet',
       uploadedAt: (time: string) => `Uploaded ${time}`,
       late: 'late',
+      changedAfterTimeUp: 'Changed after time-up',
+      timeUpDecided: (choice: string) => `decided: ${choice}`,
       personal: 'own limit',
       verificationValue: (mode: string, status: string) => `${mode}: ${status}`,
       verificationStates: {
@@ -554,7 +567,32 @@ export const en = {
         'integrity-event': 'Integrity event',
         'message-sent': 'Message',
         'seb-refused': 'Refused: not in Safe Exam Browser',
+        'time-up-answers-kept': 'Changed after time-up: both versions kept',
+        'time-up-decided': 'Time-up decision by the chief proctor',
       } as Record<string, string>,
+      timeUpHeading: 'Time-up',
+      timeUpCase: {
+        'on-time': 'Handed in on time.',
+        'sealed-at-time-up': 'Sealed at time-up: on time.',
+        'sealed-offline': 'Sealed at time-up while offline: the answers equal what the appliance held at the deadline.',
+        'changed-after-time-up': 'Changed after time-up.',
+        late: 'Late: after the deadline and the grace period.',
+      } as Record<string, string>,
+      timeUpSummary: (differing: number, unseen: string | null) =>
+        `${differing === 1 ? '1 answer differs' : `${differing} answers differ`} from the autosave the appliance held at the deadline` +
+        (unseen === null ? '; the device was not seen at the deadline.' : `; the device was unseen for ${unseen}.`),
+      timeUpShow: 'Show both versions',
+      timeUpQuestion: 'Question',
+      timeUpAtDeadline: 'Held at the deadline',
+      timeUpSubmitted: 'Submitted file',
+      timeUpNoAnswer: '(no answer)',
+      timeUpChoices: {
+        'submitted-file': 'The submitted file counts',
+        'answers-at-time-up': 'The answers at time-up count',
+      } as Record<string, string>,
+      timeUpNoteLabel: 'Note (optional)',
+      timeUpDecide: 'Record the decision',
+      timeUpDecided: (choice: string, by: string) => `Decided by ${by}: ${choice}.`,
       integrityTypes: {
         'visibility-hidden': 'left the exam tab',
         'window-blur': 'left the exam window',

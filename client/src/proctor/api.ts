@@ -5,7 +5,9 @@
  */
 import type { ExamFile } from '../../../domain/exam-format.js';
 import type { ExamineeStatus } from '../../../domain/examinee-state.js';
+import type { AnswerValue } from '../../../domain/answers.js';
 import type { ParticipantColumn, ParticipantRow } from '../../../domain/monitor.js';
+import type { TimeUpChoice, TimingCase } from '../../../domain/time-up.js';
 import { callApi, type ApiResult } from '../shared/api';
 
 export type { ParticipantColumn, ParticipantRow };
@@ -149,6 +151,28 @@ export const revealContact = (
 
 export const examineeEvents = (examId: string, studentId: string): Promise<ApiResult<{ events: ExamineeEvent[] }>> =>
   callApi(`${examinee(examId, studentId)}/events`);
+
+/** GET .../participants/:studentId/time-up (appliance/src/http/proctor-routes.ts). */
+export interface TimeUpView {
+  submission: {
+    submissionId: string;
+    at: string;
+    submissionType: 'manual' | 'automatic';
+    timing: TimingCase;
+    late: boolean;
+    differingAnswers: number | null;
+  } | null;
+  timeUp: {
+    differingQuestions: { id: string; prompt: string }[];
+    unseenMs: number | null;
+    decision: { choice: TimeUpChoice; by: string; at: string; note: string | null } | null;
+    answersAtTimeUp: { sha256: string; answers: Record<string, AnswerValue> };
+    submittedFile: { sha256: string; answers: Record<string, AnswerValue> };
+  } | null;
+}
+
+export const timeUpView = (examId: string, studentId: string): Promise<ApiResult<TimeUpView>> =>
+  callApi(`${examinee(examId, studentId)}/time-up`);
 
 export const photoUrl = (examId: string, studentId: string, sha256: string): string =>
   `${examinee(examId, studentId)}/verification-photos/${encodeURIComponent(sha256)}`;

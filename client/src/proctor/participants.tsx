@@ -63,6 +63,13 @@ function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, no
         <span class="uploaded">
           {P.uploadedAt(dateTime(row.uploadedAt))}
           {row.late ? ` (${P.late})` : ''}
+          {row.changedAfterTimeUp && (
+            <span class="flag-time-up" data-testid="flag-changed-after-time-up">
+              {' '}
+              {P.changedAfterTimeUp}
+              {row.timeUp?.decision ? ` (${P.timeUpDecided(row.timeUp.decision)})` : ''}
+            </span>
+          )}
         </span>
       );
     case 'lateLogin':

@@ -21,6 +21,7 @@ import {
   type ParticipantRow,
 } from './api';
 import { dateTime, StatusBadge, WholeNumberField } from './format';
+import { TimeUpSection } from './time-up';
 
 const A = t.proctor.actions;
 
@@ -361,6 +362,8 @@ export function RowActions(props: {
           </button>
         </form>
       </Section>
+
+      <TimeUpSection examId={props.examId} row={row} chief={chief} onRow={props.onRow} />
 
       <Section title={A.integrityHeading} id="act-integrity">
         <p>{A.integrityNow(row.integrityScore, row.integrityEvents)}</p>
