@@ -39,6 +39,10 @@ export interface Hall {
 export async function openHall(options: {
   startAheadMs: number;
   settings?: Record<string, unknown>;
+  /** How many examinees the roster has (S1, S2, …; 3 unless told). */
+  examinees?: number;
+  /** Changes to the test exam (more questions, say) before it is imported. */
+  exam?: (exam: ExamOnDisk['exam']) => ExamOnDisk['exam'];
   /** More appliance settings (PROCTOR_*), e.g. PROCTOR_CLOCK_TRUST. */
   env?: Record<string, string>;
   /** HTTPS with the appliance's own CA (PROCTOR_HTTPS_MODE=local-ca) on 127.0.0.1. */
@@ -47,7 +51,8 @@ export async function openHall(options: {
   const tmp = await makeTempDir('proctor-e2e-hall-');
   const dataDir = path.join(tmp, 'data');
   const startMs = Date.now() + options.startAheadMs;
-  const files = await writeExamFiles(tmp, { startMs, examinees: 3 });
+  const files = await writeExamFiles(tmp, { startMs, examinees: options.examinees ?? 3 });
+  if (options.exam) files.exam = options.exam(files.exam);
   files.exam.settings = { ...files.exam.settings, ...options.settings } as typeof files.exam.settings;
   await writeFile(files.examPath, `${JSON.stringify(files.exam, null, 2)}\n`);
   const env = applianceEnv(dataDir);
