@@ -118,13 +118,15 @@ interface Outcome {
   page: Page;
   typed: Answers;
   lost: number;
+  notes: string[];
   errors: string[];
 }
 
 /** One examinee, start to submission-ready: runs the plan and keeps the model of what was typed. */
 async function runExaminee(h: Hall, context: BrowserContext, index: number, profile: Profile, steps: Step[]) {
   const studentId = h.files.roster[index]!.studentId;
-  const log = (what: string) => console.log(`[chaos ${SEED}] ${studentId}: ${what}`);
+  /** What happened, printed once at the end (the plan is printed at the start). */
+  const notes: string[] = [];
   /** Console errors of every page the examinee had (each list grows while its page lives). */
   const consoles: string[][] = [];
   /** What each question's field must hold: everything typed, less what a kill took. */
@@ -156,7 +158,6 @@ async function runExaminee(h: Hall, context: BrowserContext, index: number, prof
   };
 
   for (const step of steps) {
-    log(describeStep(step));
     const p = current();
     if (step.kind === 'type') {
       if (onScreen !== step.question.n) {
@@ -213,7 +214,7 @@ async function runExaminee(h: Hall, context: BrowserContext, index: number, prof
         expect(after.startsWith(held), `${studentId} ${q.id}: acknowledged ${JSON.stringify(held)}`).toBe(true);
         expect(before.startsWith(after), `${studentId} ${q.id}: survived ${JSON.stringify(after)}`).toBe(true);
         if (after.length < before.length) {
-          log(
+          notes.push(
             `the kill took ${JSON.stringify(before.slice(after.length))} of ${q.id} (not yet in the device database)`,
           );
           lost += before.length - after.length;
@@ -224,7 +225,7 @@ async function runExaminee(h: Hall, context: BrowserContext, index: number, prof
     }
   }
   if (offline) await context.setOffline(false);
-  return { studentId, page: current(), typed: nonEmpty(typed), lost, errors: consoles.flat() } satisfies Outcome;
+  return { studentId, page: current(), typed: nonEmpty(typed), lost, notes, errors: consoles.flat() } satisfies Outcome;
 }
 
 /** Clicks question n in the palette and waits for it. */
@@ -235,6 +236,13 @@ async function goToQuestion(p: Page, n: number): Promise<void> {
     .click();
   await p.getByRole('heading', { name: new RegExp(`^Question ${n} of `) }).waitFor();
 }
+
+/** "mm:ss" or "h:mm:ss" in seconds. */
+const timeLeftSeconds = (text: string | null) =>
+  (text ?? '')
+    .trim()
+    .split(':')
+    .reduce((total, part) => total * 60 + Number(part), 0);
 
 /** The answers as stored: a field left empty is no answer (every chunk typed has a word). */
 const nonEmpty = (typed: Record<string, string>): Answers =>
@@ -281,23 +289,38 @@ describe('chaos: three examinees, network cuts, reloads, a killed tab, a clock h
       if (profile.clockOffMs !== 0) await context.clock.install({ time: Date.now() + profile.clockOffMs });
       contexts.push(context);
     }
-    profiles.forEach((p, i) =>
-      console.log(
-        `[chaos ${SEED}] S${i + 1}: keys ${p.delays.join('/')} ms, CPU ${p.cpu}×, clock ${p.clockOffMs / HOUR} h; ` +
-          `${plans[i]!.length} steps`,
-      ),
+    console.log(
+      profiles
+        .map(
+          (p, i) =>
+            `[chaos ${SEED}] S${i + 1}: keys ${p.delays.join('/')} ms, CPU ${p.cpu}×, clock ${p.clockOffMs / HOUR} h\n` +
+            plans[i]!.map((step) => `  ${describeStep(step)}`).join('\n'),
+        )
+        .join('\n'),
     );
 
     const outcomes = await Promise.all(profiles.map((p, i) => runExaminee(h, contexts[i]!, i, p, plans[i]!)));
 
     for (const o of outcomes) {
+      // The time left is the appliance's on every device, the one with its clock hours off too.
+      const deadline = h.startMs + h.files.exam.durationMinutes * 60_000;
+      await expect
+        .poll(async () =>
+          Math.abs(
+            timeLeftSeconds(await o.page.getByTestId('time-left').textContent()) - (deadline - Date.now()) / 1000,
+          ),
+        )
+        .toBeLessThan(5);
       await expectSaved(h, o.page, o.typed, 60_000);
       await screenshot(o.page, `chaos-${o.studentId}`);
       const submitted = await submitAndCheck(h, o.page, o.studentId, o.typed, { timeoutMs: 60_000 });
       const chars = Object.values(o.typed).reduce<number>((n, v) => n + String(v).length, 0);
       console.log(
-        `[chaos ${SEED}] ${o.studentId}: submitted ${chars} characters (${submitted.sha256.slice(0, 12)}…), ` +
-          `${o.lost} taken by the kill before the device database held them`,
+        [
+          `[chaos ${SEED}] ${o.studentId}: submitted ${chars} characters (${submitted.sha256.slice(0, 12)}…), ` +
+            `${o.lost} taken by the kill before the device database held them`,
+          ...o.notes.map((n) => `  ${n}`),
+        ].join('\n'),
       );
       expect(o.errors).toEqual([]);
     }
