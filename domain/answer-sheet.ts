@@ -68,6 +68,13 @@ export function mergeAnswerSheets(incoming: SheetState, stored: SheetState): Req
   return { counter: Math.max(incoming.counter, stored.counter), answers, flagged: [...flagged], versions };
 }
 
+/**
+ * The longest text answer (short text or essay) the appliance takes, in UTF-16 code units (a
+ * string's `length`, as an HTML `maxlength` counts). The app's fields stop there: an answer over
+ * it would be refused by every autosave and by the submission.
+ */
+export const MAX_TEXT_ANSWER_LENGTH = 200_000;
+
 /** The id of an examinee's answer sheet. */
 export const answerSheetId = (examId: string, studentId: string) => `${examId}:${studentId}`;
 

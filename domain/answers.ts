@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import { refuse, type Result } from './errors.js';
 import type { ExamFile, Question } from './exam-format.js';
-import { countWords, isEmptyAnswer as isEmpty, serialiseAnswerFile } from './answer-sheet.js';
+import { countWords, isEmptyAnswer as isEmpty, MAX_TEXT_ANSWER_LENGTH, serialiseAnswerFile } from './answer-sheet.js';
 
 export {
   answerFileSha256,
@@ -38,7 +38,7 @@ const fileRef = z.strictObject({
 export type FileRef = z.infer<typeof fileRef>;
 
 const answerValue = z.union([
-  z.string().max(200_000),
+  z.string().max(MAX_TEXT_ANSWER_LENGTH),
   z.boolean(),
   z.number().refine(Number.isFinite),
   z.array(z.string().max(64)).max(26),

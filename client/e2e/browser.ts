@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser as PlaywrightBrowser, type BrowserContext, type Page } from 'playwright-core';
 import { makeTempDir, removeTempDir, REPO_ROOT } from '../../appliance/src/process-test-support.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -72,6 +72,34 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
       await context.close();
       await removeTempDir(profile);
     },
+  };
+}
+
+/**
+ * One Chromium for several devices at once (the chaos test's examinees): each `newContext()` is a
+ * separate profile in memory (its own storage, service worker, network and clock), lighter on a
+ * 2-core machine than one browser process per device.
+ */
+export async function launchChromiumForDevices(options: LaunchOptions = {}): Promise<{
+  browser: PlaywrightBrowser;
+  newContext(): Promise<BrowserContext>;
+  close(): Promise<void>;
+}> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `The browser tests need Debian's Chromium at ${CHROMIUM}, and it is not there. ` +
+        'Install it with `apt-get install -y chromium` (the tests never download a browser).',
+    );
+  }
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
+  });
+  return {
+    browser,
+    newContext: () => browser.newContext({ viewport: { width: 1280, height: 800 } }),
+    close: () => browser.close(),
   };
 }
 

@@ -44,11 +44,14 @@ export interface Hall {
 export async function openHall(options: {
   startAheadMs: number;
   settings?: Record<string, unknown>;
+  /** How many examinees the roster has (S1, S2, …; 3 unless told). */
+  examinees?: number;
   /**
-   * Top-level exam fields to replace, given the start (ms): e.g. a start in the past with its
-   * download window and late-login limit still open, so the exam times up within seconds.
+   * Changes to the test exam before it is imported, given the start (ms): more questions, say, or
+   * a start in the past with its download window and late-login limit still open, so the exam
+   * times up within seconds.
    */
-  exam?: (startMs: number) => Record<string, unknown>;
+  exam?: (exam: ExamOnDisk['exam'], startMs: number) => ExamOnDisk['exam'];
   /** More appliance settings (PROCTOR_*), e.g. PROCTOR_CLOCK_TRUST. */
   env?: Record<string, string>;
   /** HTTPS with the appliance's own CA (PROCTOR_HTTPS_MODE=local-ca) on 127.0.0.1. */
@@ -57,9 +60,9 @@ export async function openHall(options: {
   const tmp = await makeTempDir('proctor-e2e-hall-');
   const dataDir = path.join(tmp, 'data');
   const startMs = Date.now() + options.startAheadMs;
-  const files = await writeExamFiles(tmp, { startMs, examinees: 3 });
+  const files = await writeExamFiles(tmp, { startMs, examinees: options.examinees ?? 3 });
+  if (options.exam) files.exam = options.exam(files.exam, startMs);
   files.exam.settings = { ...files.exam.settings, ...options.settings } as typeof files.exam.settings;
-  if (options.exam) Object.assign(files.exam, options.exam(startMs));
   await writeFile(files.examPath, `${JSON.stringify(files.exam, null, 2)}\n`);
   const env = applianceEnv(dataDir);
   const imported = await runApplianceCli(['import', files.examPath, files.rosterPath], env);

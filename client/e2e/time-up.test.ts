@@ -70,7 +70,8 @@ describe('time-up in Chromium', () => {
       openHall({
         startAheadMs: -(60 * MIN - DEADLINE_AHEAD_MS),
         settings: { lockOnReload: false },
-        exam: (startMs) => ({
+        exam: (exam, startMs) => ({
+          ...exam,
           lateLoginMinutes: 120,
           downloadWindow: {
             opens: new Date(startMs - 60 * MIN).toISOString(),

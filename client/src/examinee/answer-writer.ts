@@ -26,7 +26,7 @@ export interface SheetStore {
 }
 
 /** What a question's next write changes: its answer (undefined: cleared), its flag, or both. */
-interface Change {
+export interface AnswerChange {
   answer?: { value: AnswerValue | undefined };
   flagged?: boolean;
 }
@@ -45,8 +45,10 @@ export const WRITE_DELAY_MS = 300;
 const RETRY_MS = 1_000;
 
 export class AnswerWriter {
-  private pending = new Map<string, Change>();
+  private pending = new Map<string, AnswerChange>();
   private writing = new Set<string>();
+  /** The batches being written (or queued to be), oldest first. */
+  private inFlight: Map<string, AnswerChange>[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private chain: Promise<void> = Promise.resolve();
   private wasDirty = false;
@@ -81,6 +83,17 @@ export class AnswerWriter {
     return this.pending.has(questionId) || this.writing.has(questionId);
   }
 
+  /**
+   * Every change not yet on the device's storage, held or being written, newest winning: what a
+   * page that is going must keep elsewhere (unsaved-answers.ts).
+   */
+  unsaved(): Map<string, AnswerChange> {
+    const all = new Map<string, AnswerChange>();
+    for (const batch of [...this.inFlight, this.pending])
+      for (const [q, change] of batch) all.set(q, { ...all.get(q), ...change });
+    return all;
+  }
+
   /** Whether any change is not yet on the device's storage. */
   get dirty(): boolean {
     return this.pending.size > 0 || this.writing.size > 0;
@@ -94,6 +107,7 @@ export class AnswerWriter {
     const batch = this.pending;
     this.pending = new Map();
     for (const q of batch.keys()) this.writing.add(q);
+    this.inFlight.push(batch);
     this.chain = this.chain.then(() => this.write(batch));
     return this.chain;
   }
@@ -104,7 +118,7 @@ export class AnswerWriter {
     this.stopped = true;
   }
 
-  private change(questionId: string, change: Change, now: boolean): void {
+  private change(questionId: string, change: AnswerChange, now: boolean): void {
     const held = this.pending.get(questionId) ?? {};
     this.pending.set(questionId, { ...held, ...change });
     this.announceDirty();
@@ -112,14 +126,17 @@ export class AnswerWriter {
     else this.timer ??= setTimeout(() => void this.flush(), this.delayMs);
   }
 
-  private async write(batch: Map<string, Change>): Promise<void> {
+  private async write(batch: Map<string, AnswerChange>): Promise<void> {
+    const done = () => (this.inFlight = this.inFlight.filter((b) => b !== batch));
     try {
       const sheet = await this.store.modify((d) => applyChanges(d, batch));
       this.writes++;
+      done();
       for (const q of batch.keys()) this.writing.delete(q);
       for (const l of this.listeners) l.written?.(sheet);
     } catch (error) {
       // Kept for the next try, unless a newer value of the question came meanwhile.
+      done();
       for (const [q, change] of batch) {
         this.writing.delete(q);
         const newer = this.pending.get(q);
@@ -140,7 +157,7 @@ export class AnswerWriter {
 }
 
 /** The sheet with the changes applied: one more on the counter, which versions what changed. */
-export function applyChanges(sheet: SheetDoc, changes: ReadonlyMap<string, Change>): SheetDoc {
+export function applyChanges(sheet: SheetDoc, changes: ReadonlyMap<string, AnswerChange>): SheetDoc {
   const counter = sheet.counter + 1;
   const answers = { ...sheet.answers };
   const flagged = new Set(sheet.flagged);

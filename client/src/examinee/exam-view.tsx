@@ -7,7 +7,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { AnswerValue, FileRef } from '../../../domain/answers.js';
-import { countWords } from '../../../domain/answer-sheet.js';
+import { countWords, MAX_TEXT_ANSWER_LENGTH } from '../../../domain/answer-sheet.js';
 import { t } from '../i18n';
 import type { ExamQuestion } from '../shared/exam-package';
 import type { AnswerWriter } from './answer-writer';
@@ -178,6 +178,7 @@ function TextAnswer(props: AnswerProps) {
         {...field.bind}
         id={`${id}-answer`}
         rows={10}
+        maxLength={MAX_TEXT_ANSWER_LENGTH}
         disabled={disabled}
         aria-describedby={`${id}-prompt ${id}-rule`}
         aria-invalid={over}

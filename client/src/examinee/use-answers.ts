@@ -4,7 +4,8 @@
  * - useAnswerSheet: the device's sheet as stored (RxDB), and whether it has been read yet (the
  *   questions are shown only then, so a field never starts empty over stored text).
  * - useAnswerWriter: the writer behind the fields (answer-writer.ts), flushed when the page is
- *   hidden or left.
+ *   hidden or left; on `pagehide` what it holds is also kept in localStorage (unsaved-answers.ts)
+ *   and applied by useAnswerSheet at the next load, before any field is shown.
  * - useAnswerField / useFlagField: one question's value or flag. The field owns what is being
  *   typed: its value is local state set synchronously in the input handler; the store's value
  *   is taken only while the field has no focus, the writer holds nothing of the question, and
@@ -14,9 +15,23 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AnswerValue } from '../../../domain/answers.js';
-import { AnswerWriter } from './answer-writer';
+import { AnswerWriter, applyChanges } from './answer-writer';
 import { startAnswerSync, type SyncReport } from './answer-sync';
 import type { LocalDb, SheetDoc } from './local-db';
+import { forgetUnsaved, stashUnsaved, unsavedChanges } from './unsaved-answers';
+
+/** Applies what the writer held when the page was last left to the stored sheet, then forgets it. */
+async function restoreUnsaved(db: LocalDb, id: string): Promise<void> {
+  const changes = unsavedChanges(id);
+  if (!changes) return;
+  try {
+    const doc = await db.sheets.findOne(id).exec();
+    if (doc) await doc.incrementalModify((d) => applyChanges(d, changes));
+    forgetUnsaved(id);
+  } catch {
+    // Kept for the next load; the stored sheet is shown meanwhile.
+  }
+}
 
 export function useAnswerSheet(db: LocalDb, id: string): { sheet: SheetDoc; loaded: boolean } {
   const [state, setState] = useState<{ sheet: SheetDoc; loaded: boolean }>({
@@ -24,10 +39,20 @@ export function useAnswerSheet(db: LocalDb, id: string): { sheet: SheetDoc; load
     loaded: false,
   });
   useEffect(() => {
-    const sub = db.sheets.findOne(id).$.subscribe((d) => {
-      if (d) setState({ sheet: d.toMutableJSON(), loaded: true });
+    let sub: { unsubscribe(): void } | undefined;
+    let gone = false;
+    // What the writer held when the page was last left goes in first (unsaved-answers.ts), so
+    // that no field is ever shown without it.
+    void restoreUnsaved(db, id).finally(() => {
+      if (gone) return;
+      sub = db.sheets.findOne(id).$.subscribe((d) => {
+        if (d) setState({ sheet: d.toMutableJSON(), loaded: true });
+      });
     });
-    return () => sub.unsubscribe();
+    return () => {
+      gone = true;
+      sub?.unsubscribe();
+    };
   }, [db, id]);
   return state;
 }
@@ -47,15 +72,30 @@ export function useAnswerWriter(db: LocalDb, id: string): AnswerWriter {
     const hidden = () => {
       if (document.visibilityState === 'hidden') void writer.flush();
     };
-    const leaving = () => void writer.flush();
+    let stashed = false;
+    const leaving = () => {
+      // The flush cannot finish in a page that is going: what it writes is kept synchronously too.
+      const unsaved = writer.unsaved();
+      stashUnsaved(id, unsaved);
+      stashed = unsaved.size > 0;
+      void writer.flush();
+    };
+    const stopListening = writer.on({
+      written: () => {
+        if (!stashed || writer.dirty) return;
+        forgetUnsaved(id);
+        stashed = false;
+      },
+    });
     document.addEventListener('visibilitychange', hidden);
     window.addEventListener('pagehide', leaving);
     return () => {
       document.removeEventListener('visibilitychange', hidden);
       window.removeEventListener('pagehide', leaving);
+      stopListening();
       void writer.stop();
     };
-  }, [writer]);
+  }, [writer, id]);
   return writer;
 }
 
