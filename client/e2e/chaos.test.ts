@@ -22,7 +22,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { seededChoices, type SeededChoices } from '../../domain/seeded-random.js';
-import { answerField, deviceAnswers, draft, expectSaved, submitAndCheck, throttle, type Answers } from './answers.js';
+import {
+  answerField,
+  deviceAnswers,
+  draft,
+  expectSaved,
+  goTo,
+  submitAndCheck,
+  throttle,
+  type Answers,
+} from './answers.js';
 import { launchChromiumForDevices, screenshot, watchConsole } from './browser.js';
 import { openHall, signInAndOpen, type Hall } from './hall.js';
 
@@ -151,7 +160,7 @@ async function runExaminee(h: Hall, context: BrowserContext, index: number, prof
   /** Every text question's field holds its model text (checked where it is on screen). */
   const fieldsHold = async (p: Page) => {
     for (const q of TEXT_QUESTIONS) {
-      await goToQuestion(p, q.n);
+      await goTo(p, q.n);
       expect(await answerField(p).inputValue(), `${studentId} ${q.id}`).toBe(typed[q.id] ?? '');
     }
     onScreen = TEXT_QUESTIONS[TEXT_QUESTIONS.length - 1]!.n;
@@ -161,7 +170,7 @@ async function runExaminee(h: Hall, context: BrowserContext, index: number, prof
     const p = current();
     if (step.kind === 'type') {
       if (onScreen !== step.question.n) {
-        await goToQuestion(p, step.question.n);
+        await goTo(p, step.question.n);
         onScreen = step.question.n;
       }
       const field = answerField(p);
@@ -226,15 +235,6 @@ async function runExaminee(h: Hall, context: BrowserContext, index: number, prof
   }
   if (offline) await context.setOffline(false);
   return { studentId, page: current(), typed: nonEmpty(typed), lost, notes, errors: consoles.flat() } satisfies Outcome;
-}
-
-/** Clicks question n in the palette and waits for it. */
-async function goToQuestion(p: Page, n: number): Promise<void> {
-  await p
-    .getByRole('navigation', { name: 'Questions' })
-    .getByRole('button', { name: new RegExp(`^Question ${n},`) })
-    .click();
-  await p.getByRole('heading', { name: new RegExp(`^Question ${n} of `) }).waitFor();
 }
 
 /** "mm:ss" or "h:mm:ss" in seconds. */

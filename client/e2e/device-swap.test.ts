@@ -16,6 +16,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { ParticipantRow } from '../../domain/monitor.js';
+import { goTo } from './answers.js';
 import { launchChromium, screenshot, watchConsole } from './browser.js';
 import { asExaminee, eventually, HttpProctor, openHall, signInAndOpen, type Hall } from './hall.js';
 
@@ -34,15 +35,6 @@ async function device(): Promise<Page> {
   const b = await launchChromium();
   cleanups.push(() => b.close());
   return b.context.newPage();
-}
-
-/** Clicks question n in the palette and waits until it is on screen. */
-async function goTo(p: Page, n: number): Promise<void> {
-  await p
-    .getByRole('navigation', { name: 'Questions' })
-    .getByRole('button', { name: new RegExp(`^Question ${n},`) })
-    .click();
-  await p.getByRole('heading', { name: new RegExp(`^Question ${n} of `) }).waitFor();
 }
 
 async function submit(p: Page): Promise<string> {
