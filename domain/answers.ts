@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import { refuse, type Result } from './errors.js';
 import type { ExamFile, Question } from './exam-format.js';
-import { countWords, isEmptyAnswer as isEmpty, MAX_TEXT_ANSWER_LENGTH, serialiseAnswerFile } from './answer-sheet.js';
+import { isEmptyAnswer as isEmpty, MAX_TEXT_ANSWER_LENGTH, serialiseAnswerFile } from './answer-sheet.js';
 
 export {
   answerFileSha256,
@@ -74,7 +74,9 @@ function fits(q: Question, v: AnswerValue): boolean {
     case 'short-text':
       return typeof v === 'string' && v.length <= q.maxLength;
     case 'essay':
-      return typeof v === 'string' && (q.maxWords === undefined || countWords(v) <= q.maxWords);
+      // The word limit is the examinee's to keep (the field counts, and turns red over it), not a
+      // reason to refuse: an essay refused at autosave would stop every answer from being saved.
+      return typeof v === 'string';
     case 'file':
       return (
         Array.isArray(v) &&
