@@ -17,16 +17,17 @@
  *    decryption, the first question. The median is reported.
  * 3. keyLatencyP50Ms / P99Ms: one more examinee opens the essay (question 10), 5,000 words are put
  *    into it as a paste is (CDP `Input.insertText`), and once they are saved (device database and
- *    appliance) --keys characters are typed with real key events (keyboard.type, --key-delay-ms
- *    apart). Per key, in the page: from the keydown event's timeStamp (capture listener; the
- *    time the browser took the key, so a busy main thread counts) to the end of the next frame
- *    (requestAnimationFrame, then a MessageChannel message: after the frame's style, layout and
- *    paint).
- * 4. writesPerChar: --write-keys more characters at --write-delay-ms per key; the RxDB writes are
+ *    appliance) --keys characters are typed with real key events (keyboard.type), one every
+ *    --key-delay-ms on the wall clock (a key that took long to dispatch does not delay the
+ *    next; the keys per second reached are reported). Per key, in the page: from the keydown
+ *    event's timeStamp (capture listener; the time the browser took the key, so a busy main
+ *    thread counts) to the end of the next frame (requestAnimationFrame, then a MessageChannel
+ *    message: after the frame's style, layout and paint). The same on the baseline page.
+ * 4. writesPerChar: --write-keys more characters, one every --write-delay-ms; the RxDB writes are
  *    counted from the device's IndexedDB itself (RxDB's Dexie storage), not from the app: the
  *    revision height of the answer sheet's document (`_rev` "N-…") after the typing is saved,
  *    minus before. allWritesPerChar counts every document revision of every RxDB collection of
- *    the app (attempt, replication checkpoints) the same way.
+ *    the app the same way (the attempt, and the replication's own meta documents).
  * 5. heapMB: the essay is filled up to --heap-chars characters in all (the 5,000 words and the
  *    typed keys count) by `Input.insertText` chunks of --chunk-chars, each followed by a few real
  *    key events, waited until saved, then `HeapProfiler.collectGarbage` and the JS heap in use
@@ -45,6 +46,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { CDPSession, Page } from 'playwright-core';
 import { countWords } from '../domain/answer-sheet.js';
 import type { ExamFile } from '../domain/exam-format.js';
@@ -238,6 +240,21 @@ async function sheetDoc(page: Page): Promise<RxdbDoc> {
 
 const revisions = (docs: readonly RxdbDoc[]) => docs.reduce((n, d) => n + d.revHeight, 0);
 
+/** Revisions added per RxDB collection (the IndexedDB name without RxDB's prefix) between two reads. */
+function revisionsByCollection(before: readonly RxdbDoc[], after: readonly RxdbDoc[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const d of after) {
+    // "<schema version>--<collection>"; the replication's meta collection ends in a hash.
+    const name = d.db
+      .slice(RXDB_PREFIX.length)
+      .replace(/^\d+--/, '')
+      .replace(/^(rx-replication-meta)-[0-9a-f]+$/, '$1');
+    const was = before.find((x) => x.db === d.db && x.id === d.id)?.revHeight ?? 0;
+    if (d.revHeight > was) out[name] = (out[name] ?? 0) + d.revHeight - was;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The hall
 
@@ -353,7 +370,9 @@ async function waitSaved(b: BenchHall, page: Page, text: string, what: string): 
         state =
           `expected ${text.length} characters; field ${length(shown)}, device ${length(device)}, ` +
           `appliance ${length(appliance)}, indicator "${indicator}"`;
-        return shown === text && device === text && appliance === text && indicator.includes('Connected: answers saved');
+        return (
+          shown === text && device === text && appliance === text && indicator.includes('Connected: answers saved')
+        );
       },
       120_000,
     );
@@ -363,18 +382,40 @@ async function waitSaved(b: BenchHall, page: Page, text: string, what: string): 
   say(`  saved (${what}) ${round((Date.now() - started) / 1_000, 1)} s after the last input`);
 }
 
+/**
+ * Types `text` with real key events, one key every `intervalMs` on the wall clock (a steady
+ * typist: a key that took long to dispatch does not push the later ones back, unlike
+ * keyboard.type's delay, which waits after each key). Returns the keys per second reached.
+ */
+async function typeSteadily(page: Page, text: string, intervalMs: number): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < text.length; i++) {
+    const wait = started + i * intervalMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await page.keyboard.type(text[i]!);
+  }
+  return round(text.length / ((performance.now() - started) / 1_000), 1);
+}
+
 const keySamples = (page: Page) => page.evaluate<number[]>('window.__benchKeys.splice(0)');
 
-async function heapMB(cdp: CDPSession): Promise<number> {
+/** The page's JS heap in use after a full collection (MB = 10^6 bytes), and Chromium's own metric of it. */
+async function heapMB(cdp: CDPSession): Promise<{ used: number; metric: number }> {
   await cdp.send('HeapProfiler.collectGarbage');
   const usage = await cdp.send('Runtime.getHeapUsage');
-  return round(usage.usedSize / 1e6, 1);
+  await cdp.send('Performance.enable');
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const metric = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
+  return { used: round(usage.usedSize / 1e6, 1), metric: round(metric / 1e6, 1) };
 }
 
 function gitCommit(): string {
   try {
     const hash = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' });
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     return dirty.trim() === '' ? hash : `${hash}-dirty`;
   } catch {
     return 'unknown';
@@ -384,17 +425,21 @@ function gitCommit(): string {
 // ---------------------------------------------------------------------------------------------
 
 /** The browser's own cost: a bare textarea with the same text, typed into the same way. */
-async function baseline(browser: Browser, essay: string, typed: string): Promise<number[]> {
+async function baseline(
+  browser: Browser,
+  essay: string,
+  typed: string,
+): Promise<{ samples: number[]; keysPerSecond: number }> {
   const page = await browser.context.newPage();
   await page.setContent('<textarea rows="10" cols="100" aria-label="Your answer"></textarea>');
   await throttle(page, OPTIONS.throttle);
   await page.getByRole('textbox', { name: 'Your answer' }).click();
   await page.keyboard.insertText(essay);
   await page.evaluate(KEY_PROBE);
-  await page.keyboard.type(typed, { delay: OPTIONS.keyDelayMs });
+  const keysPerSecond = await typeSteadily(page, typed, OPTIONS.keyDelayMs);
   const samples = await keySamples(page);
   await page.close();
-  return samples;
+  return { samples, keysPerSecond };
 }
 
 async function main(): Promise<void> {
@@ -422,10 +467,10 @@ async function main(): Promise<void> {
     // 1. Baseline.
     const main = await launchChromium();
     browsers.push(main);
-    const base = await baseline(main, essay, typedForLatency);
+    const { samples: base, keysPerSecond: baseKeysPerSecond } = await baseline(main, essay, typedForLatency);
     say(
       `baseline (bare textarea): key to next frame p50 ${round(percentile(base, 50))} ms, ` +
-        `p99 ${round(percentile(base, 99))} ms over ${base.length} keys`,
+        `p99 ${round(percentile(base, 99))} ms over ${base.length} keys (${baseKeysPerSecond} keys/s)`,
     );
 
     // 2. Sign-in to question 1, each in a fresh profile.
@@ -452,7 +497,7 @@ async function main(): Promise<void> {
     const cdp = await throttle(page, OPTIONS.throttle);
     await signIn(page, b, examinee);
     const heapBaseline = await heapMB(cdp);
-    say(`${examinee.studentId} on question 1; JS heap ${heapBaseline} MB after a collection`);
+    say(`${examinee.studentId} on question 1; JS heap ${heapBaseline.used} MB after a collection`);
     await goTo(page, ESSAY_NUMBER);
     const field = page.getByRole('textbox', { name: 'Your answer' });
     await field.click();
@@ -462,14 +507,14 @@ async function main(): Promise<void> {
     await page.keyboard.press('Control+End');
     await page.evaluate(KEY_PROBE);
     say(`typing ${typedForLatency.length} characters at ${OPTIONS.keyDelayMs} ms per key...`);
-    await page.keyboard.type(typedForLatency, { delay: OPTIONS.keyDelayMs });
+    const latencyKeysPerSecond = await typeSteadily(page, typedForLatency, OPTIONS.keyDelayMs);
     expected += typedForLatency;
     const latencies = await keySamples(page);
     if (latencies.length !== typedForLatency.length)
       problems.push(`key latency: ${latencies.length} samples for ${typedForLatency.length} keys`);
     say(
       `key to next frame: p50 ${round(percentile(latencies, 50))} ms, p99 ${round(percentile(latencies, 99))} ms, ` +
-        `max ${round(Math.max(...latencies))} ms over ${latencies.length} keys`,
+        `max ${round(Math.max(...latencies))} ms over ${latencies.length} keys (${latencyKeysPerSecond} keys/s)`,
     );
     await waitSaved(b, page, expected, 'the typed keys');
 
@@ -477,21 +522,20 @@ async function main(): Promise<void> {
     const before = await readRxdb(page);
     const sheetBefore = before.find((d) => d.db === SHEETS_DB)!;
     say(`typing ${typedForWrites.length} characters at ${OPTIONS.writeDelayMs} ms per key...`);
-    const typingStarted = Date.now();
-    await page.keyboard.type(typedForWrites, { delay: OPTIONS.writeDelayMs });
-    const typingS = (Date.now() - typingStarted) / 1_000;
+    const writeKeysPerSecond = await typeSteadily(page, typedForWrites, OPTIONS.writeDelayMs);
     expected += typedForWrites;
     await waitSaved(b, page, expected, 'the steady typing');
     const after = await readRxdb(page);
     const sheetAfter = after.find((d) => d.db === SHEETS_DB)!;
     const sheetWrites = sheetAfter.revHeight - sheetBefore.revHeight;
     const allWrites = revisions(after) - revisions(before);
+    const byCollection = revisionsByCollection(before, after);
     const counterWrites = (sheetAfter.counter ?? 0) - (sheetBefore.counter ?? 0);
     const writesPerChar = round(sheetWrites / typedForWrites.length, 3);
     say(
       `RxDB writes: ${sheetWrites} revisions of the answer sheet for ${typedForWrites.length} characters ` +
         `(${writesPerChar} per character; sheet counter +${counterWrites}); every RxDB document: ${allWrites} ` +
-        `revisions; ${round(typedForWrites.length / typingS, 1)} keys/s`,
+        `revisions (${JSON.stringify(byCollection)}); ${writeKeysPerSecond} keys/s`,
     );
 
     // 5. Heap after 200,000 characters.
@@ -508,7 +552,7 @@ async function main(): Promise<void> {
       chunks++;
       const keys = tail.slice(0, Math.max(0, OPTIONS.heapChars - entered));
       if (keys !== '') {
-        await page.keyboard.type(keys, { delay: OPTIONS.keyDelayMs });
+        await typeSteadily(page, keys, OPTIONS.keyDelayMs);
         expected += keys;
         entered += keys.length;
       }
@@ -516,7 +560,10 @@ async function main(): Promise<void> {
     }
     await waitSaved(b, page, expected, `${entered} characters`);
     const heap = await heapMB(cdp);
-    say(`JS heap after ${entered} characters: ${heap} MB after a collection (${heapBaseline} MB at question 1)`);
+    say(
+      `JS heap after ${entered} characters: ${heap.used} MB after a collection ` +
+        `(JSHeapUsedSize ${heap.metric} MB; ${heapBaseline.used} MB at question 1)`,
+    );
 
     problems.push(...errors);
     const signInToQuestionMs = median(signIns);
@@ -524,7 +571,7 @@ async function main(): Promise<void> {
     const met = {
       keyLatencyP99Ms: keyLatencyP99Ms < TARGETS.keyLatencyP99Ms,
       writesPerChar: writesPerChar <= TARGETS.writesPerChar,
-      heapMB: heap < TARGETS.heapMB,
+      heapMB: heap.used < TARGETS.heapMB,
     };
     say(
       `targets: key p99 < ${TARGETS.keyLatencyP99Ms} ms ${met.keyLatencyP99Ms ? 'met' : 'MISSED'}; ` +
@@ -536,28 +583,33 @@ async function main(): Promise<void> {
       keyLatencyP50Ms: round(percentile(latencies, 50)),
       keyLatencyP99Ms,
       writesPerChar,
-      heapMB: heap,
+      heapMB: heap.used,
       signInToQuestionMs,
       cpuThrottle: OPTIONS.throttle,
       keyLatencyMaxMs: round(Math.max(...latencies)),
       keys: latencies.length,
-      keyDelayMs: OPTIONS.keyDelayMs,
+      keyIntervalMs: OPTIONS.keyDelayMs,
+      keysPerSecond: latencyKeysPerSecond,
+      keyLatencyP99VsBaseline: round(keyLatencyP99Ms / percentile(base, 99), 2),
       essayWords: countWords(essay),
       baseline: {
         what: 'a bare <textarea> on a blank page with the same text and keys, same throttle',
         keyLatencyP50Ms: round(percentile(base, 50)),
         keyLatencyP99Ms: round(percentile(base, 99)),
+        keysPerSecond: baseKeysPerSecond,
       },
       writes: {
         sheetRevisions: sheetWrites,
         sheetCounter: counterWrites,
         allRxdbRevisions: allWrites,
         allWritesPerChar: round(allWrites / typedForWrites.length, 3),
+        byCollection,
         chars: typedForWrites.length,
-        delayMs: OPTIONS.writeDelayMs,
-        keysPerSecond: round(typedForWrites.length / typingS, 1),
+        intervalMs: OPTIONS.writeDelayMs,
+        keysPerSecond: writeKeysPerSecond,
       },
-      heapBaselineMB: heapBaseline,
+      heapBaselineMB: heapBaseline.used,
+      heapJSHeapUsedSizeMB: heap.metric,
       heapChars: entered,
       signInRunsMs: signIns,
       targets: TARGETS,
