@@ -397,7 +397,19 @@ async function typeSteadily(page: Page, text: string, intervalMs: number): Promi
   return round(text.length / ((performance.now() - started) / 1_000), 1);
 }
 
-const keySamples = (page: Page) => page.evaluate<number[]>('window.__benchKeys.splice(0)');
+/** The probe's samples, once the frame after each of `keys` keys has ended (the last may be pending). */
+async function keySamples(page: Page, keys: number): Promise<number[]> {
+  try {
+    await eventually(
+      'the frame after every key',
+      () => page.evaluate<boolean>(`window.__benchKeys.length >= ${keys}`),
+      10_000,
+    );
+  } catch {
+    // Fewer samples than keys: reported by the caller as a problem.
+  }
+  return page.evaluate<number[]>('window.__benchKeys.splice(0)');
+}
 
 /** The page's JS heap in use after a full collection (MB = 10^6 bytes), and Chromium's own metric of it. */
 async function heapMB(cdp: CDPSession): Promise<{ used: number; metric: number }> {
@@ -437,7 +449,7 @@ async function baseline(
   await page.keyboard.insertText(essay);
   await page.evaluate(KEY_PROBE);
   const keysPerSecond = await typeSteadily(page, typed, OPTIONS.keyDelayMs);
-  const samples = await keySamples(page);
+  const samples = await keySamples(page, typed.length);
   await page.close();
   return { samples, keysPerSecond };
 }
@@ -509,7 +521,7 @@ async function main(): Promise<void> {
     say(`typing ${typedForLatency.length} characters at ${OPTIONS.keyDelayMs} ms per key...`);
     const latencyKeysPerSecond = await typeSteadily(page, typedForLatency, OPTIONS.keyDelayMs);
     expected += typedForLatency;
-    const latencies = await keySamples(page);
+    const latencies = await keySamples(page, typedForLatency.length);
     if (latencies.length !== typedForLatency.length)
       problems.push(`key latency: ${latencies.length} samples for ${typedForLatency.length} keys`);
     say(
