@@ -480,6 +480,8 @@ async function main(): Promise<void> {
     const main = await launchChromium();
     browsers.push(main);
     const { samples: base, keysPerSecond: baseKeysPerSecond } = await baseline(main, essay, typedForLatency);
+    if (base.length !== typedForLatency.length)
+      problems.push(`baseline: ${base.length} samples for ${typedForLatency.length} keys`);
     say(
       `baseline (bare textarea): key to next frame p50 ${round(percentile(base, 50))} ms, ` +
         `p99 ${round(percentile(base, 99))} ms over ${base.length} keys (${baseKeysPerSecond} keys/s)`,
