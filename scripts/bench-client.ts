@@ -156,10 +156,21 @@ function typedText(n: number, seed: number): string {
 // In the page. The page scripts are strings: tsx compiles this file with esbuild's keepNames,
 // which wraps functions in a `__name` helper the page does not have.
 
-/** Records, per keydown, the time from the event to the end of the next frame, in __benchKeys. */
+/**
+ * Records, per keydown, the time from the event to the end of the next frame, in __benchKeys;
+ * and the main thread's long tasks (over 50 ms: the Long Tasks API) meanwhile, in __benchLongTasks.
+ */
 const KEY_PROBE = `(() => {
   const samples = [];
+  const longTasks = { count: 0, ms: 0 };
   window.__benchKeys = samples;
+  window.__benchLongTasks = longTasks;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      longTasks.count++;
+      longTasks.ms += e.duration;
+    }
+  }).observe({ type: 'longtask' });
   window.addEventListener('keydown', (e) => {
     const start = e.timeStamp;
     requestAnimationFrame(() => {
@@ -397,8 +408,14 @@ async function typeSteadily(page: Page, text: string, intervalMs: number): Promi
   return round(text.length / ((performance.now() - started) / 1_000), 1);
 }
 
-/** The probe's samples, once the frame after each of `keys` keys has ended (the last may be pending). */
-async function keySamples(page: Page, keys: number): Promise<number[]> {
+interface KeyFigures {
+  samples: number[];
+  /** The main thread's long tasks while the keys were typed. */
+  longTasks: { count: number; ms: number };
+}
+
+/** The probe's figures, once the frame after each of `keys` keys has ended (the last may be pending). */
+async function keyFigures(page: Page, keys: number): Promise<KeyFigures> {
   try {
     await eventually(
       'the frame after every key',
@@ -408,10 +425,11 @@ async function keySamples(page: Page, keys: number): Promise<number[]> {
   } catch {
     // Fewer samples than keys: reported by the caller as a problem.
   }
-  return page.evaluate<number[]>('window.__benchKeys.splice(0)');
+  return page.evaluate<KeyFigures>(
+    '({ samples: window.__benchKeys.splice(0), longTasks: { count: window.__benchLongTasks.count, ms: Math.round(window.__benchLongTasks.ms) } })',
+  );
 }
 
-/** The page's JS heap in use after a full collection (MB = 10^6 bytes), and Chromium's own metric of it. */
 async function heapMB(cdp: CDPSession): Promise<{ used: number; metric: number }> {
   await cdp.send('HeapProfiler.collectGarbage');
   const usage = await cdp.send('Runtime.getHeapUsage');
@@ -441,7 +459,7 @@ async function baseline(
   browser: Browser,
   essay: string,
   typed: string,
-): Promise<{ samples: number[]; keysPerSecond: number }> {
+): Promise<KeyFigures & { keysPerSecond: number }> {
   const page = await browser.context.newPage();
   await page.setContent('<textarea rows="10" cols="100" aria-label="Your answer"></textarea>');
   await throttle(page, OPTIONS.throttle);
@@ -449,9 +467,9 @@ async function baseline(
   await page.keyboard.insertText(essay);
   await page.evaluate(KEY_PROBE);
   const keysPerSecond = await typeSteadily(page, typed, OPTIONS.keyDelayMs);
-  const samples = await keySamples(page, typed.length);
+  const figures = await keyFigures(page, typed.length);
   await page.close();
-  return { samples, keysPerSecond };
+  return { ...figures, keysPerSecond };
 }
 
 async function main(): Promise<void> {
@@ -479,12 +497,17 @@ async function main(): Promise<void> {
     // 1. Baseline.
     const main = await launchChromium();
     browsers.push(main);
-    const { samples: base, keysPerSecond: baseKeysPerSecond } = await baseline(main, essay, typedForLatency);
+    const {
+      samples: base,
+      longTasks: baseLongTasks,
+      keysPerSecond: baseKeysPerSecond,
+    } = await baseline(main, essay, typedForLatency);
     if (base.length !== typedForLatency.length)
       problems.push(`baseline: ${base.length} samples for ${typedForLatency.length} keys`);
     say(
       `baseline (bare textarea): key to next frame p50 ${round(percentile(base, 50))} ms, ` +
-        `p99 ${round(percentile(base, 99))} ms over ${base.length} keys (${baseKeysPerSecond} keys/s)`,
+        `p99 ${round(percentile(base, 99))} ms over ${base.length} keys (${baseKeysPerSecond} keys/s); ` +
+        `${baseLongTasks.count} long tasks, ${baseLongTasks.ms} ms`,
     );
 
     // 2. Sign-in to question 1, each in a fresh profile.
@@ -523,12 +546,13 @@ async function main(): Promise<void> {
     say(`typing ${typedForLatency.length} characters at ${OPTIONS.keyDelayMs} ms per key...`);
     const latencyKeysPerSecond = await typeSteadily(page, typedForLatency, OPTIONS.keyDelayMs);
     expected += typedForLatency;
-    const latencies = await keySamples(page, typedForLatency.length);
+    const { samples: latencies, longTasks } = await keyFigures(page, typedForLatency.length);
     if (latencies.length !== typedForLatency.length)
       problems.push(`key latency: ${latencies.length} samples for ${typedForLatency.length} keys`);
     say(
       `key to next frame: p50 ${round(percentile(latencies, 50))} ms, p99 ${round(percentile(latencies, 99))} ms, ` +
-        `max ${round(Math.max(...latencies))} ms over ${latencies.length} keys (${latencyKeysPerSecond} keys/s)`,
+        `max ${round(Math.max(...latencies))} ms over ${latencies.length} keys (${latencyKeysPerSecond} keys/s); ` +
+        `${longTasks.count} long tasks, ${longTasks.ms} ms`,
     );
     await waitSaved(b, page, expected, 'the typed keys');
 
@@ -605,12 +629,17 @@ async function main(): Promise<void> {
       keyIntervalMs: OPTIONS.keyDelayMs,
       keysPerSecond: latencyKeysPerSecond,
       keyLatencyP99VsBaseline: round(keyLatencyP99Ms / percentile(base, 99), 2),
+      longTasks,
+      // In typing order, so that a backlog (latency growing key after key) shows.
+      keyLatencySamplesMs: latencies.map((x) => Math.round(x)),
       essayWords: countWords(essay),
       baseline: {
         what: 'a bare <textarea> on a blank page with the same text and keys, same throttle',
         keyLatencyP50Ms: round(percentile(base, 50)),
         keyLatencyP99Ms: round(percentile(base, 99)),
         keysPerSecond: baseKeysPerSecond,
+        longTasks: baseLongTasks,
+        keyLatencySamplesMs: base.map((x) => Math.round(x)),
       },
       writes: {
         sheetRevisions: sheetWrites,
