@@ -89,6 +89,25 @@ export default defineConfig(
     },
   },
   {
+    // sync/ knows nothing of the appliance (docs/architecture.md): the appliance wires the sync
+    // to its store. Its integration tests and test support still run a real appliance.
+    files: ['sync/**/*.ts'],
+    ignores: ['sync/**/*.test.ts', 'sync/test-support/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(?:^|/)appliance/',
+              message: 'sync/ imports only domain/: the appliance wires the sync (appliance/src/hall-sync-wiring.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Test files in domain/ keep the same rules: they use FakeClock and seeded random sources too.
     // (They may import vitest, which no rule here restricts.)
     files: ['domain/**/*.ts'],

@@ -43,7 +43,7 @@ import {
 import { FakeClock, MINUTE } from '../domain/clock.js';
 import { SCHEMA_VERSION, generateAccessCode, rosterEntrySchema, type ExamDoc } from '../domain/exam-format.js';
 import { INTEGRITY_EVENT_TYPES, type NewEvent } from '../domain/events.js';
-import { parseExamFile, toExamDoc, toExamineeDoc } from '../appliance/src/import/exam-import.js';
+import { parseExamFile, toExamDoc, toExamineeDoc } from '../domain/exam-import.js';
 import { HallStore, submissionDocId, type SubmissionDoc } from '../appliance/src/store/hall-store.js';
 import { seededRandom } from '../domain/seeded-random.js';
 

@@ -18,7 +18,6 @@
 import { createHash, hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { SCHEMA_VERSION } from '../domain/exam-format.js';
-import type { HallDb } from '../appliance/src/store/database.js';
 
 /** Largest chunk: 512 KiB. */
 export const CHUNK_BYTES = 512 * 1024;
@@ -69,7 +68,12 @@ export function blobOfEvent(doc: {
  * time (never the whole file in memory). Returns how many were written; throws when the file is
  * missing or its content does not have the SHA-256 it is named by.
  */
-export async function writeBlobChunks(db: HallDb, file: string, sha256: string, applianceId: string): Promise<number> {
+export async function writeBlobChunks(
+  db: PouchDB.Database,
+  file: string,
+  sha256: string,
+  applianceId: string,
+): Promise<number> {
   const fh = await open(file, 'r');
   try {
     const size = (await fh.stat()).size;
@@ -121,7 +125,7 @@ export async function writeBlobChunks(db: HallDb, file: string, sha256: string, 
   }
 }
 
-async function writeChunkDocs(db: HallDb, docs: BlobChunkDoc[]): Promise<void> {
+async function writeChunkDocs(db: PouchDB.Database, docs: BlobChunkDoc[]): Promise<void> {
   if (docs.length === 0) return;
   const results = await db.bulkDocs(docs as unknown as PouchDB.Doc[], { new_edits: false });
   for (const r of results) {

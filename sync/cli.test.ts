@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, testExam } from '../appliance/src/test-support.js';
-import { toExamDoc, toExamineeDoc } from '../appliance/src/import/exam-import.js';
+import { toExamDoc, toExamineeDoc } from '../domain/exam-import.js';
 import { rosterEntrySchema } from '../domain/exam-format.js';
 import { runSyncCli } from './cli.js';
 import { openCentralDb } from './central-link.js';

@@ -16,7 +16,7 @@ import {
   rosterFormatFromName,
   toExamDoc,
   toExamineeDoc,
-} from '../appliance/src/import/exam-import.js';
+} from '../domain/exam-import.js';
 import { centralLink, hallDbName, openCentralDb, type CentralLink } from './central-link.js';
 import { collectSubmissions, installDesign, publishExam, setHallSecurity } from './central/institution.js';
 import { describeSyncError } from './sync-status.js';

@@ -17,7 +17,8 @@ import {
 import { rosterEntrySchema } from '../domain/exam-format.js';
 import { runSyncCli } from './cli.js';
 import { HallSync } from './hall-sync.js';
-import { createHallSync, SYNC_NOT_CONFIGURED, type SyncStatus } from './index.js';
+import { createHallSync } from '../appliance/src/hall-sync-wiring.js';
+import { SYNC_NOT_CONFIGURED, type SyncStatus } from './index.js';
 import { startCentralServer, type CentralServer } from './test-support/central-server.js';
 import { DAY_START, openSyncTestAppliance, recordExamDay, type SyncTestAppliance } from './test-support/exam-day.js';
 

@@ -19,14 +19,13 @@
  *   success) lives in `_local/sync-state`, which never replicates.
  */
 import type { Clock } from '../domain/clock.js';
-import type { HallDb } from '../appliance/src/store/database.js';
 import { blobOfEvent, chunkCount, writeBlobChunks } from './blob-chunks.js';
 import { type CentralLink, checkCentralDb, hallDbName, openCentralDb, sessionOf } from './central-link.js';
 import { applianceRole } from './central/validate-doc-update.js';
 import { describeSyncError, type SyncProblem, type SyncStatus, type SyncStatusSource } from './sync-status.js';
 
 export interface HallSyncOptions {
-  db: HallDb;
+  db: PouchDB.Database;
   /** Where a blob file lives (BlobStore.pathOf). */
   blobPath: (sha256: string) => string;
   applianceId: string;

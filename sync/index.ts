@@ -1,12 +1,9 @@
 /**
- * The sync with the institution's central CouchDB, as the appliance uses it: HallSync (live
- * replication, blob chunks, status) and the status shape the dashboard shows.
+ * The sync with the institution's central CouchDB: HallSync (live replication, blob chunks,
+ * status), the link to the central server and the status shape the dashboard shows. It knows
+ * nothing of the appliance: the appliance wires it to its store (appliance/src/hall-sync-wiring.ts).
  */
-import type { Clock } from '../domain/clock.js';
-import type { HallStore } from '../appliance/src/store/hall-store.js';
-import { centralLink } from './central-link.js';
-import { HallSync } from './hall-sync.js';
-import { notConfiguredSync, type SyncStatusSource } from './sync-status.js';
+export { centralLink, type CentralLink } from './central-link.js';
 
 export { HallSync, type HallSyncOptions } from './hall-sync.js';
 export {
@@ -16,47 +13,3 @@ export {
   type SyncStatus,
   type SyncStatusSource,
 } from './sync-status.js';
-
-export interface SyncSettings {
-  /** PROCTOR_SYNC_URL; empty: no sync. */
-  syncUrl: string;
-  syncUser: string;
-  syncPassword: string;
-}
-
-/**
- * The sync for an appliance: a HallSync when a central server is configured, else a source that
- * always says "not set up". Call start() after the store is open; stop() before closing it.
- */
-export function createHallSync(
-  store: HallStore,
-  settings: SyncSettings,
-  options: {
-    clock: Clock;
-    log?: (level: 'info' | 'warn' | 'error', line: string) => void;
-    /** Called with the ids of exams the pull brought that the appliance did not have. */
-    onNewExams?: (examIds: string[]) => void;
-  },
-): SyncStatusSource & { start(): Promise<void>; stop(): Promise<void> } {
-  if (settings.syncUrl === '')
-    return { ...notConfiguredSync, start: async () => undefined, stop: async () => undefined };
-  const link = centralLink(
-    settings.syncUrl,
-    settings.syncUser === '' ? undefined : settings.syncUser,
-    settings.syncPassword === '' ? undefined : settings.syncPassword,
-  );
-  return new HallSync({
-    db: store.db,
-    blobPath: (sha256) => store.blobs.pathOf(sha256),
-    applianceId: store.applianceId,
-    hallId: store.hallId,
-    link,
-    clock: options.clock,
-    ...(options.log ? { log: options.log } : {}),
-    onPulled: (docs) => {
-      const newExams = store.applyPulled(docs);
-      for (const examId of newExams) void store.loadRoster(examId);
-      if (newExams.length > 0) options.onNewExams?.(newExams);
-    },
-  });
-}

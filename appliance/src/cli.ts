@@ -22,7 +22,7 @@ import {
   rosterFormatFromName,
   toExamDoc,
   toExamineeDoc,
-} from './import/exam-import.js';
+} from '../../domain/exam-import.js';
 import { HallStore } from './store/hall-store.js';
 import { PROCTOR_USAGE, ProctorCliError, proctorCommand } from './proctors/proctor-cli.js';
 import { SecretStore } from './store/secrets.js';

@@ -28,7 +28,7 @@ import { HallStore } from './store/hall-store.js';
 import { CertificateKeeper, type TlsMaterial } from './tls/index.js';
 import { onboardingApp } from './tls/onboarding.js';
 import { ClockTrust } from './time/clock-trust.js';
-import { createHallSync } from '../../sync/index.js';
+import { createHallSync } from './hall-sync-wiring.js';
 import { advertise, type Advertisement } from './discovery/index.js';
 import { createNotifier, startWatchdog } from './systemd/notify.js';
 import { checkStorage } from './systemd/storage-check.js';

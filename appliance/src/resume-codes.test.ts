@@ -15,7 +15,7 @@ import {
   type Pbkdf2Sha256,
   type ResumeTriple,
 } from '../../domain/resume-codes.js';
-import { toExamDoc, toExamineeDoc } from './import/exam-import.js';
+import { toExamDoc, toExamineeDoc } from '../../domain/exam-import.js';
 import { idlePriorityPbkdf2Sha256, nodePbkdf2Sha256, ResumeCodes, type WorkerPriority } from './resume-codes.js';
 import { openTestAppliance, removeDir, testExam, TEST_ROSTER, type TestAppliance } from './test-support.js';
 

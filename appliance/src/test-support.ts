@@ -14,7 +14,7 @@ import { examFileSchema, rosterEntrySchema, type ExamFile, type RosterEntry } fr
 import { buildApp } from './app.js';
 import type { ExamDay } from './exam-day.js';
 import { createServices, type Services } from './services.js';
-import { toExamDoc, toExamineeDoc } from './import/exam-import.js';
+import { toExamDoc, toExamineeDoc } from '../../domain/exam-import.js';
 import { HallStore } from './store/hall-store.js';
 
 export const CLIENT_VERSION = '0.1.0';

@@ -13,7 +13,7 @@ import { FakeClock, type Clock } from '../../domain/clock.js';
 import { generateAccessCode, rosterEntrySchema, SCHEMA_VERSION, type RosterEntry } from '../../domain/exam-format.js';
 import type { NewEvent } from '../../domain/events.js';
 import { buildApp } from '../../appliance/src/app.js';
-import { toExamDoc, toExamineeDoc } from '../../appliance/src/import/exam-import.js';
+import { toExamDoc, toExamineeDoc } from '../../domain/exam-import.js';
 import { createServices, type Services } from '../../appliance/src/services.js';
 import { HallStore, submissionDocId, type SubmissionDoc } from '../../appliance/src/store/hall-store.js';
 import { testExam } from '../../appliance/src/test-support.js';

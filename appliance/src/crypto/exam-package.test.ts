@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { examQuestions } from '../../../domain/answers.js';
 import { hashJson, type Json } from '../../../domain/canonical.js';
 import { DEMO_EXAM_FILE } from '../demo.js';
-import { parseExamFile } from '../import/exam-import.js';
+import { parseExamFile } from '../../../domain/exam-import.js';
 import { buildExamPackage, deriveExamKey, newExamSecret, openExamPackage } from './exam-package.js';
 
 async function demoExam() {

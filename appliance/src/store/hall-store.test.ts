@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../domain/clock.js';
 import { eventDocId, verifyChain, type ExamEvent, type NewEvent } from '../../../domain/events.js';
-import { toExamDoc, toExamineeDoc } from '../import/exam-import.js';
+import { toExamDoc, toExamineeDoc } from '../../../domain/exam-import.js';
 import { TEST_ROSTER, testExam } from '../test-support.js';
 import { hallDbDir, immutableRev, openHallDb, putImmutable } from './database.js';
 import { eventRangesOutside, HallStore, submissionDocId } from './hall-store.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { accessCodeHash } from '../../../domain/access-code.js';
-import { CODE_ALPHABET, type QuestionType } from '../../../domain/exam-format.js';
+import { accessCodeHash } from '../domain/access-code.js';
+import { CODE_ALPHABET, type QuestionType } from '../domain/exam-format.js';
 import {
   formatImportErrors,
   parseExamFile,
@@ -10,9 +10,9 @@ import {
   toExamDoc,
   toExamineeDoc,
   type ImportError,
-} from './exam-import.js';
+} from '../domain/exam-import.js';
 
-const example = (name: string) => readFileSync(new URL(`../../../examples/${name}`, import.meta.url), 'utf8');
+const example = (name: string) => readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
 const EXAM = example('exam-demo.json');
 const ROSTER_CSV = example('roster-demo.csv');
 const ROSTER_JSON = example('roster-demo.json');

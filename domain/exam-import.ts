@@ -27,8 +27,8 @@ import {
   type ParseError,
 } from 'jsonc-parser';
 import { z } from 'zod';
-import { accessCodeHash } from '../../../domain/access-code.js';
-import { hashJson, type Json } from '../../../domain/canonical.js';
+import { accessCodeHash } from './access-code.js';
+import { hashJson, type Json } from './canonical.js';
 import {
   examDocId,
   examFileSchema,
@@ -39,7 +39,7 @@ import {
   type ExamFile,
   type ExamineeDoc,
   type RosterEntry,
-} from '../../../domain/exam-format.js';
+} from './exam-format.js';
 
 /** One fault in an imported file, located for a person with an editor. */
 export interface ImportError {
