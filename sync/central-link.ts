@@ -31,17 +31,6 @@ export function centralLink(url: string, username?: string, password?: string): 
   return { baseUrl: parsed.toString().replace(/\/+$/, ''), server: parsed.host, username: user, password: pass };
 }
 
-/** The URL with credentials masked, for logs. */
-export function maskedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(not a URL)';
-  }
-}
-
 /** Basic-auth headers for the link, if it has credentials. */
 export function authHeaders(link: CentralLink): Record<string, string> {
   if (link.username === undefined) return {};

@@ -3,7 +3,7 @@
  * autosave and submission. Pure rules come from domain/; this layer reads the projection,
  * records events durably and returns values (refusals carry the shared error codes).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { accessCodeHash, constantTimeEqualHex } from '../../domain/access-code.js';
 import {
@@ -968,6 +968,3 @@ export class ExamDay {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
-/** A random device id for tools and tests (the PWA keeps its own). */
-export const newDeviceId = () => randomBytes(16).toString('hex');

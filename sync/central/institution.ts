@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ExamDoc, ExamineeDoc } from '../../domain/exam-format.js';
 import { reassembleBlob } from '../blob-chunks.js';
 import { authHeaders, type CentralLink, hallDbName } from '../central-link.js';
-import { hallDesignDoc, HALL_DESIGN_DOC_ID } from './validate-doc-update.js';
+import { hallDesignDoc } from './validate-doc-update.js';
 
 /** Documents in pages, so that a hall of any size is read in bounded memory. */
 async function* docsWithPrefix<T>(db: PouchDB.Database, prefix: string, pageSize = 500): AsyncGenerator<T[]> {
@@ -112,17 +112,6 @@ export async function setHallSecurity(link: CentralLink, hallId: string, members
       status: res.status,
     });
   return true;
-}
-
-/** Checks the design document is the current one. */
-export async function designIsCurrent(db: PouchDB.Database, hallId: string): Promise<boolean> {
-  try {
-    const doc = await db.get(HALL_DESIGN_DOC_ID);
-    const want = hallDesignDoc(hallId);
-    return doc.validate_doc_update === want.validate_doc_update && doc.version === want.version;
-  } catch {
-    return false;
-  }
 }
 
 interface SubmissionRow {
