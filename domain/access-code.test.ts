@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { accessCodeHash, constantTimeEqualHex } from './access-code.js';
 import { sha256HexOfText } from './canonical.js';
 import { CODE_ALPHABET, generateAccessCode, normaliseAccessCode, rosterEntrySchema } from './exam-format.js';
-import { EXAM_ID, seededRandomBytes, STUDENT_ID } from './test-fixtures.js';
+import { EXAM_ID, seededRandomBytes, STUDENT_ID } from '../tests/support/fixtures.js';
 
 const CODE = '7K3M-9QXF-1T0A';
 

@@ -17,7 +17,7 @@ import {
   type AnswerValue,
 } from './answers.js';
 import { sha256HexOfText } from './canonical.js';
-import { EXAM_ID, makeExam, STUDENT_ID } from './test-fixtures.js';
+import { EXAM_ID, makeExam, STUDENT_ID } from '../tests/support/fixtures.js';
 import { seededChoices, type SeededChoices } from './seeded-random.js';
 
 const exam = makeExam();

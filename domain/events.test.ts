@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock, MINUTE } from './clock.js';
 import { chainEvent, eventDocId, eventHash, eventText, GENESIS_HASH, verifyChain, type ExamEvent } from './events.js';
 import { SCHEMA_VERSION } from './exam-format.js';
-import { APPLIANCE_ID, EV, EXAM_ID, START, TestChain } from './test-fixtures.js';
+import { APPLIANCE_ID, EV, EXAM_ID, START, TestChain } from '../tests/support/fixtures.js';
 
 /** A chain of six events, one a minute. */
 function sixEvents(): ExamEvent[] {

@@ -9,7 +9,7 @@ import {
   makeExam,
   START,
   UPLOAD_DEADLINE,
-} from './test-fixtures.js';
+} from '../tests/support/fixtures.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const exam = makeExam();

@@ -14,7 +14,7 @@ import {
   START,
   TestChain,
   UPLOAD_DEADLINE,
-} from './test-fixtures.js';
+} from '../tests/support/fixtures.js';
 
 const exam = makeExam();
 const timeline = examineeTimeline(exam, 0);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MINUTE } from './clock.js';
 import { refuse, ERRORS } from './errors.js';
 import { examDocId, examFileSchema, examineeDocId } from './exam-format.js';
-import { DOWNLOAD_OPENS, examInput, makeExam, START, type ExamFileInput } from './test-fixtures.js';
+import { DOWNLOAD_OPENS, examInput, makeExam, START, type ExamFileInput } from '../tests/support/fixtures.js';
 
 type QuestionInput = ExamFileInput['sections'][number]['questions'][number];
 

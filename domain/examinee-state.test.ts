@@ -10,7 +10,7 @@ import {
   type ExamineeState,
   type ExamineeStatus,
 } from './examinee-state.js';
-import { EV, START, STUDENT_ID, TestChain } from './test-fixtures.js';
+import { EV, START, STUDENT_ID, TestChain } from '../tests/support/fixtures.js';
 
 /** Replays a day event by event, recording the status after each step. */
 class Day {

@@ -4,7 +4,7 @@ import { FakeClock, MINUTE } from './clock.js';
 import { examineeTimeline } from './exam-clock.js';
 import { decideAnswerFiles, decideFileUpload } from './exam-day-rules.js';
 import type { NewEvent } from './events.js';
-import { EV, foldEvents, makeExam, START, STUDENT_ID, TestChain } from './test-fixtures.js';
+import { EV, foldEvents, makeExam, START, STUDENT_ID, TestChain } from '../tests/support/fixtures.js';
 
 const exam = makeExam();
 const timeline = examineeTimeline(exam, 0);

@@ -4,7 +4,7 @@ import { examineeTimeline } from './exam-clock.js';
 import { initialExamWideState } from './exam-state.js';
 import type { ExamineeDoc } from './exam-format.js';
 import { participantRow, queryRows, statusCounts, trackingTotals, type ParticipantRow } from './monitor.js';
-import { EV, foldEvents, makeExam, START, STUDENT_ID, TestChain } from './test-fixtures.js';
+import { EV, foldEvents, makeExam, START, STUDENT_ID, TestChain } from '../tests/support/fixtures.js';
 import type { NewEvent } from './events.js';
 
 const exam = makeExam();

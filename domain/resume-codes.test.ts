@@ -28,7 +28,7 @@ import {
   verifyResumeCodeOffline,
   type Pbkdf2Sha256,
 } from './resume-codes.js';
-import { EXAM_ID, seededRandomBytes, STUDENT_ID } from './test-fixtures.js';
+import { EXAM_ID, seededRandomBytes, STUDENT_ID } from '../tests/support/fixtures.js';
 
 /** Few iterations where many triples are made; one test below uses the real count. */
 const FAST = 64;

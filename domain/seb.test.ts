@@ -14,7 +14,7 @@ import {
   type SebConfigDict,
   type SebConfigValue,
 } from './seb.js';
-import { makeExam } from './test-fixtures.js';
+import { makeExam } from '../tests/support/fixtures.js';
 
 const hex = (text: string) => bytesToHex(sha256(utf8ToBytes(text)));
 const BEK = 'a'.repeat(64);

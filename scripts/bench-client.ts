@@ -59,7 +59,7 @@ import {
   removeTempDir,
   runApplianceCli,
   type RosterLine,
-} from '../appliance/src/process-test-support.js';
+} from '../tests/support/appliance-process.js';
 import { launchChromium, watchConsole, type Browser } from '../client/e2e/browser.js';
 import { asExaminee, eventually, type Hall } from '../client/e2e/hall.js';
 import { APPLIANCE_MAIN, buildAppliance, startCommand } from './appliance-build.js';

@@ -42,8 +42,8 @@ import {
   withDeadline,
   writeExamFiles,
   type RosterLine,
-} from '../appliance/src/process-test-support.js';
-import { CLIENT_VERSION } from '../appliance/src/test-support.js';
+} from '../tests/support/appliance-process.js';
+import { CLIENT_VERSION } from '../tests/support/appliance.js';
 import {
   HeldStream,
   MemoryWatch,

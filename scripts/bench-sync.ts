@@ -24,13 +24,13 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { removeDir } from '../appliance/src/test-support.js';
+import { removeDir } from '../tests/support/appliance.js';
 import { chunkCount } from '../sync/blob-chunks.js';
 import { openCentralDb } from '../sync/central-link.js';
 import { installDesign } from '../sync/central/institution.js';
-import { startCentralServer } from '../sync/test-support/central-server.js';
-import { openSyncTestAppliance, recordExamDay } from '../sync/test-support/exam-day.js';
-import { checkCentralBlobs } from '../sync/test-support/push-day.js';
+import { startCentralServer } from '../tests/support/central-server.js';
+import { openSyncTestAppliance, recordExamDay } from '../tests/support/sync-exam-day.js';
+import { checkCentralBlobs } from '../tests/support/push-day.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 

@@ -14,7 +14,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { ApplianceProcess, makeTempDir, removeTempDir, REPO_ROOT } from '../appliance/src/process-test-support.js';
+import { ApplianceProcess, makeTempDir, removeTempDir, REPO_ROOT } from '../tests/support/appliance-process.js';
 import { launchChromium, type Browser } from '../client/e2e/browser.js';
 import { buildClient, clientBuildState } from './client-build.js';
 

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../domain/clock.js';
 import type { AnswerSheet } from '../../domain/answer-sheet.js';
-import { ExamineeClient, openTestAppliance, removeDir, testExam, type TestAppliance } from './test-support.js';
+import {
+  ExamineeClient,
+  openTestAppliance,
+  removeDir,
+  testExam,
+  type TestAppliance,
+} from '../../tests/support/appliance.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-06-01T08:00:00Z');

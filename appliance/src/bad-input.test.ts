@@ -21,7 +21,7 @@ import {
   testExam,
   TEST_ROSTER,
   type TestAppliance,
-} from './test-support.js';
+} from '../../tests/support/appliance.js';
 
 const MIN = 60_000;
 const START = Date.parse('2026-06-01T09:00:00Z');

@@ -7,7 +7,7 @@ import { runCli } from './cli.js';
 import type { Receipt } from './crypto/receipts.js';
 import { DEMO_EXAM_FILE, DEMO_ROSTER_FILE } from './demo.js';
 import { HallStore } from './store/hall-store.js';
-import { ExamineeClient, openTestAppliance, removeDir, testExam } from './test-support.js';
+import { ExamineeClient, openTestAppliance, removeDir, testExam } from '../../tests/support/appliance.js';
 
 let dir: string;
 let out: string;

@@ -25,7 +25,7 @@ import {
   TEST_HALL_ID,
   writeExamFiles,
   type TracedCall,
-} from './process-test-support.js';
+} from '../../tests/support/appliance-process.js';
 import { HallStore } from './store/hall-store.js';
 
 const STRACE = '/usr/bin/strace';

@@ -4,7 +4,13 @@ import { sha256HexOfText } from '../../domain/canonical.js';
 import { verifyChain } from '../../domain/events.js';
 import { openExamPackage, deriveExamKey, type ExamPackage } from './crypto/exam-package.js';
 import { parsePublicKey, verifyReceipt, type Receipt } from './crypto/receipts.js';
-import { ExamineeClient, openTestAppliance, removeDir, testExam, type TestAppliance } from './test-support.js';
+import {
+  ExamineeClient,
+  openTestAppliance,
+  removeDir,
+  testExam,
+  type TestAppliance,
+} from '../../tests/support/appliance.js';
 
 const MIN = 60_000;
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ForegroundLoad } from './foreground-load.js';
 import { idlePriorityPbkdf2Sha256, nodePbkdf2Sha256 } from './resume-codes.js';
 import { FakeClock } from '../../domain/clock.js';
-import { openTestAppliance, removeDir, type TestAppliance } from './test-support.js';
+import { openTestAppliance, removeDir, type TestAppliance } from '../../tests/support/appliance.js';
 
 describe('ForegroundLoad: background work waits while requests pile up', () => {
   it('is quiet with a trickle of requests, busy above the limit, quiet again only after settling', () => {

@@ -16,7 +16,7 @@ import {
   removeDir,
   testExam,
   type TestAppliance,
-} from './test-support.js';
+} from '../../tests/support/appliance.js';
 import { seededRandom } from '../../domain/seeded-random.js';
 
 const MIN = 60_000;

@@ -17,7 +17,7 @@ import {
   removeDir,
   testExam,
   type TestAppliance,
-} from './test-support.js';
+} from '../../tests/support/appliance.js';
 
 const START = Date.parse('2026-06-01T09:00:00Z');
 let appliance: TestAppliance;

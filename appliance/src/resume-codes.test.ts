@@ -17,7 +17,13 @@ import {
 } from '../../domain/resume-codes.js';
 import { toExamDoc, toExamineeDoc } from '../../domain/exam-import.js';
 import { idlePriorityPbkdf2Sha256, nodePbkdf2Sha256, ResumeCodes, type WorkerPriority } from './resume-codes.js';
-import { openTestAppliance, removeDir, testExam, TEST_ROSTER, type TestAppliance } from './test-support.js';
+import {
+  openTestAppliance,
+  removeDir,
+  testExam,
+  TEST_ROSTER,
+  type TestAppliance,
+} from '../../tests/support/appliance.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-06-01T08:00:00Z');

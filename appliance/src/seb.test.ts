@@ -12,7 +12,7 @@ import {
   type SebConfigDict,
   type SebConfigValue,
 } from '../../domain/seb.js';
-import { examInput } from '../../domain/test-fixtures.js';
+import { examInput } from '../../tests/support/fixtures.js';
 import {
   buildSebConfig,
   configKeyOf,

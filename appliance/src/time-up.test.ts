@@ -12,7 +12,7 @@ import {
   SseReader,
   testExam,
   type TestAppliance,
-} from './test-support.js';
+} from '../../tests/support/appliance.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-06-01T08:00:00Z');

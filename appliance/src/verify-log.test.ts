@@ -6,10 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { FakeClock } from '../../domain/clock.js';
 import { eventHash, type ExamEvent } from '../../domain/events.js';
 import { runCli } from './cli.js';
-import { ApplianceProcess } from './process-test-support.js';
+import { ApplianceProcess } from '../../tests/support/appliance-process.js';
 import type { JournalDoc } from './store/journal.js';
 import { journalRecordLine, readJournal } from './store/journal-reader.js';
-import { ExamineeClient, openTestAppliance, testExam } from './test-support.js';
+import { ExamineeClient, openTestAppliance, testExam } from '../../tests/support/appliance.js';
 import type { EventFinding, VerifyLogReport } from './verify-log.js';
 
 const MIN = 60_000;

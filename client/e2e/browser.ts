@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser as PlaywrightBrowser, type BrowserContext, type Page } from 'playwright-core';
-import { makeTempDir, removeTempDir, REPO_ROOT } from '../../appliance/src/process-test-support.js';
+import { makeTempDir, removeTempDir, REPO_ROOT } from '../../tests/support/appliance-process.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** The flags DESIGN.md prescribes (Playwright adds the fresh --user-data-dir it is given). */

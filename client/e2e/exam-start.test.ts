@@ -18,7 +18,7 @@ import {
   runApplianceCli,
   writeExamFiles,
   type ExamOnDisk,
-} from '../../appliance/src/process-test-support.js';
+} from '../../tests/support/appliance-process.js';
 import { launchChromium, overflowsHorizontally, screenshot, watchConsole, type Browser } from './browser.js';
 import type { Page } from 'playwright-core';
 

@@ -17,7 +17,7 @@ import {
   runApplianceCli,
   writeExamFiles,
   type ExamOnDisk,
-} from '../../appliance/src/process-test-support.js';
+} from '../../tests/support/appliance-process.js';
 
 export const CHIEF = { username: 'chief', password: 'chief-test-password' };
 

@@ -20,7 +20,7 @@ import {
   removeTempDir,
   runApplianceCli,
   writeExamFiles,
-} from '../../appliance/src/process-test-support.js';
+} from '../../tests/support/appliance-process.js';
 import { audit } from './axe.js';
 import { launchChromium, screenshot, waitForServiceWorker, watchConsole } from './browser.js';
 import { CHIEF, HttpProctor, openHall } from './hall.js';

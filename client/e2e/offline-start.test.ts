@@ -19,7 +19,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { HttpExaminee } from '../../appliance/src/process-test-support.js';
+import { HttpExaminee } from '../../tests/support/appliance-process.js';
 import { audit } from './axe.js';
 import { launchChromium, overflowsHorizontally, screenshot, waitForServiceWorker, watchConsole } from './browser.js';
 import { asExaminee, eventually, HttpProctor, openHall, type Hall } from './hall.js';

@@ -10,7 +10,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import path from 'node:path';
-import { applianceEnv, HttpExaminee, runApplianceCli } from '../../appliance/src/process-test-support.js';
+import { applianceEnv, HttpExaminee, runApplianceCli } from '../../tests/support/appliance-process.js';
 import { audit } from './axe.js';
 import { focusedId, launchChromium, overflowsHorizontally, screenshot, watchConsole } from './browser.js';
 import { asExaminee, CHIEF, HttpProctor, openHall, pageToken, signInAndOpen, type Hall } from './hall.js';

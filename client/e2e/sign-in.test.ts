@@ -15,7 +15,7 @@ import {
   runApplianceCli,
   writeExamFiles,
   type ExamOnDisk,
-} from '../../appliance/src/process-test-support.js';
+} from '../../tests/support/appliance-process.js';
 import {
   focusedId,
   launchChromium,

@@ -2,7 +2,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import PouchDB from 'pouchdb';
 import { checkCentralDb, openCentralDb } from '../central-link.js';
-import { startCentralServer, type CentralServer } from '../test-support/central-server.js';
+import { startCentralServer, type CentralServer } from '../../tests/support/central-server.js';
 import { hallDesignDoc, VALIDATE_DOC_UPDATE } from './validate-doc-update.js';
 import { installDesign, setHallSecurity } from './institution.js';
 

@@ -23,7 +23,7 @@ import {
   removeDir,
   testExam,
   type TestAppliance,
-} from '../../appliance/src/test-support.js';
+} from '../support/appliance.js';
 
 const START = Date.parse('2026-06-01T09:00:00Z');
 const WHO = ['anonymous', 'examinee A', 'examinee B', 'invigilator', 'chief'] as const;

@@ -20,7 +20,7 @@ import {
   removeDir,
   testExam,
   type TestAppliance,
-} from '../../appliance/src/test-support.js';
+} from '../support/appliance.js';
 
 const START = Date.parse('2026-06-01T09:00:00Z');
 const MIN = 60_000;

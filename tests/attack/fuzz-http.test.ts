@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex, sha256HexOfText } from '../../domain/canonical.js';
 import { ERRORS } from '../../domain/errors.js';
 import { seededRandom } from '../../domain/seeded-random.js';
-import { CLIENT_VERSION } from '../../appliance/src/test-support.js';
-import type { HttpExaminee } from '../../appliance/src/process-test-support.js';
+import { CLIENT_VERSION } from '../support/appliance.js';
+import type { HttpExaminee } from '../support/appliance-process.js';
 import { appRoutes } from './routes.js';
 import {
   PROCTORS,

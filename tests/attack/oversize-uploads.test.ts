@@ -12,7 +12,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../domain/canonical.js';
-import type { HttpExaminee } from '../../appliance/src/process-test-support.js';
+import type { HttpExaminee } from '../support/appliance-process.js';
 import { preparedExaminee, proctorCookie, PROCTORS, rssKiB, startHall, type RunningHall } from './support.js';
 
 const MAX_FILE_BYTES = 1024 * 1024;

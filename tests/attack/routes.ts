@@ -1,6 +1,6 @@
 /** Every route the appliance's app has (method, path template), read from the app itself. */
 import { FakeClock } from '../../domain/clock.js';
-import { openTestAppliance, removeDir } from '../../appliance/src/test-support.js';
+import { openTestAppliance, removeDir } from '../support/appliance.js';
 
 export async function appRoutes(): Promise<Array<[string, string]>> {
   const appliance = await openTestAppliance(new FakeClock(Date.parse('2026-06-01T09:00:00Z')));

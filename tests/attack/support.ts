@@ -18,7 +18,7 @@ import {
   startedAMinuteAgo,
   writeExamFiles,
   type ExamOnDisk,
-} from '../../appliance/src/process-test-support.js';
+} from '../support/appliance-process.js';
 
 export const PROCTORS = [
   { username: 'chief', role: 'chief', password: 'chief-password-1' },

@@ -25,7 +25,7 @@ import {
   startedAMinuteAgo,
   TEST_HALL_ID,
   writeExamFiles,
-} from '../../appliance/src/process-test-support.js';
+} from '../support/appliance-process.js';
 import { docsInRange } from '../../appliance/src/store/database.js';
 import { HallStore, type SubmissionDoc } from '../../appliance/src/store/hall-store.js';
 import { seededRandom } from '../../domain/seeded-random.js';

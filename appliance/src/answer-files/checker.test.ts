@@ -3,8 +3,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serialiseAnswerFile } from '../../../domain/answers.js';
-import { makeTempDir } from '../process-test-support.js';
-import { testExam } from '../test-support.js';
+import { makeTempDir } from '../../../tests/support/appliance-process.js';
+import { testExam } from '../../../tests/support/appliance.js';
 import { checkAnswerFile } from './check.js';
 import { inThreadAnswerFileChecker, WorkerAnswerFileChecker, type AnswerFileChecker } from './checker.js';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { serialiseAnswerFile, type AnswerFile, type AnswerValue } from '../../../domain/answers.js';
 import { countWords } from '../../../domain/answer-sheet.js';
 import { examFileSchema } from '../../../domain/exam-format.js';
-import { examInput, STUDENT_ID } from '../../../domain/test-fixtures.js';
+import { examInput, STUDENT_ID } from '../../../tests/support/fixtures.js';
 import { checkAnswerFile, fullCheckAnswerFile } from './check.js';
 import { fastCheckAnswerFile } from './fast-check.js';
 import { seededChoices, type SeededChoices } from '../../../domain/seeded-random.js';

@@ -11,7 +11,7 @@ import {
   parsePackage,
   WrongKeyError,
 } from '../../../client/src/shared/exam-package.js';
-import { testExam } from '../test-support.js';
+import { testExam } from '../../../tests/support/appliance.js';
 import { buildExamPackage, newExamSecret } from './exam-package.js';
 
 const bytesOf = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));

@@ -17,7 +17,7 @@ import {
   makeTempDir,
   removeTempDir,
   withDeadline,
-} from '../process-test-support.js';
+} from '../../../tests/support/appliance-process.js';
 import type { DiscoveredAppliance } from './index.js';
 
 const TAG = randomBytes(3).toString('hex');

@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../domain/clock.js';
 import { buildApp } from '../app.js';
-import { openTestAppliance, removeDir, type TestAppliance } from '../test-support.js';
+import { openTestAppliance, removeDir, type TestAppliance } from '../../../tests/support/appliance.js';
 import { cacheControlFor, clientFiles, IMMUTABLE, isClientBuilt, REVALIDATE } from './static-files.js';
 
 const BUNDLE = `console.log(${JSON.stringify('x'.repeat(4_000))});\n`;

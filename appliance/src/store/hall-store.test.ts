@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../domain/clock.js';
 import { eventDocId, verifyChain, type ExamEvent, type NewEvent } from '../../../domain/events.js';
 import { toExamDoc, toExamineeDoc } from '../../../domain/exam-import.js';
-import { TEST_ROSTER, testExam } from '../test-support.js';
+import { TEST_ROSTER, testExam } from '../../../tests/support/appliance.js';
 import { hallDbDir, immutableRev, openHallDb, putImmutable } from './database.js';
 import { eventRangesOutside, HallStore, submissionDocId } from './hall-store.js';
 import { CHECKPOINT_FILE } from './index-checkpoint.js';

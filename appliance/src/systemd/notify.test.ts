@@ -9,7 +9,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApplianceProcess, makeTempDir, removeTempDir, withDeadline } from '../process-test-support.js';
+import {
+  ApplianceProcess,
+  makeTempDir,
+  removeTempDir,
+  withDeadline,
+} from '../../../tests/support/appliance-process.js';
 import { createNotifier, startWatchdog, watchdogIntervalMs } from './notify.js';
 
 /** What systemd does with a notify datagram, as far as a test needs: keep it, release barriers. */

@@ -11,7 +11,7 @@ import {
   removeDir,
   testExam,
   type TestAppliance,
-} from '../test-support.js';
+} from '../../../tests/support/appliance.js';
 import { ClockTrust, type TimeSyncState } from './clock-trust.js';
 
 const MIN = 60_000;

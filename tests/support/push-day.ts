@@ -4,12 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { chunkCount, reassembleBlob } from '../blob-chunks.js';
-import { openCentralDb } from '../central-link.js';
-import { installDesign } from '../central/institution.js';
-import { HallSync } from '../hall-sync.js';
+import { chunkCount, reassembleBlob } from '../../sync/blob-chunks.js';
+import { openCentralDb } from '../../sync/central-link.js';
+import { installDesign } from '../../sync/central/institution.js';
+import { HallSync } from '../../sync/hall-sync.js';
 import { startCentralServer, startCuttableLink, type CentralServer, type CuttableLink } from './central-server.js';
-import { openSyncTestAppliance, recordExamDay, type ExamDayResult, type SyncTestAppliance } from './exam-day.js';
+import { openSyncTestAppliance, recordExamDay, type ExamDayResult, type SyncTestAppliance } from './sync-exam-day.js';
 import { seededRandom } from '../../domain/seeded-random.js';
 
 /** Waits for a condition, polling every few ms; never a fixed sleep. */

@@ -9,13 +9,13 @@ import type { Hono } from 'hono';
 import { serialiseAnswerFile, type AnswerFile } from '../../domain/answers.js';
 import { sha256HexOfText } from '../../domain/canonical.js';
 import type { Clock } from '../../domain/clock.js';
-import type { ClockTrust } from './time/clock-trust.js';
+import type { ClockTrust } from '../../appliance/src/time/clock-trust.js';
 import { examFileSchema, rosterEntrySchema, type ExamFile, type RosterEntry } from '../../domain/exam-format.js';
-import { buildApp } from './app.js';
-import type { ExamDay } from './exam-day.js';
-import { createServices, type Services } from './services.js';
+import { buildApp } from '../../appliance/src/app.js';
+import type { ExamDay } from '../../appliance/src/exam-day.js';
+import { createServices, type Services } from '../../appliance/src/services.js';
 import { toExamDoc, toExamineeDoc } from '../../domain/exam-import.js';
-import { HallStore } from './store/hall-store.js';
+import { HallStore } from '../../appliance/src/store/hall-store.js';
 
 export const CLIENT_VERSION = '0.1.0';
 const MIN = 60_000;

@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import expressPouchDb from 'express-pouchdb';
 import PouchDB from 'pouchdb';
 import memoryAdapter from 'pouchdb-adapter-memory';
-import { centralLink, type CentralLink } from '../central-link.js';
+import { centralLink, type CentralLink } from '../../sync/central-link.js';
 
 PouchDB.plugin(memoryAdapter);
 

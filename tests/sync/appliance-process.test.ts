@@ -12,12 +12,12 @@ import {
   makeTempDir,
   removeTempDir,
   runApplianceCli,
-} from '../appliance/src/process-test-support.js';
-import { testExam } from '../appliance/src/test-support.js';
-import { runSyncCli } from './cli.js';
-import { openCentralDb } from './central-link.js';
-import { startCentralServer, type CentralServer } from './test-support/central-server.js';
-import { until } from './test-support/push-day.js';
+} from '../support/appliance-process.js';
+import { testExam } from '../support/appliance.js';
+import { runSyncCli } from '../../sync/cli.js';
+import { openCentralDb } from '../../sync/central-link.js';
+import { startCentralServer, type CentralServer } from '../support/central-server.js';
+import { until } from '../support/push-day.js';
 
 const HALL_PASSWORD = 'hall-secret-Zq9';
 

@@ -7,12 +7,12 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, testExam } from '../appliance/src/test-support.js';
-import { toExamDoc, toExamineeDoc } from '../domain/exam-import.js';
-import { rosterEntrySchema } from '../domain/exam-format.js';
-import { runSyncCli } from './cli.js';
-import { openCentralDb } from './central-link.js';
-import { startCentralServer, type CentralServer } from './test-support/central-server.js';
+import { removeDir, testExam } from '../support/appliance.js';
+import { toExamDoc, toExamineeDoc } from '../../domain/exam-import.js';
+import { rosterEntrySchema } from '../../domain/exam-format.js';
+import { runSyncCli } from '../../sync/cli.js';
+import { openCentralDb } from '../../sync/central-link.js';
+import { startCentralServer, type CentralServer } from '../support/central-server.js';
 
 describe('npm run sync', () => {
   let server: CentralServer;

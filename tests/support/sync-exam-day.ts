@@ -16,8 +16,8 @@ import { buildApp } from '../../appliance/src/app.js';
 import { toExamDoc, toExamineeDoc } from '../../domain/exam-import.js';
 import { createServices, type Services } from '../../appliance/src/services.js';
 import { HallStore, submissionDocId, type SubmissionDoc } from '../../appliance/src/store/hall-store.js';
-import { testExam } from '../../appliance/src/test-support.js';
-import type { SyncStatusSource } from '../sync-status.js';
+import { testExam } from './appliance.js';
+import type { SyncStatusSource } from '../../sync/sync-status.js';
 
 export const DAY_START = Date.parse('2026-12-01T09:00:00.000Z');
 

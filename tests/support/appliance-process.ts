@@ -12,7 +12,7 @@ import path from 'node:path';
 import { serialiseAnswerFile, type AnswerFile } from '../../domain/answers.js';
 import { sha256HexOfText } from '../../domain/canonical.js';
 import { generateAccessCode, type ExamFile } from '../../domain/exam-format.js';
-import { CLIENT_VERSION, testExam } from './test-support.js';
+import { CLIENT_VERSION, testExam } from './appliance.js';
 
 /** The repository root: the working directory of every child process. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');

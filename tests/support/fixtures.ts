@@ -3,11 +3,11 @@
  * so that the defaults (settings, scoring, maxLength, ...) are applied exactly as in production.
  */
 import type { z } from 'zod';
-import { MINUTE } from './clock.js';
-import { chainEvent, GENESIS_HASH, type ExamEvent, type NewEvent } from './events.js';
-import { examFileSchema, SCHEMA_VERSION, type ExamFile } from './exam-format.js';
-import { applyExamineeEvent, initialExamineeState, type ExamineeState } from './examinee-state.js';
-import { seededUint32 } from './seeded-random.js';
+import { MINUTE } from '../../domain/clock.js';
+import { chainEvent, GENESIS_HASH, type ExamEvent, type NewEvent } from '../../domain/events.js';
+import { examFileSchema, SCHEMA_VERSION, type ExamFile } from '../../domain/exam-format.js';
+import { applyExamineeEvent, initialExamineeState, type ExamineeState } from '../../domain/examinee-state.js';
+import { seededUint32 } from '../../domain/seeded-random.js';
 
 export type ExamFileInput = z.input<typeof examFileSchema>;
 

@@ -9,17 +9,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir } from '../appliance/src/test-support.js';
-import { documentRevisions } from '../appliance/src/store/database.js';
-import { openCentralDb } from './central-link.js';
-import { collectSubmissions } from './central/institution.js';
-import {
-  BLOBS_BATCH,
-  checkCentralBlobs,
-  pushExamDay,
-  RECORDS_BATCH,
-  type PushDayRun,
-} from './test-support/push-day.js';
+import { removeDir } from '../support/appliance.js';
+import { documentRevisions } from '../../appliance/src/store/database.js';
+import { openCentralDb } from '../../sync/central-link.js';
+import { collectSubmissions } from '../../sync/central/institution.js';
+import { BLOBS_BATCH, checkCentralBlobs, pushExamDay, RECORDS_BATCH, type PushDayRun } from '../support/push-day.js';
 
 const EXAMINEES = Number(process.env.SYNC_TEST_EXAMINEES ?? 1_000);
 const SEED = Number(process.env.SYNC_TEST_SEED ?? Date.now() % 1_000_000);

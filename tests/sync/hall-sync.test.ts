@@ -7,20 +7,14 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  addTestProctors,
-  ProctorClient,
-  removeDir,
-  testExam,
-  type TestAppliance,
-} from '../appliance/src/test-support.js';
-import { rosterEntrySchema } from '../domain/exam-format.js';
-import { runSyncCli } from './cli.js';
-import { HallSync } from './hall-sync.js';
-import { createHallSync } from '../appliance/src/hall-sync-wiring.js';
-import { SYNC_NOT_CONFIGURED, type SyncStatus } from './index.js';
-import { startCentralServer, type CentralServer } from './test-support/central-server.js';
-import { DAY_START, openSyncTestAppliance, recordExamDay, type SyncTestAppliance } from './test-support/exam-day.js';
+import { addTestProctors, ProctorClient, removeDir, testExam, type TestAppliance } from '../support/appliance.js';
+import { rosterEntrySchema } from '../../domain/exam-format.js';
+import { runSyncCli } from '../../sync/cli.js';
+import { HallSync } from '../../sync/hall-sync.js';
+import { createHallSync } from '../../appliance/src/hall-sync-wiring.js';
+import { SYNC_NOT_CONFIGURED, type SyncStatus } from '../../sync/index.js';
+import { startCentralServer, type CentralServer } from '../support/central-server.js';
+import { DAY_START, openSyncTestAppliance, recordExamDay, type SyncTestAppliance } from '../support/sync-exam-day.js';
 
 /** Waits for a condition, polling; never a fixed sleep. */
 async function until<T>(
