@@ -43,8 +43,8 @@ LOG_DIR=/var/log/proctor-appliance
 SERVICE_USER=proctor
 UNIT=proctor-appliance.service
 AP_UNIT=proctor-ap-address.service
-NODE_MIN_MAJOR=20
-NODE_MIN_MINOR=19
+NODE_MIN_MAJOR=24
+NODE_MIN_MINOR=11
 # What the running appliance needs from a checkout or release: appliance/dist (the bundle the unit
 # runs) and client/dist must be built; appliance/src is what the box's commands run (tsx).
 APP_PATHS=(package.json package-lock.json tsconfig.json README.md appliance/src appliance/dist domain sync examples docs systemd firmware-scripts client/dist)
@@ -182,7 +182,7 @@ step_packages() {
   fi
 }
 
-# Debian Bookworm's own nodejs is 18: Node >= 20.19 comes from NodeSource's apt repository,
+# Debian Bookworm's own nodejs is 18: Node.js 24 LTS (>= 24.11) comes from NodeSource's apt repository,
 # set up before this script (README, "Installing in a hall").
 step_node_version() {
   log "== node"
@@ -192,11 +192,11 @@ step_node_version() {
     log "would need node >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR (not installed yet)"
     return 0
   fi
-  [[ "$version" =~ ^v([0-9]+)\.([0-9]+) ]] || die "node is missing: set up NodeSource's Node.js 20 apt repository first (README)"
+  [[ "$version" =~ ^v([0-9]+)\.([0-9]+) ]] || die "node is missing: set up NodeSource's Node.js 24 apt repository first (README)"
   major="${BASH_REMATCH[1]}"
   minor="${BASH_REMATCH[2]}"
   if ((major < NODE_MIN_MAJOR || (major == NODE_MIN_MAJOR && minor < NODE_MIN_MINOR))); then
-    die "node $version is too old (Debian's own is 18): need >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR from NodeSource's apt repository (README)"
+    die "node $version is too old (Debian's own is 18): need Node.js 24 (>= $NODE_MIN_MAJOR.$NODE_MIN_MINOR) from NodeSource's apt repository (README)"
   fi
   log "node $version"
 }

@@ -96,7 +96,7 @@ export async function buildAppliance(): Promise<{ ms: number; bytes: Record<stri
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node24',
     packages: 'external',
     sourcemap: true,
     metafile: true,

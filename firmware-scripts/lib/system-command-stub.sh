@@ -8,7 +8,7 @@
 #   systemctl enable UNIT      -> the multi-user.target.wants symlink (is-enabled answers from it)
 #   raspi-config nonint do_overlayfs 0 / do_wifi_country CC -> overlayroot=tmpfs /
 #                              cfg80211.ieee80211_regdom=CC in DIR/boot/firmware/cmdline.txt
-#   node --version             -> $STUB_NODE_VERSION (default v20.19.0)
+#   node --version             -> $STUB_NODE_VERSION (default v24.11.0)
 # Everything else succeeds and does nothing.
 set -euo pipefail
 
@@ -88,7 +88,7 @@ case "$COMMAND" in
     esac
     ;;
   node)
-    printf '%s\n' "${STUB_NODE_VERSION:-v20.19.0}"
+    printf '%s\n' "${STUB_NODE_VERSION:-v24.11.0}"
     ;;
 esac
 exit 0

@@ -38,6 +38,7 @@ function shellScripts(): string[] {
   };
   walk(path.join(ROOT, 'firmware-scripts'));
   walk(path.join(ROOT, 'systemd'));
+  out.push(path.join(ROOT, 'scripts', 'toolchain.sh'), path.join(ROOT, 'scripts', 'test.sh'));
   return out.sort();
 }
 
@@ -101,7 +102,13 @@ describe('firmware scripts', () => {
     expect(version.status, 'shellcheck is missing: apt-get install shellcheck (.ci/run does)').toBe(0);
     const scripts = shellScripts();
     expect(scripts.map((s) => path.relative(ROOT, s))).toEqual(
-      expect.arrayContaining(['firmware-scripts/provision.sh', 'firmware-scripts/doctor.sh', 'systemd/check-units.sh']),
+      expect.arrayContaining([
+        'firmware-scripts/provision.sh',
+        'firmware-scripts/doctor.sh',
+        'systemd/check-units.sh',
+        'scripts/test.sh',
+        'scripts/toolchain.sh',
+      ]),
     );
     const r = spawnSync('shellcheck', ['-x', ...scripts], { encoding: 'utf8', cwd: ROOT });
     expect(r.status, r.stdout + r.stderr).toBe(0);

@@ -16,8 +16,13 @@ import { CLIENT_VERSION, testExam } from './appliance.js';
 
 /** The repository root: the working directory of every child process. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+/**
+ * The heap flags the box runs the appliance with (systemd/proctor-appliance.service, `npm start`),
+ * so that what a test measures of memory is what the box does.
+ */
+export const BOX_HEAP_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--heap-growing-percent=100'];
 /** `node --import tsx`: node itself, so a signal sent to the PID reaches the appliance. */
-export const NODE_TSX: readonly string[] = [process.execPath, '--import', 'tsx'];
+export const NODE_TSX: readonly string[] = [process.execPath, ...BOX_HEAP_FLAGS, '--import', 'tsx'];
 export const MAIN_ENTRY = 'appliance/src/main.ts';
 export const CLI_ENTRY = 'appliance/src/cli.ts';
 export const TEST_HALL_ID = 'test-hall';

@@ -131,7 +131,8 @@ describe('answer-file checkers', () => {
   });
 
   it('checks on the main thread when a worker fails, and for files larger than a worker takes', async () => {
-    // A heap far too small for a 240 KB essay: the worker runs out of memory.
+    // The smallest heap a worker gets, far too small for a 240 KB essay: it runs out of memory.
+    // (A smaller one asked for is raised to it: below it the whole process would abort.)
     const errors: Error[] = [];
     const failing = new WorkerAnswerFileChecker({ workers: 1, heapMb: 1, onWorkerError: (e) => errors.push(e) });
     try {

@@ -51,7 +51,7 @@ export interface WorkerCheckerOptions {
   workers?: number;
   /** Larger files are checked on the main thread (default 2 MiB: a full check fits the heap). */
   maxWorkerFileBytes?: number;
-  /** The old-generation heap limit of each worker (default 32 MB). */
+  /** The old-generation heap limit of each worker (default 32 MB, at least MIN_WORKER_HEAP_MB). */
   heapMb?: number;
   /** Told when a worker fails; its jobs are then checked on the main thread. */
   onWorkerError?: (err: Error) => void;
@@ -69,6 +69,13 @@ interface CheckWorker {
   failed: boolean;
 }
 
+/**
+ * Below about 3 MB, Node 24's V8 cannot even deserialize a worker's start-up snapshot, and that
+ * is a fatal out-of-memory of the whole process, not a worker error the checker could survive.
+ * A smaller limit is raised to this one.
+ */
+export const MIN_WORKER_HEAP_MB = 4;
+
 export class WorkerAnswerFileChecker implements AnswerFileChecker {
   private readonly slots: (CheckWorker | undefined)[];
   private readonly fallback = inThreadAnswerFileChecker();
@@ -81,7 +88,7 @@ export class WorkerAnswerFileChecker implements AnswerFileChecker {
   constructor(private readonly options: WorkerCheckerOptions = {}) {
     const workers = options.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1));
     this.maxWorkerFileBytes = options.maxWorkerFileBytes ?? 2 * 1024 * 1024;
-    this.heapMb = options.heapMb ?? 32;
+    this.heapMb = Math.max(MIN_WORKER_HEAP_MB, options.heapMb ?? 32);
     // Started now, so that the first storm does not wait for them.
     this.slots = Array.from({ length: workers }, () => this.start());
   }
