@@ -80,10 +80,10 @@ function fakeApp(): string {
   return app;
 }
 
-function provision(root: string, args: string[], stubLog: string) {
+function provision(root: string, args: string[], stubLog: string, env: Record<string, string> = {}) {
   const r = spawnSync('bash', [PROVISION, '--root', root, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, STUB_LOG: stubLog },
+    env: { ...process.env, STUB_LOG: stubLog, ...env },
   });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
@@ -223,6 +223,19 @@ describe('firmware scripts', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain(`${app}/appliance/dist is not built: run \`npm ci && npm run build\` there first`);
     expect(manifest(root)).toEqual([]);
+  });
+
+  it('refuses a Node.js older than 24.11 (Node 20 is out of support), and says where 24 comes from', () => {
+    const root = path.join(work, 'old-node');
+    mkdirSync(root);
+    const args = ['--name', 'x', '--hall', 'y', '--app', fakeApp()];
+    const old = provision(root, args, path.join(work, 'old-node.log'), { STUB_NODE_VERSION: 'v20.19.0' });
+    expect(old.code).toBe(1);
+    expect(old.out).toContain("node v20.19.0 is too old (Debian's own is 18): need Node.js 24 (>= 24.11)");
+    expect(old.out).toContain('NodeSource');
+    const current = provision(root, args, path.join(work, 'node-24.log'), { STUB_NODE_VERSION: 'v24.11.0' });
+    expect(current.code, current.out).toBe(0);
+    expect(current.out).toContain('node v24.11.0');
   });
 
   it('refuses a read-only root without a data partition', () => {
