@@ -105,7 +105,12 @@ export interface EventData {
 }
 
 export type VerificationMode = 'manual' | 'password' | 'camera';
-export type HardwareCheck = 'multiple-screens' | 'microphone' | 'camera' | 'fullscreen';
+/**
+ * The hardware checks an exam may ask the client to perform before the start (the exam file's
+ * `settings.hardwareChecks`), and which proctors may disable for the exam or for one examinee.
+ */
+export const HARDWARE_CHECKS = ['multiple-screens', 'microphone', 'camera', 'fullscreen'] as const;
+export type HardwareCheck = (typeof HARDWARE_CHECKS)[number];
 export const INTEGRITY_EVENT_TYPES = [
   'visibility-hidden',
   'window-blur',
@@ -116,6 +121,7 @@ export const INTEGRITY_EVENT_TYPES = [
   'devtools',
 ] as const;
 export type IntegrityEventType = (typeof INTEGRITY_EVENT_TYPES)[number];
+/** A proctor's review of an examinee's integrity events (the Participants tab's review status). */
 export const INTEGRITY_REVIEW_STATUSES = ['not-reviewed', 'in-review', 'cleared', 'suspicious', 'violation'] as const;
 export type IntegrityReviewStatus = (typeof INTEGRITY_REVIEW_STATUSES)[number];
 export type EventKind = keyof EventData;

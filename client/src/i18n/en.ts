@@ -6,6 +6,7 @@
  * codes left out show the message the appliance sent.
  */
 import type { ErrorCode } from '../../../domain/errors.js';
+import type { HardwareCheck, IntegrityReviewStatus } from '../../../domain/events.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -384,7 +385,7 @@ export const en = {
       microphone: 'Microphone',
       camera: 'Camera',
       fullscreen: 'Full screen',
-    } as Record<string, string>,
+    } satisfies Record<HardwareCheck, string>,
     participants: {
       heading: 'Participants',
       filterLabel: 'Filter by status',
@@ -531,7 +532,7 @@ export const en = {
         cleared: 'Cleared',
         suspicious: 'Suspicious',
         violation: 'Violation',
-      } as Record<string, string>,
+      } satisfies Record<IntegrityReviewStatus, string>,
       noteLabel: 'Note (optional)',
       saveReview: 'Save review',
       showEvents: 'Show the integrity report',

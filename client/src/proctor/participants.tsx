@@ -84,7 +84,7 @@ function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, no
     case 'hardwareChecks':
       return row.disabledHardwareChecks.length === 0
         ? P.noneDisabled
-        : row.disabledHardwareChecks.map((c) => t.proctor.hardware[c] ?? c).join(', ');
+        : row.disabledHardwareChecks.map((c) => t.proctor.hardware[c]).join(', ');
     case 'timeExtension':
       return P.extensionValue(row.extensionMinutes, row.accommodationPercent);
     case 'timeLeft': {
@@ -109,7 +109,7 @@ function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, no
     case 'integrityScore':
       return P.integrityValue(row.integrityScore, row.integrityEvents);
     case 'integrityReview':
-      return t.proctor.actions.reviewStates[row.integrityReview] ?? row.integrityReview;
+      return t.proctor.actions.reviewStates[row.integrityReview];
     case 'resumeCodes':
       return row.resumeCodesIssued;
   }

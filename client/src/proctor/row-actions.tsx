@@ -11,7 +11,7 @@ import { t } from '../i18n';
 import {
   examineeEvents,
   HARDWARE_CHECKS,
-  INTEGRITY_REVIEW,
+  INTEGRITY_REVIEW_STATUSES,
   photoUrl,
   revealContact,
   rowAction,
@@ -60,7 +60,7 @@ export function RowActions(props: {
   );
   const [accommodation, setAccommodation] = useState(String(row.accommodationPercent));
   const [mode, setMode] = useState<string>(row.verificationMode);
-  const [hardware, setHardware] = useState<HardwareCheck[]>(row.disabledHardwareChecks as HardwareCheck[]);
+  const [hardware, setHardware] = useState<HardwareCheck[]>(row.disabledHardwareChecks);
   const [review, setReview] = useState<string>(row.integrityReview);
   const [note, setNote] = useState('');
   const [reason, setReason] = useState('');
@@ -377,7 +377,7 @@ export function RowActions(props: {
           <div class="field">
             <label for="act-review">{A.reviewLabel}</label>
             <select id="act-review" value={review} onChange={(e) => setReview(e.currentTarget.value)}>
-              {INTEGRITY_REVIEW.map((s) => (
+              {INTEGRITY_REVIEW_STATUSES.map((s) => (
                 <option key={s} value={s}>
                   {A.reviewStates[s]}
                 </option>
