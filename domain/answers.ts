@@ -37,21 +37,27 @@ const fileRef = z.strictObject({
 });
 export type FileRef = z.infer<typeof fileRef>;
 
-const answerValue = z.union([
+/**
+ * One answer's value (see the spec above), as the answer file, the autosaved draft and the
+ * replicated answer sheet carry it; the appliance checks every one of them with this schema.
+ */
+export const answerValueSchema = z.union([
   z.string().max(MAX_TEXT_ANSWER_LENGTH),
   z.boolean(),
-  z.number().refine(Number.isFinite),
+  z.number().refine(Number.isFinite, 'must be a finite number'),
   z.array(z.string().max(64)).max(26),
   z.array(fileRef).max(20),
 ]);
-export type AnswerValue = z.infer<typeof answerValue>;
+export type AnswerValue = z.infer<typeof answerValueSchema>;
+/** The answers by question id. */
+export const answersSchema = z.record(z.string().max(64), answerValueSchema);
 
 /** Shape check of an answer file; answersFitExam then checks it against the exam. */
 export const answerFileSchema = z.strictObject({
   format: z.literal(ANSWER_FILE_FORMAT),
   examId: z.string().max(64),
   studentId: z.string().max(64),
-  answers: z.record(z.string().max(64), answerValue),
+  answers: answersSchema,
   flagged: z.array(z.string().max(64)).max(1_000).default([]),
 });
 export type AnswerFile = z.infer<typeof answerFileSchema>;
