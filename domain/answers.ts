@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import { refuse, type Result } from './errors.js';
 import type { ExamFile, Question } from './exam-format.js';
+import type { ExamForExaminees, ExamineeQuestion } from './exam-package.js';
 import { isEmptyAnswer as isEmpty, MAX_TEXT_ANSWER_LENGTH, serialiseAnswerFile } from './answer-sheet.js';
 
 export {
@@ -215,7 +216,7 @@ export function gradeQuestion(q: Question, v: AnswerValue | undefined): number |
  * The exam as examinees receive it: everything but the answer keys and the Safe Exam Browser
  * settings (the SEB quit password and the allowed keys must not reach an examinee's device).
  */
-export function examForExaminees(exam: ExamFile): ExamFile {
+export function examForExaminees(exam: ExamFile): ExamForExaminees {
   const { safeExamBrowser: _seb, ...settings } = exam.settings;
   return {
     ...exam,
@@ -223,9 +224,9 @@ export function examForExaminees(exam: ExamFile): ExamFile {
     sections: exam.sections.map((s) => ({
       ...s,
       questions: s.questions.map((q) => {
-        if (!('answerKey' in q)) return q;
+        if (!('answerKey' in q)) return q as ExamineeQuestion;
         const { answerKey: _key, ...rest } = q;
-        return rest as Question;
+        return rest as ExamineeQuestion;
       }),
     })),
   };

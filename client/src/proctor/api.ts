@@ -3,7 +3,7 @@
  * docs/proctoring.md). The session is an HttpOnly `__Host-` cookie the browser keeps; the
  * browser's own Origin header passes the appliance's check on every change.
  */
-import type { ExamFile } from '../../../domain/exam-format.js';
+import type { ExamForExaminees } from '../../../domain/exam-package.js';
 import type { AnswerValue } from '../../../domain/answers.js';
 import type { HardwareCheck } from '../../../domain/events.js';
 import type {
@@ -75,7 +75,7 @@ export const saveExamSettings = (
 export const generatePasswords = (examId: string, count: number): Promise<ApiResult<{ passwords: string[] }>> =>
   callApi(`${exam(examId)}/verification-passwords`, { method: 'POST', json: { count } });
 
-export const preview = (examId: string): Promise<ApiResult<{ version: string; exam: ExamFile }>> =>
+export const preview = (examId: string): Promise<ApiResult<{ version: string; exam: ExamForExaminees }>> =>
   callApi(`${exam(examId)}/preview`);
 
 export const sebInfo = (examId: string): Promise<ApiResult<SebInfo>> => callApi(`${exam(examId)}/seb`);
