@@ -104,7 +104,9 @@ export interface EventData {
   'seb-refused': { reason: string; path: string };
 }
 
-export type VerificationMode = 'manual' | 'password' | 'camera';
+/** How an examinee's identity is verified at sign-in (the exam's default, or per examinee). */
+export const VERIFICATION_MODES = ['manual', 'password', 'camera'] as const;
+export type VerificationMode = (typeof VERIFICATION_MODES)[number];
 /**
  * The hardware checks an exam may ask the client to perform before the start (the exam file's
  * `settings.hardwareChecks`), and which proctors may disable for the exam or for one examinee.

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { CODE_ALPHABET, normaliseAccessCode } from './codes.js';
-import { HARDWARE_CHECKS } from './events.js';
+import { HARDWARE_CHECKS, VERIFICATION_MODES } from './events.js';
 
 // Moved to the zod-free codes.ts (the examinee app uses them); exported here as before.
 export { CODE_ALPHABET, normaliseAccessCode };
@@ -194,7 +194,7 @@ export const examFileSchema = z
       .int()
       .min(0)
       .max(24 * 60),
-    verificationMode: z.enum(['manual', 'password', 'camera']),
+    verificationMode: z.enum(VERIFICATION_MODES),
     settings: examSettingsSchema.default(() => examSettingsSchema.parse({})),
     sections: z.array(section).min(1).max(100),
   })

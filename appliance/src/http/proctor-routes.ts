@@ -28,7 +28,12 @@ import { z } from 'zod';
 import { examForExaminees, examQuestions, type AnswerFile } from '../../../domain/answers.js';
 import type { Clock } from '../../../domain/clock.js';
 import type { Refusal } from '../../../domain/errors.js';
-import { HARDWARE_CHECKS, INTEGRITY_REVIEW_STATUSES } from '../../../domain/events.js';
+import {
+  HARDWARE_CHECKS,
+  INTEGRITY_REVIEW_STATUSES,
+  VERIFICATION_MODES,
+  type VerificationMode,
+} from '../../../domain/events.js';
 import { activeSubmission, EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
 import { TIME_UP_CHOICES, type TimeUpChoice } from '../../../domain/time-up.js';
 import type { ExamineeDoc } from '../../../domain/exam-format.js';
@@ -393,8 +398,8 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
         rowResult(c, await actions.setAccommodation(c.get('exam'), c.get('entry'), c.get('proctor'), b.percent)),
     },
     'verification-mode': {
-      schema: z.strictObject({ mode: z.enum(['manual', 'password', 'camera']) }),
-      run: async (c, b: { mode: 'manual' | 'password' | 'camera' }) =>
+      schema: z.strictObject({ mode: z.enum(VERIFICATION_MODES) }),
+      run: async (c, b: { mode: VerificationMode }) =>
         rowResult(c, await actions.setVerificationMode(c.get('exam'), c.get('entry'), c.get('proctor'), b.mode)),
     },
     verification: {

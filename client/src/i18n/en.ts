@@ -6,7 +6,7 @@
  * codes left out show the message the appliance sent.
  */
 import type { ErrorCode } from '../../../domain/errors.js';
-import type { HardwareCheck, IntegrityReviewStatus } from '../../../domain/events.js';
+import type { HardwareCheck, IntegrityReviewStatus, VerificationMode } from '../../../domain/events.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -348,7 +348,10 @@ export const en = {
       uploadDeadline: 'Upload deadline',
       none: 'None',
       verificationMode: 'Verification',
-      verificationModes: { manual: 'Manual', password: 'Password', camera: 'Camera' } as Record<string, string>,
+      verificationModes: { manual: 'Manual', password: 'Password', camera: 'Camera' } satisfies Record<
+        VerificationMode,
+        string
+      >,
       examVersion: 'Exam version',
       examHardwareChecks: 'Hardware checks of this exam',
       totalsHeading: 'Tracking totals',

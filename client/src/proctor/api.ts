@@ -19,7 +19,7 @@ import { callApi, type ApiResult } from '../shared/api';
 
 // The wire types are declared once, in domain/ (docs/architecture.md, "Wire types").
 export type { ExamInfo, ExamSummary, HardwareCheck, MonitorMessage, ParticipantColumn, ParticipantRow, TrackingTotals };
-export { HARDWARE_CHECKS, INTEGRITY_REVIEW_STATUSES } from '../../../domain/events.js';
+export { HARDWARE_CHECKS, INTEGRITY_REVIEW_STATUSES, VERIFICATION_MODES } from '../../../domain/events.js';
 
 export interface Proctor {
   username: string;

@@ -76,7 +76,7 @@ function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, no
       return `${timeOfDay(row.lateLoginDeadline)}${row.personalLateLoginMinutes === null ? '' : ` (${P.personal})`}`;
     case 'verification':
       return P.verificationValue(
-        t.proctor.info.verificationModes[row.verificationMode] ?? row.verificationMode,
+        t.proctor.info.verificationModes[row.verificationMode],
         P.verificationStates[row.verification] ?? row.verification,
       );
     case 'bathroom':

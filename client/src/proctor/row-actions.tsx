@@ -15,6 +15,7 @@ import {
   photoUrl,
   revealContact,
   rowAction,
+  VERIFICATION_MODES,
   type ExamInfo,
   type ExamineeEvent,
   type HardwareCheck,
@@ -260,7 +261,7 @@ export function RowActions(props: {
       <Section title={A.verificationHeading} id="act-verification">
         <p>
           {t.proctor.participants.verificationValue(
-            t.proctor.info.verificationModes[row.verificationMode] ?? row.verificationMode,
+            t.proctor.info.verificationModes[row.verificationMode],
             t.proctor.participants.verificationStates[row.verification] ?? row.verification,
           )}
         </p>
@@ -320,7 +321,7 @@ export function RowActions(props: {
             <div class="field">
               <label for="act-mode">{A.verificationModeLabel}</label>
               <select id="act-mode" value={mode} onChange={(e) => setMode(e.currentTarget.value)}>
-                {['manual', 'password', 'camera'].map((m) => (
+                {VERIFICATION_MODES.map((m) => (
                   <option key={m} value={m}>
                     {t.proctor.info.verificationModes[m]}
                   </option>
