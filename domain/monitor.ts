@@ -301,3 +301,13 @@ export interface MonitorMessage {
   text: string;
   from: Actor;
 }
+
+/**
+ * The first event of the proctors' monitor stream (GET .../monitor, `snapshot`); then come `row`
+ * (a ParticipantRow), `exam` (an ExamInfo) and `message` (a MonitorMessage) events.
+ */
+export interface MonitorSnapshot {
+  exam: ExamInfo;
+  rows: ParticipantRow[];
+  messages: MonitorMessage[];
+}

@@ -37,7 +37,14 @@ import {
 import { activeSubmission, EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
 import { TIME_UP_CHOICES, type TimeUpChoice } from '../../../domain/time-up.js';
 import type { ExamineeDoc } from '../../../domain/exam-format.js';
-import { PARTICIPANT_COLUMNS, queryRows, SORT_KEYS, statusCounts, type ExamSummary } from '../../../domain/monitor.js';
+import {
+  PARTICIPANT_COLUMNS,
+  queryRows,
+  SORT_KEYS,
+  statusCounts,
+  type ExamSummary,
+  type MonitorSnapshot,
+} from '../../../domain/monitor.js';
 import type { Monitor } from '../monitor.js';
 import { CHIEF_ONLY, type ProctorActions } from '../proctor-actions.js';
 import type { Proctor, ProctorAccounts } from '../proctors/accounts.js';
@@ -496,7 +503,11 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
         return [
           {
             event: 'snapshot',
-            data: { exam: monitor.examInfo(exam, rows), rows, messages: monitor.messages(exam.doc.examId) },
+            data: {
+              exam: monitor.examInfo(exam, rows),
+              rows,
+              messages: monitor.messages(exam.doc.examId),
+            } satisfies MonitorSnapshot,
           },
         ];
       },

@@ -10,6 +10,7 @@ import type {
   ExamInfo,
   ExamSummary,
   MonitorMessage,
+  MonitorSnapshot,
   ParticipantColumn,
   ParticipantRow,
   TrackingTotals,
@@ -18,7 +19,16 @@ import type { TimeUpChoice, TimingCase } from '../../../domain/time-up.js';
 import { callApi, type ApiResult } from '../shared/api';
 
 // The wire types are declared once, in domain/ (docs/architecture.md, "Wire types").
-export type { ExamInfo, ExamSummary, HardwareCheck, MonitorMessage, ParticipantColumn, ParticipantRow, TrackingTotals };
+export type {
+  ExamInfo,
+  ExamSummary,
+  HardwareCheck,
+  MonitorMessage,
+  MonitorSnapshot,
+  ParticipantColumn,
+  ParticipantRow,
+  TrackingTotals,
+};
 export { HARDWARE_CHECKS, INTEGRITY_REVIEW_STATUSES, VERIFICATION_MODES } from '../../../domain/events.js';
 
 export interface Proctor {
