@@ -16,6 +16,7 @@
 import { z } from 'zod';
 import { refuse, type Result } from './errors.js';
 import type { ExamFile, Question } from './exam-format.js';
+import type { ExamForExaminees, ExamineeQuestion } from './exam-package.js';
 import { isEmptyAnswer as isEmpty, MAX_TEXT_ANSWER_LENGTH, serialiseAnswerFile } from './answer-sheet.js';
 
 export {
@@ -37,21 +38,27 @@ const fileRef = z.strictObject({
 });
 export type FileRef = z.infer<typeof fileRef>;
 
-const answerValue = z.union([
+/**
+ * One answer's value (see the spec above), as the answer file, the autosaved draft and the
+ * replicated answer sheet carry it; the appliance checks every one of them with this schema.
+ */
+export const answerValueSchema = z.union([
   z.string().max(MAX_TEXT_ANSWER_LENGTH),
   z.boolean(),
-  z.number().refine(Number.isFinite),
+  z.number().refine(Number.isFinite, 'must be a finite number'),
   z.array(z.string().max(64)).max(26),
   z.array(fileRef).max(20),
 ]);
-export type AnswerValue = z.infer<typeof answerValue>;
+export type AnswerValue = z.infer<typeof answerValueSchema>;
+/** The answers by question id. */
+export const answersSchema = z.record(z.string().max(64), answerValueSchema);
 
 /** Shape check of an answer file; answersFitExam then checks it against the exam. */
 export const answerFileSchema = z.strictObject({
   format: z.literal(ANSWER_FILE_FORMAT),
   examId: z.string().max(64),
   studentId: z.string().max(64),
-  answers: z.record(z.string().max(64), answerValue),
+  answers: answersSchema,
   flagged: z.array(z.string().max(64)).max(1_000).default([]),
 });
 export type AnswerFile = z.infer<typeof answerFileSchema>;
@@ -209,7 +216,7 @@ export function gradeQuestion(q: Question, v: AnswerValue | undefined): number |
  * The exam as examinees receive it: everything but the answer keys and the Safe Exam Browser
  * settings (the SEB quit password and the allowed keys must not reach an examinee's device).
  */
-export function examForExaminees(exam: ExamFile): ExamFile {
+export function examForExaminees(exam: ExamFile): ExamForExaminees {
   const { safeExamBrowser: _seb, ...settings } = exam.settings;
   return {
     ...exam,
@@ -217,9 +224,9 @@ export function examForExaminees(exam: ExamFile): ExamFile {
     sections: exam.sections.map((s) => ({
       ...s,
       questions: s.questions.map((q) => {
-        if (!('answerKey' in q)) return q;
+        if (!('answerKey' in q)) return q as ExamineeQuestion;
         const { answerKey: _key, ...rest } = q;
-        return rest as Question;
+        return rest as ExamineeQuestion;
       }),
     })),
   };

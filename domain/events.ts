@@ -104,8 +104,15 @@ export interface EventData {
   'seb-refused': { reason: string; path: string };
 }
 
-export type VerificationMode = 'manual' | 'password' | 'camera';
-export type HardwareCheck = 'multiple-screens' | 'microphone' | 'camera' | 'fullscreen';
+/** How an examinee's identity is verified at sign-in (the exam's default, or per examinee). */
+export const VERIFICATION_MODES = ['manual', 'password', 'camera'] as const;
+export type VerificationMode = (typeof VERIFICATION_MODES)[number];
+/**
+ * The hardware checks an exam may ask the client to perform before the start (the exam file's
+ * `settings.hardwareChecks`), and which proctors may disable for the exam or for one examinee.
+ */
+export const HARDWARE_CHECKS = ['multiple-screens', 'microphone', 'camera', 'fullscreen'] as const;
+export type HardwareCheck = (typeof HARDWARE_CHECKS)[number];
 export const INTEGRITY_EVENT_TYPES = [
   'visibility-hidden',
   'window-blur',
@@ -116,6 +123,7 @@ export const INTEGRITY_EVENT_TYPES = [
   'devtools',
 ] as const;
 export type IntegrityEventType = (typeof INTEGRITY_EVENT_TYPES)[number];
+/** A proctor's review of an examinee's integrity events (the Participants tab's review status). */
 export const INTEGRITY_REVIEW_STATUSES = ['not-reviewed', 'in-review', 'cleared', 'suspicious', 'violation'] as const;
 export type IntegrityReviewStatus = (typeof INTEGRITY_REVIEW_STATUSES)[number];
 export type EventKind = keyof EventData;

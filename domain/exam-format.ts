@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CODE_ALPHABET, normaliseAccessCode } from './codes.js';
+import { HARDWARE_CHECKS, VERIFICATION_MODES } from './events.js';
 
 // Moved to the zod-free codes.ts (the examinee app uses them); exported here as before.
 export { CODE_ALPHABET, normaliseAccessCode };
@@ -166,7 +167,7 @@ export const examSettingsSchema = z.strictObject({
     .max(50 * 1024 * 1024)
     .default(5 * 1024 * 1024),
   /** Hardware checks the client performs before the start; proctors may disable some. */
-  hardwareChecks: z.array(z.enum(['multiple-screens', 'microphone', 'camera', 'fullscreen'])).default([]),
+  hardwareChecks: z.array(z.enum(HARDWARE_CHECKS)).default([]),
   /** Safe Exam Browser; absent means not required. */
   safeExamBrowser: safeExamBrowserSchema.optional(),
 });
@@ -193,7 +194,7 @@ export const examFileSchema = z
       .int()
       .min(0)
       .max(24 * 60),
-    verificationMode: z.enum(['manual', 'password', 'camera']),
+    verificationMode: z.enum(VERIFICATION_MODES),
     settings: examSettingsSchema.default(() => examSettingsSchema.parse({})),
     sections: z.array(section).min(1).max(100),
   })

@@ -5,7 +5,7 @@
  */
 import { timeLeftMs, type ExamineeTimeline } from './exam-clock.js';
 import type { ExamDoc, ExamineeDoc } from './exam-format.js';
-import type { HardwareCheck, IntegrityReviewStatus, VerificationMode } from './events.js';
+import type { Actor, EventData, HardwareCheck, IntegrityReviewStatus, VerificationMode } from './events.js';
 import type { ExamWideState } from './exam-state.js';
 import {
   activeSubmission,
@@ -247,6 +247,7 @@ export interface TrackingTotals {
   uploadDeadline: string | null;
 }
 
+/** The tracking totals of the exam's rows. */
 export function trackingTotals(rows: readonly ParticipantRow[], uploadDeadline: string | undefined): TrackingTotals {
   return {
     posted: rows.length,
@@ -254,4 +255,59 @@ export function trackingTotals(rows: readonly ParticipantRow[], uploadDeadline: 
     uploads: rows.filter((r) => r.uploadedAt !== null).length,
     uploadDeadline: uploadDeadline ?? null,
   };
+}
+
+/**
+ * The Exam info tab: settings (the editable ones under `editable`), countdown and totals, as
+ * GET /api/proctor/exams/:examId and the monitor stream's `snapshot` and `exam` events carry it.
+ */
+export interface ExamInfo {
+  examId: string;
+  title: string;
+  assessmentType: string;
+  scheduledStart: string;
+  durationMinutes: number;
+  downloadWindow: { opens: string; closes: string };
+  msUntilStart: number;
+  /** The appliance's clock when the info was computed (epoch ms). */
+  serverNow: number;
+  minimumClientVersion: string;
+  uploadDeadline: string | null;
+  verificationMode: VerificationMode;
+  version: string;
+  editable: { lateLoginMinutes: number; extraMinutes: number; disabledHardwareChecks: HardwareCheck[] };
+  /** The hardware checks this exam performs (before any are disabled). */
+  hardwareChecks: HardwareCheck[];
+  verificationPasswordsGenerated: number;
+  totals: TrackingTotals;
+  statusCounts: Record<ExamineeStatus, number>;
+}
+
+/** One exam of the exam list (GET /api/proctor/exams). */
+export type ExamSummary = Pick<ExamInfo, 'examId' | 'title' | 'scheduledStart' | 'totals' | 'statusCounts'>;
+
+/**
+ * A message as proctors and examinees see it: GET .../messages, the monitor stream's and the
+ * examinee stream's `message` events. Built from a `message-sent` event (appliance/src/monitor.ts).
+ */
+export interface MonitorMessage {
+  messageId: string;
+  /** ISO time. */
+  at: string;
+  audience: EventData['message-sent']['audience'];
+  /** The examinee of a private message or of a question, else null. */
+  studentId: string | null;
+  questionId: string | null;
+  text: string;
+  from: Actor;
+}
+
+/**
+ * The first event of the proctors' monitor stream (GET .../monitor, `snapshot`); then come `row`
+ * (a ParticipantRow), `exam` (an ExamInfo) and `message` (a MonitorMessage) events.
+ */
+export interface MonitorSnapshot {
+  exam: ExamInfo;
+  rows: ParticipantRow[];
+  messages: MonitorMessage[];
 }

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../domain/clock.js';
 import { sha256HexOfText } from '../../domain/canonical.js';
 import { verifyChain } from '../../domain/events.js';
-import { openExamPackage, deriveExamKey, type ExamPackage } from './crypto/exam-package.js';
+import { openExamPackage, deriveExamKey } from './crypto/exam-package.js';
+import type { ExamPackage } from '../../domain/exam-package.js';
 import { parsePublicKey, verifyReceipt, type Receipt } from './crypto/receipts.js';
 import {
   ExamineeClient,

@@ -45,7 +45,7 @@ import {
   type TimingDecision,
 } from '../../domain/time-up.js';
 import { inThreadAnswerFileChecker, type AnswerFileChecker } from './answer-files/checker.js';
-import type { ExamPackage } from './crypto/exam-package.js';
+import type { ExamPackage } from '../../domain/exam-package.js';
 import type { Receipt } from './crypto/receipts.js';
 import { SessionTokens, type SessionClaims } from './crypto/session-token.js';
 import { ExamPackages } from './exam-packages.js';

@@ -2,7 +2,8 @@
  * Exam packages and keys: each exam gets a password and package key on first use (kept in the
  * local secrets), and its encrypted package is built once per exam version and kept in memory.
  */
-import { buildExamPackage, newExamSecret, type ExamPackage } from './crypto/exam-package.js';
+import { buildExamPackage, newExamSecret } from './crypto/exam-package.js';
+import type { ExamPackage } from '../../domain/exam-package.js';
 import type { ExamDoc } from '../../domain/exam-format.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { SecretStore, ExamSecret } from './store/secrets.js';

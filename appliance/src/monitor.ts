@@ -6,25 +6,21 @@
 import { examQuestions } from '../../domain/answers.js';
 import type { ExamEvent } from '../../domain/events.js';
 import { activeSubmission } from '../../domain/examinee-state.js';
-import { participantRow, statusCounts, trackingTotals, type ParticipantRow } from '../../domain/monitor.js';
+import {
+  participantRow,
+  statusCounts,
+  trackingTotals,
+  type ExamInfo,
+  type MonitorMessage,
+  type ParticipantRow,
+} from '../../domain/monitor.js';
 import type { HallStore } from './store/hall-store.js';
 import type { ExamEntry, ExamineeEntry } from './store/projection.js';
 import type { ExamineeDoc } from '../../domain/exam-format.js';
 
-/** A message as proctors and examinees see it. */
-export interface MonitorMessage {
-  messageId: string;
-  at: string;
-  audience: 'all' | 'examinee' | 'proctors';
-  studentId: string | null;
-  questionId: string | null;
-  text: string;
-  from: { role: 'proctor'; username: string } | { role: 'examinee'; studentId: string } | { role: 'system' };
-}
-
 export type MonitorUpdate =
   | { type: 'row'; row: ParticipantRow }
-  | { type: 'exam'; info: ReturnType<Monitor['examInfo']> }
+  | { type: 'exam'; info: ExamInfo }
   | { type: 'message'; message: MonitorMessage };
 
 export function messageOf(event: ExamEvent): MonitorMessage | undefined {
@@ -82,7 +78,7 @@ export class Monitor {
   }
 
   /** The Exam info tab: settings (the editable ones marked), countdown and totals. */
-  examInfo(exam: ExamEntry, rows: ParticipantRow[] = this.rows(exam)) {
+  examInfo(exam: ExamEntry, rows: ParticipantRow[] = this.rows(exam)): ExamInfo {
     const d = exam.doc;
     const now = this.store.clock.now();
     const start = Date.parse(d.scheduledStart);

@@ -21,12 +21,13 @@ import {
   gradeClosedQuestions,
   type FileRef,
 } from '../../../domain/answers.js';
+import { MAX_TEXT_ANSWER_LENGTH } from '../../../domain/answer-sheet.js';
 import type { AnswerFileSummary, ExamForCheck } from './check.js';
 
 /** Strings up to this many bytes are decoded like any JSON string; longer ones are only measured. */
 const SHORT_STRING_BYTES = 256;
 /** The schema's limit on an answer string (UTF-16 code units). */
-const MAX_ANSWER_CHARS = 200_000;
+const MAX_ANSWER_CHARS = MAX_TEXT_ANSWER_LENGTH;
 
 const enum Byte {
   Quote = 0x22,

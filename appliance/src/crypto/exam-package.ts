@@ -1,36 +1,25 @@
 /**
- * The exam package an examinee downloads before the start.
- *
- * Format "exam-package/v1" (JSON):
- *   { format, examId, examVersion,
- *     kdf:    { name: "PBKDF2", hash: "SHA-256", iterations, salt (base64) },
- *     cipher: { name: "AES-256-GCM", iv (base64, 12 bytes) },
- *     ciphertext (base64: AES-GCM output with the 16-byte tag appended, as WebCrypto makes it) }
- * The plaintext is the canonical JSON of the exam without answer keys; the additional
- * authenticated data is "exam-package/v1|<examId>|<examVersion>". The key is PBKDF2 of the
- * exam password (read out by a proctor) or is released by the appliance at the official start.
+ * Building the exam package an examinee downloads before the start (format "exam-package/v1",
+ * specified in domain/exam-package.ts), and opening it as the client does (for tests and checks).
  */
 import { createCipheriv, createDecipheriv, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { canonicalJson, type Json } from '../../../domain/canonical.js';
 import { examForExaminees } from '../../../domain/answers.js';
 import { CODE_ALPHABET, type ExamFile } from '../../../domain/exam-format.js';
+import {
+  normaliseExamPassword,
+  PACKAGE_FORMAT,
+  packageAdditionalData,
+  type ExamForExaminees,
+  type ExamPackage,
+} from '../../../domain/exam-package.js';
 import type { ExamSecret } from '../store/secrets.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 
-export const PACKAGE_FORMAT = 'exam-package/v1';
 /** OWASP's figure for PBKDF2-HMAC-SHA256; a phone derives it in about a second. */
 export const PBKDF2_ITERATIONS = 210_000;
-
-export interface ExamPackage {
-  format: typeof PACKAGE_FORMAT;
-  examId: string;
-  examVersion: string;
-  kdf: { name: 'PBKDF2'; hash: 'SHA-256'; iterations: number; salt: string };
-  cipher: { name: 'AES-256-GCM'; iv: string };
-  ciphertext: string;
-}
 
 /** Exam passwords: 12 characters of the access-code alphabet in groups of 4 (60 bits). */
 export function generateExamPassword(): string {
@@ -38,9 +27,6 @@ export function generateExamPassword(): string {
   const chars = [...bytes].map((b) => CODE_ALPHABET[b & 31]).join('');
   return `${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8)}`;
 }
-
-/** How a password is typed: upper case, no spaces or dashes. */
-export const normaliseExamPassword = (p: string) => p.toUpperCase().replace(/[\s-]/g, '');
 
 export async function deriveExamKey(password: string, salt: Buffer, iterations: number): Promise<Buffer> {
   return pbkdf2Async(normaliseExamPassword(password), salt, iterations, 32, 'sha256');
@@ -54,7 +40,7 @@ export async function newExamSecret(): Promise<ExamSecret> {
   return { password, salt: salt.toString('base64'), iterations: PBKDF2_ITERATIONS, key: key.toString('base64') };
 }
 
-const aad = (examId: string, version: string) => Buffer.from(`${PACKAGE_FORMAT}|${examId}|${version}`, 'utf8');
+const aad = (examId: string, version: string) => Buffer.from(packageAdditionalData(examId, version), 'utf8');
 
 /** Encrypts the examinee's view of the exam. */
 export function buildExamPackage(exam: ExamFile, examVersion: string, secret: ExamSecret): ExamPackage {
@@ -74,11 +60,11 @@ export function buildExamPackage(exam: ExamFile, examVersion: string, secret: Ex
 }
 
 /** Decrypts a package with a key (as the client does); throws when the key or bytes are wrong. */
-export function openExamPackage(pkg: ExamPackage, key: Buffer): ExamFile {
+export function openExamPackage(pkg: ExamPackage, key: Buffer): ExamForExaminees {
   const data = Buffer.from(pkg.ciphertext, 'base64');
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(pkg.cipher.iv, 'base64'));
   decipher.setAAD(aad(pkg.examId, pkg.examVersion));
   decipher.setAuthTag(data.subarray(data.length - 16));
   const plaintext = Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]);
-  return JSON.parse(plaintext.toString('utf8')) as ExamFile;
+  return JSON.parse(plaintext.toString('utf8')) as ExamForExaminees;
 }

@@ -28,6 +28,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { answersSchema } from '../../../domain/answers.js';
 import { INTEGRITY_EVENT_TYPES } from '../../../domain/events.js';
 import { MAX_PHOTO_BYTES, type ExamDay, type ExamineeSession } from '../exam-day.js';
 import type { Monitor } from '../monitor.js';
@@ -49,24 +50,6 @@ const signInSchema = z.strictObject({
   deviceId,
   examId: z.string().min(1).max(64).optional(),
 });
-const answersSchema = z.record(
-  z.string().max(64),
-  z.union([
-    z.string().max(200_000),
-    z.boolean(),
-    z.number().refine(Number.isFinite, 'must be a finite number'),
-    z.array(z.string().max(64)).max(26),
-    z
-      .array(
-        z.strictObject({
-          sha256: z.string().regex(/^[0-9a-f]{64}$/),
-          name: z.string().min(1).max(255),
-          size: z.number().int().min(0),
-        }),
-      )
-      .max(20),
-  ]),
-);
 /** The version of each question (domain/answer-sheet.ts): at most 1,000, none above the counter. */
 const versionsSchema = z
   .record(z.string().max(64), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER))

@@ -28,11 +28,23 @@ import { z } from 'zod';
 import { examForExaminees, examQuestions, type AnswerFile } from '../../../domain/answers.js';
 import type { Clock } from '../../../domain/clock.js';
 import type { Refusal } from '../../../domain/errors.js';
-import { INTEGRITY_REVIEW_STATUSES } from '../../../domain/events.js';
+import {
+  HARDWARE_CHECKS,
+  INTEGRITY_REVIEW_STATUSES,
+  VERIFICATION_MODES,
+  type VerificationMode,
+} from '../../../domain/events.js';
 import { activeSubmission, EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
 import { TIME_UP_CHOICES, type TimeUpChoice } from '../../../domain/time-up.js';
 import type { ExamineeDoc } from '../../../domain/exam-format.js';
-import { PARTICIPANT_COLUMNS, queryRows, SORT_KEYS, statusCounts } from '../../../domain/monitor.js';
+import {
+  PARTICIPANT_COLUMNS,
+  queryRows,
+  SORT_KEYS,
+  statusCounts,
+  type ExamSummary,
+  type MonitorSnapshot,
+} from '../../../domain/monitor.js';
 import type { Monitor } from '../monitor.js';
 import { CHIEF_ONLY, type ProctorActions } from '../proctor-actions.js';
 import type { Proctor, ProctorAccounts } from '../proctors/accounts.js';
@@ -85,7 +97,7 @@ const CLOCK_BODY = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('set'), now: PLAUSIBLE_TIME }),
 ]);
 
-const hardwareCheck = z.enum(['multiple-screens', 'microphone', 'camera', 'fullscreen']);
+const hardwareCheck = z.enum(HARDWARE_CHECKS);
 const minutes = z
   .number()
   .int()
@@ -208,7 +220,7 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
 
   app.get('/exams', (c) =>
     c.json({
-      exams: [...store.projection.exams.values()].map((exam) => {
+      exams: [...store.projection.exams.values()].map((exam): ExamSummary => {
         const info = monitor.examInfo(exam);
         return {
           examId: info.examId,
@@ -247,7 +259,7 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
       z.strictObject({
         lateLoginMinutes: minutes.optional(),
         extraMinutes: minutes.optional(),
-        disabledHardwareChecks: z.array(hardwareCheck).max(4).optional(),
+        disabledHardwareChecks: z.array(hardwareCheck).max(HARDWARE_CHECKS.length).optional(),
       }),
     );
     if (!body.ok) return body.response;
@@ -393,8 +405,8 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
         rowResult(c, await actions.setAccommodation(c.get('exam'), c.get('entry'), c.get('proctor'), b.percent)),
     },
     'verification-mode': {
-      schema: z.strictObject({ mode: z.enum(['manual', 'password', 'camera']) }),
-      run: async (c, b: { mode: 'manual' | 'password' | 'camera' }) =>
+      schema: z.strictObject({ mode: z.enum(VERIFICATION_MODES) }),
+      run: async (c, b: { mode: VerificationMode }) =>
         rowResult(c, await actions.setVerificationMode(c.get('exam'), c.get('entry'), c.get('proctor'), b.mode)),
     },
     verification: {
@@ -408,7 +420,7 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
         rowResult(c, await actions.decideBathroom(c.get('exam'), c.get('entry'), c.get('proctor'), b.decision)),
     },
     'hardware-checks': {
-      schema: z.strictObject({ disabled: z.array(hardwareCheck).max(4) }),
+      schema: z.strictObject({ disabled: z.array(hardwareCheck).max(HARDWARE_CHECKS.length) }),
       run: async (c, b: { disabled: z.infer<typeof hardwareCheck>[] }) =>
         rowResult(c, await actions.setHardwareChecks(c.get('exam'), c.get('entry'), c.get('proctor'), b.disabled)),
     },
@@ -491,7 +503,11 @@ export function proctorRoutes(deps: ProctorDeps): Hono<Env> {
         return [
           {
             event: 'snapshot',
-            data: { exam: monitor.examInfo(exam, rows), rows, messages: monitor.messages(exam.doc.examId) },
+            data: {
+              exam: monitor.examInfo(exam, rows),
+              rows,
+              messages: monitor.messages(exam.doc.examId),
+            } satisfies MonitorSnapshot,
           },
         ];
       },

@@ -15,7 +15,7 @@ import { t } from '../i18n';
 import { ApplianceClock } from '../shared/appliance-clock';
 import { useFocusOnMount } from '../shared/focus';
 import { useLatest } from '../shared/use-latest';
-import type { ExamContent } from '../shared/exam-package';
+import type { ExamForExaminees } from '../shared/exam-package';
 import { indexedDbPackageStore, memoryPackageStore, type PackageStore } from '../shared/package-store';
 import { useOnline } from '../shared/online';
 import { SecureContextBanner } from '../shared/secure-context-banner';
@@ -355,7 +355,7 @@ function Lobby(props: {
   offline: boolean;
   clock: ApplianceClock;
   packages: PackageStore;
-  onOpened: (exam: ExamContent) => void;
+  onOpened: (exam: ExamForExaminees) => void;
   refresh: () => Promise<void>;
 }) {
   const { info, clock, refresh, offline } = props;

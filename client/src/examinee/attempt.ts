@@ -4,7 +4,7 @@
  * the appliance. Which attempt is current is remembered next to the session token.
  */
 import type { ResumeTriple } from '../../../domain/resume-codes.js';
-import type { ExamContent } from '../shared/exam-package';
+import type { ExamForExaminees } from '../shared/exam-package';
 import { callApi } from '../shared/api';
 import { apiHeaders } from './api';
 import { attemptId, localDb, type AttemptDoc, type LocalDb } from './local-db';
@@ -30,7 +30,7 @@ export function saveClockOffset(offset: number | undefined, storage: Storage = l
 }
 
 /** The exam settings the device acts on (the package carries the exam's settings). */
-function settingsOf(exam: ExamContent): { lockOnReload: boolean; requireFullscreen: boolean } {
+function settingsOf(exam: ExamForExaminees): { lockOnReload: boolean; requireFullscreen: boolean } {
   const s = (exam as { settings?: { lockOnReload?: boolean; requireFullscreen?: boolean } }).settings;
   return { lockOnReload: s?.lockOnReload ?? true, requireFullscreen: s?.requireFullscreen ?? false };
 }
@@ -47,7 +47,7 @@ export async function fetchTriples(token: string): Promise<ResumeTriple[]> {
 /** Makes (or finds) the attempt when the exam opens, and makes it the current one. */
 export async function openAttempt(input: {
   token: string;
-  exam: ExamContent;
+  exam: ExamForExaminees;
   studentId: string;
   deadline: number;
   triples?: ResumeTriple[];

@@ -22,7 +22,7 @@ import { isEmptyAnswer } from '../../../domain/answer-sheet.js';
 import { clockText } from '../i18n/en';
 import { t } from '../i18n';
 import type { ApplianceClock } from '../shared/appliance-clock';
-import type { ExamQuestion } from '../shared/exam-package';
+import type { ExamineeQuestion } from '../shared/exam-package';
 import { useFocusOnMount } from '../shared/focus';
 import { useLatest } from '../shared/use-latest';
 import { QuestionCard } from './exam-view';
@@ -333,7 +333,7 @@ function useReopenedByProctor(token: string, attempt: AttemptDoc, actions: Attem
 
 /** The exam went on on another device: a blocking screen, with this device's answers read-only. */
 function MovedScreen(props: {
-  questions: ExamQuestion[];
+  questions: ExamineeQuestion[];
   sheet: SheetDoc;
   loaded: boolean;
   writer: AnswerWriter;
@@ -443,7 +443,7 @@ function StatusBar(props: {
 }
 
 function QuestionPalette(props: {
-  questions: ExamQuestion[];
+  questions: ExamineeQuestion[];
   current: number;
   answers: SheetDoc['answers'];
   flagged: string[];
@@ -477,7 +477,7 @@ function QuestionPalette(props: {
 }
 
 function Review(props: {
-  questions: ExamQuestion[];
+  questions: ExamineeQuestion[];
   answers: SheetDoc['answers'];
   flagged: string[];
   onGo: (index: number) => void;

@@ -14,7 +14,7 @@ import {
   openPackage,
   parsePackage,
   WrongKeyError,
-  type ExamContent,
+  type ExamForExaminees,
 } from '../shared/exam-package';
 import type { PackageStore, StoredPackage } from '../shared/package-store';
 import { examKey, type ExamInfo } from './api';
@@ -39,7 +39,7 @@ export interface ExamStartProps {
   offline: boolean;
   /** Asks the appliance for the exam info again (downloads left). */
   refresh: () => Promise<void>;
-  onOpened: (exam: ExamContent) => void;
+  onOpened: (exam: ExamForExaminees) => void;
 }
 
 export function ExamStart(props: ExamStartProps) {
@@ -175,7 +175,7 @@ function StartPanel(props: {
   pkg: StoredPackage;
   started: boolean;
   offline: boolean;
-  onOpened: (exam: ExamContent) => void;
+  onOpened: (exam: ExamForExaminees) => void;
   onBroken: () => void;
 }) {
   const { token, pkg, onOpened, started, offline } = props;
@@ -253,7 +253,7 @@ function StartPanel(props: {
   );
 }
 
-function PasswordStart(props: { pkg: StoredPackage; intro: string; onOpened: (exam: ExamContent) => void }) {
+function PasswordStart(props: { pkg: StoredPackage; intro: string; onOpened: (exam: ExamForExaminees) => void }) {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');

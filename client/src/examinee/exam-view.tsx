@@ -9,14 +9,14 @@ import { useEffect, useState } from 'preact/hooks';
 import type { AnswerValue, FileRef } from '../../../domain/answers.js';
 import { countWords, MAX_TEXT_ANSWER_LENGTH } from '../../../domain/answer-sheet.js';
 import { t } from '../i18n';
-import type { ExamQuestion } from '../shared/exam-package';
+import type { ExamineeQuestion } from '../shared/exam-package';
 import type { AnswerWriter } from './answer-writer';
 import { uploadAnswerFile } from './file-upload';
 import type { SheetDoc } from './local-db';
 import { useAnswerField, useFlagField } from './use-answers';
 
 export interface QuestionCardProps {
-  question: ExamQuestion;
+  question: ExamineeQuestion;
   number: number;
   total: number;
   /** The device's sheet as stored (fields take from it only what they do not own). */

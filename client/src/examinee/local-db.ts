@@ -24,7 +24,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { mergeAnswerSheets } from '../../../domain/answer-sheet.js';
 import type { AnswerValue } from '../../../domain/answers.js';
 import type { ResumeTriple } from '../../../domain/resume-codes.js';
-import type { ExamContent } from '../shared/exam-package';
+import type { ExamForExaminees } from '../shared/exam-package';
 
 /**
  * An answer sheet as RxDB stores it (its `_deleted` is RxDB's own field): `counter` grows by one
@@ -76,7 +76,7 @@ export interface AttemptDoc {
   id: string;
   examId: string;
   studentId: string;
-  exam: ExamContent;
+  exam: ExamForExaminees;
   /** The examinee's deadline on the appliance's clock (ms); moved by extensions. */
   deadline: number;
   lockOnReload: boolean;

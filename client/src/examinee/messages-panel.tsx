@@ -18,25 +18,13 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ErrorCode } from '../../../domain/errors.js';
+import type { BathroomStatus } from '../../../domain/examinee-state.js';
+import type { MonitorMessage } from '../../../domain/monitor.js';
 import { t } from '../i18n';
 import { callApi } from '../shared/api';
 import type { StreamState } from '../shared/event-stream';
 import { apiHeaders } from './api';
 import { createOutbox, type Outbox } from './outbox';
-
-/** A message as GET /api/exam/messages and the event stream carry it (appliance/src/monitor.ts). */
-export interface ExamMessage {
-  messageId: string;
-  at: string;
-  audience: 'all' | 'examinee' | 'proctors';
-  studentId: string | null;
-  questionId: string | null;
-  text: string;
-  from: { role: 'proctor'; username: string } | { role: 'examinee'; studentId: string } | { role: 'system' };
-}
-
-/** The bathroom-break states the appliance reports (domain/examinee-state.ts BathroomStatus). */
-export type BathroomStatus = 'none' | 'requested' | 'approved' | 'later' | 'rejected' | 'returned';
 
 /** A question to the proctors as POST /api/exam/messages takes it. */
 export interface QuestionToProctors {
@@ -75,7 +63,7 @@ function writeSeen(seen: Set<string>): void {
   }
 }
 
-const fromProctors = (m: ExamMessage) => m.from.role !== 'examinee';
+const fromProctors = (m: MonitorMessage) => m.from.role !== 'examinee';
 
 export interface MessagesPanelProps {
   token: string;
@@ -84,7 +72,7 @@ export interface MessagesPanelProps {
   online: boolean;
   stream: StreamState;
   /** Messages as they arrive on the event stream, oldest first. */
-  incoming: readonly ExamMessage[];
+  incoming: readonly MonitorMessage[];
   /** The bathroom break as the stream last reported it. */
   bathroom: BathroomStatus | undefined;
   /** The question on screen, for "it is about question n". */
@@ -98,7 +86,7 @@ type Open = 'messages' | 'bathroom' | undefined;
 export function MessagesPanel(props: MessagesPanelProps) {
   const { token } = props;
   const [open, setOpen] = useState<Open>(undefined);
-  const [fetched, setFetched] = useState<ExamMessage[]>([]);
+  const [fetched, setFetched] = useState<MonitorMessage[]>([]);
   const [seen, setSeen] = useState<Set<string>>(readSeen);
   const [announcement, setAnnouncement] = useState('');
   const { outbox } = props;
@@ -110,7 +98,7 @@ export function MessagesPanel(props: MessagesPanelProps) {
   useEffect(() => {
     if (!live) return;
     let cancelled = false;
-    void callApi<{ messages: ExamMessage[] }>('/api/exam/messages', { headers: apiHeaders(token) }).then((r) => {
+    void callApi<{ messages: MonitorMessage[] }>('/api/exam/messages', { headers: apiHeaders(token) }).then((r) => {
       if (!cancelled && r.ok) setFetched(r.body.messages);
     });
     return () => {
@@ -129,7 +117,7 @@ export function MessagesPanel(props: MessagesPanelProps) {
   }, [incoming]);
 
   const messages = useMemo(() => {
-    const byId = new Map<string, ExamMessage>();
+    const byId = new Map<string, MonitorMessage>();
     for (const m of [...fetched, ...props.incoming]) byId.set(m.messageId, m);
     return [...byId.values()].sort((a, b) => a.at.localeCompare(b.at));
   }, [fetched, props.incoming]);
@@ -212,7 +200,7 @@ const timeOf = (iso: string) => {
 
 function MessagesList(
   props: MessagesPanelProps & {
-    messages: ExamMessage[];
+    messages: MonitorMessage[];
   },
 ) {
   const { outbox, token } = props;

@@ -9,7 +9,8 @@ import type { ApplianceClock } from '../shared/appliance-clock';
 import { openEventStream, type StreamState } from '../shared/event-stream';
 import { apiHeaders } from './api';
 import { saveClockOffset } from './attempt';
-import type { BathroomStatus, ExamMessage } from './messages-panel';
+import type { BathroomStatus } from '../../../domain/examinee-state.js';
+import type { MonitorMessage } from '../../../domain/monitor.js';
 
 /** What the timeline stream of GET /api/exam/events carries. */
 interface Timeline {
@@ -25,7 +26,7 @@ export interface ExamEvents {
   stream: StreamState;
   /** By how much the latest extension moved the deadline (ms; 0: none seen). */
   extendedBy: number;
-  messages: ExamMessage[];
+  messages: MonitorMessage[];
   bathroom: BathroomStatus | undefined;
 }
 
@@ -43,7 +44,7 @@ export function useExamEvents(options: {
   const { token, clock, enabled } = options;
   const [stream, setStream] = useState<StreamState>('connecting');
   const [extendedBy, setExtendedBy] = useState(0);
-  const [messages, setMessages] = useState<ExamMessage[]>([]);
+  const [messages, setMessages] = useState<MonitorMessage[]>([]);
   const [bathroom, setBathroom] = useState<BathroomStatus | undefined>(undefined);
   // The latest values for the stream's callbacks, without reopening the stream when they change.
   const latest = useRef(options);
@@ -73,7 +74,7 @@ export function useExamEvents(options: {
             latest.current.onDeadline(deadline);
           }
         } else if (event === 'message') {
-          const message = data as ExamMessage;
+          const message = data as MonitorMessage;
           if (typeof message.messageId === 'string') setMessages((list) => [...list, message]);
         } else if (event === 'ping') {
           const serverNow = (data as { serverNow?: number }).serverNow;

@@ -6,6 +6,7 @@
  * codes left out show the message the appliance sent.
  */
 import type { ErrorCode } from '../../../domain/errors.js';
+import type { HardwareCheck, IntegrityReviewStatus, VerificationMode } from '../../../domain/events.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -347,7 +348,10 @@ export const en = {
       uploadDeadline: 'Upload deadline',
       none: 'None',
       verificationMode: 'Verification',
-      verificationModes: { manual: 'Manual', password: 'Password', camera: 'Camera' } as Record<string, string>,
+      verificationModes: { manual: 'Manual', password: 'Password', camera: 'Camera' } satisfies Record<
+        VerificationMode,
+        string
+      >,
       examVersion: 'Exam version',
       examHardwareChecks: 'Hardware checks of this exam',
       totalsHeading: 'Tracking totals',
@@ -384,7 +388,7 @@ export const en = {
       microphone: 'Microphone',
       camera: 'Camera',
       fullscreen: 'Full screen',
-    } as Record<string, string>,
+    } satisfies Record<HardwareCheck, string>,
     participants: {
       heading: 'Participants',
       filterLabel: 'Filter by status',
@@ -531,7 +535,7 @@ export const en = {
         cleared: 'Cleared',
         suspicious: 'Suspicious',
         violation: 'Violation',
-      } as Record<string, string>,
+      } satisfies Record<IntegrityReviewStatus, string>,
       noteLabel: 'Note (optional)',
       saveReview: 'Save review',
       showEvents: 'Show the integrity report',

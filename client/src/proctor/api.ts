@@ -3,71 +3,38 @@
  * docs/proctoring.md). The session is an HttpOnly `__Host-` cookie the browser keeps; the
  * browser's own Origin header passes the appliance's check on every change.
  */
-import type { ExamFile } from '../../../domain/exam-format.js';
-import type { ExamineeStatus } from '../../../domain/examinee-state.js';
+import type { ExamForExaminees } from '../../../domain/exam-package.js';
 import type { AnswerValue } from '../../../domain/answers.js';
-import type { ParticipantColumn, ParticipantRow } from '../../../domain/monitor.js';
+import type { HardwareCheck } from '../../../domain/events.js';
+import type {
+  ExamInfo,
+  ExamSummary,
+  MonitorMessage,
+  MonitorSnapshot,
+  ParticipantColumn,
+  ParticipantRow,
+  TrackingTotals,
+} from '../../../domain/monitor.js';
 import type { TimeUpChoice, TimingCase } from '../../../domain/time-up.js';
 import { callApi, type ApiResult } from '../shared/api';
 
-export type { ParticipantColumn, ParticipantRow };
+// The wire types are declared once, in domain/ (docs/architecture.md, "Wire types").
+export type {
+  ExamInfo,
+  ExamSummary,
+  HardwareCheck,
+  MonitorMessage,
+  MonitorSnapshot,
+  ParticipantColumn,
+  ParticipantRow,
+  TrackingTotals,
+};
+export { HARDWARE_CHECKS, INTEGRITY_REVIEW_STATUSES, VERIFICATION_MODES } from '../../../domain/events.js';
 
 export interface Proctor {
   username: string;
   displayName: string;
   role: string;
-}
-
-export type HardwareCheck = 'multiple-screens' | 'microphone' | 'camera' | 'fullscreen';
-export const HARDWARE_CHECKS: readonly HardwareCheck[] = ['multiple-screens', 'microphone', 'camera', 'fullscreen'];
-export const INTEGRITY_REVIEW = ['not-reviewed', 'in-review', 'cleared', 'suspicious', 'violation'] as const;
-export type IntegrityReview = (typeof INTEGRITY_REVIEW)[number];
-
-export interface TrackingTotals {
-  posted: number;
-  downloads: number;
-  uploads: number;
-  uploadDeadline: string | null;
-}
-
-export interface ExamSummary {
-  examId: string;
-  title: string;
-  scheduledStart: string;
-  totals: TrackingTotals;
-  statusCounts: Record<string, number>;
-}
-
-/** GET /exams/:examId (appliance/src/monitor.ts examInfo). */
-export interface ExamInfo {
-  examId: string;
-  title: string;
-  assessmentType: string;
-  scheduledStart: string;
-  durationMinutes: number;
-  downloadWindow: { opens: string; closes: string };
-  msUntilStart: number;
-  serverNow: number;
-  minimumClientVersion: string;
-  uploadDeadline: string | null;
-  verificationMode: 'manual' | 'password' | 'camera';
-  version: string;
-  editable: { lateLoginMinutes: number; extraMinutes: number; disabledHardwareChecks: HardwareCheck[] };
-  /** The hardware checks this exam performs (before any are disabled). */
-  hardwareChecks: HardwareCheck[];
-  verificationPasswordsGenerated: number;
-  totals: TrackingTotals;
-  statusCounts: Record<ExamineeStatus, number>;
-}
-
-export interface MonitorMessage {
-  messageId: string;
-  at: string;
-  audience: 'all' | 'examinee' | 'proctors';
-  studentId: string | null;
-  questionId: string | null;
-  text: string;
-  from: { role: 'proctor'; username: string } | { role: 'examinee'; studentId: string } | { role: 'system' };
 }
 
 export interface ExamineeEvent {
@@ -118,7 +85,7 @@ export const saveExamSettings = (
 export const generatePasswords = (examId: string, count: number): Promise<ApiResult<{ passwords: string[] }>> =>
   callApi(`${exam(examId)}/verification-passwords`, { method: 'POST', json: { count } });
 
-export const preview = (examId: string): Promise<ApiResult<{ version: string; exam: ExamFile }>> =>
+export const preview = (examId: string): Promise<ApiResult<{ version: string; exam: ExamForExaminees }>> =>
   callApi(`${exam(examId)}/preview`);
 
 export const sebInfo = (examId: string): Promise<ApiResult<SebInfo>> => callApi(`${exam(examId)}/seb`);

@@ -104,11 +104,9 @@ export function ExamInfoTab(props: {
         </Fact>
         <Fact term={I.minimumVersion}>{I.minimumVersionValue(info.minimumClientVersion)}</Fact>
         <Fact term={I.uploadDeadline}>{info.uploadDeadline === null ? I.none : dateTime(info.uploadDeadline)}</Fact>
-        <Fact term={I.verificationMode}>{I.verificationModes[info.verificationMode] ?? info.verificationMode}</Fact>
+        <Fact term={I.verificationMode}>{I.verificationModes[info.verificationMode]}</Fact>
         <Fact term={I.examHardwareChecks}>
-          {info.hardwareChecks.length === 0
-            ? I.none
-            : info.hardwareChecks.map((c) => t.proctor.hardware[c] ?? c).join(', ')}
+          {info.hardwareChecks.length === 0 ? I.none : info.hardwareChecks.map((c) => t.proctor.hardware[c]).join(', ')}
         </Fact>
         <Fact term={I.examVersion}>
           <span class="mono break">{info.version}</span>

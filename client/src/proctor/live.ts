@@ -10,7 +10,14 @@
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { openEventStream, type StreamState } from '../shared/event-stream';
-import { monitorUrl, participants, type ExamInfo, type MonitorMessage, type ParticipantRow } from './api';
+import {
+  monitorUrl,
+  participants,
+  type ExamInfo,
+  type MonitorMessage,
+  type MonitorSnapshot,
+  type ParticipantRow,
+} from './api';
 import { useLatest } from '../shared/use-latest';
 
 export type LiveState = StreamState | 'refused';
@@ -70,7 +77,7 @@ export function useMonitor(examId: string, onSignedOut: () => void): MonitorData
       },
       onEvent: (event, data) => {
         if (event === 'snapshot') {
-          const snap = data as { exam: ExamInfo; rows: ParticipantRow[]; messages: MonitorMessage[] };
+          const snap = data as MonitorSnapshot;
           setInfo(snap.exam);
           setRows(snap.rows);
           setMessages(snap.messages);

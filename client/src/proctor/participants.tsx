@@ -76,7 +76,7 @@ function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, no
       return `${timeOfDay(row.lateLoginDeadline)}${row.personalLateLoginMinutes === null ? '' : ` (${P.personal})`}`;
     case 'verification':
       return P.verificationValue(
-        t.proctor.info.verificationModes[row.verificationMode] ?? row.verificationMode,
+        t.proctor.info.verificationModes[row.verificationMode],
         P.verificationStates[row.verification] ?? row.verification,
       );
     case 'bathroom':
@@ -84,7 +84,7 @@ function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, no
     case 'hardwareChecks':
       return row.disabledHardwareChecks.length === 0
         ? P.noneDisabled
-        : row.disabledHardwareChecks.map((c) => t.proctor.hardware[c] ?? c).join(', ');
+        : row.disabledHardwareChecks.map((c) => t.proctor.hardware[c]).join(', ');
     case 'timeExtension':
       return P.extensionValue(row.extensionMinutes, row.accommodationPercent);
     case 'timeLeft': {
@@ -109,7 +109,7 @@ function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, no
     case 'integrityScore':
       return P.integrityValue(row.integrityScore, row.integrityEvents);
     case 'integrityReview':
-      return t.proctor.actions.reviewStates[row.integrityReview] ?? row.integrityReview;
+      return t.proctor.actions.reviewStates[row.integrityReview];
     case 'resumeCodes':
       return row.resumeCodesIssued;
   }

@@ -3,13 +3,13 @@
  * question type drawn read-only (disabled controls with their labels), section by section.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { ExamFile, Question } from '../../../domain/exam-format.js';
+import type { ExamForExaminees, ExamineeQuestion } from '../../../domain/exam-package.js';
 import { t } from '../i18n';
 import { preview } from './api';
 
 const V = t.proctor.preview;
 
-function QuestionPreview(props: { q: Question; n: number }) {
+function QuestionPreview(props: { q: ExamineeQuestion; n: number }) {
   const { q, n } = props;
   const id = `preview-${q.id}`;
   return (
@@ -70,7 +70,7 @@ function QuestionPreview(props: { q: Question; n: number }) {
 }
 
 export function PreviewTab(props: { examId: string }) {
-  const [exam, setExam] = useState<ExamFile | undefined>(undefined);
+  const [exam, setExam] = useState<ExamForExaminees | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   useEffect(() => {
     void preview(props.examId).then((r) => (r.ok ? setExam(r.body.exam) : setError(r.message)));

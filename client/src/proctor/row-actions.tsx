@@ -11,10 +11,11 @@ import { t } from '../i18n';
 import {
   examineeEvents,
   HARDWARE_CHECKS,
-  INTEGRITY_REVIEW,
+  INTEGRITY_REVIEW_STATUSES,
   photoUrl,
   revealContact,
   rowAction,
+  VERIFICATION_MODES,
   type ExamInfo,
   type ExamineeEvent,
   type HardwareCheck,
@@ -60,7 +61,7 @@ export function RowActions(props: {
   );
   const [accommodation, setAccommodation] = useState(String(row.accommodationPercent));
   const [mode, setMode] = useState<string>(row.verificationMode);
-  const [hardware, setHardware] = useState<HardwareCheck[]>(row.disabledHardwareChecks as HardwareCheck[]);
+  const [hardware, setHardware] = useState<HardwareCheck[]>(row.disabledHardwareChecks);
   const [review, setReview] = useState<string>(row.integrityReview);
   const [note, setNote] = useState('');
   const [reason, setReason] = useState('');
@@ -260,7 +261,7 @@ export function RowActions(props: {
       <Section title={A.verificationHeading} id="act-verification">
         <p>
           {t.proctor.participants.verificationValue(
-            t.proctor.info.verificationModes[row.verificationMode] ?? row.verificationMode,
+            t.proctor.info.verificationModes[row.verificationMode],
             t.proctor.participants.verificationStates[row.verification] ?? row.verification,
           )}
         </p>
@@ -320,7 +321,7 @@ export function RowActions(props: {
             <div class="field">
               <label for="act-mode">{A.verificationModeLabel}</label>
               <select id="act-mode" value={mode} onChange={(e) => setMode(e.currentTarget.value)}>
-                {['manual', 'password', 'camera'].map((m) => (
+                {VERIFICATION_MODES.map((m) => (
                   <option key={m} value={m}>
                     {t.proctor.info.verificationModes[m]}
                   </option>
@@ -377,7 +378,7 @@ export function RowActions(props: {
           <div class="field">
             <label for="act-review">{A.reviewLabel}</label>
             <select id="act-review" value={review} onChange={(e) => setReview(e.currentTarget.value)}>
-              {INTEGRITY_REVIEW.map((s) => (
+              {INTEGRITY_REVIEW_STATUSES.map((s) => (
                 <option key={s} value={s}>
                   {A.reviewStates[s]}
                 </option>

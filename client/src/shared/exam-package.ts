@@ -1,47 +1,19 @@
 /**
- * Opening the exam package in the browser with WebCrypto (format "exam-package/v1", written by
- * appliance/src/crypto/exam-package.ts): AES-256-GCM with the 16-byte tag appended to the
- * ciphertext, additional data "exam-package/v1|<examId>|<examVersion>". The key is released by
- * the appliance at the official start (base64, 32 bytes), or derived from the exam password the
- * proctor reads out: PBKDF2-HMAC-SHA256 of the normalised password (upper case, no spaces or
- * dashes) with the package's salt and iterations.
+ * Opening the exam package in the browser with WebCrypto (format "exam-package/v1", specified in
+ * domain/exam-package.ts, built by appliance/src/crypto/exam-package.ts): the key the appliance
+ * releases at the official start is imported as it is; the exam password a proctor reads out is
+ * normalised and derived with PBKDF2-HMAC-SHA256 and the package's salt and iterations.
  */
-export const PACKAGE_FORMAT = 'exam-package/v1';
-
-export interface ExamPackage {
-  format: typeof PACKAGE_FORMAT;
-  examId: string;
-  examVersion: string;
-  kdf: { name: 'PBKDF2'; hash: 'SHA-256'; iterations: number; salt: string };
-  cipher: { name: 'AES-256-GCM'; iv: string };
-  ciphertext: string;
-}
-
-interface Option {
-  id: string;
-  text: string;
-}
-interface QuestionBase {
-  id: string;
-  prompt: string;
-  points: number;
-}
-/** A question as examinees see it (no answer keys). */
-export type ExamQuestion =
-  | (QuestionBase & { type: 'single-choice'; options: Option[] })
-  | (QuestionBase & { type: 'multiple-choice'; options: Option[] })
-  | (QuestionBase & { type: 'true-false' })
-  | (QuestionBase & { type: 'numeric' })
-  | (QuestionBase & { type: 'short-text'; maxLength?: number })
-  | (QuestionBase & { type: 'essay'; maxWords?: number })
-  | (QuestionBase & { type: 'file'; accept?: string[]; maxBytes?: number; maxFiles?: number });
-
-export interface ExamContent {
-  examId: string;
-  title: string;
-  durationMinutes: number;
-  sections: { id: string; title: string; instructions?: string; questions: ExamQuestion[] }[];
-}
+import {
+  normaliseExamPassword,
+  PACKAGE_FORMAT,
+  packageAdditionalData,
+  type ExamForExaminees,
+  type ExamineeQuestion,
+  type ExamPackage,
+} from '../../../domain/exam-package.js';
+// The package and its plaintext are declared once, in domain/exam-package.ts.
+export type { ExamForExaminees, ExamineeQuestion, ExamPackage };
 
 /** A WebCrypto key (written this way so that the Node-side test of this file type-checks too). */
 export type AesKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
@@ -83,9 +55,6 @@ export function parsePackage(bytes: Uint8Array): ExamPackage {
   return p as ExamPackage;
 }
 
-/** How a password is typed: upper case, no spaces or dashes (as the appliance derives it). */
-export const normaliseExamPassword = (p: string) => p.toUpperCase().replace(/[\s-]/g, '');
-
 /** The AES key the appliance released (base64 of 32 bytes). */
 export function importReleasedKey(base64Key: string): Promise<AesKey> {
   return crypto.subtle.importKey('raw', decodeBase64(base64Key), { name: 'AES-GCM' }, false, ['decrypt']);
@@ -110,14 +79,14 @@ export async function keyFromPassword(pkg: ExamPackage, password: string): Promi
 }
 
 /** Decrypts and parses the exam; throws WrongKeyError when the key does not open it. */
-export async function openPackage(pkg: ExamPackage, key: AesKey): Promise<ExamContent> {
+export async function openPackage(pkg: ExamPackage, key: AesKey): Promise<ExamForExaminees> {
   let plain: ArrayBuffer;
   try {
     plain = await crypto.subtle.decrypt(
       {
         name: 'AES-GCM',
         iv: decodeBase64(pkg.cipher.iv),
-        additionalData: new TextEncoder().encode(`${PACKAGE_FORMAT}|${pkg.examId}|${pkg.examVersion}`),
+        additionalData: new TextEncoder().encode(packageAdditionalData(pkg.examId, pkg.examVersion)),
         tagLength: 128,
       },
       key,
@@ -126,5 +95,5 @@ export async function openPackage(pkg: ExamPackage, key: AesKey): Promise<ExamCo
   } catch {
     throw new WrongKeyError('the key does not open this package');
   }
-  return JSON.parse(new TextDecoder().decode(plain)) as ExamContent;
+  return JSON.parse(new TextDecoder().decode(plain)) as ExamForExaminees;
 }
