@@ -27,6 +27,12 @@ export interface ExamineeSession {
   entry: RosterEntry;
 }
 
+/**
+ * A streamed request body, taken only once the upload is to be read: a refusal before that leaves
+ * the request's stream untouched, so the server discards the rest of it without buffering.
+ */
+export type LazyBody = () => UploadBody | null;
+
 export interface ExamDayOptions {
   /** Wrong access codes allowed per student id in 15 minutes. */
   signInAttempts: number;
@@ -145,9 +151,3 @@ export class ExamDayContext {
     return { ok: true, blob: received.blob };
   }
 }
-
-/**
- * A streamed request body, taken only once the upload is to be read: a refusal before that leaves
- * the request's stream untouched, so the server discards the rest of it without buffering.
- */
-export type LazyBody = () => UploadBody | null;
