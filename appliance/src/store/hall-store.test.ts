@@ -13,7 +13,8 @@ import { eventDocId, verifyChain, type ExamEvent, type NewEvent } from '../../..
 import { toExamDoc, toExamineeDoc } from '../../../domain/exam-import.js';
 import { TEST_ROSTER, testExam } from '../../../tests/support/appliance.js';
 import { hallDbDir, immutableRev, openHallDb, putImmutable } from './database.js';
-import { eventRangesOutside, HallStore, submissionDocId } from './hall-store.js';
+import { HallStore, submissionDocId } from './hall-store.js';
+import { eventRangesOutside } from './replay.js';
 import { CHECKPOINT_FILE } from './index-checkpoint.js';
 
 const EXAM_ID = 'exam-1';
@@ -97,8 +98,7 @@ async function freshStore(): Promise<HallStore> {
 /** What kill -9 leaves: journal and database closed by the OS, no clean shutdown, no checkpoint. */
 async function crash(store: HallStore): Promise<void> {
   await store.flushIndex();
-  await store.journal.close();
-  await store.db.close();
+  await store.closeWithoutCheckpoint();
 }
 
 /** Every appliance-owned document in the database: one revision each, the content revision. */

@@ -2,15 +2,20 @@
  * The in-memory projection: what the monitor and the exam-day rules read. It is roster + events
  * (+ drafts' progress), rebuilt from the database at start and updated synchronously as each
  * event is recorded, so a check-then-act on it (e.g. the download limit) cannot race.
+ *
+ * Only the store writes it (hall-store.ts, replay.ts): everyone else gets a ProjectionView,
+ * whose maps are read-only.
  */
+import { answeredCount } from '../../../domain/answers.js';
+import { questionVersion } from '../../../domain/answer-sheet.js';
 import { examineeTimeline, type ExamineeTimeline } from '../../../domain/exam-clock.js';
 import type { ExamDoc, ExamineeDoc } from '../../../domain/exam-format.js';
 import { applyExamineeEvent, initialExamineeState, type ExamineeState } from '../../../domain/examinee-state.js';
 import { GENESIS_HASH, type ExamEvent } from '../../../domain/events.js';
 import { applyExamWideEvent, initialExamWideState, type ExamWideState } from '../../../domain/exam-state.js';
-import type { AnswerDigests, PresenceAtDeadline } from '../../../domain/time-up.js';
+import { answerDigests, type AnswerDigests, type PresenceAtDeadline } from '../../../domain/time-up.js';
 import type { Receipt } from '../crypto/receipts.js';
-import type { SubmissionScore } from './hall-store.js';
+import type { DraftDoc, SubmissionDoc, SubmissionScore, TimeUpDraftDoc } from './documents.js';
 
 /** Progress from the latest autosave. */
 export interface DraftProgress {
@@ -53,34 +58,52 @@ export interface ExamEntry {
   messages: Extract<ExamEvent, { kind: 'message-sent' }>[];
 }
 
+/** The projection as the store lends it out: reads and listeners, no writes. */
+export type ProjectionView = Pick<
+  Projection,
+  'exams' | 'receipts' | 'scores' | 'examinee' | 'examsOf' | 'head' | 'timeline' | 'onEvent' | 'onProgress'
+>;
+
 export class Projection {
-  readonly exams = new Map<string, ExamEntry>();
+  readonly #exams = new Map<string, ExamEntry>();
   /** Events that arrived before their exam document. */
   private readonly orphanEvents = new Map<string, ExamEvent[]>();
   /** Head of this appliance's chain per exam. */
   private readonly heads = new Map<string, { seq: number; hash: string }>();
-  /** Receipts by submission id. */
-  readonly receipts = new Map<string, Receipt>();
-  /** Closed-question scores and answered counts by submission id. */
-  readonly scores = new Map<string, SubmissionScore>();
+  readonly #receipts = new Map<string, Receipt>();
+  readonly #scores = new Map<string, SubmissionScore>();
   private readonly listeners = new Set<(event: ExamEvent) => void>();
   private readonly progressListeners = new Set<(examId: string, studentId: string) => void>();
 
   constructor(readonly applianceId: string) {}
 
+  get exams(): ReadonlyMap<string, ExamEntry> {
+    return this.#exams;
+  }
+
+  /** Receipts by submission id: a submission is acknowledged once its receipt is here. */
+  get receipts(): ReadonlyMap<string, Receipt> {
+    return this.#receipts;
+  }
+
+  /** Closed-question scores and answered counts by submission id. */
+  get scores(): ReadonlyMap<string, SubmissionScore> {
+    return this.#scores;
+  }
+
   setExam(doc: ExamDoc): void {
-    const existing = this.exams.get(doc.examId);
+    const existing = this.#exams.get(doc.examId);
     if (existing) {
       existing.doc = doc;
       return;
     }
-    this.exams.set(doc.examId, { doc, examinees: new Map(), wide: initialExamWideState(), messages: [] });
+    this.#exams.set(doc.examId, { doc, examinees: new Map(), wide: initialExamWideState(), messages: [] });
     for (const e of this.orphanEvents.get(doc.examId) ?? []) this.applyEvent(e);
     this.orphanEvents.delete(doc.examId);
   }
 
   setExaminee(doc: ExamineeDoc): void {
-    const exam = this.exams.get(doc.examId);
+    const exam = this.#exams.get(doc.examId);
     if (!exam) return;
     const entry = this.entry(exam, doc.studentId);
     entry.doc = doc;
@@ -101,13 +124,13 @@ export class Projection {
 
   /** The examinee's entry, only when they are on the roster. */
   examinee(examId: string, studentId: string): (ExamineeEntry & { doc: ExamineeDoc }) | undefined {
-    const entry = this.exams.get(examId)?.examinees.get(studentId);
+    const entry = this.#exams.get(examId)?.examinees.get(studentId);
     return entry?.doc ? (entry as ExamineeEntry & { doc: ExamineeDoc }) : undefined;
   }
 
   /** Exams whose roster has this student id. */
   examsOf(studentId: string): ExamEntry[] {
-    return [...this.exams.values()].filter((e) => e.examinees.get(studentId)?.doc !== undefined);
+    return [...this.#exams.values()].filter((e) => e.examinees.get(studentId)?.doc !== undefined);
   }
 
   /** The chain head of this appliance for an exam. */
@@ -120,7 +143,7 @@ export class Projection {
       const head = this.head(event.examId);
       if (event.seq > head.seq) this.heads.set(event.examId, { seq: event.seq, hash: event.hash });
     }
-    const exam = this.exams.get(event.examId);
+    const exam = this.#exams.get(event.examId);
     if (!exam) {
       const list = this.orphanEvents.get(event.examId) ?? [];
       list.push(event);
@@ -146,16 +169,48 @@ export class Projection {
     });
   }
 
-  /**
-   * Autosaves are not events, so how much an examinee has answered changes without one: the
-   * store calls this when a saved draft changes the answered count, and the live monitor sends
-   * the row again.
-   */
-  progressChanged(examId: string, studentId: string): void {
-    for (const listener of this.progressListeners) listener(examId, studentId);
+  /** A submission's receipt and score (its documents are durable: it is acknowledged now). */
+  addSubmission(s: SubmissionDoc): void {
+    this.#receipts.set(s._id, s.receipt);
+    this.#scores.set(s._id, s.score);
   }
 
-  /** Called when an examinee's answered count changes (see progressChanged). */
+  /**
+   * The latest autosave's progress. Autosaves are not events, so how much an examinee has
+   * answered changes without one: when it does, the progress listeners hear of it and the live
+   * monitor sends the row again.
+   */
+  setDraftProgress(d: DraftDoc & { _rev: string }): void {
+    const entry = this.examinee(d.examId, d.studentId);
+    const exam = this.#exams.get(d.examId);
+    if (!entry || !exam) return;
+    const { answered, total } = answeredCount(exam.doc, d.answers);
+    const before = entry.draft;
+    const versions: Record<string, number> = {};
+    for (const q of [...Object.keys(d.answers), ...d.flagged]) versions[q] = questionVersion(d, q);
+    Object.assign(versions, d.versions);
+    entry.draft = { counter: d.counter, answered, total, savedAt: d.savedAt, rev: d._rev, versions };
+    if (before?.answered !== answered || before.total !== total) {
+      for (const listener of this.progressListeners) listener(d.examId, d.studentId);
+    }
+  }
+
+  /** The draft kept at a deadline, unless a later one is known; the examinee's seal either way. */
+  setTimeUpSeal(d: TimeUpDraftDoc): TimeUpSeal | undefined {
+    const entry = this.examinee(d.examId, d.studentId);
+    if (!entry || (entry.timeUp && entry.timeUp.n >= d.n)) return entry?.timeUp;
+    entry.timeUp = {
+      id: d._id,
+      n: d.n,
+      deadline: d.deadline,
+      heldDraft: d.heldDraft,
+      digests: answerDigests(d.answers),
+      presence: d.presence && { lastSeen: d.presence.lastSeen ?? undefined, streamOpen: d.presence.streamOpen },
+    };
+    return entry.timeUp;
+  }
+
+  /** Called when an examinee's answered count changes (see setDraftProgress). */
   onProgress(listener: (examId: string, studentId: string) => void): () => void {
     this.progressListeners.add(listener);
     return () => this.progressListeners.delete(listener);
