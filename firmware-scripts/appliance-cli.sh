@@ -28,13 +28,12 @@ main() {
   done
   local app settings_list=() as_user=()
   app="$(target "$APP_DIR")"
-  [[ -f "$app/appliance/src/cli.ts" ]] || die "the app is not installed in $app (run provision.sh)"
+  [[ -f "$app/appliance/dist/cli.js" ]] || die "the app is not installed in $app (run provision.sh)"
   mapfile -t settings_list < <(appliance_settings)
   # Files given on the command line are read as proctor: relative paths from here still work.
   if ((EUID == 0)) && ! stubbed; then as_user=(runuser -u "$SERVICE_USER" --); fi
-  # tsx by path (`--import tsx` resolves from the working folder, which is the caller's here).
-  local tsx="$APP_DIR/node_modules/tsx/dist/loader.mjs"
-  local command=("${as_user[@]}" env "${settings_list[@]}" node --import "$tsx" "$APP_DIR/appliance/src/cli.ts" "$@")
+  # The bundled command line (appliance/dist/cli.js, built with main.js): no TypeScript on the box.
+  local command=("${as_user[@]}" env "${settings_list[@]}" node --enable-source-maps "$APP_DIR/appliance/dist/cli.js" "$@")
   if ((DRY_RUN)); then
     log "would run: ${command[*]}"
     return 0

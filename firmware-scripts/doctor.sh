@@ -38,9 +38,9 @@ main() {
   parse_args "$@"
   local app settings_list=()
   app="$(target "$APP_DIR")"
-  [[ -f "$app/appliance/src/cli.ts" ]] || { log "the app is not installed in $app (run provision.sh)"; exit 2; }
+  [[ -f "$app/appliance/dist/cli.js" ]] || { log "the app is not installed in $app (run provision.sh)"; exit 2; }
   mapfile -t settings_list < <(appliance_settings)
-  local command=(env "${settings_list[@]}" node --import tsx appliance/src/cli.ts doctor "${DOCTOR_ARGS[@]}")
+  local command=(env "${settings_list[@]}" node --enable-source-maps appliance/dist/cli.js doctor "${DOCTOR_ARGS[@]}")
   if ((DRY_RUN)); then
     log "would run in $APP_DIR: ${command[*]}"
     return 0

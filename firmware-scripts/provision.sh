@@ -45,8 +45,9 @@ UNIT=proctor-appliance.service
 AP_UNIT=proctor-ap-address.service
 NODE_MIN_MAJOR=24
 NODE_MIN_MINOR=11
-# What the running appliance needs from a checkout or release: appliance/dist (the bundle the unit
-# runs) and client/dist must be built; appliance/src is what the box's commands run (tsx).
+# What the running appliance needs from a checkout or release: appliance/dist (main.js, which the
+# unit runs, and cli.js, which the box's commands run) and client/dist must be built; appliance/src
+# holds the placeholder page and the sources that the bundles' source maps name.
 APP_PATHS=(package.json package-lock.json tsconfig.json README.md appliance/src appliance/dist domain sync examples docs systemd firmware-scripts client/dist)
 BASE_PACKAGES=(nodejs avahi-daemon libnss-mdns chrony logrotate)
 AP_PACKAGES=(hostapd dnsmasq)
@@ -148,7 +149,7 @@ check_settings() {
     die "the AP passphrase must have 8-63 characters"
   fi
   [[ -f "$APP_SOURCE/package.json" ]] || die "--app $APP_SOURCE holds no package.json"
-  [[ -f "$APP_SOURCE/appliance/dist/main.js" ]] ||
+  [[ -f "$APP_SOURCE/appliance/dist/main.js" && -f "$APP_SOURCE/appliance/dist/cli.js" ]] ||
     die "$APP_SOURCE/appliance/dist is not built: run \`npm ci && npm run build\` there first (or use a release)"
   [[ -f "$APP_SOURCE/client/dist/index.html" ]] ||
     die "$APP_SOURCE/client/dist is not built: run \`npm ci && npm run build\` there first (or use a release)"
@@ -246,7 +247,7 @@ step_app() {
       printf '%s\n' "$digest" >"$marker"
     fi
   fi
-  # Runtime dependencies only (the bundle's imports, and tsx for the box's commands); again when the
+  # Runtime dependencies only (the bundles' imports: no build tools, no tsx); again when the
   # lock changes.
   lock_digest="$(sha256sum "$APP_SOURCE/package-lock.json" | cut -d' ' -f1)"
   npm_marker="$(target "$APP_DIR/.npm-ci-digest")"

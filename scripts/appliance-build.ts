@@ -12,7 +12,8 @@
  * from `import.meta.dirname` (the repository, examples/, client/dist) are the same from both.
  *
  * The box installs runtime dependencies only (`npm ci --omit=dev`): the build fails when the
- * bundle imports a package that is not in package.json's "dependencies".
+ * bundle imports a package that is not in package.json's "dependencies", and when "dependencies"
+ * hold a package that the bundle never imports.
  */
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -86,6 +87,20 @@ export function missingRuntimeDependencies(metafile: Metafile, dependencies: Rec
   return [...missing].sort();
 }
 
+/**
+ * The packages in "dependencies" that the bundle never imports: they would only make the box's
+ * install bigger (the client's libraries and the build tools are devDependencies: the box runs a
+ * client/dist built elsewhere, docs/box.md).
+ */
+export function unusedRuntimeDependencies(metafile: Metafile, dependencies: Record<string, string>): string[] {
+  const imported = new Set<string>();
+  for (const output of Object.values(metafile.outputs))
+    for (const { path: specifier, external } of output.imports) if (external) imported.add(packageName(specifier));
+  return Object.keys(dependencies)
+    .filter((name) => !imported.has(name))
+    .sort();
+}
+
 /** Builds appliance/dist/main.js and cli.js (and their source maps); rejects when it failed. */
 export async function buildAppliance(): Promise<{ ms: number; bytes: Record<string, number> }> {
   const started = performance.now();
@@ -110,6 +125,12 @@ export async function buildAppliance(): Promise<{ ms: number; bytes: Record<stri
     throw new Error(
       `appliance/dist imports ${missing.join(', ')}, not in package.json's "dependencies": ` +
         'the box installs those only (npm ci --omit=dev)',
+    );
+  const unused = unusedRuntimeDependencies(result.metafile, dependencies);
+  if (unused.length > 0)
+    throw new Error(
+      `package.json's "dependencies" hold ${unused.join(', ')}, which appliance/dist never imports: ` +
+        'move them to "devDependencies" (the box installs "dependencies" only)',
     );
   const bytes: Record<string, number> = {};
   for (const [file, output] of Object.entries(result.metafile.outputs))

@@ -160,6 +160,7 @@ describe('firmware scripts', () => {
     expect(file('etc/systemd/system/proctor-appliance.service')).toMatch(/^ExecStart=.* appliance\/dist\/main\.js$/m);
     expect(file('opt/proctor-appliance/appliance/dist/main.js')).toBe('export {};\n');
     expect(file('opt/proctor-appliance/appliance/src/cli.ts')).toBe('export {};\n');
+    expect(file('opt/proctor-appliance/appliance/dist/cli.js')).toBe('export {};\n');
 
     const second = provision(root, args, path.join(work, 'stub-2.log'));
     expect(second.code, second.out).toBe(0);
@@ -183,13 +184,13 @@ describe('firmware scripts', () => {
     );
     expect(cli.status, cli.stderr).toBe(0);
     expect(cli.stderr).toMatch(
-      /would run: env STATE_DIRECTORY=\/var\/lib\/proctor-appliance PROCTOR_APPLIANCE_NAME=hall-a PROCTOR_HALL_ID=hall-a .* node --import \/opt\/proctor-appliance\/node_modules\/tsx\/dist\/loader\.mjs \/opt\/proctor-appliance\/appliance\/src\/cli\.ts proctor list/,
+      /would run: env STATE_DIRECTORY=\/var\/lib\/proctor-appliance PROCTOR_APPLIANCE_NAME=hall-a PROCTOR_HALL_ID=hall-a .* node --enable-source-maps \/opt\/proctor-appliance\/appliance\/dist\/cli\.js proctor list/,
     );
     const doctor = spawnSync('bash', [path.join(ROOT, 'firmware-scripts', 'doctor.sh'), '--dry-run', '--root', root], {
       encoding: 'utf8',
     });
     expect(doctor.status, doctor.stderr).toBe(0);
-    expect(doctor.stderr).toContain('appliance/src/cli.ts doctor');
+    expect(doctor.stderr).toContain('node --enable-source-maps appliance/dist/cli.js doctor');
     expect(manifest(root)).toEqual(after1);
 
     // A re-run without options keeps name, hall and access point, still changing nothing.

@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import '../shared/styles.css';
+import './styles.css';
 import { applyLanguage, t } from '../i18n';
 import { registerServiceWorker } from '../shared/service-worker';
 import { ProctorApp } from './app';
