@@ -13,13 +13,10 @@
 export const PROCTOR_ROLES = ['chief', 'invigilator'] as const;
 export type ProctorRole = (typeof PROCTOR_ROLES)[number];
 
-/** Every action a proctor takes through the monitor (per examinee unless it says otherwise). */
-export const PROCTOR_ACTIONS = [
-  // Exam-wide and appliance-wide.
-  'exam-settings',
-  'verification-passwords',
-  'clock',
-  // Per examinee.
+/** The actions on the exam or the appliance as a whole. */
+export const EXAM_ACTIONS = ['exam-settings', 'verification-passwords', 'clock'] as const;
+/** The actions on one examinee (POST .../participants/:studentId/<action>). */
+export const EXAMINEE_ACTIONS = [
   'max-downloads',
   'reveal-contact',
   'late-login',
@@ -35,6 +32,9 @@ export const PROCTOR_ACTIONS = [
   'integrity-review',
   'resume-code',
 ] as const;
+export type ExamineeAction = (typeof EXAMINEE_ACTIONS)[number];
+/** Every action a proctor takes through the monitor. */
+export const PROCTOR_ACTIONS = [...EXAM_ACTIONS, ...EXAMINEE_ACTIONS] as const;
 export type ProctorAction = (typeof PROCTOR_ACTIONS)[number];
 
 /** The actions only a chief proctor may take. */

@@ -19,7 +19,7 @@ import type { Refusal } from '../../../domain/errors.js';
 import { INTEGRITY_REVIEW_STATUSES } from '../../../domain/events.js';
 import { activeSubmission, EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
 import { queryRows, SORT_KEYS, statusCounts } from '../../../domain/monitor.js';
-import type { ProctorAction } from '../../../domain/proctor-roles.js';
+import type { ExamineeAction } from '../../../domain/proctor-roles.js';
 import { TIME_UP_CHOICES } from '../../../domain/time-up.js';
 import { HARDWARE_CHECK, MINUTES } from './proctor-exam-routes.js';
 import type { ProctorDeps } from './proctor-routes.js';
@@ -149,7 +149,7 @@ type ActionContext = Context<ProctorEnv>;
 function participantActionRoutes(app: Hono<ProctorEnv>, deps: ProctorDeps): void {
   const { actions } = deps;
   const post = <S extends z.ZodType>(
-    action: ProctorAction,
+    action: ExamineeAction,
     schema: S,
     run: (c: ActionContext, body: z.output<S>) => Promise<Response>,
     maxBytes = 16 * 1024,
