@@ -9,6 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import {
   formatImportErrors,
   parseExamFile,
@@ -58,45 +59,66 @@ const defaultIo: Io = {
   },
 };
 
+/** Every command's flags (node:util parseArgs, strict); a flag given twice: the first counts, but --member adds up. */
+const OPTIONS = {
+  url: { type: 'string', multiple: true },
+  user: { type: 'string', multiple: true },
+  hall: { type: 'string', multiple: true },
+  out: { type: 'string', multiple: true },
+  exam: { type: 'string', multiple: true },
+  member: { type: 'string', multiple: true },
+  'password-stdin': { type: 'boolean', default: false },
+} as const;
+
 interface Parsed {
   positional: string[];
-  flags: Map<string, string[]>;
+  /** The value of `--<name>`: the first one given. */
+  flag(name: Exclude<keyof typeof OPTIONS, 'password-stdin' | 'member'>): string | undefined;
+  members: string[] | undefined;
+  passwordStdin: boolean;
 }
 
-const VALUE_FLAGS = new Set(['--url', '--user', '--hall', '--out', '--exam', '--member']);
-const BARE_FLAGS = new Set(['--password-stdin']);
+/** parseArgs' refusals in this CLI's words: "unknown option --x", "--hall needs a value". */
+function usageErrorOf(err: unknown): UsageError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!(err instanceof Error) || typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) return undefined;
+  const quoted = (/'([^']*)'/.exec(err.message)?.[1] ?? '').split(' ')[0] ?? '';
+  return new UsageError(
+    code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? `${quoted} needs a value` : `unknown option ${quoted}`,
+  );
+}
 
-function parseArgs(args: string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string[]>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] ?? '';
-    if (VALUE_FLAGS.has(a)) {
-      const v = args[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
-      flags.set(a, [...(flags.get(a) ?? []), v]);
-    } else if (BARE_FLAGS.has(a)) flags.set(a, ['']);
-    else if (a.startsWith('--')) throw new UsageError(`unknown option ${a}`);
-    else positional.push(a);
+function parseFlags(args: string[]): Parsed {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true });
+  } catch (err) {
+    throw usageErrorOf(err) ?? err;
   }
-  return { positional, flags };
+  const { values, positionals } = parsed;
+  return {
+    positional: positionals,
+    flag: (name) => values[name]?.[0],
+    members: values.member,
+    passwordStdin: values['password-stdin'],
+  };
 }
 
 const HALL_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 function hallOf(p: Parsed): string {
-  const hall = p.flags.get('--hall')?.[0];
+  const hall = p.flag('hall');
   if (hall === undefined) throw new UsageError('--hall <id> is required');
   if (!HALL_ID.test(hall)) throw new UsageError(`--hall ${hall}: lower-case letters, digits and - only`);
   return hall;
 }
 
 async function linkOf(p: Parsed, env: Record<string, string | undefined>, io: Io): Promise<CentralLink> {
-  const url = p.flags.get('--url')?.[0] ?? env.CENTRAL_URL;
+  const url = p.flag('url') ?? env.CENTRAL_URL;
   if (url === undefined || url === '') throw new UsageError('the central server is needed: --url or CENTRAL_URL');
-  const user = p.flags.get('--user')?.[0] ?? env.CENTRAL_USER;
+  const user = p.flag('user') ?? env.CENTRAL_USER;
   let password = env.CENTRAL_PASSWORD;
-  if (p.flags.has('--password-stdin')) password = (await io.readStdin()).replace(/\r?\n$/, '');
+  if (p.passwordStdin) password = (await io.readStdin()).replace(/\r?\n$/, '');
   try {
     return centralLink(url, user, password);
   } catch (err) {
@@ -154,10 +176,10 @@ async function publishCommand(p: Parsed, env: Record<string, string | undefined>
 async function collectCommand(p: Parsed, env: Record<string, string | undefined>, io: Io): Promise<number> {
   if (p.positional.length > 0) throw new UsageError(`collect: unexpected argument "${p.positional[0]}"`);
   const hall = hallOf(p);
-  const out = p.flags.get('--out')?.[0];
+  const out = p.flag('out');
   if (out === undefined) throw new UsageError('collect needs --out <dir>');
   const link = await linkOf(p, env, io);
-  const report = await collectSubmissions(openCentralDb(link, hall), path.resolve(out), p.flags.get('--exam')?.[0]);
+  const report = await collectSubmissions(openCentralDb(link, hall), path.resolve(out), p.flag('exam'));
   io.out(
     `Collected ${report.written} of ${report.submissions} submissions from ${hallDbName(hall)} into ${path.resolve(out)} ` +
       `(every answer file checked against its SHA-256); list: ${report.csvPath}\n`,
@@ -173,7 +195,7 @@ async function installDesignCommand(p: Parsed, env: Record<string, string | unde
   const link = await linkOf(p, env, io);
   const db = openCentralDb(link, hall, { create: true });
   const design = await installDesign(db, hall);
-  const members = p.flags.get('--member') ?? [hallDbName(hall)];
+  const members = p.members ?? [hallDbName(hall)];
   const security = await setHallSecurity(link, hall, members);
   io.out(
     `${hallDbName(hall)} on ${link.server}: design document ${design}; ` +
@@ -196,7 +218,7 @@ export async function runSyncCli(
       io.out(USAGE);
       return command === undefined ? 2 : 0;
     }
-    const parsed = parseArgs(args);
+    const parsed = parseFlags(args);
     switch (command) {
       case 'publish':
         return await publishCommand(parsed, env, io);

@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../../domain/clock.js';
+import { parseCommandLine, type ArgProblem } from './cli-args.js';
 import { loadConfig, ConfigError } from './config.js';
 import { parsePublicKey, verifyReceipt } from './crypto/receipts.js';
 import { ExamPackages } from './exam-packages.js';
@@ -63,6 +64,16 @@ const systemClock: Clock = { now: () => Date.now() };
 
 class UsageError extends Error {}
 
+/** A refused flag or argument as this command's usage error; `needs` words a flag's missing value. */
+const argError =
+  (command: string, needs: Record<string, string> = {}) =>
+  (p: ArgProblem): UsageError =>
+    new UsageError(
+      p.kind === 'missing-value'
+        ? (needs[p.arg] ?? `${p.arg} needs a value`)
+        : `${command}: unexpected argument "${p.arg}"`,
+    );
+
 async function readText(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
@@ -72,7 +83,8 @@ async function readText(file: string): Promise<string> {
 }
 
 async function importCommand(args: string[]): Promise<number> {
-  const [examFile, rosterFile, ...rest] = args;
+  const { positionals } = parseCommandLine({ args, options: {}, allowPositionals: true }, argError('import'));
+  const [examFile, rosterFile, ...rest] = positionals;
   if (examFile === undefined || rosterFile === undefined || rest.length > 0)
     throw new UsageError('import needs <exam.json> <roster.csv|roster.json>');
   const format = rosterFormatFromName(rosterFile);
@@ -122,16 +134,11 @@ async function openStoreForCli(dataDir: string, hallId: string): Promise<HallSto
 }
 
 async function verifyLogCommand(args: string[]): Promise<number> {
-  let examId: string | undefined;
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--json') json = true;
-    else if (arg === '--exam') {
-      examId = args[++i];
-      if (examId === undefined || examId.startsWith('--')) throw new UsageError('--exam needs an exam id');
-    } else throw new UsageError(`verify-log: unexpected argument "${arg}"`);
-  }
+  const { values } = parseCommandLine(
+    { args, options: { exam: { type: 'string' }, json: { type: 'boolean', default: false } } },
+    argError('verify-log', { '--exam': '--exam needs an exam id' }),
+  );
+  const { exam: examId, json } = values;
   const config = loadConfig(process.env, process.cwd());
   let report;
   try {
@@ -146,11 +153,12 @@ async function verifyLogCommand(args: string[]): Promise<number> {
 }
 
 async function verifyReceiptCommand(args: string[]): Promise<number> {
-  const keyFlag = args.indexOf('--public-key');
-  const keyFile = keyFlag === -1 ? undefined : args[keyFlag + 1];
-  if (keyFlag !== -1 && keyFile === undefined) throw new UsageError('--public-key needs a file');
-  const positional = args.filter((_, i) => keyFlag === -1 || (i !== keyFlag && i !== keyFlag + 1));
-  const [receiptFile, ...rest] = positional;
+  const { values, positionals } = parseCommandLine(
+    { args, options: { 'public-key': { type: 'string' } }, allowPositionals: true },
+    argError('verify-receipt', { '--public-key': '--public-key needs a file' }),
+  );
+  const keyFile = values['public-key'];
+  const [receiptFile, ...rest] = positionals;
   if (receiptFile === undefined || rest.length > 0) throw new UsageError('verify-receipt needs <receipt.json>');
   let receipt: unknown;
   try {
@@ -189,12 +197,6 @@ async function verifyReceiptCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-function flagValue(args: string[], i: number, flag: string): string {
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-  return v;
-}
-
 function formatAppliance(a: DiscoveredAppliance): string {
   return (
     `${a.name}  ${a.host}  ${a.addresses.join(',') || '-'}  port ${a.port}  id ${a.id ?? '-'}  ` +
@@ -203,21 +205,25 @@ function formatAppliance(a: DiscoveredAppliance): string {
 }
 
 async function discoverCommand(args: string[]): Promise<number> {
+  const { values } = parseCommandLine(
+    {
+      args,
+      options: {
+        timeout: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        watch: { type: 'boolean', default: false },
+        interface: { type: 'string' },
+      },
+    },
+    argError('discover'),
+  );
+  const { json, watch, interface: interfaceAddress } = values;
   let timeoutMs = 3_000;
-  let json = false;
-  let watch = false;
-  let interfaceAddress: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--json') json = true;
-    else if (arg === '--watch') watch = true;
-    else if (arg === '--timeout') {
-      const seconds = Number(flagValue(args, i++, arg));
-      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600)
-        throw new UsageError('--timeout needs seconds (0 < s <= 600)');
-      timeoutMs = seconds * 1_000;
-    } else if (arg === '--interface') interfaceAddress = flagValue(args, i++, arg);
-    else throw new UsageError(`discover: unexpected argument "${arg}"`);
+  if (values.timeout !== undefined) {
+    const seconds = Number(values.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600)
+      throw new UsageError('--timeout needs seconds (0 < s <= 600)');
+    timeoutMs = seconds * 1_000;
   }
   if (watch) {
     const browsing = browse({
@@ -245,16 +251,15 @@ async function discoverCommand(args: string[]): Promise<number> {
 }
 
 async function doctorCommand(args: string[]): Promise<number> {
+  const { values } = parseCommandLine(
+    { args, options: { url: { type: 'string' }, json: { type: 'boolean', default: false } } },
+    argError('doctor'),
+  );
   const config = loadConfig(process.env, process.cwd());
-  let json = false;
+  const json = values.json;
   // The box's certificate names 127.0.0.1 (local-ca), so the health check can ask over https.
-  let healthUrl = `${config.httpsMode === 'off' ? 'http' : 'https'}://127.0.0.1:${config.port}/api/health`;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--json') json = true;
-    else if (arg === '--url') healthUrl = flagValue(args, i++, arg);
-    else throw new UsageError(`doctor: unexpected argument "${arg}"`);
-  }
+  const healthUrl =
+    values.url ?? `${config.httpsMode === 'off' ? 'http' : 'https'}://127.0.0.1:${config.port}/api/health`;
   const checks = await runDoctor({
     dataDir: config.dataDir,
     healthUrl,
@@ -268,11 +273,14 @@ async function doctorCommand(args: string[]): Promise<number> {
 }
 
 async function certificateCommand(args: string[]): Promise<number> {
-  if (args.some((a) => a !== '--json')) throw new UsageError('certificate takes only --json');
+  const { values } = parseCommandLine(
+    { args, options: { json: { type: 'boolean', default: false } } },
+    () => new UsageError('certificate takes only --json'),
+  );
   const config = loadConfig(process.env, process.cwd());
   const status = await certificateStatus(config);
   const bad = status.mode !== 'off' && (status.problem !== null || (status.daysLeft ?? -1) < RENEW_WITHIN_DAYS);
-  if (args.includes('--json')) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
   else if (status.mode === 'off') process.stdout.write('HTTPS is off (PROCTOR_HTTPS_MODE=off): no certificate.\n');
   else {
     const lines = [

@@ -12,17 +12,18 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { createAdaptorServer, serve } from '@hono/node-server';
+import type { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../domain/clock.js';
 import { buildApp, type ClientPages } from './app.js';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
-import { seedDemoOnce, seedDemoProctorsOnce } from './demo.js';
+import { readDemo, seedDemoOnce, seedDemoProctorsOnce } from './demo.js';
 import type { ExamDay } from './exam-day.js';
 import { DEMO_PROCTORS } from './proctors/accounts.js';
 import { WorkerAnswerFileChecker } from './answer-files/checker.js';
 import type { WorkerPriority } from './resume-codes.js';
-import { createServices } from './services.js';
-import { createLog } from './log.js';
+import { createServices, type Services } from './services.js';
+import { createLog, type Log } from './log.js';
 import { clientFiles, isClientBuilt } from './http/static-files.js';
 import { HallStore } from './store/hall-store.js';
 import { CertificateKeeper, type TlsMaterial } from './tls/index.js';
@@ -30,7 +31,7 @@ import { onboardingApp } from './tls/onboarding.js';
 import { ClockTrust } from './time/clock-trust.js';
 import { createHallSync } from './hall-sync-wiring.js';
 import { advertise, type Advertisement } from './discovery/index.js';
-import { createNotifier, startWatchdog } from './systemd/notify.js';
+import { createNotifier, startWatchdog, type Notifier } from './systemd/notify.js';
 import { checkStorage } from './systemd/storage-check.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -70,10 +71,44 @@ function listening(start: (ready: (info: AddressInfo) => void) => void): Promise
   return new Promise((resolve) => start((info) => resolve(info.port)));
 }
 
+const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost';
+
 async function main(): Promise<void> {
-  let config: Config;
+  const config = readConfig();
+  const log = createLog(config.logLevel);
+  log('info', `starting proctor appliance ${APPLIANCE_VERSION}: ${describeConfig(config)}`);
+  const notifier = createNotifier(process.env, (line) => log('warn', line));
+  const { clock, store } = await openStorage(config, log);
+  const demo = config.demo ? await seedDemoOnce(store, systemClock, config.demoStartMinutes) : undefined;
+  const { services, sync } = startServices(config, store, clock, log);
+  const demoProctors = config.demo ? await seedDemoProctorsOnce(services.accounts, new Date()) : [];
+  const client = await clientPages(log);
+  const app = buildApp({ services, version: APPLIANCE_VERSION, client, log });
+  const presenceTimer = startBackgroundWork(config, services);
+  // READY=1 only for a box that can keep what it acknowledges.
+  const storage = await checkStorage(config.dataDir);
+  if (!storage.ok) throw new Error(`storage check failed: ${storage.reason}`);
+  const servers = await listen(config, app, clock, log);
+  void startupLines(config, store, services.examDay, servers, client, {
+    demoJustSeeded: demo !== undefined,
+    demoProctors: demoProctors.length > 0 || config.demo,
+    clockTrusted: clock.trusted,
+  }).then((lines) => {
+    process.stdout.write(`${lines.join('\n')}\n`);
+    // Machine-readable lines for scripts and tests (READY last).
+    if (servers.httpPort !== undefined) process.stdout.write(`HTTP port=${servers.httpPort}\n`);
+    process.stdout.write(`READY port=${servers.appPort}\n`);
+  });
+  const stopWatchdog = tellSystemdReady(config, store, notifier, servers.appPort, log);
+  const advertisement = advertiseOnMdns(config, store, servers, log);
+  void sync.start();
+  stopCleanlyOnSignals({ log, notifier, stopWatchdog, presenceTimer, clock, servers, advertisement, sync, store });
+}
+
+/** The configuration from the environment; a bad value ends the process with its message (exit 2). */
+function readConfig(): Config {
   try {
-    config = loadConfig(process.env, process.cwd());
+    return loadConfig(process.env, process.cwd());
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -81,10 +116,10 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createLog(config.logLevel);
-  log('info', `starting proctor appliance ${APPLIANCE_VERSION}: ${describeConfig(config)}`);
-  const notifier = createNotifier(process.env, (line) => log('warn', line));
-  // The appliance's clock: the system's plus a chief proctor's offset, trusted or not (see clock-trust.ts).
+}
+
+/** The clock (system time plus a chief proctor's offset, trusted or not) and the store on it. */
+async function openStorage(config: Config, log: Log): Promise<{ clock: ClockTrust; store: HallStore }> {
   const clock = await ClockTrust.open({
     base: systemClock,
     mode: config.clockTrustMode,
@@ -98,15 +133,18 @@ async function main(): Promise<void> {
     hallId: config.hallId,
     log: (l) => log('info', l),
   });
-  const demo = config.demo ? await seedDemoOnce(store, systemClock, config.demoStartMinutes) : undefined;
-  // The sync runs in this process: it shares the open LevelDB (one process may hold it) and its
-  // pulls reach the projection at once (docs/sync.md).
-  let onNewExams: (examIds: string[]) => void = () => undefined;
-  const sync = createHallSync(store, config, {
-    clock,
-    log,
-    onNewExams: (ids) => onNewExams(ids),
-  });
+  return { clock, store };
+}
+
+type StartedSync = ReturnType<typeof createHallSync>;
+
+/** The services over the store, and the sync with the central server wired to them. */
+function startServices(
+  config: Config,
+  store: HallStore,
+  clock: ClockTrust,
+  log: Log,
+): { services: Services; sync: StartedSync } {
   const answerFileChecker = new WorkerAnswerFileChecker({
     onWorkerError: (err) => log('warn', `${err.message}; its answer files are checked on the main thread`),
   });
@@ -117,24 +155,31 @@ async function main(): Promise<void> {
       `resume codes: triples are prepared at ${p.policy} priority, not SCHED_IDLE (${p.reason ?? 'unknown'})`,
     );
   };
-  const services = createServices(
-    store,
-    { ...config, clockTrust: clock, answerFileChecker, onBackgroundPriority },
-    sync,
-  );
-  onNewExams = (ids) => {
-    for (const examId of ids) {
-      log('info', `sync: exam ${examId} arrived from the central server`);
-      void services.resumeCodes.prepare(examId);
-    }
-  };
-  const demoProctors = config.demo ? await seedDemoProctorsOnce(services.accounts, new Date()) : [];
-  const examDay = services.examDay;
-  const client: ClientPages = isClientBuilt(CLIENT_DIST)
-    ? { kind: 'built', files: clientFiles(CLIENT_DIST) }
-    : { kind: 'placeholder', html: await readFile(PLACEHOLDER_PAGE, 'utf8') };
-  if (client.kind === 'placeholder') log('warn', BUILD_HINT);
-  const app = buildApp({ services, version: APPLIANCE_VERSION, client, log });
+  const withoutSync = createServices(store, { ...config, clockTrust: clock, answerFileChecker, onBackgroundPriority });
+  // The sync runs in this process: it shares the open LevelDB (one process may hold it) and its
+  // pulls reach the projection at once (docs/sync.md). Exams it brings get their resume codes.
+  const sync = createHallSync(store, config, {
+    clock,
+    log,
+    onNewExams: (examIds) => {
+      for (const examId of examIds) {
+        log('info', `sync: exam ${examId} arrived from the central server`);
+        void withoutSync.resumeCodes.prepare(examId);
+      }
+    },
+  });
+  return { services: { ...withoutSync, sync }, sync };
+}
+
+/** The built PWA, or the page saying to build it. */
+async function clientPages(log: Log): Promise<ClientPages> {
+  if (isClientBuilt(CLIENT_DIST)) return { kind: 'built', files: clientFiles(CLIENT_DIST) };
+  log('warn', BUILD_HINT);
+  return { kind: 'placeholder', html: await readFile(PLACEHOLDER_PAGE, 'utf8') };
+}
+
+/** The presence timer, and resume-code triples for the exams there are. Returns the timer. */
+function startBackgroundWork(config: Config, services: Services): NodeJS.Timeout {
   // Presence: examinees not heard from within the timeout become "disconnected".
   const presenceTimer = setInterval(
     () => services.presence.tick(),
@@ -142,21 +187,22 @@ async function main(): Promise<void> {
   );
   presenceTimer.unref();
   // Resume-code triples cost PBKDF2 time: make them in the lobby, not at the synchronised start.
-  for (const examId of store.projection.exams.keys()) void services.resumeCodes.prepare(examId);
+  for (const examId of services.store.projection.exams.keys()) void services.resumeCodes.prepare(examId);
+  return presenceTimer;
+}
 
-  // READY=1 only for a box that can keep what it acknowledges.
-  const storage = await checkStorage(config.dataDir);
-  if (!storage.ok) throw new Error(`storage check failed: ${storage.reason}`);
-  const healthy = async () => {
-    if (store.journal.broken) return false;
-    const check = await checkStorage(config.dataDir);
-    if (!check.ok) log('error', `storage check failed: ${check.reason}`);
-    return check.ok;
-  };
-  let stopWatchdog = () => {};
-  let advertisement: Advertisement | undefined;
+interface Servers {
+  server: ReturnType<typeof createAdaptorServer>;
+  appPort: number;
+  /** The plain-HTTP onboarding server with HTTPS on. */
+  httpServer?: ReturnType<typeof serve>;
+  httpPort?: number;
+  tls?: TlsMaterial;
+  keeper?: CertificateKeeper;
+}
 
-  // HTTPS (docs/https-and-time.md): the certificate of the mode, kept current while the box runs.
+/** Listens: HTTPS with the certificate of the mode (kept current), plus the onboarding page; or plain HTTP. */
+async function listen(config: Config, app: Hono, clock: ClockTrust, log: Log): Promise<Servers> {
   const keeper =
     config.httpsMode === 'off'
       ? undefined
@@ -183,92 +229,98 @@ async function main(): Promise<void> {
     });
     clock.onChange(() => keeper.recheck('the clock changed'));
   }
+  if (!tls || !keeper) return { server, appPort };
   // With HTTPS on, plain HTTP serves the onboarding page (the CA) and sends everything else to HTTPS.
-  const onboarding = tls
-    ? onboardingApp({ ca: () => keeper?.material?.ca, httpsPort: () => appPort, applianceName: config.applianceName })
-    : undefined;
+  const onboarding = onboardingApp({
+    ca: () => keeper.material?.ca,
+    httpsPort: () => appPort,
+    applianceName: config.applianceName,
+  });
   let httpServer: ReturnType<typeof serve> | undefined;
-  const httpPort = onboarding
-    ? await listening((ready) => {
-        httpServer = serve({ fetch: onboarding.fetch, hostname: config.host, port: config.httpPort }, ready);
-      })
-    : undefined;
+  const httpPort = await listening((ready) => {
+    httpServer = serve({ fetch: onboarding.fetch, hostname: config.host, port: config.httpPort }, ready);
+  });
+  return { server, appPort, httpServer, httpPort, tls, keeper };
+}
 
-  {
-    const scheme = tls ? 'https' : 'http';
-    const base = urls(config, appPort, scheme)[0]!;
-    const lines = [
-      `Proctor appliance ready (appliance ${store.applianceId}, hall ${config.hallId}, data in ${config.dataDir})`,
-    ];
-    for (const u of urls(config, appPort, scheme)) lines.push(`  Examinee app:  ${u}`);
-    lines.push(`  Proctor app:   ${base}proctor/`);
-    lines.push(`  Health:        ${base}api/health`);
-    if (httpPort !== undefined) {
-      const label = tls?.mode === 'local-ca' ? 'Onboarding (install the hall CA)' : 'Plain HTTP (redirects to HTTPS)';
-      lines.push(`  ${label}: ${urls(config, httpPort)[0]}`);
-      if (tls?.ca) lines.push(`    CA SHA-256 fingerprint: ${tls.ca.fingerprint}`);
-    } else if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1')
-      lines.push(
-        '  HTTPS is off (PROCTOR_HTTPS_MODE=off): devices on the hall network cannot reload the exam offline.',
-      );
-    if (!clock.trusted)
-      lines.push('  The clock is not trusted (no NTP sync yet): a chief proctor must confirm it before exams open.');
-    if (client.kind === 'placeholder') lines.push(`  ${BUILD_HINT}`);
-    void printExams(store, examDay, demo !== undefined, demoProctors.length > 0 || config.demo).then((extra) => {
-      process.stdout.write(`${[...lines, ...extra].join('\n')}\n`);
-      // Machine-readable lines for scripts and tests (READY last).
-      if (httpPort !== undefined) process.stdout.write(`HTTP port=${httpPort}\n`);
-      process.stdout.write(`READY port=${appPort}\n`);
-    });
-    void notifier.notify(`READY=1\nSTATUS=Serving hall ${config.hallId} on port ${appPort}\nMAINPID=${process.pid}`);
-    if (notifier.watchdogIntervalMs !== undefined)
-      stopWatchdog = startWatchdog({ notifier, intervalMs: notifier.watchdogIntervalMs, check: healthy, log });
-    const loopbackOnly = config.host === '127.0.0.1' || config.host === '::1' || config.host === 'localhost';
-    if (config.mdns && loopbackOnly)
-      log(
-        'info',
-        `mDNS: not advertising: the appliance listens on ${config.host} only (PROCTOR_HOST=0.0.0.0 for the hall)`,
-      );
-    if (config.mdns && !loopbackOnly) {
-      // The service type says what a browser finds on the port: _https._tcp with HTTPS on, else _http._tcp.
-      advertisement = advertise({
-        name: config.applianceName,
-        applianceId: store.applianceId,
-        hallId: config.hallId,
-        version: APPLIANCE_VERSION,
-        scheme,
-        port: appPort,
-        interfaceAddress: config.mdnsInterface === 'all' ? undefined : config.mdnsInterface,
-        onError: (line) => log('warn', line),
-        onInfo: (line) => log('info', line),
-      });
-      log(
-        'info',
-        `mDNS: advertising ${config.applianceName}.local (_proctor._tcp, _${scheme}._tcp) on port ${appPort}`,
-      );
-    }
-    void sync.start();
+/** READY=1 to systemd, then the watchdog while storage is healthy. Returns what stops the watchdog. */
+function tellSystemdReady(config: Config, store: HallStore, notifier: Notifier, appPort: number, log: Log): () => void {
+  void notifier.notify(`READY=1\nSTATUS=Serving hall ${config.hallId} on port ${appPort}\nMAINPID=${process.pid}`);
+  if (notifier.watchdogIntervalMs === undefined) return () => {};
+  const healthy = async () => {
+    if (store.journal.broken) return false;
+    const check = await checkStorage(config.dataDir);
+    if (!check.ok) log('error', `storage check failed: ${check.reason}`);
+    return check.ok;
+  };
+  return startWatchdog({ notifier, intervalMs: notifier.watchdogIntervalMs, check: healthy, log });
+}
+
+/** Advertises the box over mDNS (PROCTOR_MDNS), unless it listens on loopback only. */
+function advertiseOnMdns(config: Config, store: HallStore, servers: Servers, log: Log): Advertisement | undefined {
+  if (!config.mdns) return undefined;
+  if (isLoopback(config.host)) {
+    log(
+      'info',
+      `mDNS: not advertising: the appliance listens on ${config.host} only (PROCTOR_HOST=0.0.0.0 for the hall)`,
+    );
+    return undefined;
   }
+  // The service type says what a browser finds on the port: _https._tcp with HTTPS on, else _http._tcp.
+  const scheme = servers.tls ? 'https' : 'http';
+  const advertisement = advertise({
+    name: config.applianceName,
+    applianceId: store.applianceId,
+    hallId: config.hallId,
+    version: APPLIANCE_VERSION,
+    scheme,
+    port: servers.appPort,
+    interfaceAddress: config.mdnsInterface === 'all' ? undefined : config.mdnsInterface,
+    onError: (line) => log('warn', line),
+    onInfo: (line) => log('info', line),
+  });
+  log(
+    'info',
+    `mDNS: advertising ${config.applianceName}.local (_proctor._tcp, _${scheme}._tcp) on port ${servers.appPort}`,
+  );
+  return advertisement;
+}
 
+/**
+ * SIGTERM/SIGINT: STOPPING=1, timers and servers stopped, mDNS goodbyes, the sync stopped, storage
+ * closed, then exit 0 (1 when closing storage failed).
+ */
+function stopCleanlyOnSignals(running: {
+  log: Log;
+  notifier: Notifier;
+  stopWatchdog: () => void;
+  presenceTimer: NodeJS.Timeout;
+  clock: ClockTrust;
+  servers: Servers;
+  advertisement: Advertisement | undefined;
+  sync: StartedSync;
+  store: HallStore;
+}): void {
+  const { log, servers, advertisement } = running;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log('info', `${signal}: stopping`);
-    const stoppingSent = notifier.notify('STOPPING=1');
-    stopWatchdog();
-    clearInterval(presenceTimer);
-    keeper?.stop();
-    clock.stop();
-    httpServer?.close();
-    server.close();
+    const stoppingSent = running.notifier.notify('STOPPING=1');
+    running.stopWatchdog();
+    clearInterval(running.presenceTimer);
+    servers.keeper?.stop();
+    running.clock.stop();
+    servers.httpServer?.close();
+    servers.server.close();
     // mDNS goodbyes first (a second at most), so browsers in the hall drop the box at once.
     const withdrawn = advertisement
       ? Promise.race([advertisement.withdraw(), new Promise((resolve) => setTimeout(resolve, 1_000))])
       : Promise.resolve();
     void withdrawn
-      .then(() => sync.stop())
-      .then(() => store.close())
+      .then(() => running.sync.stop())
+      .then(() => running.store.close())
       .then(() => stoppingSent)
       .then(
         () => process.exit(0),
@@ -278,10 +330,18 @@ async function main(): Promise<void> {
         },
       );
   };
-  // PouchDB's HTTP client (node-fetch) has paths that leave a failed request's promise
-  // unhandled when the link to the central server drops mid-request (sync/hall-sync.ts avoids the
-  // one the tests met); a lost link must not stop the exam hall. Anything else still ends the
-  // process, as Node does by default.
+  keepRunningWhenTheCentralLinkDrops(log);
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * PouchDB's HTTP client (node-fetch) has paths that leave a failed request's promise unhandled
+ * when the link to the central server drops mid-request (sync/hall-sync.ts avoids the one the
+ * tests met); a lost link must not stop the exam hall. Anything else still ends the process, as
+ * Node does by default.
+ */
+function keepRunningWhenTheCentralLinkDrops(log: Log): void {
   process.on('unhandledRejection', (reason) => {
     if (reason instanceof Error && reason.name === 'FetchError') {
       log('warn', `sync: a request to the central server failed: ${reason.message}`);
@@ -289,12 +349,40 @@ async function main(): Promise<void> {
     }
     throw reason;
   });
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
-/** What the person who started the appliance needs: exams, times, demo credentials. */
-async function printExams(
+/** What the person who started the appliance needs: where to go, exams, times, demo credentials. */
+async function startupLines(
+  config: Config,
+  store: HallStore,
+  examDay: ExamDay,
+  servers: Servers,
+  client: ClientPages,
+  shown: { demoJustSeeded: boolean; demoProctors: boolean; clockTrusted: boolean },
+): Promise<string[]> {
+  const { appPort, httpPort, tls } = servers;
+  const scheme = tls ? 'https' : 'http';
+  const base = urls(config, appPort, scheme)[0]!;
+  const lines = [
+    `Proctor appliance ready (appliance ${store.applianceId}, hall ${config.hallId}, data in ${config.dataDir})`,
+  ];
+  for (const u of urls(config, appPort, scheme)) lines.push(`  Examinee app:  ${u}`);
+  lines.push(`  Proctor app:   ${base}proctor/`);
+  lines.push(`  Health:        ${base}api/health`);
+  if (httpPort !== undefined) {
+    const label = tls?.mode === 'local-ca' ? 'Onboarding (install the hall CA)' : 'Plain HTTP (redirects to HTTPS)';
+    lines.push(`  ${label}: ${urls(config, httpPort)[0]}`);
+    if (tls?.ca) lines.push(`    CA SHA-256 fingerprint: ${tls.ca.fingerprint}`);
+  } else if (!isLoopback(config.host))
+    lines.push('  HTTPS is off (PROCTOR_HTTPS_MODE=off): devices on the hall network cannot reload the exam offline.');
+  if (!shown.clockTrusted)
+    lines.push('  The clock is not trusted (no NTP sync yet): a chief proctor must confirm it before exams open.');
+  if (client.kind === 'placeholder') lines.push(`  ${BUILD_HINT}`);
+  return [...lines, ...(await examLines(store, examDay, shown.demoJustSeeded, shown.demoProctors))];
+}
+
+/** The exams with their times and passwords, and the demo's credentials. */
+async function examLines(
   store: HallStore,
   examDay: ExamDay,
   demoJustSeeded: boolean,
@@ -315,19 +403,14 @@ async function printExams(
     );
   }
   if (demoJustSeeded) lines.push('  Demo exam imported (it starts a few minutes from now).');
-  const demo = store.projection.exams.get('demo-physics-101');
-  if (demo) {
+  if (store.projection.exams.has('demo-physics-101')) {
     lines.push('  Demo examinees (student id / access code): see examples/roster-demo.csv, e.g.');
-    const csv = await readFile(path.join(ROOT, 'examples', 'roster-demo.csv'), 'utf8').catch(() => '');
-    const [header, ...rows] = csv.trim().split(/\r?\n/);
-    const cols = (header ?? '').split(',');
-    const sid = cols.indexOf('studentId');
-    const code = cols.indexOf('accessCode');
-    const name = cols.indexOf('name');
-    for (const row of rows.slice(0, 3)) {
-      const cells = row.split(',');
-      lines.push(`    ${cells[sid] ?? '?'} / ${cells[code] ?? '?'}   (${cells[name] ?? ''})`);
-    }
+    // The roster as every roster is read (csv-parse, domain/exam-import.ts).
+    const roster = await readDemo().then(
+      (demo) => demo.roster,
+      () => [],
+    );
+    for (const e of roster.slice(0, 3)) lines.push(`    ${e.studentId} / ${e.accessCode}   (${e.name})`);
   }
   return lines;
 }

@@ -1,8 +1,7 @@
 /**
  * What proctors do in the monitor: each action checks its rule, records one event (the audit
- * trail) and returns the new row. Role rules: exam-wide changes, accommodation, verification mode,
- * verification passwords and removing a submission are for chief proctors; the rest is for every
- * proctor.
+ * trail) and returns the new row. Who may take which action is domain/proctor-roles.ts (the
+ * HTTP layer checks it before calling in here).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { refuse, type Result } from '../../domain/errors.js';
@@ -24,16 +23,6 @@ import type { HallStore } from './store/hall-store.js';
 import { effectiveMaxDownloads, type ExamEntry, type ExamineeEntry } from './store/projection.js';
 
 type Entry = ExamineeEntry & { doc: ExamineeDoc };
-
-/** Which actions only a chief proctor may take. */
-export const CHIEF_ONLY = new Set([
-  'exam-settings',
-  'accommodation',
-  'verification-mode',
-  'verification-passwords',
-  'remove-submission',
-  'time-up-decision',
-]);
 
 export class ProctorActions {
   constructor(

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../domain/clock.js';
-import { CHIEF_ONLY } from './proctor-actions.js';
+import { CHIEF_ONLY_ACTIONS } from '../../domain/proctor-roles.js';
 import { SESSION_IDLE_MS } from './proctors/sessions.js';
 import {
   addTestProctors,
@@ -81,6 +81,7 @@ describe('proctor API authorization', () => {
     const CHIEF_ROUTES: Array<[string, string, string, unknown]> = [
       ['exam-settings', 'PATCH', '/api/proctor/exams/exam-1/settings', { extraMinutes: 5 }],
       ['verification-passwords', 'POST', '/api/proctor/exams/exam-1/verification-passwords', { count: 2 }],
+      ['clock', 'POST', '/api/proctor/clock', { action: 'confirm' }],
       ['accommodation', 'POST', '/api/proctor/exams/exam-1/participants/S1/accommodation', { percent: 25 }],
       ['verification-mode', 'POST', '/api/proctor/exams/exam-1/participants/S1/verification-mode', { mode: 'camera' }],
       [
@@ -96,7 +97,7 @@ describe('proctor API authorization', () => {
         { submissionId: 'submission:exam-1:S1:1', choice: 'submitted-file' },
       ],
     ];
-    expect(new Set(CHIEF_ROUTES.map(([name]) => name))).toEqual(CHIEF_ONLY);
+    expect(new Set(CHIEF_ROUTES.map(([name]) => name))).toEqual(CHIEF_ONLY_ACTIONS);
     for (const [name, method, path, body] of CHIEF_ROUTES) {
       const before = (await appliance.store.examEvents('exam-1')).length;
       const refused = await invi.request(method, path, body);

@@ -14,6 +14,7 @@ import { ProctorSessions } from './proctors/sessions.js';
 import { ForegroundLoad } from './foreground-load.js';
 import { idlePriorityPbkdf2Sha256, ResumeCodes, type WorkerPriority } from './resume-codes.js';
 import type { HallStore } from './store/hall-store.js';
+import { ClockService } from './time/clock-service.js';
 import { ClockTrust } from './time/clock-trust.js';
 import { notConfiguredSync, type SyncStatusSource } from '../../sync/sync-status.js';
 
@@ -40,6 +41,8 @@ export interface Services {
   preferences: ColumnPreferences;
   resumeCodes: ResumeCodes;
   clockTrust: ClockTrust;
+  /** A chief proctor's confirmation or setting of the clock, recorded in every exam's log. */
+  clockService: ClockService;
   /** The sync with the central server: `sync.status()` is what `GET /api/sync/status` shows. */
   sync: SyncStatusSource;
   /** The requests in flight (counted by the app); background work waits for quiet. */
@@ -84,6 +87,7 @@ export function createServices(
       }),
     }),
     clockTrust,
+    clockService: new ClockService(clockTrust, store),
     sync,
     foreground,
   };

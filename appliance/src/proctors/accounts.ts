@@ -7,10 +7,10 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { hash, verify } from '@node-rs/argon2';
 import { z } from 'zod';
+import { PROCTOR_ROLES, type ProctorRole } from '../../../domain/proctor-roles.js';
 import { writeFileDurably } from '../store/fs-durable.js';
 
-export const PROCTOR_ROLES = ['chief', 'invigilator'] as const;
-export type ProctorRole = (typeof PROCTOR_ROLES)[number];
+export { PROCTOR_ROLES, type ProctorRole };
 
 export const USERNAME = /^[a-z0-9][a-z0-9._-]{1,31}$/;
 export const MIN_PASSWORD_LENGTH = 10;

@@ -5,8 +5,10 @@
  */
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import type { ParseArgsConfig } from 'node:util';
+import { parseCommandLine } from '../cli-args.js';
 import { loadConfig } from '../config.js';
-import { AccountError, PROCTOR_ROLES, ProctorAccounts, type ProctorRole } from './accounts.js';
+import { AccountError, PROCTOR_ROLES, ProctorAccounts } from './accounts.js';
 
 export const PROCTOR_USAGE = `  proctor add <username> --role chief|invigilator [--name "Full Name"] [--password-stdin]
   proctor passwd <username> [--password-stdin]
@@ -17,12 +19,22 @@ export const PROCTOR_USAGE = `  proctor add <username> --role chief|invigilator 
 
 export class ProctorCliError extends Error {}
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  if (i === -1) return undefined;
-  const value = args[i + 1];
-  if (value === undefined || value.startsWith('--')) throw new ProctorCliError(`${name} needs a value`);
-  return value;
+const PASSWORD_STDIN = { 'password-stdin': { type: 'boolean', default: false } } as const;
+
+/** The subcommand's flags and its one username (`proctor add <username> ...`), strictly parsed. */
+function parseSubcommand<const O extends NonNullable<ParseArgsConfig['options']>>(
+  sub: string,
+  args: string[],
+  options: O,
+) {
+  const { values, positionals } = parseCommandLine({ args, options, allowPositionals: true }, (p) =>
+    p.kind === 'missing-value'
+      ? new ProctorCliError(`${p.arg} needs a value`)
+      : new ProctorCliError(`proctor ${sub}: unexpected argument "${p.arg}"`),
+  );
+  const [username, extra] = positionals;
+  if (extra !== undefined) throw new ProctorCliError(`proctor ${sub}: unexpected argument "${extra}"`);
+  return { values, username };
 }
 
 async function readStdin(): Promise<string> {
@@ -55,8 +67,8 @@ async function ask(question: string): Promise<string> {
   }
 }
 
-async function newPassword(args: string[]): Promise<string> {
-  if (args.includes('--password-stdin')) return readStdin();
+async function newPassword(fromStdin: boolean): Promise<string> {
+  if (fromStdin) return readStdin();
   if (!process.stdin.isTTY) throw new ProctorCliError('no terminal to ask for the password: use --password-stdin');
   const first = await ask('New password: ');
   const second = await ask('Again: ');
@@ -66,21 +78,25 @@ async function newPassword(args: string[]): Promise<string> {
 
 /** Runs a proctor subcommand; returns the exit code. */
 export async function proctorCommand(args: string[]): Promise<number> {
-  const [sub, username, ...rest] = args;
+  const [sub, ...rest] = args;
   const accounts = new ProctorAccounts(loadConfig(process.env, process.cwd()).dataDir);
   try {
     switch (sub) {
       case 'add': {
+        const { values, username } = parseSubcommand(sub, rest, {
+          role: { type: 'string' },
+          name: { type: 'string' },
+          ...PASSWORD_STDIN,
+        });
         if (username === undefined) throw new ProctorCliError('proctor add needs a username');
-        const role = option(rest, '--role');
-        if (role === undefined || !(PROCTOR_ROLES as readonly string[]).includes(role))
-          throw new ProctorCliError('--role must be chief or invigilator');
-        const displayName = option(rest, '--name');
+        const role = PROCTOR_ROLES.find((r) => r === values.role);
+        if (role === undefined) throw new ProctorCliError('--role must be chief or invigilator');
+        const displayName = values.name;
         await accounts.add(
           {
             username,
-            role: role as ProctorRole,
-            password: await newPassword(rest),
+            role,
+            password: await newPassword(values['password-stdin']),
             ...(displayName === undefined ? {} : { displayName }),
           },
           new Date(),
@@ -88,19 +104,26 @@ export async function proctorCommand(args: string[]): Promise<number> {
         process.stdout.write(`Added ${role} "${username}".\n`);
         return 0;
       }
-      case 'passwd':
+      case 'passwd': {
+        const { values, username } = parseSubcommand(sub, rest, PASSWORD_STDIN);
         if (username === undefined) throw new ProctorCliError('proctor passwd needs a username');
-        await accounts.setPassword(username, await newPassword(rest), new Date());
+        await accounts.setPassword(username, await newPassword(values['password-stdin']), new Date());
         process.stdout.write(`Changed the password of "${username}".\n`);
         return 0;
-      case 'remove':
+      }
+      case 'remove': {
+        const { username } = parseSubcommand(sub, rest, {});
         if (username === undefined) throw new ProctorCliError('proctor remove needs a username');
         await accounts.remove(username);
         process.stdout.write(`Removed "${username}"; their sessions end at their next request.\n`);
         return 0;
-      case 'list':
+      }
+      case 'list': {
+        const { username } = parseSubcommand(sub, rest, {});
+        if (username !== undefined) throw new ProctorCliError(`proctor list: unexpected argument "${username}"`);
         for (const a of await accounts.list()) process.stdout.write(`${a.username}\t${a.role}\t${a.displayName}\n`);
         return 0;
+      }
       default:
         throw new ProctorCliError(`unknown proctor command "${sub ?? ''}"`);
     }

@@ -119,7 +119,7 @@ export const revealContact = (
 export const examineeEvents = (examId: string, studentId: string): Promise<ApiResult<{ events: ExamineeEvent[] }>> =>
   callApi(`${examinee(examId, studentId)}/events`);
 
-/** GET .../participants/:studentId/time-up (appliance/src/http/proctor-routes.ts). */
+/** GET .../participants/:studentId/time-up (appliance/src/http/proctor-participant-routes.ts). */
 export interface TimeUpView {
   submission: {
     submissionId: string;

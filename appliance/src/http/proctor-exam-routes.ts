@@ -1,0 +1,176 @@
+/**
+ * The proctor API's exams (under /api/proctor, behind the proctor session):
+ *
+ *   GET    /exams                                     exam list with totals
+ *   GET    /exams/:examId                             Exam info (+ totals, status counts)
+ *   PATCH  /exams/:examId/settings                    late-login limit, extension, hardware checks (chief)
+ *   POST   /exams/:examId/verification-passwords      generate passwords (chief)
+ *   GET    /exams/:examId/preview                     the exam as examinees see it
+ *   GET    /exams/:examId/messages    POST /exams/:examId/messages
+ *   GET    /exams/:examId/monitor                     SSE: snapshot, then changes
+ *   GET    /exams/:examId/report.csv  /events.jsonl   session report and event log
+ *   GET    /exams/:examId/seb-config  /seb            the .seb file; its Config Key and quit password
+ *
+ * It also resolves :examId once for every route under /exams/:examId/ (404 exam-not-found).
+ */
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { examForExaminees } from '../../../domain/answers.js';
+import { HARDWARE_CHECKS } from '../../../domain/events.js';
+import type { ExamSummary, MonitorSnapshot } from '../../../domain/monitor.js';
+import { participantsCsv, eventLogLines } from '../report.js';
+import { examineeAppUrl, sebConfigInfo, sendSebConfig } from '../seb.js';
+import type { ProctorDeps } from './proctor-routes.js';
+import { refuseUnlessAllowed, type ProctorEnv } from './proctor-session.js';
+import { sendRefusal, sendResult } from './responses.js';
+import { liveStream } from './sse.js';
+import { readJson } from './validate.js';
+
+export const HARDWARE_CHECK = z.enum(HARDWARE_CHECKS);
+export const MINUTES = z
+  .number()
+  .int()
+  .min(0)
+  .max(24 * 60);
+
+const SETTINGS_BODY = z.strictObject({
+  lateLoginMinutes: MINUTES.optional(),
+  extraMinutes: MINUTES.optional(),
+  disabledHardwareChecks: z.array(HARDWARE_CHECK).max(HARDWARE_CHECKS.length).optional(),
+});
+const MESSAGE_BODY = z.strictObject({
+  text: z.string().trim().min(1).max(4_000),
+  studentId: z.string().min(1).max(64).optional(),
+  questionId: z.string().min(1).max(64).optional(),
+});
+
+export function examRoutes(app: Hono<ProctorEnv>, deps: ProctorDeps): void {
+  const { store, monitor } = deps;
+  app.get('/exams', (c) =>
+    c.json({
+      exams: [...store.projection.exams.values()].map((exam): ExamSummary => {
+        const info = monitor.examInfo(exam);
+        return {
+          examId: info.examId,
+          title: info.title,
+          scheduledStart: info.scheduledStart,
+          totals: info.totals,
+          statusCounts: info.statusCounts,
+        };
+      }),
+    }),
+  );
+
+  // Resolve :examId once for every route below.
+  app.use('/exams/:examId/*', async (c, next) => {
+    const exam = store.projection.exams.get(c.req.param('examId'));
+    if (!exam) return sendRefusal(c, 'exam-not-found');
+    c.set('exam', exam);
+    await next();
+  });
+
+  app.get('/exams/:examId', (c) => c.json(monitor.examInfo(c.get('exam'))));
+  examSettingsRoutes(app, deps);
+  messageRoutes(app, deps);
+  monitorRoutes(app, deps);
+  reportRoutes(app, deps);
+}
+
+/** Exam-wide settings and verification passwords (chief), and the examinees' view of the exam. */
+function examSettingsRoutes(app: Hono<ProctorEnv>, { actions }: ProctorDeps): void {
+  app.patch('/exams/:examId/settings', async (c) => {
+    const denied = refuseUnlessAllowed(c, 'exam-settings');
+    if (denied) return denied;
+    const body = await readJson(c, SETTINGS_BODY);
+    if (!body.ok) return body.response;
+    const result = await actions.setExamSettings(c.get('exam'), c.get('proctor'), body.value);
+    if (!result.ok) return sendResult(c, result);
+    return c.json(result.info);
+  });
+
+  app.post('/exams/:examId/verification-passwords', async (c) => {
+    const denied = refuseUnlessAllowed(c, 'verification-passwords');
+    if (denied) return denied;
+    const body = await readJson(c, z.strictObject({ count: z.number().int().min(1).max(2_000) }));
+    if (!body.ok) return body.response;
+    const passwords = await actions.generateVerificationPasswords(c.get('exam'), c.get('proctor'), body.value.count);
+    c.header('cache-control', 'no-store');
+    return c.json({ passwords });
+  });
+
+  app.get('/exams/:examId/preview', (c) => {
+    const { _id, _rev, type, schemaVersion, version, ...file } = c.get('exam').doc;
+    void _id;
+    void _rev;
+    void type;
+    void schemaVersion;
+    return c.json({ version, exam: examForExaminees(file) });
+  });
+}
+
+/** Messages to the hall or to one examinee, and the examinees' questions. */
+function messageRoutes(app: Hono<ProctorEnv>, { store, monitor, actions }: ProctorDeps): void {
+  app.get('/exams/:examId/messages', async (c) => c.json({ messages: monitor.messages(c.get('exam').doc.examId) }));
+  app.post('/exams/:examId/messages', async (c) => {
+    const body = await readJson(c, MESSAGE_BODY, 16 * 1024);
+    if (!body.ok) return body.response;
+    const exam = c.get('exam');
+    if (body.value.studentId !== undefined && !store.projection.examinee(exam.doc.examId, body.value.studentId))
+      return sendRefusal(c, 'examinee-not-found');
+    const messageId = await actions.sendMessage(exam, c.get('proctor'), body.value);
+    return c.json({ messageId }, 201);
+  });
+}
+
+/** The live monitor: a snapshot, then each changed row, exam info or message. */
+function monitorRoutes(app: Hono<ProctorEnv>, { monitor, clock }: ProctorDeps): void {
+  app.get('/exams/:examId/monitor', (c) => {
+    const exam = c.get('exam');
+    return liveStream(c, {
+      first: () => {
+        const rows = monitor.rows(exam);
+        return [
+          {
+            event: 'snapshot',
+            data: {
+              exam: monitor.examInfo(exam, rows),
+              rows,
+              messages: monitor.messages(exam.doc.examId),
+            } satisfies MonitorSnapshot,
+          },
+        ];
+      },
+      subscribe: (push) =>
+        monitor.subscribe(exam.doc.examId, (u) => {
+          if (u.type === 'row') push('row', u.row);
+          else if (u.type === 'exam') push('exam', u.info);
+          else push('message', u.message);
+        }),
+      ping: () => ({ serverNow: clock.now() }),
+    });
+  });
+}
+
+/** Safe Exam Browser files, the session report and the event log. */
+function reportRoutes(app: Hono<ProctorEnv>, { store, monitor }: ProctorDeps): void {
+  // Safe Exam Browser: the .seb file to hand out, and its Config Key / quit password for staff.
+  app.get('/exams/:examId/seb-config', (c) => sendSebConfig(c, c.get('exam').doc));
+  app.get('/exams/:examId/seb', (c) => {
+    c.header('cache-control', 'no-store');
+    return c.json(sebConfigInfo(c.get('exam').doc, examineeAppUrl(c)));
+  });
+
+  app.get('/exams/:examId/report.csv', (c) => {
+    const exam = c.get('exam');
+    c.header('content-disposition', `attachment; filename="${exam.doc.examId}-participants.csv"`);
+    c.header('content-type', 'text/csv; charset=utf-8');
+    return c.body(participantsCsv(monitor.rows(exam)));
+  });
+  app.get('/exams/:examId/events.jsonl', async (c) => {
+    const exam = c.get('exam');
+    await store.flushIndex();
+    c.header('content-disposition', `attachment; filename="${exam.doc.examId}-events.jsonl"`);
+    c.header('content-type', 'application/x-ndjson; charset=utf-8');
+    return c.body(eventLogLines(await store.examEvents(exam.doc.examId)));
+  });
+}
