@@ -22,8 +22,7 @@ import { queryRows, SORT_KEYS, statusCounts } from '../../../domain/monitor.js';
 import type { ExamineeAction } from '../../../domain/proctor-roles.js';
 import { TIME_UP_CHOICES } from '../../../domain/time-up.js';
 import { HARDWARE_CHECK, MINUTES } from './proctor-exam-routes.js';
-import type { ProctorDeps } from './proctor-routes.js';
-import { refuseUnlessAllowed, type ProctorEnv } from './proctor-session.js';
+import { refuseUnlessAllowed, type ProctorDeps, type ProctorEnv } from './proctor-session.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { readJson, readQuery } from './validate.js';
 

@@ -12,17 +12,9 @@
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
-import type { Clock } from '../../../domain/clock.js';
 import { PARTICIPANT_COLUMNS } from '../../../domain/monitor.js';
-import type { Monitor } from '../monitor.js';
-import type { ProctorActions } from '../proctor-actions.js';
-import type { ProctorAccounts } from '../proctors/accounts.js';
-import type { ColumnPreferences } from '../proctors/preferences.js';
-import { SESSION_MAX_MS, type ProctorSessions } from '../proctors/sessions.js';
+import { SESSION_MAX_MS } from '../proctors/sessions.js';
 import { FailureLimiter } from '../rate-limit.js';
-import type { ResumeCodes } from '../resume-codes.js';
-import type { HallStore } from '../store/hall-store.js';
-import type { ClockService } from '../time/clock-service.js';
 import { clientAddress } from './client-address.js';
 import { examRoutes } from './proctor-exam-routes.js';
 import { participantRoutes } from './proctor-participant-routes.js';
@@ -31,24 +23,13 @@ import {
   refuseUnlessAllowed,
   requireProctorSession,
   sameOriginOnly,
+  type ProctorDeps,
   type ProctorEnv,
 } from './proctor-session.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { readJson } from './validate.js';
 
-export { PROCTOR_COOKIE };
-
-export interface ProctorDeps {
-  store: HallStore;
-  clock: Clock;
-  accounts: ProctorAccounts;
-  sessions: ProctorSessions;
-  monitor: Monitor;
-  actions: ProctorActions;
-  preferences: ColumnPreferences;
-  resumeCodes: ResumeCodes;
-  clockService: ClockService;
-}
+export { PROCTOR_COOKIE, type ProctorDeps };
 
 /** Times a proctor's device can plausibly send (a device clock at 1970 is not a time to set). */
 const PLAUSIBLE_TIME = z

@@ -7,12 +7,32 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { ExamineeDoc } from '../../../domain/exam-format.js';
 import { mayPerform, type ProctorAction } from '../../../domain/proctor-roles.js';
+import type { Clock } from '../../../domain/clock.js';
+import type { Monitor } from '../monitor.js';
+import type { ProctorActions } from '../proctor-actions.js';
 import type { Proctor, ProctorAccounts } from '../proctors/accounts.js';
+import type { ColumnPreferences } from '../proctors/preferences.js';
 import type { ProctorSessions } from '../proctors/sessions.js';
+import type { ResumeCodes } from '../resume-codes.js';
+import type { HallStore } from '../store/hall-store.js';
 import type { ExamEntry, ExamineeEntry } from '../store/projection.js';
+import type { ClockService } from '../time/clock-service.js';
 import { sendRefusal } from './responses.js';
 
 export const PROCTOR_COOKIE = '__Host-proctor';
+
+/** What the proctor API's routes (proctor-routes.ts and the topic files it mounts) are built from. */
+export interface ProctorDeps {
+  store: HallStore;
+  clock: Clock;
+  accounts: ProctorAccounts;
+  sessions: ProctorSessions;
+  monitor: Monitor;
+  actions: ProctorActions;
+  preferences: ColumnPreferences;
+  resumeCodes: ResumeCodes;
+  clockService: ClockService;
+}
 
 /** What a proctor route has: the signed-in proctor (and, under /exams/:examId, the exam and examinee). */
 export type ProctorEnv = {
