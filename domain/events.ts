@@ -9,6 +9,7 @@
  */
 import { canonicalJson, hashJson, type Json } from './canonical.js';
 import type { TimeUpChoice, TimingCase } from './time-up.js';
+import type { HardwareCheck, VerificationMode } from './exam-options.js';
 
 /** Who did it. */
 export type Actor =
@@ -104,15 +105,6 @@ export interface EventData {
   'seb-refused': { reason: string; path: string };
 }
 
-/** How an examinee's identity is verified at sign-in (the exam's default, or per examinee). */
-export const VERIFICATION_MODES = ['manual', 'password', 'camera'] as const;
-export type VerificationMode = (typeof VERIFICATION_MODES)[number];
-/**
- * The hardware checks an exam may ask the client to perform before the start (the exam file's
- * `settings.hardwareChecks`), and which proctors may disable for the exam or for one examinee.
- */
-export const HARDWARE_CHECKS = ['multiple-screens', 'microphone', 'camera', 'fullscreen'] as const;
-export type HardwareCheck = (typeof HARDWARE_CHECKS)[number];
 export const INTEGRITY_EVENT_TYPES = [
   'visibility-hidden',
   'window-blur',

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { CODE_ALPHABET, normaliseAccessCode } from './codes.js';
-import { HARDWARE_CHECKS, VERIFICATION_MODES } from './events.js';
+import { HARDWARE_CHECKS, VERIFICATION_MODES } from './exam-options.js';
 
 // Moved to the zod-free codes.ts (the examinee app uses them); exported here as before.
 export { CODE_ALPHABET, normaliseAccessCode };

@@ -2,7 +2,8 @@
  * Exam-wide state changed by proctors during the exam (Exam info tab): everything here applies
  * to every examinee and is a fold of the exam's events without a studentId.
  */
-import type { ExamEvent, HardwareCheck } from './events.js';
+import type { ExamEvent } from './events.js';
+import type { HardwareCheck } from './exam-options.js';
 
 export interface ExamWideState {
   /** Extra minutes for everyone. */

@@ -11,13 +11,8 @@
  *   any state ──sign-in from a second device──▶ waiting-relogin ──approved/rejected──▶ previous
  *   any state ──verification rejected──▶ verification-rejected
  */
-import type {
-  ExamEvent,
-  HardwareCheck,
-  IntegrityEventType,
-  IntegrityReviewStatus,
-  VerificationMode,
-} from './events.js';
+import type { ExamEvent, IntegrityEventType, IntegrityReviewStatus } from './events.js';
+import type { HardwareCheck, VerificationMode } from './exam-options.js';
 import type { TimeUpChoice, TimingCase } from './time-up.js';
 
 export const EXAMINEE_STATUSES = [

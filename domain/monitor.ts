@@ -5,7 +5,8 @@
  */
 import { timeLeftMs, type ExamineeTimeline } from './exam-clock.js';
 import type { ExamDoc, ExamineeDoc } from './exam-format.js';
-import type { Actor, EventData, HardwareCheck, IntegrityReviewStatus, VerificationMode } from './events.js';
+import type { Actor, EventData, IntegrityReviewStatus } from './events.js';
+import type { HardwareCheck, VerificationMode } from './exam-options.js';
 import type { ExamWideState } from './exam-state.js';
 import {
   activeSubmission,

@@ -5,13 +5,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { refuse, type Result } from '../../domain/errors.js';
-import type {
-  EventData,
-  HardwareCheck,
-  IntegrityReviewStatus,
-  NewEvent,
-  VerificationMode,
-} from '../../domain/events.js';
+import type { EventData, IntegrityReviewStatus, NewEvent } from '../../domain/events.js';
+import type { HardwareCheck, VerificationMode } from '../../domain/exam-options.js';
 import { CODE_ALPHABET, type ExamineeDoc } from '../../domain/exam-format.js';
 import { activeSubmission } from '../../domain/examinee-state.js';
 import type { ParticipantRow } from '../../domain/monitor.js';

@@ -16,7 +16,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { examForExaminees } from '../../../domain/answers.js';
-import { HARDWARE_CHECKS } from '../../../domain/events.js';
+import { HARDWARE_CHECKS } from '../../../domain/exam-options.js';
 import type { ExamSummary, MonitorSnapshot } from '../../../domain/monitor.js';
 import { participantsCsv, eventLogLines } from '../report.js';
 import { examineeAppUrl, sebConfigInfo, sendSebConfig } from '../seb.js';

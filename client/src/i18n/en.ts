@@ -6,7 +6,8 @@
  * codes left out show the message the appliance sent.
  */
 import type { ErrorCode } from '../../../domain/errors.js';
-import type { HardwareCheck, IntegrityReviewStatus, VerificationMode } from '../../../domain/events.js';
+import type { IntegrityReviewStatus } from '../../../domain/events.js';
+import type { HardwareCheck, VerificationMode } from '../../../domain/exam-options.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 

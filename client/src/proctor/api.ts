@@ -5,7 +5,7 @@
  */
 import type { ExamForExaminees } from '../../../domain/exam-package.js';
 import type { AnswerValue } from '../../../domain/answers.js';
-import type { HardwareCheck } from '../../../domain/events.js';
+import type { HardwareCheck } from '../../../domain/exam-options.js';
 import type {
   ExamInfo,
   ExamSummary,
@@ -29,7 +29,8 @@ export type {
   ParticipantRow,
   TrackingTotals,
 };
-export { HARDWARE_CHECKS, INTEGRITY_REVIEW_STATUSES, VERIFICATION_MODES } from '../../../domain/events.js';
+export { INTEGRITY_REVIEW_STATUSES } from '../../../domain/events.js';
+export { HARDWARE_CHECKS, VERIFICATION_MODES } from '../../../domain/exam-options.js';
 
 export interface Proctor {
   username: string;
