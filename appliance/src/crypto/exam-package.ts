@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { canonicalJson, type Json } from '../../../domain/canonical.js';
 import { examForExaminees } from '../../../domain/answers.js';
 import { CODE_ALPHABET, type ExamFile } from '../../../domain/exam-format.js';
-import type { ExamSecret } from '../store/secrets.js';
+import type { ExamSecret } from './exam-secret.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 

@@ -41,7 +41,7 @@ import { SESSION_MAX_MS, type ProctorSessions } from '../proctors/sessions.js';
 import { FailureLimiter } from '../rate-limit.js';
 import { participantsCsv, eventLogLines } from '../report.js';
 import type { ResumeCodes } from '../resume-codes.js';
-import { examineeAppUrl, sebConfigInfo, sendSebConfig } from '../seb.js';
+import { examineeAppUrl, sebConfigInfo, sendSebConfig } from './seb.js';
 import type { ExamEntry, ExamineeEntry } from '../store/projection.js';
 import type { HallStore } from '../store/hall-store.js';
 import type { ClockTrust } from '../time/clock-trust.js';
