@@ -5,7 +5,7 @@
  * app's first load stays small; answers.ts validates what arrives.
  */
 import { canonicalJson, sha256HexOfText, type Json } from './canonical.js';
-import type { AnswerFile, AnswerValue } from './answers.js';
+import type { AnswerFile, AnswerValue } from './answer-types.js';
 
 /**
  * The autosaved state of one examinee's answers, as the app keeps it (RxDB) and replicates it.

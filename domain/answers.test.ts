@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { z } from 'zod';
 import {
   ANSWER_FILE_FORMAT,
   answerFileSchema,
@@ -38,6 +39,14 @@ const question = (id: string) => {
   if (!q) throw new Error(`no question ${id} in the fixture`);
   return q;
 };
+
+describe('answerFileSchema', () => {
+  it('checks exactly the answer-file types of answer-types.ts', () => {
+    // A compile-time check (npm run typecheck): the types are written out for the examinee's
+    // device, which loads them without the schema library.
+    expectTypeOf<z.output<typeof answerFileSchema>>().toEqualTypeOf<AnswerFile>();
+  });
+});
 
 describe('canonicalAnswerFile', () => {
   it('sorts and de-duplicates multiple-choice ids and flagged questions', () => {

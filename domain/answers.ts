@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { refuse, type Result } from './errors.js';
 import type { ExamFile, Question } from './exam-format.js';
 import { isEmptyAnswer as isEmpty, MAX_TEXT_ANSWER_LENGTH, serialiseAnswerFile } from './answer-sheet.js';
+import { ANSWER_FILE_FORMAT, type AnswerFile, type AnswerValue } from './answer-types.js';
 
 export {
   answerFileSha256,
@@ -27,15 +28,13 @@ export {
   serialiseAnswerFile,
   type AnswerSheet,
 } from './answer-sheet.js';
-
-export const ANSWER_FILE_FORMAT = 'answers/v1';
+export { ANSWER_FILE_FORMAT, type AnswerFile, type AnswerValue, type FileRef } from './answer-types.js';
 
 const fileRef = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   name: z.string().min(1).max(255),
   size: z.number().int().min(0),
 });
-export type FileRef = z.infer<typeof fileRef>;
 
 const answerValue = z.union([
   z.string().max(MAX_TEXT_ANSWER_LENGTH),
@@ -44,7 +43,6 @@ const answerValue = z.union([
   z.array(z.string().max(64)).max(26),
   z.array(fileRef).max(20),
 ]);
-export type AnswerValue = z.infer<typeof answerValue>;
 
 /** Shape check of an answer file; answersFitExam then checks it against the exam. */
 export const answerFileSchema = z.strictObject({
@@ -54,7 +52,6 @@ export const answerFileSchema = z.strictObject({
   answers: z.record(z.string().max(64), answerValue),
   flagged: z.array(z.string().max(64)).max(1_000).default([]),
 });
-export type AnswerFile = z.infer<typeof answerFileSchema>;
 
 /** Every question of an exam, in order. */
 export function examQuestions(exam: Pick<ExamFile, 'sections'>): Question[] {
