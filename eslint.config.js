@@ -108,6 +108,25 @@ export default defineConfig(
     },
   },
   {
+    // Inside appliance/src, imports go down: http/ (the edge) uses the rest, and the answer-file
+    // check and the crypto use neither http/ nor store/ (what both need is in domain/ or beside
+    // them: domain/proto-keys.ts, crypto/exam-secret.ts).
+    files: ['appliance/src/answer-files/**/*.ts', 'appliance/src/crypto/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(?:http|store)/',
+              message: 'answer-files/ and crypto/ sit below http/ and store/: move what both need down.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Test files in domain/ keep the same rules: they use FakeClock and seeded random sources too.
     // (They may import vitest, which no rule here restricts.)
     files: ['domain/**/*.ts'],

@@ -5,7 +5,9 @@
  * app's first load stays small; answers.ts validates what arrives.
  */
 import { canonicalJson, sha256HexOfText, type Json } from './canonical.js';
-import type { AnswerFile, AnswerValue } from './answers.js';
+import type { AnswerFile, AnswerValue } from './answer-types.js';
+
+export { MAX_TEXT_ANSWER_LENGTH } from './answer-format.js';
 
 /**
  * The autosaved state of one examinee's answers, as the app keeps it (RxDB) and replicates it.
@@ -67,13 +69,6 @@ export function mergeAnswerSheets(incoming: SheetState, stored: SheetState): Req
   }
   return { counter: Math.max(incoming.counter, stored.counter), answers, flagged: [...flagged], versions };
 }
-
-/**
- * The longest text answer (short text or essay) the appliance takes, in UTF-16 code units (a
- * string's `length`, as an HTML `maxlength` counts). The app's fields stop there: an answer over
- * it would be refused by every autosave and by the submission.
- */
-export const MAX_TEXT_ANSWER_LENGTH = 200_000;
 
 /** The id of an examinee's answer sheet. */
 export const answerSheetId = (examId: string, studentId: string) => `${examId}:${studentId}`;

@@ -13,11 +13,11 @@
  * `flagged`, NFC-normalises text and drops empty answers; its UTF-8 bytes are what is submitted,
  * hashed (SHA-256) and signed in the receipt.
  */
-import { z } from 'zod';
 import { refuse, type Result } from './errors.js';
 import type { ExamFile, Question } from './exam-format.js';
 import type { ExamForExaminees, ExamineeQuestion } from './exam-package.js';
-import { isEmptyAnswer as isEmpty, MAX_TEXT_ANSWER_LENGTH, serialiseAnswerFile } from './answer-sheet.js';
+import { isEmptyAnswer as isEmpty, serialiseAnswerFile } from './answer-sheet.js';
+import type { AnswerFile, AnswerValue } from './answer-types.js';
 
 export {
   answerFileSha256,
@@ -28,40 +28,15 @@ export {
   serialiseAnswerFile,
   type AnswerSheet,
 } from './answer-sheet.js';
-
-export const ANSWER_FILE_FORMAT = 'answers/v1';
-
-const fileRef = z.strictObject({
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  name: z.string().min(1).max(255),
-  size: z.number().int().min(0),
-});
-export type FileRef = z.infer<typeof fileRef>;
-
-/**
- * One answer's value (see the spec above), as the answer file, the autosaved draft and the
- * replicated answer sheet carry it; the appliance checks every one of them with this schema.
- */
-export const answerValueSchema = z.union([
-  z.string().max(MAX_TEXT_ANSWER_LENGTH),
-  z.boolean(),
-  z.number().refine(Number.isFinite, 'must be a finite number'),
-  z.array(z.string().max(64)).max(26),
-  z.array(fileRef).max(20),
-]);
-export type AnswerValue = z.infer<typeof answerValueSchema>;
-/** The answers by question id. */
-export const answersSchema = z.record(z.string().max(64), answerValueSchema);
-
-/** Shape check of an answer file; answersFitExam then checks it against the exam. */
-export const answerFileSchema = z.strictObject({
-  format: z.literal(ANSWER_FILE_FORMAT),
-  examId: z.string().max(64),
-  studentId: z.string().max(64),
-  answers: answersSchema,
-  flagged: z.array(z.string().max(64)).max(1_000).default([]),
-});
-export type AnswerFile = z.infer<typeof answerFileSchema>;
+export { ANSWER_FILE_FORMAT, MAX_TEXT_ANSWER_LENGTH } from './answer-format.js';
+export {
+  answerFileSchema,
+  answersSchema,
+  answerValueSchema,
+  type AnswerFile,
+  type AnswerValue,
+  type FileRef,
+} from './answer-types.js';
 
 /** Every question of an exam, in order. */
 export function examQuestions(exam: Pick<ExamFile, 'sections'>): Question[] {

@@ -10,14 +10,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  formatImportErrors,
-  parseExamFile,
-  parseRoster,
-  rosterFormatFromName,
-  toExamDoc,
-  toExamineeDoc,
-} from '../domain/exam-import.js';
+import { parseExamFile, toExamDoc, toExamineeDoc } from '../domain/exam-import.js';
+import { formatImportErrors } from '../domain/import-errors.js';
+import { parseRoster, rosterFormatFromName } from '../domain/roster-import.js';
 import { centralLink, hallDbName, openCentralDb, type CentralLink } from './central-link.js';
 import { collectSubmissions, installDesign, publishExam, setHallSecurity } from './central/institution.js';
 import { describeSyncError } from './sync-status.js';

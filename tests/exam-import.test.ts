@@ -2,15 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { accessCodeHash } from '../domain/access-code.js';
 import { CODE_ALPHABET, type QuestionType } from '../domain/exam-format.js';
-import {
-  formatImportErrors,
-  parseExamFile,
-  parseRoster,
-  rosterFormatFromName,
-  toExamDoc,
-  toExamineeDoc,
-  type ImportError,
-} from '../domain/exam-import.js';
+import { parseExamFile, toExamDoc, toExamineeDoc } from '../domain/exam-import.js';
+import { formatImportErrors, type ImportError } from '../domain/import-errors.js';
+import { parseRoster, rosterFormatFromName } from '../domain/roster-import.js';
 
 const example = (name: string) => readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
 const EXAM = example('exam-demo.json');

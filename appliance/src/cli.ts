@@ -16,14 +16,9 @@ import { parseCommandLine, type ArgProblem } from './cli-args.js';
 import { loadConfig, ConfigError } from './config.js';
 import { parsePublicKey, verifyReceipt } from './crypto/receipts.js';
 import { ExamPackages } from './exam-packages.js';
-import {
-  formatImportErrors,
-  parseExamFile,
-  parseRoster,
-  rosterFormatFromName,
-  toExamDoc,
-  toExamineeDoc,
-} from '../../domain/exam-import.js';
+import { parseExamFile, toExamDoc, toExamineeDoc } from '../../domain/exam-import.js';
+import { formatImportErrors } from '../../domain/import-errors.js';
+import { parseRoster, rosterFormatFromName } from '../../domain/roster-import.js';
 import { HallStore } from './store/hall-store.js';
 import { PROCTOR_USAGE, ProctorCliError, proctorCommand } from './proctors/proctor-cli.js';
 import { SecretStore } from './store/secrets.js';

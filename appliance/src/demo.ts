@@ -6,7 +6,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../../domain/clock.js';
 import type { ExamFile, RosterEntry } from '../../domain/exam-format.js';
-import { formatImportErrors, parseExamFile, parseRoster, toExamDoc, toExamineeDoc } from '../../domain/exam-import.js';
+import { parseExamFile, toExamDoc, toExamineeDoc } from '../../domain/exam-import.js';
+import { formatImportErrors } from '../../domain/import-errors.js';
+import { parseRoster } from '../../domain/roster-import.js';
 import { DEMO_PROCTORS, type ProctorAccounts } from './proctors/accounts.js';
 import type { HallStore } from './store/hall-store.js';
 

@@ -6,7 +6,8 @@ import { buildExamPackage, newExamSecret } from './crypto/exam-package.js';
 import type { ExamPackage } from '../../domain/exam-package.js';
 import type { ExamDoc } from '../../domain/exam-format.js';
 import { KeyedLock } from './keyed-lock.js';
-import type { SecretStore, ExamSecret } from './store/secrets.js';
+import type { ExamSecret } from './crypto/exam-secret.js';
+import type { SecretStore } from './store/secrets.js';
 
 export class ExamPackages {
   private readonly cache = new Map<string, { version: string; pkg: ExamPackage; bytes: Buffer }>();

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../domain/clock.js';
 import { requestHash } from '../../domain/seb.js';
 import { examFileSchema } from '../../domain/exam-format.js';
-import { configKeyOf } from './seb.js';
+import { configKeyOf } from './http/seb.js';
 import {
   addTestProctors,
   CLIENT_VERSION,

@@ -10,7 +10,8 @@ import { ApplianceProcess } from '../../tests/support/appliance-process.js';
 import type { JournalDoc } from './store/journal.js';
 import { journalRecordLine, readJournal } from './store/journal-reader.js';
 import { ExamineeClient, openTestAppliance, testExam } from '../../tests/support/appliance.js';
-import type { EventFinding, VerifyLogReport } from './verify-log.js';
+import type { EventFinding } from './verify-log-chains.js';
+import type { VerifyLogReport } from './verify-log.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-06-01T08:00:00Z');

@@ -19,21 +19,9 @@ import {
   type FileRef,
 } from '../../../domain/answers.js';
 import { refuse, type Result } from '../../../domain/errors.js';
-import type { ExamFile } from '../../../domain/exam-format.js';
-import { refuseProtoKeys } from '../http/validate.js';
+import { refuseProtoKeys } from '../../../domain/proto-keys.js';
 import { fastCheckAnswerFile } from './fast-check.js';
-
-/** The exam as the check needs it (what is sent to the worker). */
-export type ExamForCheck = Pick<ExamFile, 'examId' | 'sections'>;
-
-export interface AnswerFileSummary {
-  /** The answers that name uploaded files, by question id. */
-  fileAnswers: Record<string, FileRef[]>;
-  score: number;
-  maxScore: number;
-  answered: number;
-  total: number;
-}
+import type { AnswerFileSummary, ExamForCheck } from './summary.js';
 
 export type AnswerFileVerdict = Result<{ summary: AnswerFileSummary }>;
 

@@ -12,7 +12,8 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ConcurrencyLimit } from '../keyed-lock.js';
-import { hashAndCheckAnswerFile, type CheckedAnswerFile, type ExamForCheck } from './check.js';
+import { hashAndCheckAnswerFile, type CheckedAnswerFile } from './check.js';
+import type { ExamForCheck } from './summary.js';
 import type { CheckJob, CheckReply } from './worker.js';
 
 export interface AnswerFileToCheck {

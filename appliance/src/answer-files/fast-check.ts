@@ -22,7 +22,7 @@ import {
   type FileRef,
 } from '../../../domain/answers.js';
 import { MAX_TEXT_ANSWER_LENGTH } from '../../../domain/answer-sheet.js';
-import type { AnswerFileSummary, ExamForCheck } from './check.js';
+import type { AnswerFileSummary, ExamForCheck } from './summary.js';
 
 /** Strings up to this many bytes are decoded like any JSON string; longer ones are only measured. */
 const SHORT_STRING_BYTES = 256;

@@ -5,7 +5,8 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { hashAndCheckAnswerFile, type CheckedAnswerFile, type ExamForCheck } from './check.js';
+import { hashAndCheckAnswerFile, type CheckedAnswerFile } from './check.js';
+import type { ExamForCheck } from './summary.js';
 
 /** A job: `exam` comes with the first job for `examKey` this worker gets. */
 export interface CheckJob {

@@ -14,7 +14,7 @@ import {
   type ExamForExaminees,
   type ExamPackage,
 } from '../../../domain/exam-package.js';
-import type { ExamSecret } from '../store/secrets.js';
+import type { ExamSecret } from './exam-secret.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 

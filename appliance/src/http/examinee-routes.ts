@@ -34,7 +34,7 @@ import { MAX_PHOTO_BYTES, type ExamDay, type ExamineeSession } from '../exam-day
 import type { Monitor } from '../monitor.js';
 import type { Presence } from '../presence.js';
 import type { ResumeCodes } from '../resume-codes.js';
-import { examineeAppUrl, requireSebFor, sebCheckFor, sebSettingsFor } from '../seb.js';
+import { examineeAppUrl, requireSebFor, sebCheckFor, sebSettingsFor } from './seb.js';
 import { clientAddress } from './client-address.js';
 import { refusalBody, sendRefusal, sendResult } from './responses.js';
 import { liveStream } from './sse.js';

@@ -19,7 +19,7 @@ import { examForExaminees } from '../../../domain/answers.js';
 import { HARDWARE_CHECKS } from '../../../domain/exam-options.js';
 import type { ExamSummary, MonitorSnapshot } from '../../../domain/monitor.js';
 import { participantsCsv, eventLogLines } from '../report.js';
-import { examineeAppUrl, sebConfigInfo, sendSebConfig } from '../seb.js';
+import { examineeAppUrl, sebConfigInfo, sendSebConfig } from './seb.js';
 import { refuseUnlessAllowed, type ProctorDeps, type ProctorEnv } from './proctor-session.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { liveStream } from './sse.js';

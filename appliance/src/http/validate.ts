@@ -4,6 +4,7 @@
  */
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { ProtoKey, refuseProtoKeys } from '../../../domain/proto-keys.js';
 import { sendRefusal } from './responses.js';
 
 function describe(error: z.ZodError): string {
@@ -61,16 +62,6 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): Validated
 }
 
 class TooLarge extends Error {}
-class ProtoKey extends Error {}
-
-/**
- * JSON.parse reviver that refuses "__proto__" members: schema parsing would turn one into the
- * object's prototype and silently drop it, so a request could pass validation with less than it sent.
- */
-export function refuseProtoKeys(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new ProtoKey('"__proto__" is not an allowed member name');
-  return value;
-}
 
 /** Reads a body as text, stopping as soon as it passes `maxBytes` (a lying Content-Length too). */
 async function readLimited(req: Request, maxBytes: number): Promise<string> {

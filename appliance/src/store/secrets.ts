@@ -7,19 +7,8 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { examSecretSchema, type ExamSecret } from '../crypto/exam-secret.js';
 import { writeFileDurably } from './fs-durable.js';
-
-const examSecretSchema = z.object({
-  /** Read out by the proctor for a start without network; derives the package key. */
-  password: z.string(),
-  salt: z.string(),
-  iterations: z.number().int(),
-  /** base64 AES-256 key = PBKDF2(password, salt, iterations). */
-  key: z.string(),
-  /** Passwords proctors generated for password verification (Exam info tab). */
-  verificationPasswords: z.array(z.string()).optional(),
-});
-export type ExamSecret = z.infer<typeof examSecretSchema>;
 
 const secretsSchema = z.object({
   schemaVersion: z.literal(1),

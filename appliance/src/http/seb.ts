@@ -22,7 +22,7 @@
  * of the request, so a hall can run SEB without copying any key; the exam file may allow more keys.
  */
 import type { Context, Env, MiddlewareHandler } from 'hono';
-import type { ExamFile } from '../../domain/exam-format.js';
+import type { ExamFile } from '../../../domain/exam-format.js';
 import {
   checkSebHeaders,
   compareSebKeys,
@@ -35,8 +35,8 @@ import {
   type SebCheck,
   type SebConfigValue,
   type SebRefusalReason,
-} from '../../domain/seb.js';
-import { sendRefusal } from './http/responses.js';
+} from '../../../domain/seb.js';
+import { sendRefusal } from './responses.js';
 
 /** The keys an exam accepts, the generated configuration's Config Key included. */
 export interface SebSettings {

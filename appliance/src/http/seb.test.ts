@@ -4,15 +4,15 @@
  */
 import { Hono } from 'hono';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { examFileSchema, safeExamBrowserSchema, type ExamFile } from '../../domain/exam-format.js';
+import { examFileSchema, safeExamBrowserSchema, type ExamFile } from '../../../domain/exam-format.js';
 import {
   requestHash,
   sebConfigKey,
   sebPasswordHash,
   type SebConfigDict,
   type SebConfigValue,
-} from '../../domain/seb.js';
-import { examInput } from '../../tests/support/fixtures.js';
+} from '../../../domain/seb.js';
+import { examInput } from '../../../tests/support/fixtures.js';
 import {
   buildSebConfig,
   configKeyOf,
