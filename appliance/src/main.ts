@@ -73,10 +73,15 @@ function listening(start: (ready: (info: AddressInfo) => void) => void): Promise
 
 const isLoopback = (host: string) => host === '127.0.0.1' || host === '::1' || host === 'localhost';
 
+/** The Node.js line the appliance is built and tested for (package.json engines, .nvmrc). */
+const SUPPORTED_NODE_MAJOR = 24;
+
 async function main(): Promise<void> {
   const config = readConfig();
   const log = createLog(config.logLevel);
   log('info', `starting proctor appliance ${APPLIANCE_VERSION}: ${describeConfig(config)}`);
+  if (Number(process.versions.node.split('.')[0]) < SUPPORTED_NODE_MAJOR)
+    log('warn', `Node.js ${process.versions.node} is not supported: the appliance runs on Node.js 24 LTS (README)`);
   const notifier = createNotifier(process.env, (line) => log('warn', line));
   const { clock, store } = await openStorage(config, log);
   const demo = config.demo ? await seedDemoOnce(store, systemClock, config.demoStartMinutes) : undefined;
