@@ -18,7 +18,12 @@ import { preparedExaminee, proctorCookie, PROCTORS, rssKiB, startHall, type Runn
 const MAX_FILE_BYTES = 1024 * 1024;
 const UPLOAD_BYTES = 3 * MAX_FILE_BYTES;
 const UPLOADS = Number(process.env.OVERSIZE_UPLOADS ?? 50);
-const RSS_BOUND_MIB = 24;
+/**
+ * Keeping a third of what is sent fails it. The peak also holds dead socket buffers not yet swept,
+ * which varies with CPU load, not with the appliance: 0–34 MiB measured under load with the box's
+ * malloc arenas (docs/performance.md), so a bound inside that range only flakes.
+ */
+const RSS_BOUND_MIB = 48;
 
 /** Every file under `dir` (relative paths). */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -90,8 +95,8 @@ describe('uploads over the limit (real appliance process)', () => {
   beforeAll(async () => {
     hall = await startHall('proctor-oversize-', {
       examinees: 2,
-      // The young generation as `npm start` sizes it (package.json), so RSS is the box's.
-      env: { PROCTOR_MAX_FILE_BYTES: String(MAX_FILE_BYTES), NODE_OPTIONS: '--max-semi-space-size=8' },
+      // The heap flags and malloc arenas are the box's (BOX_HEAP_FLAGS, BOX_ENV), so RSS is too.
+      env: { PROCTOR_MAX_FILE_BYTES: String(MAX_FILE_BYTES) },
     });
     ada = await preparedExaminee(hall, 0);
   });

@@ -21,6 +21,8 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
  * so that what a test measures of memory is what the box does.
  */
 export const BOX_HEAP_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--heap-growing-percent=100'];
+/** The environment the box adds (the same two places): glibc's malloc arenas capped at 2. */
+export const BOX_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
 /** `node --import tsx`: node itself, so a signal sent to the PID reaches the appliance. */
 export const NODE_TSX: readonly string[] = [process.execPath, ...BOX_HEAP_FLAGS, '--import', 'tsx'];
 export const MAIN_ENTRY = 'appliance/src/main.ts';
@@ -44,7 +46,8 @@ const SYSTEMD_ENV = new Set(['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', '
 /**
  * The environment of an appliance process: the parent's, without any PROCTOR_* setting (the
  * appliance refuses unknown ones) or systemd variable, plus a data folder, a free port, no demo
- * exam, the test hall and no mDNS advertising (tests that want it pass PROCTOR_MDNS=true).
+ * exam, the test hall and no mDNS advertising (tests that want it pass PROCTOR_MDNS=true), with
+ * the box's BOX_ENV.
  */
 export function applianceEnv(dataDir: string, overrides: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -52,6 +55,7 @@ export function applianceEnv(dataDir: string, overrides: Record<string, string> 
     if (v !== undefined && !k.startsWith('PROCTOR_') && !SYSTEMD_ENV.has(k)) env[k] = v;
   return {
     ...env,
+    ...BOX_ENV,
     PROCTOR_DATA_DIR: dataDir,
     PROCTOR_PORT: '0',
     PROCTOR_HOST: '127.0.0.1',
