@@ -1,7 +1,8 @@
 /**
  * The proctor dashboard: sign in, then the exams on this appliance with their tracking totals,
  * then an exam's monitor (monitor.tsx). Which exam and tab are open is kept in the address
- * (#exam=<examId>&tab=<tab>), so a reload or a shared link comes back to the same place.
+ * (route.ts): a reload, Back or a shared link comes back to the same place, and so does a sign-in
+ * after the appliance restarted (its proctor sessions live in memory).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n';
@@ -10,7 +11,8 @@ import { SecureContextBanner } from '../shared/secure-context-banner';
 import { SignInForm, type SignInField } from '../shared/sign-in-form';
 import { exams, login, logout, me, type ExamSummary, type Proctor } from './api';
 import { ClockPanel } from './clock-panel';
-import { Monitor, TAB_KEYS, type TabKey } from './monitor';
+import { Monitor } from './monitor';
+import { formatPlace, parsePlace, samePlace, type Place } from './route';
 import { useLatest } from '../shared/use-latest';
 
 /**
@@ -24,22 +26,11 @@ type Screen =
   | { name: 'sign-in'; error?: string }
   | { name: 'exams'; proctor: Proctor; exams?: ExamSummary[]; error?: string };
 
-interface Place {
-  examId: string;
-  tab: TabKey;
-}
-
-function readPlace(): Place | undefined {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const examId = params.get('exam');
-  if (examId === null || examId === '') return undefined;
-  const tab = params.get('tab');
-  return { examId, tab: TAB_KEYS.includes(tab as TabKey) ? (tab as TabKey) : 'participants' };
-}
-
-function writePlace(place: Place | undefined): void {
-  const hash = place === undefined ? '' : `#${new URLSearchParams({ exam: place.examId, tab: place.tab }).toString()}`;
-  history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+/** Pushes a new history entry (Back returns), or replaces the current one (a filter change). */
+function writePlace(place: Place | undefined, how: 'push' | 'replace'): void {
+  const url = `${location.pathname}${location.search}${formatPlace(place)}`;
+  if (how === 'push') history.pushState(null, '', url);
+  else history.replaceState(null, '', url);
 }
 
 const FIELDS: readonly SignInField[] = [
@@ -49,19 +40,30 @@ const FIELDS: readonly SignInField[] = [
 
 export function ProctorApp() {
   const [screen, setScreen] = useState<Screen>({ name: 'loading' });
-  const [place, setPlaceState] = useState<Place | undefined>(readPlace);
-  const setPlace = (next: Place | undefined) => {
-    writePlace(next);
+  const [place, setPlaceState] = useState<Place | undefined>(() => parsePlace(location.hash));
+  const setPlace = (next: Place | undefined, how: 'push' | 'replace' = 'push') => {
+    if (samePlace(next, place)) return;
+    writePlace(next, how);
     setPlaceState(next);
   };
+  // Back and Forward: the address says where to be.
+  useEffect(() => {
+    const onPop = () => setPlaceState(parsePlace(location.hash));
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, []);
 
   const showExams = async (proctor: Proctor) => {
     setScreen({ name: 'exams', proctor });
     const result = await exams();
     if (result.ok) setScreen({ name: 'exams', proctor, exams: result.body.exams });
-    else if (result.status === 401) signedOut(result.message);
+    else if (result.status === 401) sessionLost();
     else setScreen({ name: 'exams', proctor, error: result.message });
   };
+
+  // A 401 while this browser held a session: the appliance restarted (or the session ended).
+  // The place stays in the address, so the sign-in comes back to it.
+  const sessionLost = () => signedOut(t.proctor.sessionLost);
 
   const signedOut = (error?: string) => {
     localStorage.removeItem(SIGNED_IN_KEY);
@@ -71,7 +73,10 @@ export function ProctorApp() {
   // At start: a session kept from before goes straight to the exams.
   const start = useLatest(() => {
     if (localStorage.getItem(SIGNED_IN_KEY) === null) setScreen({ name: 'sign-in' });
-    else void me().then((result) => (result.ok ? showExams(result.body.proctor) : signedOut()));
+    else
+      void me().then((result) =>
+        result.ok ? showExams(result.body.proctor) : result.status === 401 ? sessionLost() : signedOut(),
+      );
   });
   useEffect(() => start.current(), [start]);
 
@@ -121,12 +126,14 @@ export function ProctorApp() {
             proctor={screen.proctor}
             examId={place.examId}
             tab={place.tab}
-            onTab={(tab) => setPlace({ examId: place.examId, tab })}
+            onTab={(tab) => setPlace({ ...place, tab })}
+            status={place.status}
+            onStatus={(status) => setPlace({ ...place, status }, 'replace')}
             onBack={() => {
               setPlace(undefined);
               void showExams(screen.proctor);
             }}
-            onSignedOut={() => signedOut()}
+            onSignedOut={sessionLost}
           />
         )}
         {screen.name === 'exams' && place === undefined && (
@@ -134,7 +141,7 @@ export function ProctorApp() {
             proctor={screen.proctor}
             exams={screen.exams}
             error={screen.error}
-            onOpen={(examId) => setPlace({ examId, tab: 'participants' })}
+            onOpen={(examId) => setPlace({ examId, tab: 'participants', status: 'all' })}
           />
         )}
       </main>

@@ -1,9 +1,10 @@
 /**
  * The exam monitor: the exam's live state (useMonitor) under six tabs, as TomaSafe's Exam
  * Monitor lays them out (Exam info, Participants, Messages, Exam preview) plus Resume codes and
- * Sync status. The selected tab is in the address (#exam=…&tab=…), so a reload comes back to it.
+ * Sync status. The selected tab and filter are in the address (route.ts).
  */
 import { useEffect, useState } from 'preact/hooks';
+import type { ExamineeStatus } from '../../../domain/examinee-state.js';
 import { t } from '../i18n';
 import { useFocusOnMount } from '../shared/focus';
 import type { Proctor } from './api';
@@ -13,11 +14,9 @@ import { MessagesTab } from './messages';
 import { ParticipantsTab } from './participants';
 import { PreviewTab } from './preview';
 import { ResumeCodesTab } from './resume-codes';
+import { TAB_KEYS, type TabKey } from './route';
 import { SyncStatusTab } from './sync-status';
 import { Tabs } from './tabs';
-
-export const TAB_KEYS = ['info', 'participants', 'messages', 'preview', 'resume', 'sync'] as const;
-export type TabKey = (typeof TAB_KEYS)[number];
 
 export function LiveIndicator(props: { state: LiveState }) {
   return (
@@ -34,6 +33,8 @@ export function Monitor(props: {
   examId: string;
   tab: TabKey;
   onTab: (tab: TabKey) => void;
+  status: ExamineeStatus | 'all';
+  onStatus: (status: ExamineeStatus | 'all') => void;
   onBack: () => void;
   onSignedOut: () => void;
 }) {
@@ -77,7 +78,15 @@ export function Monitor(props: {
                 />
               );
             case 'participants':
-              return <ParticipantsTab examId={props.examId} data={data} chief={chief} />;
+              return (
+                <ParticipantsTab
+                  examId={props.examId}
+                  data={data}
+                  chief={chief}
+                  status={props.status}
+                  onStatus={props.onStatus}
+                />
+              );
             case 'messages':
               return <MessagesTab examId={props.examId} data={data} />;
             case 'preview':

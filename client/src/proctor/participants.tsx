@@ -203,10 +203,16 @@ function ColumnManager(props: { columns: ParticipantColumn[]; onSaved: (columns:
   );
 }
 
-export function ParticipantsTab(props: { examId: string; data: MonitorData; chief: boolean }) {
-  const { data } = props;
+export function ParticipantsTab(props: {
+  examId: string;
+  data: MonitorData;
+  chief: boolean;
+  /** The status filter lives in the address (route.ts), so a reload or a sign-in keeps it. */
+  status: ExamineeStatus | 'all';
+  onStatus: (status: ExamineeStatus | 'all') => void;
+}) {
+  const { data, status, onStatus: setStatus } = props;
   const info = data.info!;
-  const [status, setStatus] = useState<ExamineeStatus | 'all'>('all');
   const [q, setQ] = useState('');
   const [columns, setColumns] = useState<ParticipantColumn[]>([...DEFAULT_COLUMNS]);
   const [managing, setManaging] = useState(false);

@@ -8,6 +8,7 @@ import type { HardwareCheck, VerificationMode } from '../../../../domain/exam-op
 export const proctor = {
   title: 'Proctor dashboard',
   signInHeading: 'Proctor sign-in',
+  sessionLost: 'The appliance restarted: sign in again',
   username: 'Username',
   password: 'Password',
   submit: 'Sign in',
