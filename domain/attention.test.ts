@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attentionItems, newAttention } from './attention.js';
+import { attentionItems, newAttention, openQuestions } from './attention.js';
 
 type Row = Parameters<typeof attentionItems>[0][number];
 const T0 = Date.parse('2026-06-01T09:00:00.000Z');
@@ -91,5 +91,22 @@ describe('attention', () => {
       T0 + 100,
     );
     expect(items).toEqual([{ studentId: 's1', name: 'Ana', kind: 'question', since: T0 + 3 }]);
+  });
+});
+
+describe('openQuestions', () => {
+  it('keeps questions asked after the last private answer', () => {
+    const at = (ms: number) => new Date(T0 + ms).toISOString();
+    const open = openQuestions([
+      { at: at(1), audience: 'proctors', studentId: 's1' },
+      { at: at(2), audience: 'examinee', studentId: 's1' },
+      { at: at(3), audience: 'proctors', studentId: 's2' },
+      { at: at(4), audience: 'all', studentId: null },
+      { at: at(5), audience: 'proctors', studentId: 's1' },
+    ]);
+    expect(open).toEqual([
+      { studentId: 's2', at: T0 + 3 },
+      { studentId: 's1', at: T0 + 5 },
+    ]);
   });
 });

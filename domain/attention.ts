@@ -103,3 +103,22 @@ export function newAttention(previous: readonly AttentionItem[], next: readonly 
   const had = new Set(previous.map((p) => key(p.studentId, p.kind)));
   return next.filter((n) => !had.has(key(n.studentId, n.kind)));
 }
+
+/** A message as the monitor streams it, the fields openQuestions reads. */
+interface QuestionMessage {
+  at: string;
+  audience: 'all' | 'examinee' | 'proctors';
+  studentId: string | null;
+}
+
+/** Examinees' questions with no private answer from a proctor after them. */
+export function openQuestions(messages: readonly QuestionMessage[]): OpenQuestion[] {
+  const answeredAt = new Map<string, number>();
+  for (const m of messages)
+    if (m.audience === 'examinee' && m.studentId !== null)
+      answeredAt.set(m.studentId, Math.max(Date.parse(m.at), answeredAt.get(m.studentId) ?? 0));
+  return messages
+    .filter((m) => m.audience === 'proctors' && m.studentId !== null)
+    .map((m) => ({ studentId: m.studentId!, at: Date.parse(m.at) }))
+    .filter((q) => q.at > (answeredAt.get(q.studentId) ?? -Infinity));
+}

@@ -15,6 +15,7 @@ import { PreviewTab } from './preview';
 import { ResumeCodesTab } from './resume-codes';
 import { SyncStatusTab } from './sync-status';
 import { Tabs } from './tabs';
+import { useAttention, useAttentionTitle } from './use-attention';
 
 export const TAB_KEYS = ['info', 'participants', 'messages', 'preview', 'resume', 'sync'] as const;
 export type TabKey = (typeof TAB_KEYS)[number];
@@ -43,6 +44,8 @@ export function Monitor(props: {
   useEffect(() => setVisited((v) => (v.has(props.tab) ? v : new Set([...v, props.tab]))), [props.tab]);
   const chief = props.proctor.role === 'chief';
   const title = data.info?.title ?? props.examId;
+  const attention = useAttention(data);
+  useAttentionTitle(title, attention.length);
 
   return (
     <section aria-labelledby="monitor-heading" class="monitor">
@@ -59,7 +62,13 @@ export function Monitor(props: {
       <Tabs
         idPrefix="monitor"
         label={t.proctor.tabsLabel}
-        tabs={TAB_KEYS.map((key) => ({ key, label: t.proctor.tabs[key] }))}
+        tabs={TAB_KEYS.map((key) => ({
+          key,
+          label:
+            key === 'participants' && attention.length > 0
+              ? t.proctor.attention.tabLabel(t.proctor.tabs[key], attention.length)
+              : t.proctor.tabs[key],
+        }))}
         selected={props.tab}
         onSelect={props.onTab}
         visited={visited}
