@@ -4,7 +4,6 @@
  * Sync status. The selected tab and filter are in the address (route.ts).
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { ExamineeStatus } from '../../../domain/examinee-state.js';
 import { t } from '../i18n';
 import { useFocusOnMount } from '../shared/focus';
 import type { Proctor } from './api';
@@ -14,9 +13,10 @@ import { MessagesTab } from './messages';
 import { ParticipantsTab } from './participants';
 import { PreviewTab } from './preview';
 import { ResumeCodesTab } from './resume-codes';
-import { TAB_KEYS, type TabKey } from './route';
+import { TAB_KEYS, type StatusFilter, type TabKey } from './route';
 import { SyncStatusTab } from './sync-status';
 import { Tabs } from './tabs';
+import { useAttention, useAttentionTitle } from './use-attention';
 
 export function LiveIndicator(props: { state: LiveState }) {
   return (
@@ -33,8 +33,8 @@ export function Monitor(props: {
   examId: string;
   tab: TabKey;
   onTab: (tab: TabKey) => void;
-  status: ExamineeStatus | 'all';
-  onStatus: (status: ExamineeStatus | 'all') => void;
+  status: StatusFilter;
+  onStatus: (status: StatusFilter) => void;
   onBack: () => void;
   onSignedOut: () => void;
 }) {
@@ -44,6 +44,8 @@ export function Monitor(props: {
   useEffect(() => setVisited((v) => (v.has(props.tab) ? v : new Set([...v, props.tab]))), [props.tab]);
   const chief = props.proctor.role === 'chief';
   const title = data.info?.title ?? props.examId;
+  const attention = useAttention(data);
+  useAttentionTitle(title, attention.length);
 
   return (
     <section aria-labelledby="monitor-heading" class="monitor">
@@ -60,7 +62,13 @@ export function Monitor(props: {
       <Tabs
         idPrefix="monitor"
         label={t.proctor.tabsLabel}
-        tabs={TAB_KEYS.map((key) => ({ key, label: t.proctor.tabs[key] }))}
+        tabs={TAB_KEYS.map((key) => ({
+          key,
+          label:
+            key === 'participants' && attention.length > 0
+              ? t.proctor.attention.tabLabel(t.proctor.tabs[key], attention.length)
+              : t.proctor.tabs[key],
+        }))}
         selected={props.tab}
         onSelect={props.onTab}
         visited={visited}

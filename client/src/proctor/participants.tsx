@@ -6,6 +6,7 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
+import type { AttentionItem } from '../../../domain/attention.js';
 import { EXAMINEE_STATUSES, type ExamineeStatus } from '../../../domain/examinee-state.js';
 import { DEFAULT_COLUMNS, PARTICIPANT_COLUMNS, queryRows, statusCounts } from '../../../domain/monitor.js';
 import { t } from '../i18n';
@@ -20,6 +21,8 @@ import { dateTime, duration, StatusBadge, STATUS_ICONS, timeOfDay } from './form
 import { useApplianceNow, type MonitorData } from './live';
 import { ProgressPicture } from './progress-picture';
 import { RowActions } from './row-actions';
+import type { StatusFilter } from './route';
+import { useAttention } from './use-attention';
 import { rowTimeLeft } from './rules';
 
 const P = t.proctor.participants;
@@ -203,16 +206,32 @@ function ColumnManager(props: { columns: ParticipantColumn[]; onSaved: (columns:
   );
 }
 
+/** The rows with something waiting, oldest wait first, matching the search. */
+function waitingRows(
+  rows: readonly ParticipantRow[],
+  attention: readonly AttentionItem[],
+  q: string,
+): ParticipantRow[] {
+  const matching = new Map(queryRows(rows, { q }).map((r) => [r.studentId, r]));
+  const out: ParticipantRow[] = [];
+  for (const a of attention) {
+    const r = matching.get(a.studentId);
+    if (r !== undefined && !out.includes(r)) out.push(r);
+  }
+  return out;
+}
+
 export function ParticipantsTab(props: {
   examId: string;
   data: MonitorData;
   chief: boolean;
   /** The status filter lives in the address (route.ts), so a reload or a sign-in keeps it. */
-  status: ExamineeStatus | 'all';
-  onStatus: (status: ExamineeStatus | 'all') => void;
+  status: StatusFilter;
+  onStatus: (status: StatusFilter) => void;
 }) {
   const { data, status, onStatus: setStatus } = props;
   const info = data.info!;
+  const attention = useAttention(data);
   const [q, setQ] = useState('');
   const [columns, setColumns] = useState<ParticipantColumn[]>([...DEFAULT_COLUMNS]);
   const [managing, setManaging] = useState(false);
@@ -229,8 +248,11 @@ export function ParticipantsTab(props: {
 
   const counts = useMemo(() => statusCounts(data.rows), [data.rows]);
   const shown = useMemo(
-    () => queryRows(data.rows, { q, status: status === 'all' ? undefined : status }),
-    [data.rows, q, status],
+    () =>
+      status === 'attention'
+        ? waitingRows(data.rows, attention, q)
+        : queryRows(data.rows, { q, status: status === 'all' ? undefined : status }),
+    [data.rows, q, status, attention],
   );
   const actingRow = acting === undefined ? undefined : data.rows.find((r) => r.studentId === acting);
   const tableColumns = columns;
@@ -248,6 +270,15 @@ export function ParticipantsTab(props: {
           data-testid="chip-all"
         >
           {P.chip(P.all, data.rows.length)}
+        </button>
+        <button
+          type="button"
+          class="chip"
+          aria-pressed={status === 'attention'}
+          onClick={() => setStatus(status === 'attention' ? 'all' : 'attention')}
+          data-testid="chip-attention"
+        >
+          {P.chip(t.proctor.attention.chip, new Set(attention.map((a) => a.studentId)).size)}
         </button>
         {EXAMINEE_STATUSES.map((s) => (
           <button

@@ -8,6 +8,7 @@ describe('the dashboard’s place in the address', () => {
       { examId: 'exam 2/ä&b', tab: 'messages', status: 'all' },
       { examId: 'exam-1', tab: 'participants', status: 'submitted' },
       { examId: 'exam-1', tab: 'sync', status: 'waiting-relogin' },
+      { examId: 'exam-1', tab: 'participants', status: 'attention' },
     ];
     for (const place of places) expect(parsePlace(formatPlace(place))).toEqual(place);
     expect(formatPlace(places[2])).toBe('#exam=exam-1&tab=participants&status=submitted');

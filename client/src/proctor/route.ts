@@ -6,7 +6,7 @@
  *   #exam=<examId>&tab=<tab>&status=<filter>
  *
  * `tab` is one of the monitor's tabs (participants when missing or unknown); `status` is the
- * participants filter (left out when it is "all"). No `exam` means the exam list.
+ * participants filter: an examinee status or `attention` (left out when it is "all"). No `exam` means the exam list.
  */
 import { EXAMINEE_STATUSES, type ExamineeStatus } from '../../../domain/examinee-state.js';
 
@@ -14,10 +14,14 @@ import { EXAMINEE_STATUSES, type ExamineeStatus } from '../../../domain/examinee
 export const TAB_KEYS = ['info', 'participants', 'messages', 'preview', 'resume', 'sync'] as const;
 export type TabKey = (typeof TAB_KEYS)[number];
 
+/** The participants filter: everyone, one status, or what needs a proctor. */
+export type StatusFilter = ExamineeStatus | 'all' | 'attention';
+const FILTERS: readonly string[] = [...EXAMINEE_STATUSES, 'attention'];
+
 export interface Place {
   examId: string;
   tab: TabKey;
-  status: ExamineeStatus | 'all';
+  status: StatusFilter;
 }
 
 /** The place a hash (with or without its leading '#') names, or undefined for the exam list. */
@@ -30,7 +34,7 @@ export function parsePlace(hash: string): Place | undefined {
   return {
     examId,
     tab: TAB_KEYS.includes(tab as TabKey) ? (tab as TabKey) : 'participants',
-    status: EXAMINEE_STATUSES.includes(status as ExamineeStatus) ? (status as ExamineeStatus) : 'all',
+    status: status !== null && FILTERS.includes(status) ? (status as StatusFilter) : 'all',
   };
 }
 

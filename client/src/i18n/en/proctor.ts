@@ -35,6 +35,10 @@ export const proctor = {
     label: 'Live updates',
   },
   tabsLabel: 'Monitor tabs',
+  attention: {
+    tabLabel: (label: string, n: number) => `${label} (${n} waiting)`,
+    chip: 'Needs attention',
+  },
   tabs: {
     info: 'Exam info',
     participants: 'Participants',

@@ -1,0 +1,124 @@
+/**
+ * What needs a proctor's attention, as a pure function of the participants' rows (the monitor's
+ * live state) and the examinees' unanswered questions: one entry per examinee and kind, oldest
+ * first, until someone acts. Acting changes the row (a decision, a review, a verification), so the
+ * entry goes on the next call.
+ *
+ * `since` is the row's own time where it has one (bathroomSince, uploadedAt, a question's time);
+ * otherwise the time the entry was first seen, carried over from the previous list, so an entry
+ * keeps its place in the queue while it waits.
+ */
+import type { ParticipantRow } from './monitor.js';
+
+export const ATTENTION_KINDS = [
+  'question',
+  'bathroom',
+  'relogin',
+  'verification-photo',
+  'changed-after-time-up',
+  'integrity',
+] as const;
+/** Why an examinee needs a proctor. */
+export type AttentionKind = (typeof ATTENTION_KINDS)[number];
+
+/** One thing waiting for a proctor. */
+export interface AttentionItem {
+  studentId: string;
+  name: string;
+  kind: AttentionKind;
+  /** Epoch ms since when it waits. */
+  since: number;
+}
+
+/** An examinee's question no proctor has answered yet. */
+export interface OpenQuestion {
+  studentId: string;
+  /** Epoch ms of the question. */
+  at: number;
+}
+
+type AttentionRow = Pick<
+  ParticipantRow,
+  | 'studentId'
+  | 'name'
+  | 'status'
+  | 'bathroom'
+  | 'bathroomSince'
+  | 'verification'
+  | 'verificationPhotos'
+  | 'changedAfterTimeUp'
+  | 'timeUp'
+  | 'uploadedAt'
+  | 'integrityEvents'
+  | 'integrityReview'
+>;
+
+const key = (studentId: string, kind: AttentionKind) => `${kind}|${studentId}`;
+const ms = (isoTime: string | null) => (isoTime === null ? undefined : Date.parse(isoTime));
+
+/** The kinds a row needs attention for, with the row's own time where it has one. */
+export function rowAttention(row: AttentionRow): { kind: AttentionKind; at: number | undefined }[] {
+  const out: { kind: AttentionKind; at: number | undefined }[] = [];
+  if (row.bathroom === 'requested') out.push({ kind: 'bathroom', at: ms(row.bathroomSince) });
+  if (row.status === 'waiting-relogin') out.push({ kind: 'relogin', at: undefined });
+  if (row.verification === 'pending' && row.verificationPhotos > 0)
+    out.push({ kind: 'verification-photo', at: undefined });
+  if (row.changedAfterTimeUp && row.timeUp !== null && row.timeUp.decision === null)
+    out.push({ kind: 'changed-after-time-up', at: ms(row.uploadedAt) });
+  if (row.integrityEvents > 0 && row.integrityReview === 'not-reviewed') out.push({ kind: 'integrity', at: undefined });
+  return out;
+}
+
+/**
+ * Everything waiting now, oldest first (ties by name, then kind). `previous` is the last result,
+ * so entries without a time of their own keep the time they were first seen; `now` is that time
+ * for new ones.
+ */
+export function attentionItems(
+  rows: readonly AttentionRow[],
+  questions: readonly OpenQuestion[],
+  previous: readonly AttentionItem[],
+  now: number,
+): AttentionItem[] {
+  const seen = new Map(previous.map((p) => [key(p.studentId, p.kind), p.since]));
+  const out: AttentionItem[] = [];
+  const names = new Map(rows.map((r) => [r.studentId, r.name]));
+  for (const r of rows)
+    for (const { kind, at } of rowAttention(r))
+      out.push({ studentId: r.studentId, name: r.name, kind, since: at ?? seen.get(key(r.studentId, kind)) ?? now });
+  const oldestQuestion = new Map<string, number>();
+  for (const q of questions) oldestQuestion.set(q.studentId, Math.min(q.at, oldestQuestion.get(q.studentId) ?? q.at));
+  for (const [studentId, at] of oldestQuestion)
+    out.push({ studentId, name: names.get(studentId) ?? studentId, kind: 'question', since: at });
+  return out.sort(
+    (a, b) =>
+      a.since - b.since ||
+      a.name.localeCompare(b.name) ||
+      ATTENTION_KINDS.indexOf(a.kind) - ATTENTION_KINDS.indexOf(b.kind),
+  );
+}
+
+/** Items in `next` that were not in `previous`: what a toast and the sound announce. */
+export function newAttention(previous: readonly AttentionItem[], next: readonly AttentionItem[]): AttentionItem[] {
+  const had = new Set(previous.map((p) => key(p.studentId, p.kind)));
+  return next.filter((n) => !had.has(key(n.studentId, n.kind)));
+}
+
+/** A message as the monitor streams it, the fields openQuestions reads. */
+interface QuestionMessage {
+  at: string;
+  audience: 'all' | 'examinee' | 'proctors';
+  studentId: string | null;
+}
+
+/** Examinees' questions with no private answer from a proctor after them. */
+export function openQuestions(messages: readonly QuestionMessage[]): OpenQuestion[] {
+  const answeredAt = new Map<string, number>();
+  for (const m of messages)
+    if (m.audience === 'examinee' && m.studentId !== null)
+      answeredAt.set(m.studentId, Math.max(Date.parse(m.at), answeredAt.get(m.studentId) ?? 0));
+  return messages
+    .filter((m) => m.audience === 'proctors' && m.studentId !== null)
+    .map((m) => ({ studentId: m.studentId!, at: Date.parse(m.at) }))
+    .filter((q) => q.at > (answeredAt.get(q.studentId) ?? -Infinity));
+}
