@@ -134,58 +134,65 @@ async function expectQuestions(page: Page, h: Hall): Promise<void> {
   await page.getByRole('button', { name: 'Question 1, not answered' }).click();
 }
 
+/** Downloads before the start with a progress bar and opens the exam at the start with the released key. */
+async function startOnline(): Promise<void> {
+  const h = await hall();
+  const { context } = await browser();
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+
+  await signInAndDownload(page, h);
+  await screenshot(page, 'exam-downloaded');
+
+  // What travels and what this device keeps is ciphertext: no prompt in the package's bytes.
+  const other = new HttpExaminee(h.appliance.baseUrl, h.files.roster[1]!.studentId, h.files.roster[1]!.accessCode);
+  expect((await other.signIn()).status).toBe(200);
+  const res = await other.get('/api/exam/package');
+  expect(res.status).toBe(200);
+  const bytes = await res.text();
+  expect(JSON.parse(bytes)).toMatchObject({ format: 'exam-package/v1', examId: 'exam-1' });
+  expect(bytes).not.toContain('SECRET-PROMPT-MARKER');
+  expect(bytes).not.toContain('symbol of sodium');
+
+  await expectQuestions(page, h);
+  await screenshot(page, 'exam-started');
+  await page.setViewportSize({ width: 320, height: 640 });
+  expect(await overflowsHorizontally(page)).toBe(false);
+  await screenshot(page, 'exam-started-320px');
+  expect(errors).toEqual([]);
+}
+
+/** Opens the exam with the exam password when the network is cut after the download. */
+async function startWithPassword(): Promise<void> {
+  const h = await hall();
+  const { context } = await browser();
+  const page = await context.newPage();
+  const errors = watchConsole(page);
+
+  await signInAndDownload(page, h);
+  await context.setOffline(true);
+
+  // At the start the key cannot come: the app asks for the password the proctor reads out.
+  const field = page.getByRole('textbox', { name: 'Exam password' });
+  await field.waitFor({ timeout: START_AHEAD_MS + 20_000 });
+  await page.getByText('The exam key could not be fetched from the appliance.', { exact: false }).waitFor();
+  await field.fill('AAAA-BBBB-CCCC');
+  await page.getByRole('button', { name: 'Start the exam' }).click();
+  await page.getByText('That password does not open this exam. Check it and try again.').waitFor();
+  await screenshot(page, 'exam-password-wrong');
+
+  // Typed the way people type it: lower case, spaces instead of dashes.
+  await field.fill(h.password.toLowerCase().replace(/-/g, ' '));
+  await page.getByRole('button', { name: 'Start the exam' }).click();
+  await expectQuestions(page, h);
+  await screenshot(page, 'exam-started-with-password-offline');
+  await context.setOffline(false);
+  expect(errors).toEqual([]);
+}
+
 describe('exam download and start in Chromium (built client, appliance as a child process)', () => {
-  it('downloads before the start with a progress bar and opens the exam at the start with the released key', async () => {
-    const h = await hall();
-    const { context } = await browser();
-    const page = await context.newPage();
-    const errors = watchConsole(page);
-
-    await signInAndDownload(page, h);
-    await screenshot(page, 'exam-downloaded');
-
-    // What travels and what this device keeps is ciphertext: no prompt in the package's bytes.
-    const other = new HttpExaminee(h.appliance.baseUrl, h.files.roster[1]!.studentId, h.files.roster[1]!.accessCode);
-    expect((await other.signIn()).status).toBe(200);
-    const res = await other.get('/api/exam/package');
-    expect(res.status).toBe(200);
-    const bytes = await res.text();
-    expect(JSON.parse(bytes)).toMatchObject({ format: 'exam-package/v1', examId: 'exam-1' });
-    expect(bytes).not.toContain('SECRET-PROMPT-MARKER');
-    expect(bytes).not.toContain('symbol of sodium');
-
-    await expectQuestions(page, h);
-    await screenshot(page, 'exam-started');
-    await page.setViewportSize({ width: 320, height: 640 });
-    expect(await overflowsHorizontally(page)).toBe(false);
-    await screenshot(page, 'exam-started-320px');
-    expect(errors).toEqual([]);
-  });
-
-  it('opens the exam with the exam password when the network is cut after the download', async () => {
-    const h = await hall();
-    const { context } = await browser();
-    const page = await context.newPage();
-    const errors = watchConsole(page);
-
-    await signInAndDownload(page, h);
-    await context.setOffline(true);
-
-    // At the start the key cannot come: the app asks for the password the proctor reads out.
-    const field = page.getByRole('textbox', { name: 'Exam password' });
-    await field.waitFor({ timeout: START_AHEAD_MS + 20_000 });
-    await page.getByText('The exam key could not be fetched from the appliance.', { exact: false }).waitFor();
-    await field.fill('AAAA-BBBB-CCCC');
-    await page.getByRole('button', { name: 'Start the exam' }).click();
-    await page.getByText('That password does not open this exam. Check it and try again.').waitFor();
-    await screenshot(page, 'exam-password-wrong');
-
-    // Typed the way people type it: lower case, spaces instead of dashes.
-    await field.fill(h.password.toLowerCase().replace(/-/g, ' '));
-    await page.getByRole('button', { name: 'Start the exam' }).click();
-    await expectQuestions(page, h);
-    await screenshot(page, 'exam-started-with-password-offline');
-    await context.setOffline(false);
-    expect(errors).toEqual([]);
+  // Side by side, each with its own appliance and browser: both wait START_AHEAD_MS for the start once.
+  it('downloads before the start with a progress bar and opens the exam at the start with the released key; at the same time, opens it with the exam password when the network is cut after the download', async () => {
+    await Promise.all([startOnline(), startWithPassword()]);
   });
 });

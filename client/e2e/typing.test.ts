@@ -6,10 +6,10 @@
  * the signed receipt hold exactly what was typed (answers.ts). More conditions (offline, reload,
  * IME, paste, undo, caret) are in human-input.test.ts; the seeded chaos test in chaos.test.ts.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { answerField, deviceAnswers, expectSaved, goTo, submitAndCheck, throttle } from './answers.js';
 import { launchChromium, screenshot, watchConsole } from './browser.js';
-import { openHall, signInAndOpen } from './hall.js';
+import { openHall, signInAndOpen, type Hall } from './hall.js';
 
 const START_AHEAD_MS = 15_000;
 
@@ -21,21 +21,31 @@ afterEach(async () => {
 const ESSAY = "Newton's third law: every action has an equal and opposite reaction. The quick brown fox.";
 const SHORT = 'Tr the lazy dog jumps';
 
+const CASES = [
+  { delay: 0, rate: 4 },
+  { delay: 20, rate: 6 },
+  { delay: 50, rate: 4 },
+  { delay: 100, rate: 1 },
+];
+
 describe('typing into answers in Chromium (real key events, CPU throttled)', () => {
-  for (const { delay, rate } of [
-    { delay: 0, rate: 4 },
-    { delay: 20, rate: 6 },
-    { delay: 50, rate: 4 },
-    { delay: 100, rate: 1 },
-  ]) {
+  // One hall for all cases, one examinee each: the exam's start is waited for once.
+  let h: Hall;
+  beforeAll(async () => {
+    h = await openHall({ startAheadMs: START_AHEAD_MS, settings: { lockOnReload: false }, examinees: CASES.length });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  for (const [index, { delay, rate }] of CASES.entries()) {
     it(`keeps every character at ${delay} ms per key with the CPU ${rate}× slower`, async () => {
-      const h = await openHall({ startAheadMs: START_AHEAD_MS, settings: { lockOnReload: false } });
-      cleanups.push(() => h.close());
+      const studentId = h.files.roster[index]!.studentId;
       const b = await launchChromium();
       cleanups.push(() => b.close());
       const p = await b.context.newPage();
       const errors = watchConsole(p);
-      await signInAndOpen(p, h);
+      await signInAndOpen(p, h, index);
       await throttle(p, rate);
 
       // The essay (question 4), typed key by key.
@@ -65,7 +75,7 @@ describe('typing into answers in Chromium (real key events, CPU throttled)', () 
       const expected = { q3: 6.02, q4: `${ESSAY} ${SHORT}` };
       await expectSaved(h, p, expected);
       await screenshot(p, `typing-${delay}ms-${rate}x`);
-      await submitAndCheck(h, p, 'S1', expected);
+      await submitAndCheck(h, p, studentId, expected);
       expect(errors).toEqual([]);
     });
   }
