@@ -7,7 +7,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { AttentionItem } from '../../../domain/attention.js';
-import { EXAMINEE_STATUSES, type ExamineeStatus } from '../../../domain/examinee-state.js';
+import { EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
 import { DEFAULT_COLUMNS, PARTICIPANT_COLUMNS, queryRows, statusCounts } from '../../../domain/monitor.js';
 import { t } from '../i18n';
 import {
