@@ -87,6 +87,10 @@ export const ERRORS = {
   'no-relogin-request': { status: 409, message: 'This examinee is not waiting for a re-login.' },
   'no-bathroom-request': { status: 409, message: 'This examinee has not asked for a bathroom break.' },
   'verification-not-needed': { status: 409, message: 'This exam does not use this kind of verification.' },
+  'network-not-allowed': {
+    status: 403,
+    message: 'This device is on a network this exam does not allow. Join the exam hall’s network, or ask the invigilator.',
+  },
   'wrong-verification-password': { status: 403, message: 'That exam password is not right. Ask the invigilator.' },
   'too-many-events': { status: 429, message: 'Too many reports in a short time.' },
   'verification-pending': { status: 403, message: 'A proctor must verify you before the exam starts.' },

@@ -90,6 +90,10 @@ export interface EventData {
   'exam-extension-set': { minutes: number };
   'hardware-checks-set': { disabled: HardwareCheck[] };
   'verification-passwords-generated': { count: number };
+  /** Allowed examinee networks (domain/networks.ts); empty allows every address. */
+  'allowed-networks-set': { ranges: string[] };
+  /** The verification type for examinees without a personal one. */
+  'verification-default-set': { mode: VerificationMode };
 
   // ---- Messages (studentId set for private ones) ----
   'message-sent': {
@@ -103,6 +107,10 @@ export interface EventData {
 
   // ---- Safe Exam Browser ----
   'seb-refused': { reason: string; path: string };
+
+  // ---- Allowed examinee networks (studentId set) ----
+  /** A sign-in with the right access code from an address outside the allowed networks. */
+  'network-refused': { address: string };
 }
 
 export const INTEGRITY_EVENT_TYPES = [

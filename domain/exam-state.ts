@@ -3,7 +3,7 @@
  * to every examinee and is a fold of the exam's events without a studentId.
  */
 import type { ExamEvent } from './events.js';
-import type { HardwareCheck } from './exam-options.js';
+import type { HardwareCheck, VerificationMode } from './exam-options.js';
 
 export interface ExamWideState {
   /** Extra minutes for everyone. */
@@ -13,6 +13,10 @@ export interface ExamWideState {
   /** Hardware checks disabled for everyone, when a proctor changed them; otherwise the exam's. */
   disabledHardwareChecks: HardwareCheck[] | undefined;
   verificationPasswordsGenerated: number;
+  /** Allowed examinee networks; empty allows every address. */
+  allowedNetworks: string[];
+  /** The default verification type, when a proctor changed it; otherwise the exam's. */
+  verificationMode: VerificationMode | undefined;
 }
 
 export function initialExamWideState(): ExamWideState {
@@ -21,6 +25,8 @@ export function initialExamWideState(): ExamWideState {
     lateLoginMinutes: undefined,
     disabledHardwareChecks: undefined,
     verificationPasswordsGenerated: 0,
+    allowedNetworks: [],
+    verificationMode: undefined,
   };
 }
 
@@ -35,7 +41,19 @@ export function applyExamWideEvent(state: ExamWideState, event: ExamEvent): Exam
       return { ...state, disabledHardwareChecks: event.data.disabled };
     case 'verification-passwords-generated':
       return { ...state, verificationPasswordsGenerated: state.verificationPasswordsGenerated + event.data.count };
+    case 'allowed-networks-set':
+      return { ...state, allowedNetworks: event.data.ranges };
+    case 'verification-default-set':
+      return { ...state, verificationMode: event.data.mode };
     default:
       return state;
   }
+}
+
+/** The verification type that applies to an examinee: their own, else the exam's as a proctor set it, else the exam file's. */
+export function verificationModeFor(
+  exam: { doc: { verificationMode: VerificationMode }; wide: ExamWideState },
+  personal: VerificationMode | undefined,
+): VerificationMode {
+  return personal ?? exam.wide.verificationMode ?? exam.doc.verificationMode;
 }

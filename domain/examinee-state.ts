@@ -81,6 +81,10 @@ export interface ExamineeState {
   /** Count of each integrity event the examinee's device reported. */
   integrity: Partial<Record<IntegrityEventType, number>>;
   integrityReview: IntegrityReviewStatus;
+  /** Wrong verification passwords typed (shown on the row). */
+  wrongVerificationPasswords: number;
+  /** The address of the latest sign-in refused as outside the allowed networks. */
+  networkRefusedFrom: string | undefined;
   /** Resume-code challenges already used or locked by wrong tries. */
   resumeChallengesIssued: string[];
   resumeChallengesUsed: string[];
@@ -125,6 +129,8 @@ export function initialExamineeState(studentId: string): ExamineeState {
     bathroom: { status: 'none', since: undefined },
     integrity: {},
     integrityReview: 'not-reviewed',
+    wrongVerificationPasswords: 0,
+    networkRefusedFrom: undefined,
     resumeChallengesIssued: [],
     resumeChallengesUsed: [],
     resumeChallengesLocked: [],
@@ -257,7 +263,11 @@ export function applyExamineeEvent(previous: ExamineeState, event: ExamEvent): E
         verificationPhotos: [...state.verificationPhotos, { ...event.data, at: event.at }],
       };
     case 'verification-password-entered':
-      return event.data.correct ? { ...state, verification: 'verified' } : state;
+      return event.data.correct
+        ? { ...state, verification: 'verified' }
+        : { ...state, wrongVerificationPasswords: state.wrongVerificationPasswords + 1 };
+    case 'network-refused':
+      return { ...state, networkRefusedFrom: event.data.address };
     case 'bathroom-break-requested':
       return { ...state, bathroom: { status: 'requested', since: event.at } };
     case 'bathroom-break-decided':

@@ -48,6 +48,10 @@ export interface ParticipantRow {
   verificationMode: VerificationMode;
   verification: ExamineeState['verification'];
   verificationPhotos: number;
+  /** Wrong verification passwords typed so far. */
+  wrongVerificationPasswords: number;
+  /** The address of the latest sign-in refused as outside the allowed networks, or null. */
+  networkRefusedFrom: string | null;
   bathroom: BathroomStatus;
   bathroomSince: string | null;
   disabledHardwareChecks: HardwareCheck[];
@@ -155,9 +159,11 @@ export function participantRow(i: RowInput): ParticipantRow {
     filesUploaded: s.files.length,
     lateLoginDeadline: new Date(i.timeline.lateLoginDeadline).toISOString(),
     personalLateLoginMinutes: s.personalLateLoginMinutes ?? null,
-    verificationMode: s.verificationMode ?? i.exam.verificationMode,
+    verificationMode: s.verificationMode ?? i.wide.verificationMode ?? i.exam.verificationMode,
     verification: s.verification,
     verificationPhotos: s.verificationPhotos.length,
+    wrongVerificationPasswords: s.wrongVerificationPasswords,
+    networkRefusedFrom: s.networkRefusedFrom ?? null,
     bathroom: s.bathroom.status,
     bathroomSince: iso(s.bathroom.since),
     disabledHardwareChecks: s.disabledHardwareChecks ?? i.wide.disabledHardwareChecks ?? [],
@@ -276,7 +282,15 @@ export interface ExamInfo {
   uploadDeadline: string | null;
   verificationMode: VerificationMode;
   version: string;
-  editable: { lateLoginMinutes: number; extraMinutes: number; disabledHardwareChecks: HardwareCheck[] };
+  editable: {
+    lateLoginMinutes: number;
+    extraMinutes: number;
+    disabledHardwareChecks: HardwareCheck[];
+    /** Allowed examinee networks (domain/networks.ts); empty allows every address. */
+    allowedNetworks: string[];
+    /** The default verification type (the exam's unless a proctor changed it). */
+    verificationMode: VerificationMode;
+  };
   /** The hardware checks this exam performs (before any are disabled). */
   hardwareChecks: HardwareCheck[];
   verificationPasswordsGenerated: number;

@@ -163,6 +163,8 @@ export class ProctorActions {
       lateLoginMinutes?: number | undefined;
       extraMinutes?: number | undefined;
       disabledHardwareChecks?: HardwareCheck[] | undefined;
+      allowedNetworks?: string[] | undefined;
+      verificationMode?: VerificationMode | undefined;
     },
   ) {
     const actor = { role: 'proctor' as const, username: proctor.username };
@@ -178,6 +180,13 @@ export class ProctorActions {
         data: { disabled: [...new Set(input.disabledHardwareChecks)].sort() },
       });
     }
+    if (input.allowedNetworks !== undefined) {
+      // As typed, without duplicates: the exam info shows them back the way the proctor wrote them.
+      const ranges = [...new Set(input.allowedNetworks.map((r) => r.trim()))];
+      events.push({ kind: 'allowed-networks-set', actor, data: { ranges } });
+    }
+    if (input.verificationMode !== undefined)
+      events.push({ kind: 'verification-default-set', actor, data: { mode: input.verificationMode } });
     if (events.length === 0) return refuse('validation-failed', 'nothing to change');
     await this.store.record(exam.doc.examId, events).durable;
     return { ok: true as const, info: this.monitor.examInfo(exam) };

@@ -7,6 +7,7 @@ import { decideDownload, decideStart } from '../../../domain/exam-day-rules.js';
 import { timeLeftMs } from '../../../domain/exam-clock.js';
 import type { Result } from '../../../domain/errors.js';
 import { activeSubmission, examineeStatus } from '../../../domain/examinee-state.js';
+import { verificationModeFor } from '../../../domain/exam-state.js';
 import type { ExamPackage } from '../../../domain/exam-package.js';
 import type { ExamPackages } from '../exam-packages.js';
 import { effectiveAccommodation, effectiveMaxDownloads } from '../store/projection.js';
@@ -32,7 +33,7 @@ export class Lobby {
         version: exam.doc.version,
         durationMinutes: exam.doc.durationMinutes,
         minimumClientVersion: exam.doc.minimumClientVersion,
-        verificationMode: exam.doc.verificationMode,
+        verificationMode: verificationModeFor(exam, entry.state.verificationMode),
         settings: {
           lockOnReload: exam.doc.settings.lockOnReload,
           requireFullscreen: exam.doc.settings.requireFullscreen,
@@ -111,7 +112,7 @@ export class Lobby {
     const { exam, entry } = s;
     const secret = await this.packages.secret(exam.doc.examId);
     const timeline = this.ctx.timeline(exam, entry);
-    const mode = entry.state.verificationMode ?? exam.doc.verificationMode;
+    const mode = verificationModeFor(exam, entry.state.verificationMode);
     const decision = decideStart(
       entry.state,
       timeline,

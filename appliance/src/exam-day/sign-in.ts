@@ -8,7 +8,9 @@ import { accessCodeHash, constantTimeEqualHex } from '../../../domain/access-cod
 import { decideSignIn } from '../../../domain/exam-day-rules.js';
 import { refuse, type Refusal, type Result } from '../../../domain/errors.js';
 import { normaliseAccessCode } from '../../../domain/exam-format.js';
+import { verificationModeFor } from '../../../domain/exam-state.js';
 import { examineeStatus } from '../../../domain/examinee-state.js';
+import { networkAllowed } from '../../../domain/networks.js';
 import { FailureLimiter } from '../rate-limit.js';
 import type { ExamEntry } from '../store/projection.js';
 import type { ExamDayContext, ExamineeSession, LazyBody } from './context.js';
@@ -39,13 +41,14 @@ export class SignIn {
   /** Wrong access codes per student id, and wrong verification passwords per examinee. */
   private readonly failures: FailureLimiter;
   private readonly addressFailures: FailureLimiter;
-  private readonly sebRefusals: FailureLimiter;
+  /** Refusals told to the proctors as events: once per key in 5 minutes, so a retrying device cannot fill the log. */
+  private readonly refusalsTold: FailureLimiter;
 
   constructor(private readonly ctx: ExamDayContext) {
     const clock = ctx.store.clock;
     this.failures = new FailureLimiter(clock, ctx.options.signInAttempts, FIFTEEN_MINUTES);
     this.addressFailures = new FailureLimiter(clock, SIGN_IN_ATTEMPTS_PER_ADDRESS, FIFTEEN_MINUTES);
-    this.sebRefusals = new FailureLimiter(clock, 1, 5 * 60_000);
+    this.refusalsTold = new FailureLimiter(clock, 1, 5 * 60_000);
   }
 
   /** Signs in with student id + access code from a device. */
@@ -77,6 +80,10 @@ export class SignIn {
     const exam = candidates[0]!;
     const version = this.ctx.checkClientVersion(exam, input.clientVersion);
     if (!version.ok) return version;
+    if (!networkAllowed(exam.wide.allowedNetworks, input.address)) {
+      this.recordNetworkRefused(exam.doc.examId, input.studentId, input.address ?? 'unknown');
+      return refuse('network-not-allowed', `sign-in from ${input.address ?? 'an unknown address'}`);
+    }
     const seb = input.sebCheck?.(exam);
     if (seb) {
       this.recordSebRefused(exam.doc.examId, input.studentId, seb.detail ?? seb.code, '/api/session');
@@ -135,10 +142,22 @@ export class SignIn {
    * Records that Safe Exam Browser checks refused an examinee's request, at most once per
    * examinee and reason in 5 minutes (a normal browser polling would otherwise flood the log).
    */
+  /** Tells the proctors (the row and the examinee's events), once per examinee and address in 5 minutes. */
+  private recordNetworkRefused(examId: string, studentId: string, address: string): void {
+    const key = `${examId}|${studentId}|network|${address}`;
+    if (this.refusalsTold.blocked(key)) return;
+    this.refusalsTold.fail(key);
+    void this.ctx.store
+      .record(examId, [
+        { kind: 'network-refused', actor: { role: 'examinee', studentId }, studentId, data: { address } },
+      ])
+      .durable.catch(() => undefined);
+  }
+
   recordSebRefused(examId: string, studentId: string, reason: string, path: string): void {
     const key = `${examId}|${studentId}|${reason}`;
-    if (this.sebRefusals.blocked(key)) return;
-    this.sebRefusals.fail(key);
+    if (this.refusalsTold.blocked(key)) return;
+    this.refusalsTold.fail(key);
     void this.ctx.store
       .record(examId, [
         { kind: 'seb-refused', actor: { role: 'examinee', studentId }, studentId, data: { reason, path } },
@@ -148,7 +167,7 @@ export class SignIn {
 
   /** Password verification: the examinee types a password the invigilator handed out. */
   async verifyWithPassword(s: ExamineeSession, password: string): Promise<Result<{ verification: string }>> {
-    const mode = s.entry.state.verificationMode ?? s.exam.doc.verificationMode;
+    const mode = verificationModeFor(s.exam, s.entry.state.verificationMode);
     if (mode !== 'password') return refuse('verification-not-needed');
     if (s.entry.state.verification === 'verified') return { ok: true, verification: 'verified' };
     const key = `${s.exam.doc.examId}|${s.entry.doc.studentId}`;
@@ -166,7 +185,7 @@ export class SignIn {
     s: ExamineeSession,
     input: { body: LazyBody; kind: 'face' | 'id-card'; sha256: string },
   ): Promise<Result<{ sha256: string; size: number }>> {
-    const mode = s.entry.state.verificationMode ?? s.exam.doc.verificationMode;
+    const mode = verificationModeFor(s.exam, s.entry.state.verificationMode);
     if (mode !== 'camera') return refuse('verification-not-needed');
     if (s.entry.state.verification === 'verified' || s.entry.state.verification === 'rejected')
       return refuse('verification-not-needed', `already ${s.entry.state.verification}`);

@@ -16,7 +16,8 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { examForExaminees } from '../../../domain/answers.js';
-import { HARDWARE_CHECKS } from '../../../domain/exam-options.js';
+import { HARDWARE_CHECKS, VERIFICATION_MODES } from '../../../domain/exam-options.js';
+import { MAX_ALLOWED_NETWORKS, parseNetwork } from '../../../domain/networks.js';
 import type { ExamSummary, MonitorSnapshot } from '../../../domain/monitor.js';
 import { participantsCsv, eventLogLines } from '../report.js';
 import { examineeAppUrl, sebConfigInfo, sendSebConfig } from './seb.js';
@@ -36,6 +37,17 @@ const SETTINGS_BODY = z.strictObject({
   lateLoginMinutes: MINUTES.optional(),
   extraMinutes: MINUTES.optional(),
   disabledHardwareChecks: z.array(HARDWARE_CHECK).max(HARDWARE_CHECKS.length).optional(),
+  allowedNetworks: z
+    .array(z.string().max(64, 'an address range is at most 64 characters'))
+    .max(MAX_ALLOWED_NETWORKS, `at most ${MAX_ALLOWED_NETWORKS} address ranges`)
+    .superRefine((ranges, ctx) => {
+      for (const r of ranges) {
+        const parsed = parseNetwork(r);
+        if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
+      }
+    })
+    .optional(),
+  verificationMode: z.enum(VERIFICATION_MODES).optional(),
 });
 const MESSAGE_BODY = z.strictObject({
   text: z.string().trim().min(1).max(4_000),

@@ -80,7 +80,7 @@ export const examInfo = (examId: string): Promise<ApiResult<ExamInfo>> => callAp
 
 export const saveExamSettings = (
   examId: string,
-  settings: { lateLoginMinutes?: number; extraMinutes?: number; disabledHardwareChecks?: HardwareCheck[] },
+  settings: Partial<ExamInfo['editable']>,
 ): Promise<ApiResult<ExamInfo>> => callApi(`${exam(examId)}/settings`, { method: 'PATCH', json: settings });
 
 export const generatePasswords = (examId: string, count: number): Promise<ApiResult<{ passwords: string[] }>> =>

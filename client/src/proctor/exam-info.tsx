@@ -7,6 +7,8 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
+import { VERIFICATION_MODES, type VerificationMode } from '../../../domain/exam-options.js';
+import { MAX_ALLOWED_NETWORKS, parseNetwork } from '../../../domain/networks.js';
 import { t } from '../i18n';
 import {
   eventLogUrl,
@@ -45,6 +47,19 @@ export function ExamInfoTab(props: {
   const [lateLogin, setLateLogin] = useState(String(info.editable.lateLoginMinutes));
   const [extra, setExtra] = useState(String(info.editable.extraMinutes));
   const [checks, setChecks] = useState<HardwareCheck[]>(info.editable.disabledHardwareChecks);
+  const [mode, setMode] = useState<VerificationMode>(info.editable.verificationMode);
+  const [networks, setNetworks] = useState(info.editable.allowedNetworks.join('\n'));
+  const ranges = networks
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const networkErrors = [
+    ...ranges.flatMap((r) => {
+      const parsed = parseNetwork(r);
+      return parsed.ok ? [] : [parsed.message];
+    }),
+    ...(ranges.length > MAX_ALLOWED_NETWORKS ? [`at most ${MAX_ALLOWED_NETWORKS} address ranges`] : []),
+  ];
   const [settingsNote, setSettingsNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
   const [count, setCount] = useState('30');
   const [passwords, setPasswords] = useState<string[] | undefined>(undefined);
@@ -70,6 +85,8 @@ export function ExamInfoTab(props: {
       lateLoginMinutes: Number.parseInt(lateLogin, 10),
       extraMinutes: Number.parseInt(extra, 10),
       disabledHardwareChecks: checks,
+      verificationMode: mode,
+      allowedNetworks: ranges,
     });
     setBusy(false);
     if (result.ok) {
@@ -162,8 +179,50 @@ export function ExamInfoTab(props: {
                 </label>
               ))}
             </fieldset>
+            <div class="field">
+              <label for="info-verification">{I.defaultVerification}</label>
+              <select
+                id="info-verification"
+                value={mode}
+                onChange={(e) => setMode(e.currentTarget.value as VerificationMode)}
+              >
+                {VERIFICATION_MODES.map((m) => (
+                  <option key={m} value={m}>
+                    {I.verificationModes[m]}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div class="field">
+              <label for="info-networks">{I.allowedNetworks}</label>
+              <textarea
+                id="info-networks"
+                rows={3}
+                spellcheck={false}
+                autocapitalize="off"
+                aria-describedby="info-networks-hint info-networks-errors"
+                aria-invalid={networkErrors.length > 0}
+                value={networks}
+                onInput={(e) => setNetworks(e.currentTarget.value)}
+              />
+              <p id="info-networks-hint" class="muted small-text">
+                {I.allowedNetworksHint}
+              </p>
+              <ul
+                id="info-networks-errors"
+                class="alert"
+                data-testid="network-errors"
+                hidden={networkErrors.length === 0}
+              >
+                {networkErrors.map((m) => (
+                  <li key={m}>{m}</li>
+                ))}
+              </ul>
+            </div>
             <div>
-              <button type="submit">{busy ? I.saving : I.saveSettings}</button>
+              <button type="submit" disabled={networkErrors.length > 0}>
+                {busy ? I.saving : I.saveSettings}
+              </button>
             </div>
           </fieldset>
           <p role="status" class={settingsNote?.ok === false ? 'alert' : 'muted'}>

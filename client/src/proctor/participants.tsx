@@ -54,7 +54,16 @@ function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, no
     case 'contact':
       return P.contactOnFile(row.hasEmail, row.hasPhone);
     case 'status':
-      return <StatusBadge status={row.status} />;
+      return (
+        <>
+          <StatusBadge status={row.status} />
+          {row.networkRefusedFrom !== null && (
+            <span class="row-flag" data-testid="network-refused">
+              {P.networkRefused(row.networkRefusedFrom)}
+            </span>
+          )}
+        </>
+      );
     case 'maxDownloads':
       return row.maxDownloads;
     case 'downloads':
@@ -78,9 +87,18 @@ function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, no
     case 'lateLogin':
       return `${timeOfDay(row.lateLoginDeadline)}${row.personalLateLoginMinutes === null ? '' : ` (${P.personal})`}`;
     case 'verification':
-      return P.verificationValue(
-        t.proctor.info.verificationModes[row.verificationMode],
-        P.verificationStates[row.verification] ?? row.verification,
+      return (
+        <>
+          {P.verificationValue(
+            t.proctor.info.verificationModes[row.verificationMode],
+            P.verificationStates[row.verification] ?? row.verification,
+          )}
+          {row.wrongVerificationPasswords > 0 && (
+            <span class="row-flag" data-testid="wrong-passwords">
+              {P.wrongPasswords(row.wrongVerificationPasswords)}
+            </span>
+          )}
+        </>
       );
     case 'bathroom':
       return P.bathroomStates[row.bathroom] ?? row.bathroom;
