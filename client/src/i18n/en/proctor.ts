@@ -38,6 +38,25 @@ export const proctor = {
   attention: {
     tabLabel: (label: string, n: number) => `${label} (${n} waiting)`,
     chip: 'Needs attention',
+    toastsLabel: 'Needs attention now',
+    says: {
+      question: (name: string) => `${name} asks a question`,
+      bathroom: (name: string) => `${name} asks for a bathroom break`,
+      relogin: (name: string) => `${name} asks to sign in on another device`,
+      'verification-photo': (name: string) => `${name} sent a verification photo`,
+      'changed-after-time-up': (name: string) => `${name} changed answers after time-up`,
+      integrity: (name: string) => `${name} has a new integrity event`,
+    },
+    open: {
+      question: 'Reply',
+      bathroom: 'Answer',
+      relogin: 'Decide',
+      'verification-photo': 'Check',
+      'changed-after-time-up': 'Decide',
+      integrity: 'Review',
+    },
+    dismiss: (text: string) => `Dismiss: ${text}`,
+    sound: 'Sound when something needs me',
   },
   tabs: {
     info: 'Exam info',
