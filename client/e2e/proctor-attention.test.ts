@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { HttpExaminee } from '../../tests/support/appliance-process.js';
 import { audit } from './axe.js';
-import { launchChromium, overflowsHorizontally, screenshot, watchConsole, type Browser } from './browser.js';
+import { focusedId, launchChromium, overflowsHorizontally, screenshot, watchConsole, type Browser } from './browser.js';
 import { CHIEF, eventually, HttpProctor, openHall, type Hall } from './hall.js';
 
 const EXAM_TITLE = 'Chemistry 201 — Final';
@@ -53,14 +53,10 @@ describe('attention on the proctor dashboard (built client, appliance as a child
     const p = await b.context.newPage();
     const problems = watchConsole(p);
     // Counts every tone the dashboard starts (Web Audio, no audio files).
-    await p.addInitScript(() => {
-      const w = window as unknown as { tones: number };
-      w.tones = 0;
-      const start = OscillatorNode.prototype.start;
-      OscillatorNode.prototype.start = function (this: OscillatorNode, when?: number) {
-        w.tones += 1;
-        start.call(this, when);
-      };
+    await p.addInitScript({
+      content: `window.tones = 0;
+        const start = OscillatorNode.prototype.start;
+        OscillatorNode.prototype.start = function (...args) { window.tones += 1; return start.apply(this, args); };`,
     });
     await p.goto(`${h.origin}/proctor/`);
     await p.getByLabel('Username').pressSequentially(CHIEF.username, { delay: 10 });
@@ -88,11 +84,13 @@ describe('attention on the proctor dashboard (built client, appliance as a child
     expect(await post(ada, '/api/exam/bathroom-break')).toBe(200);
     await p.getByRole('tab', { name: 'Participants (1 waiting)' }).waitFor();
     await expect.poll(() => p.title()).toBe(`(1) ${EXAM_TITLE}`);
-    await toasts(p)
-      .filter({ hasText: `${adaName} asks for a bathroom break` })
-      .waitFor();
+    const toast = toasts(p).filter({ hasText: `${adaName} asks for a bathroom break` });
+    await toast.waitFor();
+    // Focus inside the toasts holds them (they would go after 10 s) while this test looks around.
+    const answer = toast.getByRole('button', { name: `Answer: ${adaName}` });
+    await answer.focus();
     expect(await p.getByRole('status', { name: 'Needs attention now' }).count()).toBe(1);
-    await expect.poll(() => p.evaluate(() => (window as unknown as { tones: number }).tones)).toBeGreaterThan(0);
+    await expect.poll(() => p.evaluate(() => (globalThis as unknown as { tones: number }).tones)).toBeGreaterThan(0);
 
     // The Needs-attention chip lists her.
     await p.getByTestId('chip-attention').filter({ hasText: 'Needs attention (1)' }).click();
@@ -113,12 +111,10 @@ describe('attention on the proctor dashboard (built client, appliance as a child
     expect(violations).toEqual([]);
 
     // The toast opens her dialog at the bathroom break; approving clears everything.
-    await toasts(p)
-      .getByRole('button', { name: `Answer: ${adaName}` })
-      .click();
+    await answer.click();
     const dialog = p.getByTestId('row-actions');
     await dialog.waitFor();
-    await expect.poll(() => p.evaluate(() => document.activeElement?.id)).toBe('act-bathroom');
+    await expect.poll(() => focusedId(p)).toBe('act-bathroom');
     await dialog.getByRole('button', { name: 'Approve the break' }).click();
     await dialog.getByText('Now: Approved, away').waitFor();
     await dialog.getByRole('button', { name: 'Close' }).click();

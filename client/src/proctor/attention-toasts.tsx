@@ -37,9 +37,13 @@ export function AttentionToasts(props: {
           >
             <p class="toast-text">{text}</p>
             <div class="toast-buttons">
-              <button type="button" class="small" onClick={() => props.onOpen(item)}>
+              <button
+                type="button"
+                class="small"
+                aria-label={T.openFor(T.open[item.kind], item.name)}
+                onClick={() => props.onOpen(item)}
+              >
                 {T.open[item.kind]}
-                <span class="visually-hidden">: {item.name}</span>
               </button>
               <button
                 type="button"

@@ -55,6 +55,7 @@ export const proctor = {
       'changed-after-time-up': 'Decide',
       integrity: 'Review',
     },
+    openFor: (action: string, name: string) => `${action}: ${name}`,
     dismiss: (text: string) => `Dismiss: ${text}`,
     sound: 'Sound when something needs me',
   },
