@@ -83,6 +83,8 @@ export interface EventData {
   'bathroom-break-requested': Record<string, never>;
   'integrity-event': { type: IntegrityEventType; detail?: string };
   'resume-code-used': { challenge: string };
+  /** The device locked the exam (a reload, full screen left); it waits for a resume code. */
+  'exam-locked': { reason: ExamLockReason };
 
   // ---- Exam-wide proctor actions (no studentId) ----
   'late-login-limit-set': { minutes: number };
@@ -113,6 +115,9 @@ export interface EventData {
   'network-refused': { address: string };
 }
 
+/** Why an examinee's device locked the exam (the client's LockReason). */
+export const EXAM_LOCK_REASONS = ['reload', 'fullscreen-exit'] as const;
+export type ExamLockReason = (typeof EXAM_LOCK_REASONS)[number];
 export const INTEGRITY_EVENT_TYPES = [
   'visibility-hidden',
   'window-blur',

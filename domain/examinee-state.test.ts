@@ -33,7 +33,7 @@ describe('examinee status machine', () => {
     expect(s).toMatchObject({ studentId: STUDENT_ID, sessionNo: 0, downloads: [], submissions: [], connected: true });
   });
 
-  it('walks through every one of the seven statuses', () => {
+  it('walks through every one of the eight statuses', () => {
     const day = new Day();
     const seen = new Set<ExamineeStatus>([examineeStatus(day.state)]);
     const step = (event: Parameters<Day['apply']>[0], expected: ExamineeStatus) => {
@@ -45,6 +45,8 @@ describe('examinee status machine', () => {
     step(EV.started(), 'active');
     step(EV.presence(false), 'disconnected');
     step(EV.presence(true), 'active');
+    step(EV.locked('reload'), 'locked');
+    step(EV.resumed(), 'active');
     step(EV.reloginRequested('laptop-2'), 'waiting-relogin');
     step(EV.reloginApproved('laptop-2', 2), 'active');
     step(EV.submitted(1), 'submitted');
@@ -76,6 +78,22 @@ describe('examinee status machine', () => {
     expect(day.apply(EV.started())).toBe('disconnected');
     expect(day.apply(EV.presence(true))).toBe('active');
     expect(day.apply(EV.presence(false))).toBe('disconnected');
+  });
+
+  it('locked while the device waits for a resume code, also when disconnected; a used code or a submission lifts it', () => {
+    const day = new Day();
+    day.apply(EV.signedIn());
+    day.apply(EV.downloaded());
+    day.apply(EV.started());
+    const lockedAt = day.clock.now();
+    expect(day.apply(EV.locked('fullscreen-exit'))).toBe('locked');
+    expect(day.state.locked).toEqual({ reason: 'fullscreen-exit', at: lockedAt });
+    expect(day.apply(EV.presence(false))).toBe('locked');
+    expect(day.apply(EV.resumed())).toBe('disconnected');
+    expect(day.state.locked).toBeUndefined();
+    expect(day.apply(EV.presence(true))).toBe('active');
+    expect(day.apply(EV.locked('reload'))).toBe('locked');
+    expect(day.apply(EV.submitted(1))).toBe('submitted');
   });
 
   it('relogin approved moves the session to the new device', () => {

@@ -10,8 +10,9 @@
  *                                                        disconnected
  *   any state ──sign-in from a second device──▶ waiting-relogin ──approved/rejected──▶ previous
  *   any state ──verification rejected──▶ verification-rejected
+ *   active/disconnected ──device locked──▶ locked ──resume code used / submission──▶ previous
  */
-import type { ExamEvent, IntegrityEventType, IntegrityReviewStatus } from './events.js';
+import type { ExamEvent, ExamLockReason, IntegrityEventType, IntegrityReviewStatus } from './events.js';
 import type { HardwareCheck, VerificationMode } from './exam-options.js';
 import type { TimeUpChoice, TimingCase } from './time-up.js';
 
@@ -19,6 +20,7 @@ export const EXAMINEE_STATUSES = [
   'not-started',
   'logged-in',
   'active',
+  'locked',
   'disconnected',
   'submitted',
   'waiting-relogin',
@@ -90,6 +92,8 @@ export interface ExamineeState {
   resumeChallengesUsed: string[];
   resumeChallengesLocked: string[];
   resumeCodesIssued: number;
+  /** Set while the examinee's device has the exam locked and waits for a resume code. */
+  locked: { reason: ExamLockReason; at: number } | undefined;
   /** Time of the examinee's latest event (for the monitor's "last seen"). */
   lastEventAt: number | undefined;
 }
@@ -135,6 +139,7 @@ export function initialExamineeState(studentId: string): ExamineeState {
     resumeChallengesUsed: [],
     resumeChallengesLocked: [],
     resumeCodesIssued: 0,
+    locked: undefined,
     lastEventAt: undefined,
   };
 }
@@ -155,6 +160,7 @@ export function examineeStatus(state: ExamineeState): ExamineeStatus {
   if (activeSubmission(state)) return 'submitted';
   if (state.deviceId === undefined) return 'not-started';
   if (state.startedAt === undefined) return 'logged-in';
+  if (state.locked !== undefined) return 'locked';
   return state.connected ? 'active' : 'disconnected';
 }
 
@@ -288,7 +294,13 @@ export function applyExamineeEvent(previous: ExamineeState, event: ExamEvent): E
         resumeChallengesIssued: [...state.resumeChallengesIssued, event.data.challenge],
       };
     case 'resume-code-used':
-      return { ...state, resumeChallengesUsed: [...state.resumeChallengesUsed, event.data.challenge] };
+      return {
+        ...state,
+        resumeChallengesUsed: [...state.resumeChallengesUsed, event.data.challenge],
+        locked: undefined,
+      };
+    case 'exam-locked':
+      return { ...state, locked: { reason: event.data.reason, at: event.at } };
     case 'resume-challenge-locked':
       return { ...state, resumeChallengesLocked: [...state.resumeChallengesLocked, event.data.challenge] };
     default:

@@ -145,6 +145,10 @@ export class ExamDay {
     return this.requests.reportIntegrity(s, input);
   }
 
+  reportLock(s: ExamineeSession, reason: Parameters<Requests['reportLock']>[1]) {
+    return this.requests.reportLock(s, reason);
+  }
+
   askProctors(s: ExamineeSession, input: Parameters<Requests['askProctors']>[1]) {
     return this.requests.askProctors(s, input);
   }

@@ -619,6 +619,37 @@ describe('resume codes over HTTP', () => {
     ]);
     expect((await row('S1')).resumeCodesIssued).toBe(2);
   });
+
+  it('shows an examinee whose device locked as Locked until a resume code is used', async () => {
+    await startExam(ada);
+    const [first] = ((await (await ada.get('/api/exam/resume-challenges')).json()) as { triples: ResumeTriple[] })
+      .triples;
+    if (!first) throw new Error('no triples');
+    const lock = (reason: string) =>
+      appliance.app.request('/api/exam/lock', {
+        method: 'POST',
+        headers: ada.headers({ 'content-type': 'application/json' }),
+        body: JSON.stringify({ reason }),
+      });
+    expect((await lock('coffee')).status).toBe(400);
+    expect((await lock('reload')).status).toBe(201);
+    expect((await lock('reload')).status).toBe(201); // a repeat writes nothing
+    expect(await row('S1')).toMatchObject({ status: 'locked' });
+    const issued = await invi.json<{ resumeCode: string }>('POST', `${EXAM}/participants/S1/resume-code`, {
+      challenge: first.challenge,
+    });
+    expect(await row('S1')).toMatchObject({ status: 'locked' });
+    const used = await appliance.app.request('/api/exam/resume', {
+      method: 'POST',
+      headers: ada.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ challenge: first.challenge, resumeCode: issued.resumeCode }),
+    });
+    expect(used.status).toBe(200);
+    expect(await row('S1')).toMatchObject({ status: 'active' });
+    await appliance.store.flushIndex();
+    const locks = (await appliance.store.examEvents('exam-1')).filter((e) => e.kind === 'exam-locked');
+    expect(locks).toHaveLength(1);
+  });
 });
 
 describe('integrity report and verification photos', () => {

@@ -122,6 +122,7 @@ const MATRIX: Record<string, Row> = {
   'POST /api/exam/messages': { body: () => ({ text: 'May I have more paper?' }), expect: EXAMINEE_ONLY(201) },
   'POST /api/exam/integrity': { body: () => ({ type: 'visibility-hidden' }), expect: EXAMINEE_ONLY(201) },
   // A has submitted by now (409); B is still writing and may go.
+  'POST /api/exam/lock': { body: () => ({ reason: 'reload' }), expect: EXAMINEE_ONLY(201) },
   'POST /api/exam/bathroom-break': { expect: EXAMINEE_ONLY(409, 200) },
   'POST /api/exam/bathroom-break/return': { expect: EXAMINEE_ONLY(409) },
   'POST /api/exam/verification/password': { body: () => ({ password: 'wrong-password' }), expect: EXAMINEE_ONLY(409) },

@@ -226,6 +226,18 @@ export const EV = {
     studentId: STUDENT_ID,
     data: { decision },
   }),
+  locked: (reason: 'reload' | 'fullscreen-exit' = 'reload'): NewEvent => ({
+    kind: 'exam-locked',
+    actor: examinee,
+    studentId: STUDENT_ID,
+    data: { reason },
+  }),
+  resumed: (challenge = 'AAAAA-AAAAA'): NewEvent => ({
+    kind: 'resume-code-used',
+    actor: examinee,
+    studentId: STUDENT_ID,
+    data: { challenge },
+  }),
   presence: (connected: boolean): NewEvent => ({
     kind: 'presence-changed',
     actor: { role: 'system' },

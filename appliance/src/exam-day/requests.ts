@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { examQuestions } from '../../../domain/answers.js';
 import { decideDraft } from '../../../domain/exam-day-rules.js';
 import { refuse, type Result } from '../../../domain/errors.js';
-import type { IntegrityEventType } from '../../../domain/events.js';
+import type { ExamLockReason, IntegrityEventType } from '../../../domain/events.js';
 import { FailureLimiter } from '../rate-limit.js';
 import type { ExamDayContext, ExamineeSession } from './context.js';
 
@@ -52,6 +52,20 @@ export class Requests {
       'integrity-event',
       input.detail === undefined ? { type: input.type } : { type: input.type, detail: input.detail },
     );
+    return { ok: true };
+  }
+
+  /**
+   * The device locked the exam (a reload, full screen left) and waits for a resume code: the
+   * monitor shows "Locked" until a resume code is used. Shares the integrity events' rate limit;
+   * a repeat while already locked for the same reason writes nothing.
+   */
+  async reportLock(s: ExamineeSession, reason: ExamLockReason): Promise<Result<Record<never, never>>> {
+    if (s.entry.state.locked?.reason === reason) return { ok: true };
+    const key = `${s.exam.doc.examId}|${s.entry.doc.studentId}`;
+    if (this.integrityLimiter.blocked(key)) return refuse('too-many-events');
+    this.integrityLimiter.fail(key);
+    await this.ctx.examineeEvent(s, 'exam-locked', { reason });
     return { ok: true };
   }
 

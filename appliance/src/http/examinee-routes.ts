@@ -18,6 +18,7 @@
  *                                  holding it open is the examinee's presence
  *   GET|POST /api/exam/messages    announcements and private messages / a question to proctors
  *   POST /api/exam/integrity       an integrity event (tab hidden, full screen left, paste...)
+ *   POST /api/exam/lock            the device locked the exam and waits for a resume code
  *   POST /api/exam/bathroom-break  ask for a break;  POST /api/exam/bathroom-break/return
  *   POST /api/exam/verification/password | /verification/photo?kind=face|id-card
  *   GET  /api/exam/resume-challenges   (challenge, salt, slow hash) triples for offline resume
@@ -29,7 +30,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { answersSchema } from '../../../domain/answers.js';
-import { INTEGRITY_EVENT_TYPES } from '../../../domain/events.js';
+import { EXAM_LOCK_REASONS, INTEGRITY_EVENT_TYPES } from '../../../domain/events.js';
 import { MAX_PHOTO_BYTES, type ExamDay, type ExamineeSession } from '../exam-day.js';
 import type { Monitor } from '../monitor.js';
 import type { Presence } from '../presence.js';
@@ -378,6 +379,14 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     );
     if (!body.ok) return body.response;
     const result = await examDay.reportIntegrity(c.get('session'), body.value);
+    if (!result.ok) return sendResult(c, result);
+    return c.json({ ok: true }, 201);
+  });
+
+  app.post('/exam/lock', async (c) => {
+    const body = await readJson(c, z.strictObject({ reason: z.enum(EXAM_LOCK_REASONS) }), 1024);
+    if (!body.ok) return body.response;
+    const result = await examDay.reportLock(c.get('session'), body.value.reason);
     if (!result.ok) return sendResult(c, result);
     return c.json({ ok: true }, 201);
   });

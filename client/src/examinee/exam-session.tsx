@@ -37,7 +37,13 @@ import { useAttempt, useAttemptActions, type AttemptActions } from './use-attemp
 import { useOnline } from '../shared/online';
 import { useNow, useTimeUp } from './use-exam-clock';
 import { useExamEvents } from './use-exam-events';
-import { useFullscreenLock, useIntegrityWatch, useOutboxes, useSpentChallenges } from './use-exam-integrity';
+import {
+  useFullscreenLock,
+  useIntegrityWatch,
+  useOutboxes,
+  useReportLock,
+  useSpentChallenges,
+} from './use-exam-integrity';
 import { useSubmission } from './use-submission';
 
 export interface ExamSessionProps {
@@ -99,6 +105,7 @@ export function ExamSession(props: ExamSessionProps) {
   useIntegrityWatch(outboxes.integrity.report, { running, reloaded: props.reloaded ?? false });
   const fullscreen = useFullscreenLock(attempt, actions, () => clock.now() ?? Date.now());
   useSpentChallenges({ locked: attempt.lock !== null, online, token, actions });
+  useReportLock({ lock: attempt.lock, online, token });
   const submission = useSubmission({
     db,
     token,

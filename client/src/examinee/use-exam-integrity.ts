@@ -1,15 +1,15 @@
 /**
  * What watches over the exam on this device: the persistent outboxes (resume-code entries,
  * integrity events, questions to the proctors: kept until they reach the appliance), the
- * integrity watch while the exam runs, the lock when full screen is left, and the challenges the
- * appliance knows are spent.
+ * integrity watch while the exam runs, the lock when full screen is left (told to the appliance, so
+ * the proctors see "Locked"), and the challenges the appliance knows are spent.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ResumeTriple } from '../../../domain/resume-codes.js';
 import { callApi } from '../shared/api';
 import { apiHeaders } from './api';
 import { canFullscreen, integrityOutbox, isFullscreen, requestFullscreen, watchIntegrity } from './integrity';
-import type { AttemptDoc } from './local-db';
+import type { AttemptDoc, LockReason } from './local-db';
 import { questionsOutbox } from './messages-panel';
 import { resumeOutbox } from './resume';
 import type { AttemptActions } from './use-attempt';
@@ -92,4 +92,24 @@ export function useSpentChallenges(options: {
       cancelled = true;
     };
   }, [locked, online, token, actions]);
+}
+
+/**
+ * Tells the appliance the exam is locked here, so the monitor shows "Locked" until the resume code
+ * is used. Only while still locked and online: a lock lifted offline needs no report (the resume
+ * outbox reports the code, which lifts it on the appliance too); a failed post is retried at the
+ * next reconnect.
+ */
+export function useReportLock(options: {
+  lock: { reason: LockReason; at: number } | null;
+  online: boolean;
+  token: string;
+}) {
+  const { online, token } = options;
+  const reason = options.lock?.reason;
+  const at = options.lock?.at;
+  useEffect(() => {
+    if (reason === undefined || at === undefined || !online) return;
+    void callApi('/api/exam/lock', { method: 'POST', headers: apiHeaders(token), json: { reason } });
+  }, [reason, at, online, token]);
 }

@@ -15,6 +15,7 @@ export const STATUS_ICONS: Record<string, string> = {
   'not-started': '○',
   'logged-in': '◐',
   active: '●',
+  locked: '⊘',
   disconnected: '⚠',
   submitted: '✓',
   'waiting-relogin': '↻',

@@ -15,7 +15,12 @@ import { useLatest } from '../shared/use-latest';
 const M = t.proctor.messages;
 type Audience = 'all' | 'question' | 'examinee';
 
-export function MessagesTab(props: { examId: string; data: MonitorData }) {
+export function MessagesTab(props: {
+  examId: string;
+  data: MonitorData;
+  /** A toast about an examinee's question: the form opens as a private message to them. */
+  replyTo?: { studentId: string } | undefined;
+}) {
   const { rows, messages } = props.data;
   const [questions, setQuestions] = useState<Question[]>([]);
   const [audience, setAudience] = useState<Audience>('all');
@@ -27,6 +32,13 @@ export function MessagesTab(props: { examId: string; data: MonitorData }) {
   const [announce, setAnnounce] = useState('');
   const seen = useRef<Set<string> | undefined>(undefined);
   const textarea = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    if (props.replyTo === undefined) return;
+    setAudience('examinee');
+    setStudentId(props.replyTo.studentId);
+    textarea.current?.focus();
+  }, [props.replyTo]);
 
   const names = useMemo(() => new Map(rows.map((r) => [r.studentId, r.name])), [rows]);
   const nameOf = (id: string | null) => (id === null ? '' : (names.get(id) ?? id));

@@ -1,12 +1,16 @@
 /**
  * The exam monitor: the exam's live state (useMonitor) under six tabs, as TomaSafe's Exam
  * Monitor lays them out (Exam info, Participants, Messages, Exam preview) plus Resume codes and
- * Sync status. The selected tab and filter are in the address (route.ts).
+ * Sync status. The selected tab and filter are in the address (route.ts). What needs a proctor is
+ * counted on the Participants tab and in the title, and each new arrival is a toast (and, if this
+ * proctor turned it on, a sound) that opens the dialog to act on it.
  */
 import { useEffect, useState } from 'preact/hooks';
+import type { AttentionItem, AttentionKind } from '../../../domain/attention.js';
 import { t } from '../i18n';
 import { useFocusOnMount } from '../shared/focus';
 import type { Proctor } from './api';
+import { AttentionToasts } from './attention-toasts';
 import { ExamInfoTab } from './exam-info';
 import { useMonitor, type LiveState } from './live';
 import { MessagesTab } from './messages';
@@ -17,6 +21,36 @@ import { TAB_KEYS, type StatusFilter, type TabKey } from './route';
 import { SyncStatusTab } from './sync-status';
 import { Tabs } from './tabs';
 import { useAttention, useAttentionTitle } from './use-attention';
+import { playChime, useAttentionSound, useAttentionToasts } from './use-attention-toasts';
+
+/** The section of the examinee's action dialog (row-actions.tsx) where each kind is acted on. */
+const ACTION_SECTIONS: Record<Exclude<AttentionKind, 'question'>, string> = {
+  bathroom: 'act-bathroom',
+  relogin: 'act-relogin',
+  'verification-photo': 'act-verification',
+  'changed-after-time-up': 'act-time-up',
+  integrity: 'act-integrity',
+};
+
+/** Whose action dialog is open, and the section to show first. */
+export interface Acting {
+  studentId: string;
+  section?: string;
+}
+
+export function SoundSetting(props: { on: boolean; onChange: (on: boolean) => void }) {
+  return (
+    <label class="check sound-setting">
+      <input
+        type="checkbox"
+        checked={props.on}
+        onChange={(e) => props.onChange(e.currentTarget.checked)}
+        data-testid="attention-sound"
+      />
+      {t.proctor.attention.sound}
+    </label>
+  );
+}
 
 export function LiveIndicator(props: { state: LiveState }) {
   return (
@@ -46,6 +80,21 @@ export function Monitor(props: {
   const title = data.info?.title ?? props.examId;
   const attention = useAttention(data);
   useAttentionTitle(title, attention.length);
+  const [sound, setSound] = useAttentionSound(props.proctor.username);
+  const toasts = useAttentionToasts(attention, data.info !== undefined, () => {
+    if (sound) playChime();
+  });
+  const [acting, setActing] = useState<Acting | undefined>(undefined);
+  const [replyTo, setReplyTo] = useState<{ studentId: string } | undefined>(undefined);
+  const open = (item: AttentionItem) => {
+    if (item.kind === 'question') {
+      setReplyTo({ studentId: item.studentId });
+      props.onTab('messages');
+      return;
+    }
+    setActing({ studentId: item.studentId, section: ACTION_SECTIONS[item.kind] });
+    props.onTab('participants');
+  };
 
   return (
     <section aria-labelledby="monitor-heading" class="monitor">
@@ -54,6 +103,7 @@ export function Monitor(props: {
           <span aria-hidden="true">← </span>
           {t.proctor.backToExams}
         </button>
+        <SoundSetting on={sound} onChange={setSound} />
         <LiveIndicator state={data.state} />
       </div>
       <h2 id="monitor-heading" ref={heading} tabIndex={-1}>
@@ -93,10 +143,13 @@ export function Monitor(props: {
                   chief={chief}
                   status={props.status}
                   onStatus={props.onStatus}
+                  attention={attention}
+                  acting={acting}
+                  onActing={setActing}
                 />
               );
             case 'messages':
-              return <MessagesTab examId={props.examId} data={data} />;
+              return <MessagesTab examId={props.examId} data={data} replyTo={replyTo} />;
             case 'preview':
               return <PreviewTab examId={props.examId} />;
             case 'resume':
@@ -106,6 +159,7 @@ export function Monitor(props: {
           }
         }}
       />
+      <AttentionToasts toasts={toasts.toasts} onOpen={open} onDismiss={toasts.dismiss} onPause={toasts.pause} />
     </section>
   );
 }

@@ -20,9 +20,9 @@ import {
 import { dateTime, duration, StatusBadge, STATUS_ICONS, timeOfDay } from './format';
 import { useApplianceNow, type MonitorData } from './live';
 import { ProgressPicture } from './progress-picture';
+import type { Acting } from './monitor';
 import { RowActions } from './row-actions';
 import type { StatusFilter } from './route';
-import { useAttention } from './use-attention';
 import { rowTimeLeft } from './rules';
 
 const P = t.proctor.participants;
@@ -246,14 +246,18 @@ export function ParticipantsTab(props: {
   /** The status filter lives in the address (route.ts), so a reload or a sign-in keeps it. */
   status: StatusFilter;
   onStatus: (status: StatusFilter) => void;
+  /** What waits (the monitor's useAttention), and whose action dialog is open: the toasts open it too. */
+  attention: readonly AttentionItem[];
+  acting: Acting | undefined;
+  onActing: (acting: Acting | undefined) => void;
 }) {
-  const { data, status, onStatus: setStatus } = props;
+  const { data, status, onStatus: setStatus, attention, acting } = props;
   const info = data.info!;
-  const attention = useAttention(data);
   const [q, setQ] = useState('');
   const [columns, setColumns] = useState<ParticipantColumn[]>([...DEFAULT_COLUMNS]);
   const [managing, setManaging] = useState(false);
-  const [acting, setActing] = useState<string | undefined>(undefined);
+  const setActing = (studentId: string | undefined) =>
+    props.onActing(studentId === undefined ? undefined : { studentId });
   const wide = useMediaQuery(TABLE_QUERY);
   // Time left ticks every second; with a big hall, every 5 s spares the tablet redrawing 1,000 rows.
   const now = useApplianceNow(data.offsetMs, data.rows.length > 200 ? 5_000 : 1_000);
@@ -272,7 +276,7 @@ export function ParticipantsTab(props: {
         : queryRows(data.rows, { q, status: status === 'all' ? undefined : status }),
     [data.rows, q, status, attention],
   );
-  const actingRow = acting === undefined ? undefined : data.rows.find((r) => r.studentId === acting);
+  const actingRow = acting === undefined ? undefined : data.rows.find((r) => r.studentId === acting.studentId);
   const tableColumns = columns;
 
   return (
@@ -424,8 +428,10 @@ export function ParticipantsTab(props: {
 
       {actingRow && (
         <RowActions
+          key={actingRow.studentId}
           examId={props.examId}
           row={actingRow}
+          section={acting?.section}
           info={info}
           chief={props.chief}
           now={now}

@@ -49,9 +49,12 @@ export function RowActions(props: {
   now: number;
   onRow: (row: ParticipantRow) => void;
   onClose: () => void;
+  /** The id of the section to show first (a toast opens the dialog where its item is acted on). */
+  section?: string | undefined;
 }) {
   const { row, chief } = props;
   const dialog = useRef<HTMLDialogElement>(null);
+  const firstSection = useRef(props.section);
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>(undefined);
   const everyone = props.info.editable.extraMinutes;
@@ -73,6 +76,12 @@ export function RowActions(props: {
   useEffect(() => {
     const d = dialog.current;
     if (d && !d.open) d.showModal();
+    const heading = firstSection.current === undefined ? null : document.getElementById(firstSection.current);
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.scrollIntoView({ block: 'start' });
+      heading.focus();
+    }
     return () => {
       if (d?.open) d.close();
     };
