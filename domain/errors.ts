@@ -89,7 +89,8 @@ export const ERRORS = {
   'verification-not-needed': { status: 409, message: 'This exam does not use this kind of verification.' },
   'network-not-allowed': {
     status: 403,
-    message: 'This device is on a network this exam does not allow. Join the exam hall’s network, or ask the invigilator.',
+    message:
+      'This device is on a network this exam does not allow. Join the exam hall’s network, or ask the invigilator.',
   },
   'wrong-verification-password': { status: 403, message: 'That exam password is not right. Ask the invigilator.' },
   'too-many-events': { status: 429, message: 'Too many reports in a short time.' },
