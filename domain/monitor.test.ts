@@ -150,16 +150,18 @@ describe('participant rows', () => {
       expect(names(rows, 'timeLeft', 'desc')).toEqual(['Later', 'Soon', 'Done']);
     });
 
-    it('breaks ties by name, ascending in both directions, then by student id', () => {
+    it('breaks ties by name (naturally), ascending in both directions, then by student id', () => {
       const rows = [
         row('Bea', 's-2', { downloads: 1 }),
         row('Ann', 's-3', { downloads: 1 }),
         row('Ann', 's-1', { downloads: 1 }),
         row('Cy', 's-4', { downloads: 0 }),
+        row('Examinee 10', 's-10', { downloads: 2 }),
+        row('Examinee 9', 's-9', { downloads: 2 }),
       ];
       const order = (dir: 'asc' | 'desc') => queryRows(rows, { sort: 'downloads', dir }).map((r) => r.studentId);
-      expect(order('asc')).toEqual(['s-4', 's-1', 's-3', 's-2']);
-      expect(order('desc')).toEqual(['s-1', 's-3', 's-2', 's-4']);
+      expect(order('asc')).toEqual(['s-4', 's-1', 's-3', 's-2', 's-9', 's-10']);
+      expect(order('desc')).toEqual(['s-9', 's-10', 's-1', 's-3', 's-2', 's-4']);
     });
 
     it('sorts names naturally, so Examinee 2 comes before Examinee 10, and reverses them', () => {

@@ -250,6 +250,9 @@ const BATHROOM_ORDER: readonly BathroomStatus[] = ['none', 'requested', 'later',
 const SUBMISSION_ORDER: readonly ParticipantRow['submissionType'][] = ['not-yet', 'manual', 'automatic'];
 const REVIEW_ORDER: readonly IntegrityReviewStatus[] = INTEGRITY_REVIEW_STATUSES;
 
+/** Examinee 2 before Examinee 10. */
+const NATURAL = { numeric: true } as const;
+
 /** The position of a state in its order (unknown states after the known ones). */
 const rank = <T>(order: readonly T[], value: T) => {
   const i = order.indexOf(value);
@@ -299,15 +302,17 @@ export function queryRows(rows: readonly ParticipantRow[], query: RowQuery): Par
   const key = query.sort ?? 'name';
   const sign = query.dir === 'desc' ? -1 : 1;
   const keyed = out.map((r) => ({ r, v: sortValue(r, key) }));
+  const byName = (a: ParticipantRow, b: ParticipantRow) =>
+    a.name.localeCompare(b.name, undefined, NATURAL) || a.studentId.localeCompare(b.studentId, undefined, NATURAL);
   keyed.sort(({ r: a, v: va }, { r: b, v: vb }) => {
-    if (va === vb) return a.name.localeCompare(b.name) || a.studentId.localeCompare(b.studentId);
+    if (va === vb) return byName(a, b);
     if (va === null) return 1;
     if (vb === null) return -1;
     const c =
       typeof va === 'number' && typeof vb === 'number'
         ? va - vb
-        : String(va).localeCompare(String(vb), undefined, { numeric: true });
-    return sign * c || a.name.localeCompare(b.name) || a.studentId.localeCompare(b.studentId);
+        : String(va).localeCompare(String(vb), undefined, NATURAL);
+    return sign * c || byName(a, b);
   });
   return keyed.map((k) => k.r);
 }

@@ -223,22 +223,29 @@ interface TableSort {
   dir: 'asc' | 'desc';
 }
 
-/** A header cell that sorts by its column: first ascending, then each click reverses. */
-function SortHeader(props: { column: ParticipantColumn; sort: TableSort | undefined; onSort: (s: TableSort) => void }) {
-  const { column, sort } = props;
-  const dir = sort?.column === column ? sort.dir : undefined;
+/**
+ * A header cell that sorts by its column. The first click sorts ascending (by name, as the
+ * table opens, it then stays ascending); each further click on the same header reverses.
+ */
+function SortHeader(props: {
+  column: ParticipantColumn;
+  /** The order shown (the default by name included), for aria-sort and the arrow. */
+  shown: TableSort | undefined;
+  /** The order a proctor chose by clicking, if any. */
+  chosen: TableSort | undefined;
+  onSort: (s: TableSort) => void;
+}) {
+  const { column, shown, chosen } = props;
+  const dir = shown?.column === column ? shown.dir : undefined;
   const label = P.columns[column] ?? column;
+  const next = chosen?.column === column && chosen.dir === 'asc' ? 'desc' : 'asc';
   return (
     <th
       scope="col"
       data-column={column}
       aria-sort={dir === undefined ? undefined : dir === 'asc' ? 'ascending' : 'descending'}
     >
-      <button
-        type="button"
-        class="sort-button"
-        onClick={() => props.onSort({ column, dir: dir === 'asc' ? 'desc' : 'asc' })}
-      >
+      <button type="button" class="sort-button" onClick={() => props.onSort({ column, dir: next })}>
         {label}
         <span class="sort-arrow" aria-hidden="true">
           {dir === 'asc' ? '▲' : dir === 'desc' ? '▼' : '↕'}
@@ -301,6 +308,11 @@ export function ParticipantsTab(props: {
     const waiting = waitingRows(data.rows, attention, q);
     return sort === undefined ? waiting : queryRows(waiting, order);
   }, [data.rows, q, status, attention, sort]);
+  // A new order starts at its top, as a person reading it expects.
+  const sortBy = (next: TableSort) => {
+    setSort(next);
+    if (scroller !== null) scroller.scrollTop = 0;
+  };
   const view = useRowWindow(wide ? scroller : null, shown.length);
   const windowed = view.padTop > 0 || view.padBottom > 0;
   const actingRow = acting === undefined ? undefined : data.rows.find((r) => r.studentId === acting);
@@ -389,7 +401,7 @@ export function ParticipantsTab(props: {
             <thead>
               <tr aria-rowindex={1}>
                 {tableColumns.map((c) => (
-                  <SortHeader key={c} column={c} sort={shownSort} onSort={setSort} />
+                  <SortHeader key={c} column={c} shown={shownSort} chosen={sort} onSort={sortBy} />
                 ))}
                 <th scope="col" class="actions-cell">
                   {P.actions}
