@@ -246,10 +246,8 @@ function SortHeader(props: {
       aria-sort={dir === undefined ? undefined : dir === 'asc' ? 'ascending' : 'descending'}
     >
       <button type="button" class="sort-button" onClick={() => props.onSort({ column, dir: next })}>
+        {/* The arrow is drawn by CSS from aria-sort, so the header's text stays the column's name. */}
         {label}
-        <span class="sort-arrow" aria-hidden="true">
-          {dir === 'asc' ? '▲' : dir === 'desc' ? '▼' : '↕'}
-        </span>
       </button>
     </th>
   );
