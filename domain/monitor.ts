@@ -5,7 +5,7 @@
  */
 import { timeLeftMs, type ExamineeTimeline } from './exam-clock.js';
 import type { ExamDoc, ExamineeDoc } from './exam-format.js';
-import type { Actor, EventData, IntegrityReviewStatus } from './events.js';
+import { INTEGRITY_REVIEW_STATUSES, type Actor, type EventData, type IntegrityReviewStatus } from './events.js';
 import type { HardwareCheck, VerificationMode } from './exam-options.js';
 import type { ExamWideState } from './exam-state.js';
 import {
@@ -184,21 +184,62 @@ export function participantRow(i: RowInput): ParticipantRow {
   };
 }
 
-/** Sortable keys of a row. */
+/**
+ * Sortable keys of a row: every column with a sensible order has one (COLUMN_SORT_KEYS), plus
+ * `msLeft` and `lastActivityAt`. Enumerations (status, verification, bathroom, submission type,
+ * integrity review) sort in the order of their states, so the same states stand together.
+ */
 export const SORT_KEYS = [
   'name',
   'studentId',
   'seat',
+  'contact',
   'status',
+  'maxDownloads',
   'downloads',
   'uploadedAt',
+  'lateLoginDeadline',
+  'verification',
+  'bathroom',
+  'hardwareChecks',
   'msLeft',
+  'timeLeft',
+  'submissionType',
+  'filesUploaded',
   'answeredPercent',
+  'closedScore',
   'integrityScore',
+  'integrityReview',
   'extensionMinutes',
+  'resumeCodesIssued',
   'lastActivityAt',
 ] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
+
+/** The sort key of each column of the participants table (clicking its header sorts by it). */
+export const COLUMN_SORT_KEYS: Record<ParticipantColumn, SortKey> = {
+  name: 'name',
+  studentId: 'studentId',
+  seat: 'seat',
+  contact: 'contact',
+  status: 'status',
+  maxDownloads: 'maxDownloads',
+  downloads: 'downloads',
+  upload: 'uploadedAt',
+  lateLogin: 'lateLoginDeadline',
+  verification: 'verification',
+  bathroom: 'bathroom',
+  hardwareChecks: 'hardwareChecks',
+  timeExtension: 'extensionMinutes',
+  timeLeft: 'timeLeft',
+  submissionType: 'submissionType',
+  filesUploaded: 'filesUploaded',
+  answered: 'answeredPercent',
+  closedScore: 'closedScore',
+  integrityScore: 'integrityScore',
+  integrityReview: 'integrityReview',
+  resumeCodes: 'resumeCodesIssued',
+};
 
 export interface RowQuery {
   /** Matches name or student id, case- and accent-insensitive. */
@@ -210,30 +251,76 @@ export interface RowQuery {
 
 const fold = (t: string) => t.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 
-/** Search, filter by status and sort, as the Participants tab does. */
+const VERIFICATION_ORDER: readonly ExamineeState['verification'][] = ['pending', 'retake', 'verified', 'rejected'];
+const BATHROOM_ORDER: readonly BathroomStatus[] = ['none', 'requested', 'later', 'approved', 'returned', 'rejected'];
+const SUBMISSION_ORDER: readonly ParticipantRow['submissionType'][] = ['not-yet', 'manual', 'automatic'];
+const REVIEW_ORDER: readonly IntegrityReviewStatus[] = INTEGRITY_REVIEW_STATUSES;
+
+/** Examinee 2 before Examinee 10. */
+const NATURAL = { numeric: true } as const;
+
+/** The position of a state in its order (unknown states after the known ones). */
+const rank = <T>(order: readonly T[], value: T) => {
+  const i = order.indexOf(value);
+  return i < 0 ? order.length : i;
+};
+
+/** What a row is sorted by for a key; null sorts last in both directions. */
+function sortValue(r: ParticipantRow, key: SortKey): string | number | null {
+  switch (key) {
+    case 'contact':
+      return (r.hasEmail ? 1 : 0) + (r.hasPhone ? 1 : 0);
+    case 'status':
+      return EXAMINEE_STATUSES.indexOf(r.status);
+    case 'verification':
+      return rank(VERIFICATION_ORDER, r.verification);
+    case 'bathroom':
+      return rank(BATHROOM_ORDER, r.bathroom);
+    case 'hardwareChecks':
+      return r.disabledHardwareChecks.length;
+    case 'timeLeft':
+      // The deadline orders examinees by time left at any moment; submitted ones have none left.
+      return r.status === 'submitted' ? null : Date.parse(r.deadline);
+    case 'submissionType':
+      return rank(SUBMISSION_ORDER, r.submissionType);
+    case 'closedScore':
+      return r.closedScore === null || r.closedScore.maxScore === 0
+        ? null
+        : r.closedScore.score / r.closedScore.maxScore;
+    case 'integrityReview':
+      return rank(REVIEW_ORDER, r.integrityReview);
+    default:
+      return r[key];
+  }
+}
+
+/**
+ * Search, filter by status and sort, as the Participants tab does. Ties are broken by name and
+ * then student id, ascending in both directions, so equal rows never swap between updates.
+ */
 export function queryRows(rows: readonly ParticipantRow[], query: RowQuery): ParticipantRow[] {
   const needle = query.q === undefined ? '' : fold(query.q.trim());
-  let out = rows.filter(
+  const out = rows.filter(
     (r) =>
       (needle === '' || fold(r.name).includes(needle) || fold(r.studentId).includes(needle)) &&
       (query.status === undefined || r.status === query.status),
   );
   const key = query.sort ?? 'name';
   const sign = query.dir === 'desc' ? -1 : 1;
-  const statusOrder = (s: ExamineeStatus) => EXAMINEE_STATUSES.indexOf(s);
-  out = [...out].sort((a, b) => {
-    const va = key === 'status' ? statusOrder(a.status) : a[key];
-    const vb = key === 'status' ? statusOrder(b.status) : b[key];
-    if (va === vb) return a.name.localeCompare(b.name) || a.studentId.localeCompare(b.studentId);
+  const keyed = out.map((r) => ({ r, v: sortValue(r, key) }));
+  const byName = (a: ParticipantRow, b: ParticipantRow) =>
+    a.name.localeCompare(b.name, undefined, NATURAL) || a.studentId.localeCompare(b.studentId, undefined, NATURAL);
+  keyed.sort(({ r: a, v: va }, { r: b, v: vb }) => {
+    if (va === vb) return byName(a, b);
     if (va === null) return 1;
     if (vb === null) return -1;
     const c =
       typeof va === 'number' && typeof vb === 'number'
         ? va - vb
-        : String(va).localeCompare(String(vb), undefined, { numeric: true });
-    return sign * c;
+        : String(va).localeCompare(String(vb), undefined, NATURAL);
+    return sign * c || byName(a, b);
   });
-  return out;
+  return keyed.map((k) => k.r);
 }
 
 /** How many examinees are in each status (the filter chips). */

@@ -7,8 +7,11 @@
  * An `exam` update (a change for everyone, such as a time extension for all) changes every
  * row's deadline, but the stream sends no rows for it: the rows are then fetched once
  * (GET .../participants), a burst of such updates costing one fetch.
+ *
+ * Row changes are coalesced (row-batch.ts): the rows change at most once per animation frame,
+ * however many arrive, so the table re-renders at most once a frame.
  */
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { openEventStream, type StreamState } from '../shared/event-stream';
 import {
   monitorUrl,
@@ -19,6 +22,7 @@ import {
   type ParticipantRow,
 } from './api';
 import { useLatest } from '../shared/use-latest';
+import { applyRowChanges, rowBatcher, type RowBatcher } from './row-batch';
 
 export type LiveState = StreamState | 'refused';
 
@@ -34,14 +38,6 @@ export interface MonitorData {
   applyInfo: (info: ExamInfo) => void;
 }
 
-function upsert(rows: ParticipantRow[], row: ParticipantRow): ParticipantRow[] {
-  const i = rows.findIndex((r) => r.studentId === row.studentId);
-  if (i < 0) return [...rows, row];
-  const next = rows.slice();
-  next[i] = row;
-  return next;
-}
-
 export function useMonitor(examId: string, onSignedOut: () => void): MonitorData {
   const signedOut = useLatest(onSignedOut);
   const [state, setState] = useState<LiveState>('connecting');
@@ -49,8 +45,11 @@ export function useMonitor(examId: string, onSignedOut: () => void): MonitorData
   const [rows, setRows] = useState<ParticipantRow[]>([]);
   const [messages, setMessages] = useState<MonitorMessage[]>([]);
   const [offsetMs, setOffset] = useState(0);
+  const batcher = useRef<RowBatcher | undefined>(undefined);
 
   useEffect(() => {
+    const batch = rowBatcher((changes) => setRows((current) => applyRowChanges(current, changes)));
+    batcher.current = batch;
     let refreshing: Promise<void> | undefined;
     let again = false;
     const refreshRows = () => {
@@ -79,11 +78,13 @@ export function useMonitor(examId: string, onSignedOut: () => void): MonitorData
         if (event === 'snapshot') {
           const snap = data as MonitorSnapshot;
           setInfo(snap.exam);
+          // The snapshot holds every row as it is now: rows queued before it are older.
+          batch.clear();
           setRows(snap.rows);
           setMessages(snap.messages);
           setOffset(snap.exam.serverNow - Date.now());
         } else if (event === 'row') {
-          setRows((current) => upsert(current, data as ParticipantRow));
+          batch.push(data as ParticipantRow);
         } else if (event === 'exam') {
           setInfo(data as ExamInfo);
           refreshRows();
@@ -98,10 +99,19 @@ export function useMonitor(examId: string, onSignedOut: () => void): MonitorData
         }
       },
     });
-    return close;
+    return () => {
+      close();
+      batch.clear();
+    };
   }, [examId, signedOut]);
 
-  const applyRow = useCallback((row: ParticipantRow) => setRows((current) => upsert(current, row)), []);
+  // An action's answer is in place at once, after any older streamed rows still queued.
+  const applyRow = useCallback((row: ParticipantRow) => {
+    const batch = batcher.current;
+    if (batch === undefined) return;
+    batch.push(row);
+    batch.flush();
+  }, []);
   return { state, info, rows, messages, offsetMs, applyRow, applyInfo: setInfo };
 }
 

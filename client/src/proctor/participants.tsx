@@ -3,12 +3,22 @@
  * counts, search by name or student id (case and accents ignored, over the live rows, with the
  * same rule as the appliance: domain/monitor.ts queryRows), column management saved per proctor
  * on the appliance, a table on wide screens and cards on phones, and per-row actions.
+ *
+ * The table sorts by any column (its header is a button; aria-sort on the header cell) and, for
+ * a big hall, renders only the rows in view (use-row-window.ts), with the header row and the name
+ * column sticky in its scroll container.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { AttentionItem } from '../../../domain/attention.js';
 import { EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
-import { DEFAULT_COLUMNS, PARTICIPANT_COLUMNS, queryRows, statusCounts } from '../../../domain/monitor.js';
+import {
+  COLUMN_SORT_KEYS,
+  DEFAULT_COLUMNS,
+  PARTICIPANT_COLUMNS,
+  queryRows,
+  statusCounts,
+} from '../../../domain/monitor.js';
 import { t } from '../i18n';
 import {
   columnPreferences,
@@ -24,6 +34,7 @@ import type { Acting } from './monitor';
 import { RowActions } from './row-actions';
 import type { StatusFilter } from './route';
 import { rowTimeLeft } from './rules';
+import { useRowWindow } from './use-row-window';
 
 const P = t.proctor.participants;
 
@@ -224,6 +235,42 @@ function ColumnManager(props: { columns: ParticipantColumn[]; onSaved: (columns:
   );
 }
 
+/** The table's order: a column and a direction. */
+interface TableSort {
+  column: ParticipantColumn;
+  dir: 'asc' | 'desc';
+}
+
+/**
+ * A header cell that sorts by its column. The first click sorts ascending (by name, as the
+ * table opens, it then stays ascending); each further click on the same header reverses.
+ */
+function SortHeader(props: {
+  column: ParticipantColumn;
+  /** The order shown (the default by name included), for aria-sort and the arrow. */
+  shown: TableSort | undefined;
+  /** The order a proctor chose by clicking, if any. */
+  chosen: TableSort | undefined;
+  onSort: (s: TableSort) => void;
+}) {
+  const { column, shown, chosen } = props;
+  const dir = shown?.column === column ? shown.dir : undefined;
+  const label = P.columns[column] ?? column;
+  const next = chosen?.column === column && chosen.dir === 'asc' ? 'desc' : 'asc';
+  return (
+    <th
+      scope="col"
+      data-column={column}
+      aria-sort={dir === undefined ? undefined : dir === 'asc' ? 'ascending' : 'descending'}
+    >
+      <button type="button" class="sort-button" onClick={() => props.onSort({ column, dir: next })}>
+        {/* The arrow is drawn by CSS from aria-sort, so the header's text stays the column's name. */}
+        {label}
+      </button>
+    </th>
+  );
+}
+
 /** The rows with something waiting, oldest wait first, matching the search. */
 function waitingRows(
   rows: readonly ParticipantRow[],
@@ -258,6 +305,9 @@ export function ParticipantsTab(props: {
   const [managing, setManaging] = useState(false);
   const setActing = (studentId: string | undefined) =>
     props.onActing(studentId === undefined ? undefined : { studentId });
+  // Unset: by name, or for the attention filter oldest wait first, until a header is clicked.
+  const [sort, setSort] = useState<TableSort | undefined>(undefined);
+  const [scroller, setScroller] = useState<HTMLDivElement | null>(null);
   const wide = useMediaQuery(TABLE_QUERY);
   // Time left ticks every second; with a big hall, every 5 s spares the tablet redrawing 1,000 rows.
   const now = useApplianceNow(data.offsetMs, data.rows.length > 200 ? 5_000 : 1_000);
@@ -269,13 +319,22 @@ export function ParticipantsTab(props: {
   }, []);
 
   const counts = useMemo(() => statusCounts(data.rows), [data.rows]);
-  const shown = useMemo(
-    () =>
-      status === 'attention'
-        ? waitingRows(data.rows, attention, q)
-        : queryRows(data.rows, { q, status: status === 'all' ? undefined : status }),
-    [data.rows, q, status, attention],
-  );
+  const shownSort: TableSort | undefined =
+    sort ?? (status === 'attention' ? undefined : { column: 'name', dir: 'asc' });
+  const shown = useMemo(() => {
+    const order = sort === undefined ? {} : { sort: COLUMN_SORT_KEYS[sort.column], dir: sort.dir };
+    if (status !== 'attention')
+      return queryRows(data.rows, { q, status: status === 'all' ? undefined : status, ...order });
+    const waiting = waitingRows(data.rows, attention, q);
+    return sort === undefined ? waiting : queryRows(waiting, order);
+  }, [data.rows, q, status, attention, sort]);
+  // A new order starts at its top, as a person reading it expects.
+  const sortBy = (next: TableSort) => {
+    setSort(next);
+    if (scroller !== null) scroller.scrollTop = 0;
+  };
+  const view = useRowWindow(wide ? scroller : null, shown.length);
+  const windowed = view.padTop > 0 || view.padBottom > 0;
   const actingRow = acting === undefined ? undefined : data.rows.find((r) => r.studentId === acting.studentId);
   const tableColumns = columns;
 
@@ -356,15 +415,13 @@ export function ParticipantsTab(props: {
       {shown.length === 0 && data.rows.length > 0 && <p>{P.noneMatch}</p>}
 
       {shown.length > 0 && wide && (
-        <div class="table-scroll" role="region" aria-label={P.scrollRegion} tabIndex={0}>
-          <table class="participants-table" data-testid="participants-table">
+        <div class="table-scroll" role="region" aria-label={P.scrollRegion} tabIndex={0} ref={setScroller}>
+          <table class="participants-table" data-testid="participants-table" aria-rowcount={shown.length + 1}>
             <caption class="visually-hidden">{P.tableCaption}</caption>
             <thead>
-              <tr>
+              <tr aria-rowindex={1}>
                 {tableColumns.map((c) => (
-                  <th scope="col" key={c} data-column={c}>
-                    {P.columns[c] ?? c}
-                  </th>
+                  <SortHeader key={c} column={c} shown={shownSort} chosen={sort} onSort={sortBy} />
                 ))}
                 <th scope="col" class="actions-cell">
                   {P.actions}
@@ -372,8 +429,19 @@ export function ParticipantsTab(props: {
               </tr>
             </thead>
             <tbody>
-              {shown.map((row) => (
-                <tr key={row.studentId} data-student={row.studentId} class={`row-${row.status}`}>
+              {view.padTop > 0 && (
+                <tr aria-hidden="true" class="spacer" style={{ height: `${view.padTop}px` }}>
+                  <td colSpan={tableColumns.length + 1} />
+                </tr>
+              )}
+              {shown.slice(view.start, view.end).map((row, i) => (
+                <tr
+                  key={row.studentId}
+                  data-student={row.studentId}
+                  class={windowed ? `row-${row.status} fixed-height` : `row-${row.status}`}
+                  aria-rowindex={view.start + i + 2}
+                  style={windowed ? { height: `${view.rowHeight}px` } : undefined}
+                >
                   {tableColumns.map((c) =>
                     c === 'name' ? (
                       <th scope="row" key={c} data-column={c}>
@@ -394,6 +462,11 @@ export function ParticipantsTab(props: {
                   </td>
                 </tr>
               ))}
+              {view.padBottom > 0 && (
+                <tr aria-hidden="true" class="spacer" style={{ height: `${view.padBottom}px` }}>
+                  <td colSpan={tableColumns.length + 1} />
+                </tr>
+              )}
             </tbody>
           </table>
         </div>

@@ -149,7 +149,7 @@ export const proctor = {
     actionsFor: (name: string) => `Actions for ${name}`,
     actions: 'Actions',
     tableCaption: 'Examinees of this exam',
-    scrollRegion: 'Participants table (scrolls sideways)',
+    scrollRegion: 'Participants table (scrolls)',
     columnsButton: 'Columns',
     columnsHeading: 'Columns to show, in order',
     columnsHint: 'Tick the columns to show; move them up or down. Saved for your account on this appliance.',
