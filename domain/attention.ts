@@ -8,6 +8,7 @@
  * otherwise the time the entry was first seen, carried over from the previous list, so an entry
  * keeps its place in the queue while it waits.
  */
+import type { MessageAudience } from './events.js';
 import type { ParticipantRow } from './monitor.js';
 
 export const ATTENTION_KINDS = [
@@ -107,7 +108,7 @@ export function newAttention(previous: readonly AttentionItem[], next: readonly 
 /** A message as the monitor streams it, the fields openQuestions reads. */
 interface QuestionMessage {
   at: string;
-  audience: 'all' | 'examinee' | 'proctors';
+  audience: MessageAudience;
   studentId: string | null;
 }
 

@@ -15,7 +15,12 @@ import type { HardwareCheck, VerificationMode } from './exam-options.js';
 export type Actor =
   { role: 'examinee'; studentId: string } | { role: 'proctor'; username: string } | { role: 'system' };
 
+/** Who a message is for (the `message-sent` event). */
+export const MESSAGE_AUDIENCES = ['all', 'examinee', 'proctors', 'staff'] as const;
+export type MessageAudience = (typeof MESSAGE_AUDIENCES)[number];
+
 /** The payload of each kind of event. Later issues add proctor actions here. */
+
 export interface EventData {
   'examinee-signed-in': { deviceId: string; sessionNo: number };
   'relogin-requested': { deviceId: string };
@@ -100,8 +105,11 @@ export interface EventData {
   // ---- Messages (studentId set for private ones) ----
   'message-sent': {
     messageId: string;
-    /** all: an announcement; examinee: a private message to studentId; proctors: an examinee's question. */
-    audience: 'all' | 'examinee' | 'proctors';
+    /**
+     * all: an announcement; examinee: a private message to studentId; proctors: an examinee's
+     * question; staff: between invigilators and the chief, never shown to an examinee.
+     */
+    audience: MessageAudience;
     /** When the message is about one question. */
     questionId?: string;
     text: string;

@@ -47,6 +47,8 @@ interface Case {
   request: () => Promise<Response>;
   status: number;
   code: ErrorCode;
+  /** What the refusal's detail says, where it matters which rule was broken. */
+  detail?: RegExp;
 }
 
 const json = (body: unknown) => JSON.stringify(body);
@@ -584,6 +586,112 @@ const CASES: Case[] = [
     status: 404,
     code: 'submission-not-found',
   },
+  // Messages: proctors' threads, staff messages and examinees' questions.
+  ...(
+    [
+      ['a message with empty text', { text: '   ' }, 400, 'validation-failed', /text must not be empty/],
+      ['a message over 4000 characters', { text: 'x'.repeat(4_001) }, 400, 'validation-failed', /at most 4000/],
+      ['a message to an unknown audience', { text: 'hi', audience: 'everyone' }, 400, 'validation-failed', /audience/],
+      [
+        'a message to the examinees’ proctors audience',
+        { text: 'hi', audience: 'proctors' },
+        400,
+        'validation-failed',
+        /audience/,
+      ],
+      [
+        'a staff message with a studentId',
+        { text: 'hi', audience: 'staff', studentId: 'S1' },
+        400,
+        'validation-failed',
+        /staff takes no studentId/,
+      ],
+      [
+        'a staff message with a questionId',
+        { text: 'hi', audience: 'staff', questionId: 'q2' },
+        400,
+        'validation-failed',
+        /no questionId/,
+      ],
+      [
+        'a private message without a studentId',
+        { text: 'hi', audience: 'examinee' },
+        400,
+        'validation-failed',
+        /needs a studentId/,
+      ],
+      [
+        'an announcement with a studentId',
+        { text: 'hi', audience: 'all', studentId: 'S1' },
+        400,
+        'validation-failed',
+        /all takes no studentId/,
+      ],
+      [
+        'a private message to an unknown examinee',
+        { text: 'hi', studentId: 'S99' },
+        404,
+        'examinee-not-found',
+        undefined,
+      ],
+      [
+        'a message about an unknown question',
+        { text: 'hi', questionId: 'q99' },
+        400,
+        'validation-failed',
+        /not a question/,
+      ],
+      ['a message with an unknown field', { text: 'hi', cc: 'everyone' }, 400, 'validation-failed', undefined],
+    ] as const
+  ).map(([name, body, status, code, detail]): Case => ({
+    name: `proctors: ${name}`,
+    request: () => chief.request('POST', '/api/proctor/exams/exam-1/messages', body),
+    status,
+    code,
+    ...(detail === undefined ? {} : { detail }),
+  })),
+  {
+    name: 'an examinee’s question about an unknown question',
+    request: () =>
+      asAda(
+        '/api/exam/messages',
+        'POST',
+        { 'content-type': 'application/json' },
+        json({ text: 'hi', questionId: 'q99' }),
+      ),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'an examinee’s empty question',
+    request: () => asAda('/api/exam/messages', 'POST', { 'content-type': 'application/json' }, json({ text: ' ' })),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'an examinee’s message pretending to be staff',
+    request: () =>
+      asAda(
+        '/api/exam/messages',
+        'POST',
+        { 'content-type': 'application/json' },
+        json({ text: 'hi', audience: 'staff' }),
+      ),
+    status: 400,
+    code: 'validation-failed',
+  },
+  {
+    name: 'an integrity event with a detail over 200 characters',
+    request: () =>
+      asAda(
+        '/api/exam/integrity',
+        'POST',
+        { 'content-type': 'application/json' },
+        json({ type: 'paste', detail: 'x'.repeat(201) }),
+      ),
+    status: 400,
+    code: 'validation-failed',
+  },
   // Unknown routes and ids.
   { name: 'an unknown route', request: () => raw('/api/exams/exam-1/secrets', {}), status: 404, code: 'not-found' },
   {
@@ -652,9 +760,10 @@ describe('bad input is refused with a 4xx and changes nothing', () => {
     try {
       const before = await snapshot();
       const res = await c.request();
-      const body = (await res.json()) as { error?: { code?: string; message?: string } };
+      const body = (await res.json()) as { error?: { code?: string; message?: string; detail?: unknown } };
       expect({ status: res.status, code: body.error?.code }).toEqual({ status: c.status, code: c.code });
       expect(body.error?.message).toBe(ERRORS[c.code].message);
+      if (c.detail) expect(JSON.stringify(body.error)).toMatch(c.detail);
       expect(await snapshot()).toEqual(before);
     } finally {
       clock.set(NOW);

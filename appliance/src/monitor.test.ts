@@ -529,6 +529,31 @@ describe('live monitor', () => {
     ]);
     for (const s of [monitor, adaStream, alanStream]) await s.close();
   });
+
+  it('keeps staff messages among proctors: never on an examinee’s stream or in their messages', async () => {
+    await startExam(ada);
+    const monitor = new SseReader(await invi.request('GET', `${EXAM}/monitor`));
+    await monitor.waitFor((e) => e.event === 'snapshot');
+    const adaStream = new SseReader(await ada.get('/api/exam/events'));
+    const staff = await chief.request('POST', `${EXAM}/messages`, { text: 'Seat B2 needs a look.', audience: 'staff' });
+    expect(staff.status).toBe(201);
+    await chief.json('POST', `${EXAM}/messages`, { text: 'Ten minutes left.' });
+
+    const text = (e: { data: unknown }) => (e.data as { text: string }).text;
+    await monitor.waitFor((e) => e.event === 'message' && text(e) === 'Seat B2 needs a look.');
+    // The announcement sent after it arrives; the staff message never did.
+    await adaStream.waitFor((e) => e.event === 'message' && text(e) === 'Ten minutes left.');
+    expect(JSON.stringify(adaStream.events)).not.toContain('Seat B2');
+    expect(JSON.stringify(await (await ada.get('/api/exam/messages')).json())).not.toContain('Seat B2');
+    const all = await invi.json<{ messages: { text: string; audience: string; studentId: string | null }[] }>(
+      'GET',
+      `${EXAM}/messages`,
+    );
+    expect(all.messages.filter((m) => m.audience === 'staff')).toMatchObject([
+      { text: 'Seat B2 needs a look.', studentId: null },
+    ]);
+    for (const s of [monitor, adaStream]) await s.close();
+  });
 });
 
 describe('session report', () => {

@@ -216,12 +216,17 @@ export class ProctorActions {
   async sendMessage(
     exam: ExamEntry,
     proctor: Proctor,
-    input: { studentId?: string | undefined; questionId?: string | undefined; text: string },
+    input: {
+      audience: 'all' | 'examinee' | 'staff';
+      studentId?: string | undefined;
+      questionId?: string | undefined;
+      text: string;
+    },
   ) {
     const messageId = randomUUID();
     const data: EventData['message-sent'] = {
       messageId,
-      audience: input.studentId === undefined ? 'all' : 'examinee',
+      audience: input.audience,
       text: input.text,
       ...(input.questionId === undefined ? {} : { questionId: input.questionId }),
     };

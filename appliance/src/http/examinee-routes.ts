@@ -355,7 +355,10 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
   app.get('/exam/messages', async (c) => {
     const { exam, entry } = c.get('session');
     const all = monitor.messages(exam.doc.examId);
-    const mine = all.filter((m) => m.audience === 'all' || m.studentId === entry.doc.studentId);
+    // Staff messages are for invigilators and the chief only: never to an examinee.
+    const mine = all.filter(
+      (m) => m.audience === 'all' || (m.audience !== 'staff' && m.studentId === entry.doc.studentId),
+    );
     return c.json({ messages: mine });
   });
 

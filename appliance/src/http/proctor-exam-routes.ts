@@ -15,7 +15,7 @@
  */
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { examForExaminees } from '../../../domain/answers.js';
+import { examForExaminees, examQuestions } from '../../../domain/answers.js';
 import { HARDWARE_CHECKS, VERIFICATION_MODES } from '../../../domain/exam-options.js';
 import { MAX_ALLOWED_NETWORKS, parseNetwork } from '../../../domain/networks.js';
 import type { ExamSummary, MonitorSnapshot } from '../../../domain/monitor.js';
@@ -49,11 +49,29 @@ const SETTINGS_BODY = z.strictObject({
     .optional(),
   verificationMode: z.enum(VERIFICATION_MODES).optional(),
 });
-const MESSAGE_BODY = z.strictObject({
-  text: z.string().trim().min(1).max(4_000),
-  studentId: z.string().min(1).max(64).optional(),
-  questionId: z.string().min(1).max(64).optional(),
-});
+/**
+ * A proctor's message. `audience` defaults to `examinee` with a studentId, else `all`; `staff` is
+ * for invigilators and the chief only, so it takes neither studentId nor questionId.
+ */
+const MESSAGE_BODY = z
+  .strictObject({
+    text: z.string().trim().min(1, 'text must not be empty').max(4_000, 'text is at most 4000 characters'),
+    audience: z
+      .enum(['all', 'examinee', 'staff'], { message: "audience must be 'all', 'examinee' or 'staff'" })
+      .optional(),
+    studentId: z.string().min(1).max(64).optional(),
+    questionId: z.string().min(1).max(64).optional(),
+  })
+  .superRefine((b, ctx) => {
+    const audience = b.audience ?? (b.studentId === undefined ? 'all' : 'examinee');
+    if (audience === 'examinee' && b.studentId === undefined)
+      ctx.addIssue({ code: 'custom', path: ['studentId'], message: 'a private message needs a studentId' });
+    if (audience !== 'examinee' && b.studentId !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['studentId'], message: `a message to ${audience} takes no studentId` });
+    if (audience === 'staff' && b.questionId !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['questionId'], message: 'a staff message takes no questionId' });
+  })
+  .transform((b) => ({ ...b, audience: b.audience ?? (b.studentId === undefined ? 'all' : 'examinee') }));
 
 export function examRoutes(app: Hono<ProctorEnv>, deps: ProctorDeps): void {
   const { store, monitor } = deps;
@@ -128,6 +146,9 @@ function messageRoutes(app: Hono<ProctorEnv>, { store, monitor, actions }: Proct
     const exam = c.get('exam');
     if (body.value.studentId !== undefined && !store.projection.examinee(exam.doc.examId, body.value.studentId))
       return sendRefusal(c, 'examinee-not-found');
+    const { questionId } = body.value;
+    if (questionId !== undefined && !examQuestions(exam.doc).some((q) => q.id === questionId))
+      return sendRefusal(c, 'validation-failed', 'questionId is not a question of this exam');
     const messageId = await actions.sendMessage(exam, c.get('proctor'), body.value);
     return c.json({ messageId }, 201);
   });
