@@ -366,8 +366,9 @@ describe('the proctor’s exam monitor in Chromium (built client, appliance as a
         body: JSON.stringify({ text: 'May I have scratch paper?' }),
       });
       expect(asked.status, await asked.clone().text()).toBeLessThan(300);
-      await list.getByText('May I have scratch paper?').waitFor();
-      await list.getByText('Question from Examinee 2', { exact: false }).waitFor();
+      const thread = p.getByTestId('thread');
+      await thread.getByText('May I have scratch paper?').waitFor();
+      await thread.getByText('Question from Examinee 2', { exact: false }).waitFor();
       found.push(...(await audit(p, 'monitor, messages')));
       await screenshot(p, 'proctor-tab-messages');
 

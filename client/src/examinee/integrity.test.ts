@@ -24,7 +24,12 @@ beforeEach(() => {
   doc = new FakeDocument();
   win = new EventTarget();
   reports = [];
-  stop = watchIntegrity({ report: (type, detail) => reports.push([type, detail]), doc, win });
+  stop = watchIntegrity({
+    report: (type, detail) => reports.push([type, detail]),
+    doc,
+    win,
+    selectedText: () => 'copied',
+  });
 });
 afterEach(() => {
   stop();
@@ -91,10 +96,10 @@ describe('watchIntegrity', () => {
     doc.dispatchEvent(paste('world!'));
     doc.dispatchEvent(paste(''));
     await vi.advanceTimersByTimeAsync(SETTLE_MS);
-    expect(reports).toEqual([['paste', '3 times, 11 characters']]);
+    expect(reports).toEqual([['paste', '11 characters pasted in 3 pastes']]);
     doc.dispatchEvent(paste('x'));
     await vi.advanceTimersByTimeAsync(SETTLE_MS);
-    expect(reports[1]).toEqual(['paste', '1 time, 1 character']);
+    expect(reports[1]).toEqual(['paste', '1 character pasted']);
   });
 
   it('counts copies and cuts apart from pastes and from leaving the page', async () => {
@@ -104,8 +109,8 @@ describe('watchIntegrity', () => {
     doc.dispatchEvent(paste('abc'));
     await vi.advanceTimersByTimeAsync(SETTLE_MS);
     expect(reports.sort()).toEqual([
-      ['copy', '2 times (1 cut)'],
-      ['paste', '1 time, 3 characters'],
+      ['copy', '12 characters copied or cut in 2 copies'],
+      ['paste', '3 characters pasted'],
       ['window-blur', undefined],
     ]);
   });
@@ -118,7 +123,7 @@ describe('watchIntegrity', () => {
     stop();
     expect(reports).toEqual([
       ['visibility-hidden', undefined],
-      ['paste', '1 time, 3 characters'],
+      ['paste', '3 characters pasted'],
     ]);
     // Stopped: nothing more is heard.
     blur();
@@ -144,13 +149,13 @@ describe('integrityOutbox', () => {
         events: new EventTarget(),
         isOnline: () => true,
       });
-      outbox.report('paste', '1 time, 3 characters');
+      outbox.report('paste', '3 characters pasted');
       outbox.report('copy', 'x'.repeat(500));
       outbox.report('window-blur');
       await vi.waitFor(() => expect(outbox.settled()).toHaveLength(3));
       outbox.stop();
       expect(bodies).toEqual([
-        { type: 'paste', detail: '1 time, 3 characters' },
+        { type: 'paste', detail: '3 characters pasted' },
         { type: 'copy', detail: 'x'.repeat(MAX_DETAIL_LENGTH) },
         { type: 'window-blur' },
       ]);

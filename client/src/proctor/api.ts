@@ -96,7 +96,7 @@ export const messages = (examId: string): Promise<ApiResult<{ messages: MonitorM
 
 export const sendMessage = (
   examId: string,
-  message: { text: string; studentId?: string; questionId?: string },
+  message: { text: string; audience?: 'all' | 'examinee' | 'staff'; studentId?: string; questionId?: string },
 ): Promise<ApiResult<{ messageId: string }>> => callApi(`${exam(examId)}/messages`, { method: 'POST', json: message });
 
 export const participants = (examId: string): Promise<ApiResult<{ rows: ParticipantRow[]; total: number }>> =>

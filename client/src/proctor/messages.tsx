@@ -1,11 +1,13 @@
 /**
- * The Messages tab: every message of the exam, live from the monitor stream (announcements,
- * messages about a question, private ones, and examinees' questions, which are highlighted and
- * announced to screen readers as they arrive), and a form to send an announcement, a message
- * about a question, or a private message to one examinee (POST .../messages).
+ * The Messages tab: conversations, one per examinee (their questions, each labelled with the
+ * question it is about, and the private answers, oldest first), picked from a list (newest
+ * activity first, unanswered ones marked) and replied to in place; then the announcements to the
+ * hall and the staff messages between invigilators and the chief (never shown to examinees), with
+ * a form to send either. Examinees' questions that arrive while the tab is open are read out.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Question } from '../../../domain/exam-format.js';
+import { messageConversations, type MessageThread } from '../../../domain/threads.js';
 import { t } from '../i18n';
 import { preview, sendMessage, type MonitorMessage } from './api';
 import { dateTime } from './format';
@@ -13,35 +15,31 @@ import type { MonitorData } from './live';
 import { useLatest } from '../shared/use-latest';
 
 const M = t.proctor.messages;
-type Audience = 'all' | 'question' | 'examinee';
+type Audience = 'all' | 'question' | 'staff' | 'examinee';
 
 export function MessagesTab(props: {
   examId: string;
   data: MonitorData;
-  /** A toast about an examinee's question: the form opens as a private message to them. */
+  /** A toast about an examinee's question: their conversation opens, ready for a reply. */
   replyTo?: { studentId: string } | undefined;
 }) {
   const { rows, messages } = props.data;
   const [questions, setQuestions] = useState<Question[]>([]);
-  const [audience, setAudience] = useState<Audience>('all');
-  const [questionId, setQuestionId] = useState('');
-  const [studentId, setStudentId] = useState('');
-  const [text, setText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const [selected, setSelected] = useState<string | undefined>(undefined);
   const [announce, setAnnounce] = useState('');
   const seen = useRef<Set<string> | undefined>(undefined);
-  const textarea = useRef<HTMLTextAreaElement>(null);
+  const replyField = useRef<HTMLTextAreaElement>(null);
+  const conversations = useMemo(() => messageConversations(messages), [messages]);
 
   useEffect(() => {
     if (props.replyTo === undefined) return;
-    setAudience('examinee');
-    setStudentId(props.replyTo.studentId);
-    textarea.current?.focus();
+    setSelected(props.replyTo.studentId);
+    replyField.current?.focus();
   }, [props.replyTo]);
 
   const names = useMemo(() => new Map(rows.map((r) => [r.studentId, r.name])), [rows]);
   const nameOf = (id: string | null) => (id === null ? '' : (names.get(id) ?? id));
+  const questionNumber = (id: string) => questions.findIndex((q) => q.id === id) + 1;
   const questionLabel = (id: string) => {
     const i = questions.findIndex((q) => q.id === id);
     return i < 0 ? id : M.questionLabel(i + 1, questions[i]!.prompt.slice(0, 60));
@@ -67,6 +65,183 @@ export function MessagesTab(props: {
     }
   }, [messages, latestNameOf]);
 
+  const thread =
+    conversations.threads.find((th) => th.studentId === selected) ??
+    (selected === undefined ? conversations.threads[0] : undefined);
+  const author = (m: MonitorMessage) =>
+    m.from.role === 'examinee'
+      ? M.fromExaminee(nameOf(m.from.studentId))
+      : m.from.role === 'proctor'
+        ? M.answerFrom(m.from.username)
+        : M.system;
+  const about = (m: MonitorMessage) => {
+    if (m.questionId === null) return '';
+    const n = questionNumber(m.questionId);
+    return n === 0 ? M.aboutQuestion(m.questionId) : M.aboutQuestionN(n);
+  };
+
+  return (
+    <div class="messages-tab stack">
+      <p class="visually-hidden" aria-live="assertive">
+        {announce}
+      </p>
+      <section aria-labelledby="threads-heading">
+        <h3 id="threads-heading">{M.threadsHeading}</h3>
+        {conversations.threads.length === 0 ? (
+          <p>{M.noThreads}</p>
+        ) : (
+          <div class="threads">
+            <ul class="thread-list" aria-label={M.threadList} data-testid="thread-list">
+              {conversations.threads.map((th) => (
+                <li key={th.studentId}>
+                  <button
+                    type="button"
+                    class={`thread-pick${th.unanswered ? ' unanswered' : ''}`}
+                    aria-current={th === thread ? 'true' : undefined}
+                    onClick={() => setSelected(th.studentId)}
+                  >
+                    <strong>{nameOf(th.studentId)}</strong>
+                    <span class={th.unanswered ? 'badge warn' : 'muted small-text'}>
+                      {th.unanswered ? M.unanswered : M.answered}
+                    </span>
+                    <span class="muted small-text mono">{dateTime(th.lastAt)}</span>
+                  </button>
+                </li>
+              ))}
+            </ul>
+            {thread && (
+              <ThreadView
+                key={thread.studentId}
+                examId={props.examId}
+                thread={thread}
+                name={nameOf(thread.studentId)}
+                author={author}
+                about={about}
+                field={replyField}
+              />
+            )}
+          </div>
+        )}
+      </section>
+      <Compose examId={props.examId} questions={questions} rows={rows} />
+      <section aria-labelledby="message-list-heading">
+        <h3 id="message-list-heading">{M.announcementsHeading}</h3>
+        {conversations.announcements.length === 0 ? (
+          <p>{M.none}</p>
+        ) : (
+          <ol class="message-list" data-testid="message-list">
+            {[...conversations.announcements].reverse().map((m) => (
+              <li key={m.messageId} class="card message">
+                <p class="muted small-text">
+                  <span class="mono">{dateTime(m.at)}</span> · {author(m)} ·{' '}
+                  {m.questionId !== null ? M.aboutQuestion(questionLabel(m.questionId)) : M.toAll}
+                </p>
+                <p class="pre-line">{m.text}</p>
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      <section aria-labelledby="staff-heading">
+        <h3 id="staff-heading">{M.staffHeading}</h3>
+        {conversations.staff.length === 0 ? (
+          <p>{M.staffNone}</p>
+        ) : (
+          <ol class="message-list" data-testid="staff-list">
+            {[...conversations.staff].reverse().map((m) => (
+              <li key={m.messageId} class="card message from-staff">
+                <p class="muted small-text">
+                  <span class="mono">{dateTime(m.at)}</span> ·{' '}
+                  {m.from.role === 'proctor' ? M.fromProctor(m.from.username) : M.system} · {M.toStaff}
+                </p>
+                <p class="pre-line">{m.text}</p>
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+    </div>
+  );
+}
+
+/** One examinee's conversation, oldest first, and the reply form under it. */
+function ThreadView(props: {
+  examId: string;
+  thread: MessageThread;
+  name: string;
+  author: (m: MonitorMessage) => string;
+  about: (m: MonitorMessage) => string;
+  field: { current: HTMLTextAreaElement | null };
+}) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const { thread } = props;
+  const send = async (e: Event) => {
+    e.preventDefault();
+    if (text.trim() === '') return;
+    setBusy(true);
+    const result = await sendMessage(props.examId, { text, audience: 'examinee', studentId: thread.studentId });
+    setBusy(false);
+    if (result.ok) {
+      setText('');
+      setNote({ ok: true, text: M.replied });
+    } else setNote({ ok: false, text: result.message });
+  };
+  return (
+    <section class="thread card stack" aria-labelledby="thread-heading" data-testid="thread">
+      <h4 id="thread-heading">{M.threadHeading(props.name)}</h4>
+      <ol class="thread-messages">
+        {thread.messages.map((m) => (
+          <li key={m.messageId} class={`message from-${m.from.role}`}>
+            <p class="muted small-text">
+              <span class="mono">{dateTime(m.at)}</span> · {props.author(m)}
+              {m.questionId !== null && (
+                <>
+                  {' · '}
+                  <strong>{props.about(m)}</strong>
+                </>
+              )}
+            </p>
+            <p class="pre-line">{m.text}</p>
+          </li>
+        ))}
+      </ol>
+      <form onSubmit={send} class="stack">
+        <div class="field">
+          <label for="reply-text">{M.replyLabel(props.name)}</label>
+          <textarea
+            id="reply-text"
+            ref={props.field}
+            rows={2}
+            maxLength={4000}
+            required
+            value={text}
+            onInput={(e) => setText(e.currentTarget.value)}
+          />
+        </div>
+        <div>
+          <button type="submit" disabled={busy}>
+            {busy ? M.sending : M.sendReply}
+          </button>
+        </div>
+        <p role="status" class={note?.ok === false ? 'alert' : 'muted'}>
+          {note?.text ?? ''}
+        </p>
+      </form>
+    </section>
+  );
+}
+
+/** Announcements (to everyone, or about a question), staff messages and private ones. */
+function Compose(props: { examId: string; questions: Question[]; rows: MonitorData['rows'] }) {
+  const [audience, setAudience] = useState<Audience>('all');
+  const [questionId, setQuestionId] = useState('');
+  const [studentId, setStudentId] = useState('');
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+
   const send = async (e: Event) => {
     e.preventDefault();
     if (text.trim() === '') return;
@@ -76,7 +251,9 @@ export function MessagesTab(props: {
         ? { text, questionId }
         : audience === 'examinee' && studentId !== ''
           ? { text, studentId }
-          : { text };
+          : audience === 'staff'
+            ? { text, audience: 'staff' as const }
+            : { text };
     const result = await sendMessage(props.examId, body);
     setBusy(false);
     if (result.ok) {
@@ -85,135 +262,88 @@ export function MessagesTab(props: {
     } else setNote({ ok: false, text: result.message });
   };
 
-  const reply = (m: MonitorMessage) => {
-    if (m.studentId === null) return;
-    setAudience('examinee');
-    setStudentId(m.studentId);
-    textarea.current?.focus();
-  };
-
-  const label = (m: MonitorMessage) => {
-    if (m.from.role === 'examinee') return M.fromExaminee(nameOf(m.from.studentId));
-    const from = m.from.role === 'proctor' ? M.fromProctor(m.from.username) : M.system;
-    const to =
-      m.audience === 'examinee'
-        ? M.toExaminee(nameOf(m.studentId))
-        : m.questionId !== null
-          ? M.aboutQuestion(questionLabel(m.questionId))
-          : M.toAll;
-    return `${from} · ${to}`;
-  };
-
   return (
-    <div class="messages-tab stack">
-      <p class="visually-hidden" aria-live="assertive">
-        {announce}
-      </p>
-      <section aria-labelledby="compose-heading">
-        <h3 id="compose-heading">{M.composeHeading}</h3>
-        <form onSubmit={send} class="stack">
-          <fieldset class="plain">
-            <legend>{M.audience}</legend>
-            {(
-              [
-                ['all', M.audienceAll],
-                ['question', M.audienceQuestion],
-                ['examinee', M.audienceExaminee],
-              ] as const
-            ).map(([value, text]) => (
-              <label class="check" key={value}>
-                <input
-                  type="radio"
-                  name="audience"
-                  value={value}
-                  checked={audience === value}
-                  onChange={() => setAudience(value)}
-                />
-                {text}
-              </label>
-            ))}
-          </fieldset>
-          {audience === 'question' && (
-            <div class="field">
-              <label for="message-question">{M.question}</label>
-              <select
-                id="message-question"
-                required
-                value={questionId}
-                onChange={(e) => setQuestionId(e.currentTarget.value)}
-              >
-                <option value="">—</option>
-                {questions.map((q, i) => (
-                  <option key={q.id} value={q.id}>
-                    {M.questionLabel(i + 1, q.prompt.slice(0, 60))}
-                  </option>
-                ))}
-              </select>
-            </div>
-          )}
-          {audience === 'examinee' && (
-            <div class="field">
-              <label for="message-examinee">{M.examinee}</label>
-              <select
-                id="message-examinee"
-                required
-                value={studentId}
-                onChange={(e) => setStudentId(e.currentTarget.value)}
-              >
-                <option value="">—</option>
-                {rows.map((r) => (
-                  <option key={r.studentId} value={r.studentId}>
-                    {r.name} ({r.studentId})
-                  </option>
-                ))}
-              </select>
-            </div>
-          )}
+    <section aria-labelledby="compose-heading">
+      <h3 id="compose-heading">{M.composeHeading}</h3>
+      <form onSubmit={send} class="stack">
+        <fieldset class="plain">
+          <legend>{M.audience}</legend>
+          {(
+            [
+              ['all', M.audienceAll],
+              ['question', M.audienceQuestion],
+              ['staff', M.audienceStaff],
+              ['examinee', M.audienceExaminee],
+            ] as const
+          ).map(([value, label]) => (
+            <label class="check" key={value}>
+              <input
+                type="radio"
+                name="audience"
+                value={value}
+                checked={audience === value}
+                onChange={() => setAudience(value)}
+              />
+              {label}
+            </label>
+          ))}
+        </fieldset>
+        {audience === 'question' && (
           <div class="field">
-            <label for="message-text">{M.text}</label>
-            <textarea
-              id="message-text"
-              ref={textarea}
-              rows={3}
-              maxLength={4000}
+            <label for="message-question">{M.question}</label>
+            <select
+              id="message-question"
               required
-              value={text}
-              onInput={(e) => setText(e.currentTarget.value)}
-            />
+              value={questionId}
+              onChange={(e) => setQuestionId(e.currentTarget.value)}
+            >
+              <option value="">—</option>
+              {props.questions.map((q, i) => (
+                <option key={q.id} value={q.id}>
+                  {M.questionLabel(i + 1, q.prompt.slice(0, 60))}
+                </option>
+              ))}
+            </select>
           </div>
-          <div>
-            <button type="submit" disabled={busy}>
-              {busy ? M.sending : M.send}
-            </button>
-          </div>
-          <p role="status" class={note?.ok === false ? 'alert' : 'muted'}>
-            {note?.text ?? ''}
-          </p>
-        </form>
-      </section>
-
-      <section aria-labelledby="message-list-heading">
-        <h3 id="message-list-heading">{M.listHeading}</h3>
-        {messages.length === 0 ? (
-          <p>{M.none}</p>
-        ) : (
-          <ol class="message-list" data-testid="message-list">
-            {[...messages].reverse().map((m) => (
-              <li key={m.messageId} class={`card message from-${m.from.role}`}>
-                <p class="muted small-text">
-                  <span class="mono">{dateTime(m.at)}</span> · {label(m)}
-                </p>
-                <p class="pre-line">{m.text}</p>
-                {m.from.role === 'examinee' && (
-                  <button type="button" class="secondary small" onClick={() => reply(m)}>
-                    {M.reply(nameOf(m.studentId))}
-                  </button>
-                )}
-              </li>
-            ))}
-          </ol>
         )}
-      </section>
-    </div>
+        {audience === 'examinee' && (
+          <div class="field">
+            <label for="message-examinee">{M.examinee}</label>
+            <select
+              id="message-examinee"
+              required
+              value={studentId}
+              onChange={(e) => setStudentId(e.currentTarget.value)}
+            >
+              <option value="">—</option>
+              {props.rows.map((r) => (
+                <option key={r.studentId} value={r.studentId}>
+                  {r.name} ({r.studentId})
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+        <div class="field">
+          <label for="message-text">{M.text}</label>
+          <textarea
+            id="message-text"
+            rows={3}
+            maxLength={4000}
+            required
+            value={text}
+            onInput={(e) => setText(e.currentTarget.value)}
+          />
+        </div>
+        <div>
+          <button type="submit" disabled={busy}>
+            {busy ? M.sending : M.send}
+          </button>
+        </div>
+        <p role="status" class={note?.ok === false ? 'alert' : 'muted'}>
+          {note?.text ?? ''}
+        </p>
+      </form>
+    </section>
   );
 }

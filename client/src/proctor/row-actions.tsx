@@ -426,6 +426,9 @@ export function RowActions(props: {
                     {e.kind === 'integrity-event'
                       ? ` (${A.integrityTypes[String(e.data.type)] ?? String(e.data.type)})`
                       : ''}
+                    {e.kind === 'integrity-event' && typeof e.data.detail === 'string' && e.data.detail !== '' && (
+                      <span class="integrity-detail"> — {e.data.detail}</span>
+                    )}
                     {e.actor.username !== undefined ? ` — ${A.byProctor(e.actor.username)}` : ''}
                   </li>
                 ))}
