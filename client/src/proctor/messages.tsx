@@ -133,7 +133,8 @@ export function MessagesTab(props: {
             {[...conversations.announcements].reverse().map((m) => (
               <li key={m.messageId} class="card message">
                 <p class="muted small-text">
-                  <span class="mono">{dateTime(m.at)}</span> · {author(m)} ·{' '}
+                  <span class="mono">{dateTime(m.at)}</span> ·{' '}
+                  {m.from.role === 'proctor' ? M.fromProctor(m.from.username) : M.system} ·{' '}
                   {m.questionId !== null ? M.aboutQuestion(questionLabel(m.questionId)) : M.toAll}
                 </p>
                 <p class="pre-line">{m.text}</p>
