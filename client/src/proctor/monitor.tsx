@@ -38,7 +38,7 @@ const TAB_ICONS: Record<TabKey, string> = {
   participants: '☷',
   messages: '✉',
   preview: '▤',
-  resume: '⚿',
+  resume: '№',
   sync: '⇅',
 };
 

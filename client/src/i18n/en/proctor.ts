@@ -67,10 +67,13 @@ export const proctor = {
     resume: 'Resume codes',
     sync: 'Sync status',
   },
-  /** The tabs' short labels on a phone's bottom bar: each a word of the full label. */
+  /**
+   * The tabs' short labels on a phone's bottom bar (six in 390 px). A word of the full label where
+   * one fits; the accessible name stays the full label (tabs.tsx).
+   */
   tabsShort: {
     info: 'Info',
-    participants: 'Participants',
+    participants: 'People',
     messages: 'Messages',
     preview: 'Preview',
     resume: 'Codes',
