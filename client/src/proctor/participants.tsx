@@ -464,7 +464,6 @@ export function ParticipantsTab(props: {
           {P.columnsButton}
         </button>
         <button type="button" class="secondary" onClick={() => window.print()} data-testid="print">
-          <span aria-hidden="true">⎙ </span>
           {P.print}
         </button>
       </div>
