@@ -2,9 +2,10 @@
  * The proctor dashboard: sign in, then the exams on this appliance with their tracking totals,
  * then an exam's monitor (monitor.tsx). Which exam and tab are open is kept in the address
  * (route.ts): a reload, Back or a shared link comes back to the same place, and so does a sign-in
- * after the appliance restarted (its proctor sessions live in memory).
+ * after the appliance restarted (its proctor sessions live in memory). So is an open examinee
+ * dialog: opening it adds a history entry, so Back closes it, as Back closes a sheet on a phone.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
 import { useFocusOnMount } from '../shared/focus';
 import { SecureContextBanner } from '../shared/secure-context-banner';
@@ -41,14 +42,40 @@ const FIELDS: readonly SignInField[] = [
 export function ProctorApp() {
   const [screen, setScreen] = useState<Screen>({ name: 'loading' });
   const [place, setPlaceState] = useState<Place | undefined>(() => parsePlace(location.hash));
+  // The place as last written, so that two changes in one event (a toast: tab and dialog) compose.
+  const placeRef = useRef(place);
+  // Whether the open dialog's history entry was pushed here, so that closing it goes Back to the
+  // entry before (and Forward reopens it) instead of leaving a second copy of that place.
+  const dialogPushed = useRef(false);
   const setPlace = (next: Place | undefined, how: 'push' | 'replace' = 'push') => {
-    if (samePlace(next, place)) return;
+    if (samePlace(next, placeRef.current)) return;
     writePlace(next, how);
+    placeRef.current = next;
     setPlaceState(next);
+  };
+  const withoutExaminee = (p: Place): Place => ({ examId: p.examId, tab: p.tab, status: p.status });
+  const setExaminee = (studentId: string | undefined) => {
+    const current = placeRef.current;
+    if (current === undefined) return;
+    if (studentId !== undefined) {
+      const opening = current.examinee === undefined;
+      setPlace({ ...current, tab: 'participants', examinee: studentId }, opening ? 'push' : 'replace');
+      if (opening) dialogPushed.current = true;
+    } else if (current.examinee !== undefined) {
+      if (dialogPushed.current) {
+        dialogPushed.current = false;
+        history.back();
+      } else setPlace(withoutExaminee(current), 'replace');
+    }
   };
   // Back and Forward: the address says where to be.
   useEffect(() => {
-    const onPop = () => setPlaceState(parsePlace(location.hash));
+    const onPop = () => {
+      const next = parsePlace(location.hash);
+      placeRef.current = next;
+      dialogPushed.current = false;
+      setPlaceState(next);
+    };
     addEventListener('popstate', onPop);
     return () => removeEventListener('popstate', onPop);
   }, []);
@@ -126,9 +153,14 @@ export function ProctorApp() {
             proctor={screen.proctor}
             examId={place.examId}
             tab={place.tab}
-            onTab={(tab) => setPlace({ ...place, tab })}
+            onTab={(tab) => {
+              dialogPushed.current = false;
+              setPlace({ ...withoutExaminee(placeRef.current ?? place), tab });
+            }}
             status={place.status}
-            onStatus={(status) => setPlace({ ...place, status }, 'replace')}
+            onStatus={(status) => setPlace({ ...(placeRef.current ?? place), status }, 'replace')}
+            examinee={place.examinee}
+            onExaminee={setExaminee}
             onBack={() => {
               setPlace(undefined);
               void showExams(screen.proctor);

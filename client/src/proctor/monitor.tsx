@@ -32,6 +32,16 @@ const ACTION_SECTIONS: Record<Exclude<AttentionKind, 'question'>, string> = {
   integrity: 'act-integrity',
 };
 
+/** The tabs' icons on a phone's bottom bar (beside a short label: never an icon alone). */
+const TAB_ICONS: Record<TabKey, string> = {
+  info: 'ℹ',
+  participants: '☷',
+  messages: '✉',
+  preview: '▤',
+  resume: '№',
+  sync: '⇅',
+};
+
 /** Whose action dialog is open, and the section to show first. */
 export interface Acting {
   studentId: string;
@@ -69,6 +79,9 @@ export function Monitor(props: {
   onTab: (tab: TabKey) => void;
   status: StatusFilter;
   onStatus: (status: StatusFilter) => void;
+  /** Whose action dialog is open: in the address (route.ts), so Back closes it and a reload reopens it. */
+  examinee: string | undefined;
+  onExaminee: (studentId: string | undefined) => void;
   onBack: () => void;
   onSignedOut: () => void;
 }) {
@@ -84,7 +97,16 @@ export function Monitor(props: {
   const toasts = useAttentionToasts(attention, data.info !== undefined, () => {
     if (sound) playChime();
   });
-  const [acting, setActing] = useState<Acting | undefined>(undefined);
+  // The dialog's section is not in the address: it is where a toast asked to start, this time.
+  const [section, setSection] = useState<Acting | undefined>(undefined);
+  const acting: Acting | undefined =
+    props.examinee === undefined
+      ? undefined
+      : { studentId: props.examinee, ...(section?.studentId === props.examinee ? { section: section.section } : {}) };
+  const setActing = (next: Acting | undefined) => {
+    setSection(next);
+    props.onExaminee(next?.studentId);
+  };
   const [replyTo, setReplyTo] = useState<{ studentId: string } | undefined>(undefined);
   const open = (item: AttentionItem) => {
     if (item.kind === 'question') {
@@ -92,8 +114,8 @@ export function Monitor(props: {
       props.onTab('messages');
       return;
     }
+    // Opening the dialog also selects the Participants tab (app.tsx), in one history entry.
     setActing({ studentId: item.studentId, section: ACTION_SECTIONS[item.kind] });
-    props.onTab('participants');
   };
 
   return (
@@ -104,11 +126,14 @@ export function Monitor(props: {
           {t.proctor.backToExams}
         </button>
         <SoundSetting on={sound} onChange={setSound} />
+      </div>
+      {/* Sticky: the exam and whether its figures are live stay in view while a long list scrolls. */}
+      <div class="monitor-title" data-testid="monitor-title">
+        <h2 id="monitor-heading" ref={heading} tabIndex={-1}>
+          {title}
+        </h2>
         <LiveIndicator state={data.state} />
       </div>
-      <h2 id="monitor-heading" ref={heading} tabIndex={-1}>
-        {title}
-      </h2>
       <Tabs
         idPrefix="monitor"
         label={t.proctor.tabsLabel}
@@ -118,6 +143,9 @@ export function Monitor(props: {
             key === 'participants' && attention.length > 0
               ? t.proctor.attention.tabLabel(t.proctor.tabs[key], attention.length)
               : t.proctor.tabs[key],
+          short: t.proctor.tabsShort[key],
+          icon: TAB_ICONS[key],
+          ...(key === 'participants' ? { badge: attention.length } : {}),
         }))}
         selected={props.tab}
         onSelect={props.onTab}

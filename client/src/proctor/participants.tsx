@@ -6,7 +6,12 @@
  *
  * The table sorts by any column (its header is a button; aria-sort on the header cell) and, for
  * a big hall, renders only the rows in view (use-row-window.ts), with the header row and the name
- * column sticky in its scroll container.
+ * column sticky in its scroll container. On a tablet held upright the key columns (name, status,
+ * downloads, upload, time left) come first, so they fit beside the sticky actions column.
+ *
+ * Print (the Print button, or the browser's own): the exam title, the time printed, the tracking
+ * totals and every row shown, as a table: windowing is off while printing (beforeprint, or the
+ * print media query), and proctor.css hides the controls.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
@@ -18,6 +23,7 @@ import {
   PARTICIPANT_COLUMNS,
   queryRows,
   statusCounts,
+  trackingTotals,
 } from '../../../domain/monitor.js';
 import { t } from '../i18n';
 import {
@@ -51,6 +57,42 @@ function useMediaQuery(query: string): boolean {
     return () => list.removeEventListener('change', update);
   }, [query]);
   return matches;
+}
+
+/** A tablet held upright (or narrower): the key columns first. */
+const TABLET_QUERY = '(max-width: 64rem)';
+const KEY_COLUMNS: readonly ParticipantColumn[] = ['name', 'status', 'downloads', 'upload', 'timeLeft'];
+
+/** The chosen columns, those of KEY_COLUMNS among them first (in that order). */
+function keyColumnsFirst(columns: readonly ParticipantColumn[]): ParticipantColumn[] {
+  return [...KEY_COLUMNS.filter((c) => columns.includes(c)), ...columns.filter((c) => !KEY_COLUMNS.includes(c))];
+}
+
+/**
+ * Whether the page is being printed, and since when: from `beforeprint` (window.print(), the
+ * browser's menu) to `afterprint`, or while the print media query matches.
+ */
+function usePrinting(): { printing: boolean; at: number } {
+  const media = useMediaQuery('print');
+  const [event, setEvent] = useState(false);
+  const [at, setAt] = useState(() => Date.now());
+  useEffect(() => {
+    const before = () => {
+      setAt(Date.now());
+      setEvent(true);
+    };
+    const after = () => setEvent(false);
+    addEventListener('beforeprint', before);
+    addEventListener('afterprint', after);
+    return () => {
+      removeEventListener('beforeprint', before);
+      removeEventListener('afterprint', after);
+    };
+  }, []);
+  useEffect(() => {
+    if (media) setAt(Date.now());
+  }, [media]);
+  return { printing: media || event, at };
 }
 
 /** What one cell shows. */
@@ -308,7 +350,10 @@ export function ParticipantsTab(props: {
   // Unset: by name, or for the attention filter oldest wait first, until a header is clicked.
   const [sort, setSort] = useState<TableSort | undefined>(undefined);
   const [scroller, setScroller] = useState<HTMLDivElement | null>(null);
-  const wide = useMediaQuery(TABLE_QUERY);
+  const print = usePrinting();
+  // Printing always gets the table, whole, whatever the screen's width.
+  const wide = useMediaQuery(TABLE_QUERY) || print.printing;
+  const tablet = useMediaQuery(TABLET_QUERY) && !print.printing;
   // Time left ticks every second; with a big hall, every 5 s spares the tablet redrawing 1,000 rows.
   const now = useApplianceNow(data.offsetMs, data.rows.length > 200 ? 5_000 : 1_000);
 
@@ -333,13 +378,32 @@ export function ParticipantsTab(props: {
     setSort(next);
     if (scroller !== null) scroller.scrollTop = 0;
   };
-  const view = useRowWindow(wide ? scroller : null, shown.length);
+  const rowWindow = useRowWindow(wide ? scroller : null, shown.length);
+  const view = print.printing ? { ...rowWindow, start: 0, end: shown.length, padTop: 0, padBottom: 0 } : rowWindow;
   const windowed = view.padTop > 0 || view.padBottom > 0;
   const actingRow = acting === undefined ? undefined : data.rows.find((r) => r.studentId === acting.studentId);
-  const tableColumns = columns;
+  const tableColumns = tablet ? keyColumnsFirst(columns) : columns;
+  const totals = trackingTotals(data.rows, undefined);
 
   return (
     <div class="participants">
+      <div class="print-only print-head" data-testid="print-head">
+        <p>{P.printedAt(dateTime(print.at))}</p>
+        <dl class="totals">
+          <div>
+            <dt>{t.proctor.posted}</dt>
+            <dd>{totals.posted}</dd>
+          </div>
+          <div>
+            <dt>{t.proctor.downloaded}</dt>
+            <dd>{totals.downloads}</dd>
+          </div>
+          <div>
+            <dt>{t.proctor.uploaded}</dt>
+            <dd>{totals.uploads}</dd>
+          </div>
+        </dl>
+      </div>
       <ProgressPicture rows={data.rows} info={info} now={now} />
 
       <div class="chips" role="group" aria-label={P.filterLabel}>
@@ -398,6 +462,9 @@ export function ParticipantsTab(props: {
         >
           <span aria-hidden="true">⚙ </span>
           {P.columnsButton}
+        </button>
+        <button type="button" class="secondary" onClick={() => window.print()} data-testid="print">
+          {P.print}
         </button>
       </div>
       {managing && (

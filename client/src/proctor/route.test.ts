@@ -9,9 +9,12 @@ describe('the dashboard’s place in the address', () => {
       { examId: 'exam-1', tab: 'participants', status: 'submitted' },
       { examId: 'exam-1', tab: 'sync', status: 'waiting-relogin' },
       { examId: 'exam-1', tab: 'participants', status: 'attention' },
+      { examId: 'exam-1', tab: 'participants', status: 'all', examinee: 's-007' },
+      { examId: 'exam-1', tab: 'participants', status: 'attention', examinee: 'a b&c/ä' },
     ];
     for (const place of places) expect(parsePlace(formatPlace(place))).toEqual(place);
     expect(formatPlace(places[2])).toBe('#exam=exam-1&tab=participants&status=submitted');
+    expect(formatPlace(places[5])).toBe('#exam=exam-1&tab=participants&examinee=s-007');
   });
 
   it('is the exam list with no exam, and falls back for an unknown tab or filter', () => {
@@ -21,6 +24,7 @@ describe('the dashboard’s place in the address', () => {
     expect(formatPlace(undefined)).toBe('');
     expect(parsePlace('#exam=e&tab=nope&status=asleep')).toEqual({ examId: 'e', tab: 'participants', status: 'all' });
     expect(parsePlace('exam=e')).toEqual({ examId: 'e', tab: 'participants', status: 'all' });
+    expect(parsePlace('#exam=e&examinee=')).toEqual({ examId: 'e', tab: 'participants', status: 'all' });
   });
 
   it('compares places by what the address shows', () => {
@@ -30,6 +34,12 @@ describe('the dashboard’s place in the address', () => {
     );
     expect(
       samePlace({ examId: 'e', tab: 'info', status: 'all' }, { examId: 'e', tab: 'messages', status: 'all' }),
+    ).toBe(false);
+    expect(
+      samePlace(
+        { examId: 'e', tab: 'info', status: 'all' },
+        { examId: 'e', tab: 'info', status: 'all', examinee: 's' },
+      ),
     ).toBe(false);
   });
 });

@@ -3,10 +3,11 @@
  * appliance restart come back to the same place. The format, in the hash (the service worker and
  * the appliance serve /proctor/ as one page, so the hash needs no server route):
  *
- *   #exam=<examId>&tab=<tab>&status=<filter>
+ *   #exam=<examId>&tab=<tab>&status=<filter>&examinee=<studentId>
  *
  * `tab` is one of the monitor's tabs (participants when missing or unknown); `status` is the
- * participants filter: an examinee status or `attention` (left out when it is "all"). No `exam` means the exam list.
+ * participants filter: an examinee status or `attention` (left out when it is "all");
+ * `examinee` is whose action dialog is open (left out when none is). No `exam` means the exam list.
  */
 import { EXAMINEE_STATUSES, type ExamineeStatus } from '../../../domain/examinee-state.js';
 
@@ -22,6 +23,8 @@ export interface Place {
   examId: string;
   tab: TabKey;
   status: StatusFilter;
+  /** Whose action dialog is open (row-actions.tsx); absent when none is. */
+  examinee?: string;
 }
 
 /** The place a hash (with or without its leading '#') names, or undefined for the exam list. */
@@ -31,10 +34,12 @@ export function parsePlace(hash: string): Place | undefined {
   if (examId === null || examId === '') return undefined;
   const tab = params.get('tab');
   const status = params.get('status');
+  const examinee = params.get('examinee');
   return {
     examId,
     tab: TAB_KEYS.includes(tab as TabKey) ? (tab as TabKey) : 'participants',
     status: status !== null && FILTERS.includes(status) ? (status as StatusFilter) : 'all',
+    ...(examinee === null || examinee === '' ? {} : { examinee }),
   };
 }
 
@@ -43,6 +48,7 @@ export function formatPlace(place: Place | undefined): string {
   if (place === undefined) return '';
   const params = new URLSearchParams({ exam: place.examId, tab: place.tab });
   if (place.status !== 'all') params.set('status', place.status);
+  if (place.examinee !== undefined) params.set('examinee', place.examinee);
   return `#${params.toString()}`;
 }
 

@@ -2,6 +2,10 @@
  * An ARIA tablist (WAI-ARIA Authoring Practices "Tabs, automatic activation"): one tab stop,
  * arrow keys move between tabs and select them, Home and End jump to the ends. Each panel is
  * labelled by its tab; panels already visited stay mounted (hidden), so their state is kept.
+ *
+ * A tab may have an icon, a short label and a count: on a phone the tablist is a bar fixed at the
+ * bottom of the screen (as a phone's apps have) showing icon, short label and count, all six
+ * tabs in reach of a thumb; wider screens show the full label with the count in words.
  */
 import type { ComponentChildren } from 'preact';
 import { useRef } from 'preact/hooks';
@@ -9,7 +13,15 @@ import { useRef } from 'preact/hooks';
 export interface TabsProps<K extends string> {
   idPrefix: string;
   label: string;
-  tabs: readonly { key: K; label: string }[];
+  tabs: readonly {
+    key: K;
+    /** The full label (with a count in words), and its short form for a phone's bottom bar. */
+    label: string;
+    short?: string;
+    icon?: string;
+    /** A count shown as a badge on the phone's bar (the full label says it in words). */
+    badge?: number;
+  }[];
   selected: K;
   onSelect: (key: K) => void;
   visited: ReadonlySet<K>;
@@ -54,7 +66,22 @@ export function Tabs<K extends string>(props: TabsProps<K>) {
               class="tab"
               onClick={() => props.onSelect(tab.key)}
             >
-              {tab.label}
+              {tab.icon !== undefined && (
+                <span class="tab-icon" aria-hidden="true">
+                  {tab.icon}
+                </span>
+              )}
+              <span class="tab-label">{tab.label}</span>
+              {tab.short !== undefined && (
+                <span class="tab-short" aria-hidden="true">
+                  {tab.short}
+                </span>
+              )}
+              {tab.badge !== undefined && tab.badge > 0 && (
+                <span class="tab-badge" aria-hidden="true" data-testid={`tab-badge-${tab.key}`}>
+                  {tab.badge}
+                </span>
+              )}
             </button>
           );
         })}

@@ -67,6 +67,18 @@ export const proctor = {
     resume: 'Resume codes',
     sync: 'Sync status',
   },
+  /**
+   * The tabs' short labels on a phone's bottom bar (six in 390 px). A word of the full label where
+   * one fits; the accessible name stays the full label (tabs.tsx).
+   */
+  tabsShort: {
+    info: 'Info',
+    participants: 'People',
+    messages: 'Messages',
+    preview: 'Preview',
+    resume: 'Codes',
+    sync: 'Sync',
+  },
   chiefOnly: 'Only a chief proctor can change this.',
   statuses: {
     'not-started': 'Not yet started',
@@ -149,6 +161,8 @@ export const proctor = {
     actionsFor: (name: string) => `Actions for ${name}`,
     actions: 'Actions',
     tableCaption: 'Examinees of this exam',
+    print: 'Print',
+    printedAt: (time: string) => `Printed ${time}`,
     scrollRegion: 'Participants table (scrolls)',
     columnsButton: 'Columns',
     columnsHeading: 'Columns to show, in order',
