@@ -399,7 +399,16 @@ function PersonalInfo(props: {
         title={P.personalRecorded}
         onClick={() => props.onToggle(row)}
       >
-        <span aria-hidden="true">{shown === undefined ? '👁' : '🙈'}</span>
+        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
+          <path
+            d="M1.5 12S5.5 5 12 5s10.5 7 10.5 7-4 7-10.5 7S1.5 12 1.5 12Z"
+            fill="none"
+            stroke="currentColor"
+            stroke-width="2"
+          />
+          <circle cx="12" cy="12" r="3" fill="currentColor" />
+          {shown !== undefined && <path d="M3 21 21 3" stroke="currentColor" stroke-width="2" />}
+        </svg>
       </button>
       {shown !== undefined && (
         <span class="personal-values" data-testid="personal-info">
@@ -646,6 +655,9 @@ export function ParticipantsTab(props: {
                 {tableColumns.map((c) => (
                   <SortHeader key={c} column={c} shown={shownSort} chosen={sort} onSort={sortBy} />
                 ))}
+                <th scope="col" class="personal-cell">
+                  {P.personalHeading}
+                </th>
                 <th scope="col" class="actions-cell">
                   {P.actions}
                 </th>
@@ -654,7 +666,7 @@ export function ParticipantsTab(props: {
             <tbody>
               {view.padTop > 0 && (
                 <tr aria-hidden="true" class="spacer" style={{ height: `${view.padTop}px` }}>
-                  <td colSpan={tableColumns.length + 1} />
+                  <td colSpan={tableColumns.length + 2} />
                 </tr>
               )}
               {shown.slice(view.start, view.end).map((row, i) => (
@@ -676,8 +688,10 @@ export function ParticipantsTab(props: {
                       </td>
                     ),
                   )}
-                  <td class="actions-cell">
+                  <td class="personal-cell" data-column="personal">
                     <PersonalInfo row={row} shown={revealed.get(row.studentId)} onToggle={togglePersonal} />
+                  </td>
+                  <td class="actions-cell">
                     <button type="button" class="secondary small" onClick={() => setActing(row.studentId)}>
                       <span aria-hidden="true">✎ </span>
                       <span class="visually-hidden">{P.actionsFor(row.name)}</span>
@@ -688,7 +702,7 @@ export function ParticipantsTab(props: {
               ))}
               {view.padBottom > 0 && (
                 <tr aria-hidden="true" class="spacer" style={{ height: `${view.padBottom}px` }}>
-                  <td colSpan={tableColumns.length + 1} />
+                  <td colSpan={tableColumns.length + 2} />
                 </tr>
               )}
             </tbody>

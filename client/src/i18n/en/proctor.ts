@@ -160,6 +160,7 @@ export const proctor = {
       } allowed ${name} cannot download again. The downloads already made stay valid.`,
     lowerConfirm: (n: number) => `Set max downloads to ${n}`,
     lowerCancel: 'Keep it as it is',
+    personalHeading: 'Personal information',
     showPersonal: (name: string) => `Show personal information for ${name}`,
     personalHidden: 'Hidden',
     personalNone: 'No email or phone on file',
