@@ -12,13 +12,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { AttentionItem } from '../../../domain/attention.js';
 import { EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
-import {
-  COLUMN_SORT_KEYS,
-  DEFAULT_COLUMNS,
-  offeredColumns,
-  queryRows,
-  statusCounts,
-} from '../../../domain/monitor.js';
+import { COLUMN_SORT_KEYS, DEFAULT_COLUMNS, offeredColumns, queryRows, statusCounts } from '../../../domain/monitor.js';
 import { mayPerform } from '../../../domain/proctor-roles.js';
 import { t } from '../i18n';
 import {
@@ -235,7 +229,11 @@ function ColumnManager(props: {
         <button type="button" onClick={save} disabled={busy}>
           {P.saveColumns}
         </button>
-        <button type="button" class="secondary" onClick={() => setChosen(DEFAULT_COLUMNS.filter((c) => props.available.includes(c)))}>
+        <button
+          type="button"
+          class="secondary"
+          onClick={() => setChosen(DEFAULT_COLUMNS.filter((c) => props.available.includes(c)))}
+        >
           {P.resetColumns}
         </button>
       </div>
@@ -344,12 +342,7 @@ function MaxDownloadsCell(props: {
 }
 
 /** Before max downloads goes below the downloads already made: what it means, and a confirm. */
-function LowerMaxDialog(props: {
-  row: ParticipantRow;
-  next: number;
-  onConfirm: () => void;
-  onCancel: () => void;
-}) {
+function LowerMaxDialog(props: { row: ParticipantRow; next: number; onConfirm: () => void; onCancel: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = dialog.current;
