@@ -263,6 +263,11 @@ export const rosterEntrySchema = z.strictObject({
       z.string().regex(/^[0-9A-HJKMNP-TV-Z]{12,32}$/, 'must be 12-32 characters of 0-9 and A-Z without I, L, O, U'),
     ),
   seat: z.string().max(32).optional(),
+  /**
+   * The institution's examinee identifier when it differs from the sign-in id (ExamSoft's
+   * "Examinee ID", a candidate number): shown to proctors in its own column, never used to sign in.
+   */
+  examineeId: z.string().trim().min(1).max(64).optional(),
 });
 export type RosterEntry = z.infer<typeof rosterEntrySchema>;
 

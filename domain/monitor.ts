@@ -23,6 +23,8 @@ import type { TimeUpChoice, TimingCase } from './time-up.js';
 export interface ParticipantRow {
   studentId: string;
   name: string;
+  /** The roster's examinee identifier (candidate number), when it has one distinct from studentId. */
+  examineeId: string | null;
   seat: string | null;
   hasEmail: boolean;
   hasPhone: boolean;
@@ -76,6 +78,7 @@ export interface ParticipantRow {
 export const PARTICIPANT_COLUMNS = [
   'name',
   'studentId',
+  'examineeId',
   'seat',
   'contact',
   'status',
@@ -97,9 +100,14 @@ export const PARTICIPANT_COLUMNS = [
   'resumeCodes',
 ] as const;
 export type ParticipantColumn = (typeof PARTICIPANT_COLUMNS)[number];
+/**
+ * Shown, in this order, until a proctor chooses. `examineeId` is offered (and shown) only when
+ * some row of the exam has one (see {@link offeredColumns}).
+ */
 export const DEFAULT_COLUMNS: ParticipantColumn[] = [
   'name',
   'studentId',
+  'examineeId',
   'status',
   'maxDownloads',
   'downloads',
@@ -110,6 +118,12 @@ export const DEFAULT_COLUMNS: ParticipantColumn[] = [
   'submissionType',
   'integrityScore',
 ];
+
+/** The columns worth offering for these rows: the examinee identifier only where the roster has one. */
+export function offeredColumns(rows: readonly ParticipantRow[]): ParticipantColumn[] {
+  const withIds = rows.some((r) => r.examineeId !== null);
+  return PARTICIPANT_COLUMNS.filter((c) => c !== 'examineeId' || withIds);
+}
 
 /** Everything a row is computed from. */
 export interface RowInput {
@@ -136,6 +150,7 @@ export function participantRow(i: RowInput): ParticipantRow {
   return {
     studentId: i.doc.studentId,
     name: i.doc.name,
+    examineeId: i.doc.examineeId ?? null,
     seat: i.doc.seat ?? null,
     hasEmail: i.doc.email !== undefined,
     hasPhone: i.doc.phone !== undefined,
@@ -192,6 +207,7 @@ export function participantRow(i: RowInput): ParticipantRow {
 export const SORT_KEYS = [
   'name',
   'studentId',
+  'examineeId',
   'seat',
   'contact',
   'status',
@@ -220,6 +236,7 @@ export type SortKey = (typeof SORT_KEYS)[number];
 export const COLUMN_SORT_KEYS: Record<ParticipantColumn, SortKey> = {
   name: 'name',
   studentId: 'studentId',
+  examineeId: 'examineeId',
   seat: 'seat',
   contact: 'contact',
   status: 'status',

@@ -250,7 +250,7 @@ describe('parseRoster: CSV', () => {
         column: 33,
         path: '',
         message:
-          'unknown column "notes" (expected studentId, name, email, phone, maxDownloads, accommodationPercent, accessCode, seat)',
+          'unknown column "notes" (expected studentId, name, email, phone, maxDownloads, accommodationPercent, accessCode, seat, examineeId)',
       },
     ]);
     expect(rosterErrors('studentId,name\nS1,Ada\n')).toEqual([
@@ -275,6 +275,18 @@ describe('parseRoster: CSV', () => {
         },
       ],
     });
+  });
+
+  it('reads the optional examinee identifier (a candidate number distinct from the sign-in id)', () => {
+    const text = 'studentId,name,accessCode,examineeId\nS1,Ada,ABCDEFGHJKMN, C-0042 \nS2,Grace,ABCDEFGHJKMN,\n';
+    const result = parseRoster(text, 'csv', EXAM_ID);
+    if (!result.ok) throw new Error(formatImportErrors('roster.csv', result.errors));
+    expect(result.entries.map((e) => e.examineeId)).toEqual(['C-0042', undefined]);
+    expect(toExamineeDoc(EXAM_ID, result.entries[0]!).examineeId).toBe('C-0042');
+    expect(toExamineeDoc(EXAM_ID, result.entries[1]!)).not.toHaveProperty('examineeId');
+    expect(rosterErrors(`studentId,name,accessCode,examineeId\nS1,Ada,ABCDEFGHJKMN,${'9'.repeat(65)}\n`)).toEqual([
+      { line: 2, column: 21, path: 'examineeId', message: 'must be at most 64 characters' },
+    ]);
   });
 
   it('reports an empty required cell and a short record', () => {
@@ -305,6 +317,19 @@ describe('parseRoster: JSON', () => {
       ok: true,
       entries: [{ studentId: 'S1', name: 'Ada', accessCode: 'ABCDEFGHJKMN', maxDownloads: 2, accommodationPercent: 0 }],
     });
+  });
+
+  it('carries the examinee identifier, and refuses one that is not text', () => {
+    const ok = parseRoster(
+      '[{ "studentId": "S1", "name": "Ada", "accessCode": "ABCDEFGHJKMN", "examineeId": "C-0042" }]',
+      'json',
+      EXAM_ID,
+    );
+    expect(ok.ok && ok.entries[0]?.examineeId).toBe('C-0042');
+    const text = '[{ "studentId": "S1", "name": "Ada", "accessCode": "ABCDEFGHJKMN", "examineeId": 42 }]';
+    expect(rosterErrors(text, 'json')).toEqual([
+      { ...positionOf(text, '42'), path: '[0].examineeId', message: 'expected string, received number' },
+    ]);
   });
 
   it('locates faults and duplicates by line', () => {

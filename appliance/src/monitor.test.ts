@@ -180,6 +180,17 @@ describe('participants', () => {
     ).toBe(4);
     expect((await invi.request('POST', `${EXAM}/participants/S3/max-downloads`, { set: -1 })).status).toBe(400);
     expect((await invi.request('POST', `${EXAM}/participants/S3/max-downloads`, { change: 7 })).status).toBe(400);
+    // Bad numbers are refused before anything is recorded: too many, a fraction, text, nothing, both.
+    for (const bad of [{ set: 101 }, { set: 1.5 }, { set: '3' }, {}, { set: 3, change: 1 }, { change: 0 }])
+      expect(
+        (await invi.request('POST', `${EXAM}/participants/S3/max-downloads`, bad)).status,
+        JSON.stringify(bad),
+      ).toBe(400);
+    expect(
+      (await invi.json<{ rows: ParticipantRow[] }>('GET', `${EXAM}/participants`)).rows.find(
+        (r) => r.studentId === 'S3',
+      )?.maxDownloads,
+    ).toBe(4);
   });
 
   it('sets a personal late-login time that lets a late examinee sign in', async () => {

@@ -52,6 +52,8 @@ export async function openHall(options: {
    * times up within seconds.
    */
   exam?: (exam: ExamOnDisk['exam'], startMs: number) => ExamOnDisk['exam'];
+  /** The roster CSV to import instead of the plain one (studentId,name,accessCode,maxDownloads). */
+  rosterCsv?: (roster: ExamOnDisk['roster']) => string;
   /** More appliance settings (PROCTOR_*), e.g. PROCTOR_CLOCK_TRUST. */
   env?: Record<string, string>;
   /** HTTPS with the appliance's own CA (PROCTOR_HTTPS_MODE=local-ca) on 127.0.0.1. */
@@ -64,6 +66,7 @@ export async function openHall(options: {
   if (options.exam) files.exam = options.exam(files.exam, startMs);
   files.exam.settings = { ...files.exam.settings, ...options.settings } as typeof files.exam.settings;
   await writeFile(files.examPath, `${JSON.stringify(files.exam, null, 2)}\n`);
+  if (options.rosterCsv) await writeFile(files.rosterPath, options.rosterCsv(files.roster));
   const env = applianceEnv(dataDir);
   const imported = await runApplianceCli(['import', files.examPath, files.rosterPath], env);
   expect(imported.code, imported.stderr).toBe(0);

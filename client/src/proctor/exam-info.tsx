@@ -20,9 +20,11 @@ import {
   sebInfo,
   type ExamInfo,
   type HardwareCheck,
+  type ParticipantRow,
   type SebInfo,
 } from './api';
 import { dateTime, duration, StatusBadge, WholeNumberField } from './format';
+import { TrackingTotals } from './tracking-totals';
 
 const I = t.proctor.info;
 
@@ -38,6 +40,8 @@ function Fact(props: { term: string; children: ComponentChildren }) {
 export function ExamInfoTab(props: {
   examId: string;
   info: ExamInfo;
+  /** The live rows, for the tracking totals. */
+  rows: readonly ParticipantRow[];
   chief: boolean;
   /** Appliance time minus this device's (live.ts). */
   offsetMs: number;
@@ -130,14 +134,7 @@ export function ExamInfoTab(props: {
         </Fact>
       </dl>
 
-      <section aria-labelledby="totals-heading">
-        <h3 id="totals-heading">{I.totalsHeading}</h3>
-        <dl class="totals">
-          <Fact term={I.posted}>{info.totals.posted}</Fact>
-          <Fact term={I.downloads}>{info.totals.downloads}</Fact>
-          <Fact term={I.uploads}>{info.totals.uploads}</Fact>
-        </dl>
-      </section>
+      <TrackingTotals rows={props.rows} info={info} headingId="totals-heading" />
 
       <section aria-labelledby="status-heading">
         <h3 id="status-heading">{I.statusHeading}</h3>

@@ -158,6 +158,7 @@ export function Monitor(props: {
                 <ExamInfoTab
                   examId={props.examId}
                   info={data.info}
+                  rows={data.rows}
                   chief={chief}
                   offsetMs={data.offsetMs}
                   onInfo={data.applyInfo}

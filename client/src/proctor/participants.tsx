@@ -13,21 +13,17 @@
  * totals and every row shown, as a table: windowing is off while printing (beforeprint, or the
  * print media query), and proctor.css hides the controls.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { AttentionItem } from '../../../domain/attention.js';
 import { EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
-import {
-  COLUMN_SORT_KEYS,
-  DEFAULT_COLUMNS,
-  PARTICIPANT_COLUMNS,
-  queryRows,
-  statusCounts,
-  trackingTotals,
-} from '../../../domain/monitor.js';
+import { COLUMN_SORT_KEYS, DEFAULT_COLUMNS, offeredColumns, queryRows, statusCounts } from '../../../domain/monitor.js';
+import { mayPerform } from '../../../domain/proctor-roles.js';
 import { t } from '../i18n';
 import {
   columnPreferences,
+  revealContact,
+  rowAction,
   saveColumnPreferences,
   type ExamInfo,
   type ParticipantColumn,
@@ -40,6 +36,7 @@ import type { Acting } from './monitor';
 import { RowActions } from './row-actions';
 import type { StatusFilter } from './route';
 import { rowTimeLeft } from './rules';
+import { TrackingTotals } from './tracking-totals';
 import { useRowWindow } from './use-row-window';
 
 const P = t.proctor.participants;
@@ -102,6 +99,8 @@ function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, no
       return row.name;
     case 'studentId':
       return row.studentId;
+    case 'examineeId':
+      return row.examineeId ?? '—';
     case 'seat':
       return row.seat ?? '—';
     case 'contact':
@@ -189,12 +188,17 @@ function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, no
   }
 }
 
-function ColumnManager(props: { columns: ParticipantColumn[]; onSaved: (columns: ParticipantColumn[]) => void }) {
+function ColumnManager(props: {
+  columns: ParticipantColumn[];
+  /** The columns these rows offer (offeredColumns). */
+  available: readonly ParticipantColumn[];
+  onSaved: (columns: ParticipantColumn[]) => void;
+}) {
   const [chosen, setChosen] = useState<ParticipantColumn[]>(props.columns);
   const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   // Chosen columns in their order, then the others in the catalogue's order.
-  const order = [...chosen, ...PARTICIPANT_COLUMNS.filter((c) => !chosen.includes(c))];
+  const order = [...chosen, ...props.available.filter((c) => !chosen.includes(c))];
 
   const toggle = (c: ParticipantColumn, on: boolean) =>
     setChosen((cur) => (on ? [...cur, c] : cur.filter((x) => x !== c)));
@@ -266,7 +270,11 @@ function ColumnManager(props: { columns: ParticipantColumn[]; onSaved: (columns:
         <button type="button" onClick={save} disabled={busy}>
           {P.saveColumns}
         </button>
-        <button type="button" class="secondary" onClick={() => setChosen([...DEFAULT_COLUMNS])}>
+        <button
+          type="button"
+          class="secondary"
+          onClick={() => setChosen(DEFAULT_COLUMNS.filter((c) => props.available.includes(c)))}
+        >
           {P.resetColumns}
         </button>
       </div>
@@ -274,6 +282,174 @@ function ColumnManager(props: { columns: ParticipantColumn[]; onSaved: (columns:
         {note?.text ?? ''}
       </p>
     </fieldset>
+  );
+}
+
+/** What a change of max downloads asks the appliance for: one step, or a typed number. */
+type MaxDownloadsChange = { change: 1 | -1 } | { set: number };
+
+/** The number a change leads to. */
+const nextMax = (row: ParticipantRow, c: MaxDownloadsChange) => ('set' in c ? c.set : row.maxDownloads + c.change);
+
+/**
+ * Max downloads in its cell: − / + and a typed number (Enter or leaving the field saves) for a
+ * proctor who may change it, the number alone for one who may not. The typed text is the field's
+ * own while it has focus; a streamed row replaces it only when it has not.
+ */
+function MaxDownloadsCell(props: {
+  row: ParticipantRow;
+  editable: boolean;
+  busy: boolean;
+  /** `undo` puts the field back to the row's number (a lowering not confirmed). */
+  onChange: (row: ParticipantRow, change: MaxDownloadsChange, undo?: () => void) => void;
+}) {
+  const { row, editable, busy } = props;
+  const [text, setText] = useState(String(row.maxDownloads));
+  const focused = useRef(false);
+  // The number last asked for, so Enter and then leaving the field ask once.
+  const asked = useRef<number | null>(null);
+  useEffect(() => {
+    asked.current = null;
+    if (!focused.current) setText(String(row.maxDownloads));
+  }, [row.maxDownloads]);
+  if (!editable) return <span data-testid="max-downloads-value">{row.maxDownloads}</span>;
+  const typed = /^\d{1,3}$/.test(text.trim()) ? Number.parseInt(text.trim(), 10) : Number.NaN;
+  const valid = Number.isInteger(typed) && typed >= 0 && typed <= 100;
+  const commit = () => {
+    if (!valid) {
+      setText(String(row.maxDownloads));
+      return;
+    }
+    if (typed === row.maxDownloads || typed === asked.current) return;
+    asked.current = typed;
+    props.onChange(row, { set: typed }, () => {
+      asked.current = null;
+      setText(String(row.maxDownloads));
+    });
+  };
+  const id = `max-downloads-${row.studentId}`;
+  return (
+    <form
+      class="max-downloads-stepper"
+      onSubmit={(e) => {
+        e.preventDefault();
+        commit();
+      }}
+    >
+      <button
+        type="button"
+        class="secondary icon"
+        aria-label={P.lessDownloadsFor(row.name)}
+        disabled={busy || row.maxDownloads <= 0}
+        onClick={() => props.onChange(row, { change: -1 })}
+      >
+        −
+      </button>
+      <label for={id} class="visually-hidden">
+        {P.maxDownloadsFor(row.name)}
+      </label>
+      <input
+        id={id}
+        type="number"
+        inputMode="numeric"
+        min={0}
+        max={100}
+        step={1}
+        required
+        value={text}
+        aria-invalid={!valid}
+        disabled={busy}
+        onFocus={() => (focused.current = true)}
+        onBlur={() => {
+          focused.current = false;
+          commit();
+        }}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') setText(String(row.maxDownloads));
+        }}
+      />
+      <button
+        type="button"
+        class="secondary icon"
+        aria-label={P.moreDownloadsFor(row.name)}
+        disabled={busy || row.maxDownloads >= 100}
+        onClick={() => props.onChange(row, { change: 1 })}
+      >
+        +
+      </button>
+    </form>
+  );
+}
+
+/** Before max downloads goes below the downloads already made: what it means, and a confirm. */
+function LowerMaxDialog(props: { row: ParticipantRow; next: number; onConfirm: () => void; onCancel: () => void }) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = dialog.current;
+    if (d !== null && !d.open) d.showModal();
+  }, []);
+  return (
+    <dialog
+      ref={dialog}
+      class="confirm-lower"
+      aria-labelledby="lower-max-title"
+      aria-describedby="lower-max-text"
+      data-testid="lower-max-dialog"
+      onClose={props.onCancel}
+    >
+      <h3 id="lower-max-title">{P.lowerTitle(props.row.name)}</h3>
+      <p id="lower-max-text">{P.lowerWarning(props.row.name, props.row.downloads, props.next)}</p>
+      <div class="button-row">
+        <button type="button" class="secondary" onClick={() => dialog.current?.close()}>
+          {P.lowerCancel}
+        </button>
+        <button type="button" class="danger" onClick={props.onConfirm}>
+          {P.lowerConfirm(props.next)}
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+/** A row's email and phone as revealed (each reveal recorded as a contact-revealed event). */
+type Revealed = ReadonlyMap<string, { email: string | null; phone: string | null }>;
+
+/** The eye: shows the row's email and phone inline, and hides them again. */
+function PersonalInfo(props: {
+  row: ParticipantRow;
+  shown: { email: string | null; phone: string | null } | undefined;
+  onToggle: (row: ParticipantRow) => void;
+}) {
+  const { row, shown } = props;
+  if (!row.hasEmail && !row.hasPhone) return null;
+  return (
+    <span class="personal-info">
+      <button
+        type="button"
+        class="secondary icon eye"
+        aria-pressed={shown !== undefined}
+        aria-label={P.showPersonal(row.name)}
+        title={P.personalRecorded}
+        onClick={() => props.onToggle(row)}
+      >
+        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
+          <path
+            d="M1.5 12S5.5 5 12 5s10.5 7 10.5 7-4 7-10.5 7S1.5 12 1.5 12Z"
+            fill="none"
+            stroke="currentColor"
+            stroke-width="2"
+          />
+          <circle cx="12" cy="12" r="3" fill="currentColor" />
+          {shown !== undefined && <path d="M3 21 21 3" stroke="currentColor" stroke-width="2" />}
+        </svg>
+      </button>
+      {shown !== undefined && (
+        <span class="personal-values" data-testid="personal-info">
+          {[shown.email, shown.phone].filter((v) => v !== null).join(' · ') || P.personalNone}
+        </span>
+      )}
+    </span>
   );
 }
 
@@ -382,28 +558,58 @@ export function ParticipantsTab(props: {
   const view = print.printing ? { ...rowWindow, start: 0, end: shown.length, padTop: 0, padBottom: 0 } : rowWindow;
   const windowed = view.padTop > 0 || view.padBottom > 0;
   const actingRow = acting === undefined ? undefined : data.rows.find((r) => r.studentId === acting.studentId);
-  const tableColumns = tablet ? keyColumnsFirst(columns) : columns;
-  const totals = trackingTotals(data.rows, undefined);
+  const available = useMemo(() => offeredColumns(data.rows), [data.rows]);
+  const offered = columns.filter((c) => available.includes(c));
+  const tableColumns = tablet ? keyColumnsFirst(offered) : offered;
+  const editMax = mayPerform(props.chief ? 'chief' : 'invigilator', 'max-downloads');
+  const [maxBusy, setMaxBusy] = useState(false);
+  const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const [lowering, setLowering] = useState<
+    { row: ParticipantRow; change: MaxDownloadsChange; undo: (() => void) | undefined } | undefined
+  >(undefined);
+  const [revealed, setRevealed] = useState<Revealed>(new Map());
+
+  const saveMax = async (row: ParticipantRow, change: MaxDownloadsChange) => {
+    setMaxBusy(true);
+    const result = await rowAction(props.examId, row.studentId, 'max-downloads', change);
+    setMaxBusy(false);
+    if (result.ok) {
+      data.applyRow(result.body.row);
+      setNote({ ok: true, text: P.maxDownloadsSaved(row.name, result.body.row.maxDownloads) });
+    } else setNote({ ok: false, text: result.message });
+  };
+  const changeMax = (row: ParticipantRow, change: MaxDownloadsChange, undo?: () => void) => {
+    const next = nextMax(row, change);
+    if (next < 0 || next > 100) setNote({ ok: false, text: P.maxDownloadsRange });
+    else if (next < row.downloads && next < row.maxDownloads) setLowering({ row, change, undo });
+    else void saveMax(row, change);
+  };
+  const togglePersonal = async (row: ParticipantRow) => {
+    if (revealed.has(row.studentId)) {
+      setRevealed((cur) => {
+        const next = new Map(cur);
+        next.delete(row.studentId);
+        return next;
+      });
+      return;
+    }
+    const result = await revealContact(props.examId, row.studentId);
+    if (result.ok) setRevealed((cur) => new Map(cur).set(row.studentId, result.body));
+    else setNote({ ok: false, text: result.message });
+  };
+  const show = (row: ParticipantRow, c: ParticipantColumn) =>
+    c === 'maxDownloads' ? (
+      <MaxDownloadsCell row={row} editable={editMax} busy={maxBusy} onChange={changeMax} />
+    ) : (
+      cell(row, c, info, now)
+    );
 
   return (
     <div class="participants">
-      <div class="print-only print-head" data-testid="print-head">
-        <p>{P.printedAt(dateTime(print.at))}</p>
-        <dl class="totals">
-          <div>
-            <dt>{t.proctor.posted}</dt>
-            <dd>{totals.posted}</dd>
-          </div>
-          <div>
-            <dt>{t.proctor.downloaded}</dt>
-            <dd>{totals.downloads}</dd>
-          </div>
-          <div>
-            <dt>{t.proctor.uploaded}</dt>
-            <dd>{totals.uploads}</dd>
-          </div>
-        </dl>
-      </div>
+      <p class="print-only print-head" data-testid="print-head">
+        {P.printedAt(dateTime(print.at))}
+      </p>
+      <TrackingTotals rows={data.rows} info={info} headingId="participants-totals-heading" />
       <ProgressPicture rows={data.rows} info={info} now={now} />
 
       <div class="chips" role="group" aria-label={P.filterLabel}>
@@ -469,13 +675,17 @@ export function ParticipantsTab(props: {
       </div>
       {managing && (
         <ColumnManager
-          columns={columns}
+          columns={tableColumns}
+          available={available}
           onSaved={(c) => {
             setColumns(c);
           }}
         />
       )}
 
+      <p role="status" class={note?.ok === false ? 'alert' : 'muted'} data-testid="participants-note">
+        {note?.text ?? ''}
+      </p>
       <p class="muted" role="status" data-testid="participants-count">
         {P.showing(shown.length, data.rows.length)}
       </p>
@@ -490,6 +700,9 @@ export function ParticipantsTab(props: {
                 {tableColumns.map((c) => (
                   <SortHeader key={c} column={c} shown={shownSort} chosen={sort} onSort={sortBy} />
                 ))}
+                <th scope="col" class="personal-cell">
+                  {P.personalHeading}
+                </th>
                 <th scope="col" class="actions-cell">
                   {P.actions}
                 </th>
@@ -498,7 +711,7 @@ export function ParticipantsTab(props: {
             <tbody>
               {view.padTop > 0 && (
                 <tr aria-hidden="true" class="spacer" style={{ height: `${view.padTop}px` }}>
-                  <td colSpan={tableColumns.length + 1} />
+                  <td colSpan={tableColumns.length + 2} />
                 </tr>
               )}
               {shown.slice(view.start, view.end).map((row, i) => (
@@ -516,10 +729,13 @@ export function ParticipantsTab(props: {
                       </th>
                     ) : (
                       <td key={c} data-column={c}>
-                        {cell(row, c, info, now)}
+                        {show(row, c)}
                       </td>
                     ),
                   )}
+                  <td class="personal-cell" data-column="personal">
+                    <PersonalInfo row={row} shown={revealed.get(row.studentId)} onToggle={togglePersonal} />
+                  </td>
                   <td class="actions-cell">
                     <button type="button" class="secondary small" onClick={() => setActing(row.studentId)}>
                       <span aria-hidden="true">✎ </span>
@@ -531,7 +747,7 @@ export function ParticipantsTab(props: {
               ))}
               {view.padBottom > 0 && (
                 <tr aria-hidden="true" class="spacer" style={{ height: `${view.padBottom}px` }}>
-                  <td colSpan={tableColumns.length + 1} />
+                  <td colSpan={tableColumns.length + 2} />
                 </tr>
               )}
             </tbody>
@@ -552,10 +768,11 @@ export function ParticipantsTab(props: {
                   .map((c) => (
                     <div key={c} data-column={c}>
                       <dt>{P.columns[c] ?? c}</dt>
-                      <dd>{cell(row, c, info, now)}</dd>
+                      <dd>{show(row, c)}</dd>
                     </div>
                   ))}
               </dl>
+              <PersonalInfo row={row} shown={revealed.get(row.studentId)} onToggle={togglePersonal} />
               <button type="button" class="secondary" onClick={() => setActing(row.studentId)}>
                 <span aria-hidden="true">✎ </span>
                 <span class="visually-hidden">{P.actionsFor(row.name)}</span>
@@ -564,6 +781,23 @@ export function ParticipantsTab(props: {
             </li>
           ))}
         </ul>
+      )}
+
+      {lowering && (
+        <LowerMaxDialog
+          key={lowering.row.studentId}
+          row={lowering.row}
+          next={nextMax(lowering.row, lowering.change)}
+          onCancel={() => {
+            lowering.undo?.();
+            setLowering(undefined);
+          }}
+          onConfirm={() => {
+            const { row, change } = lowering;
+            setLowering(undefined);
+            void saveMax(row, change);
+          }}
+        />
       )}
 
       {actingRow && (

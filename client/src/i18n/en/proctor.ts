@@ -160,6 +160,23 @@ export const proctor = {
     noneMatch: 'No examinee matches. Clear the search or choose another status.',
     actionsFor: (name: string) => `Actions for ${name}`,
     actions: 'Actions',
+    maxDownloadsFor: (name: string) => `Max downloads for ${name}`,
+    lessDownloadsFor: (name: string) => `One download fewer for ${name}`,
+    moreDownloadsFor: (name: string) => `One download more for ${name}`,
+    maxDownloadsRange: 'Max downloads must be a whole number from 0 to 100.',
+    maxDownloadsSaved: (name: string, n: number) => `Max downloads for ${name}: ${n}.`,
+    lowerTitle: (name: string) => `Lower max downloads for ${name}?`,
+    lowerWarning: (name: string, used: number, next: number) =>
+      `${name} has already downloaded ${used === 1 ? 'once' : `${used} times`}; with ${next} ${
+        next === 1 ? 'download' : 'downloads'
+      } allowed ${name} cannot download again. The downloads already made stay valid.`,
+    lowerConfirm: (n: number) => `Set max downloads to ${n}`,
+    lowerCancel: 'Keep it as it is',
+    personalHeading: 'Personal information',
+    showPersonal: (name: string) => `Show personal information for ${name}`,
+    personalHidden: 'Hidden',
+    personalNone: 'No email or phone on file',
+    personalRecorded: 'Each look is recorded in the event log.',
     tableCaption: 'Examinees of this exam',
     print: 'Print',
     printedAt: (time: string) => `Printed ${time}`,
@@ -176,6 +193,7 @@ export const proctor = {
     columns: {
       name: 'Examinee',
       studentId: 'Student ID',
+      examineeId: 'Examinee ID',
       seat: 'Seat',
       contact: 'Contact',
       status: 'Status',
