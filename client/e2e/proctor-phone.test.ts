@@ -67,6 +67,8 @@ async function withinWidth(p: Page, selector: string): Promise<boolean> {
 describe('the proctor dashboard on a phone, a tablet and paper', () => {
   it('reaches every tab on a phone, fits the key columns on a tablet, keeps the dialog in the address, prints every row', async () => {
     const [ada, grace] = h.files.roster.map((r) => new HttpExaminee(h.appliance.baseUrl, r.studentId, r.accessCode));
+    // The key is released at the start: wait for it (the hall opens 3 s ahead, often quicker than that).
+    await new Promise((r) => setTimeout(r, Math.max(0, h.startMs - Date.now() + 250)));
     await Promise.all([ada!.prepare(), grace!.prepare()]);
 
     const p = await b.context.newPage();

@@ -73,6 +73,13 @@ export function RowActions(props: {
   const [events, setEvents] = useState<ExamineeEvent[] | undefined>(undefined);
   const [showPhotos, setShowPhotos] = useState(false);
 
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
   useEffect(() => {
     const d = dialog.current;
     if (d && !d.open) d.showModal();
@@ -113,7 +120,11 @@ export function RowActions(props: {
       ref={dialog}
       class="row-actions"
       aria-labelledby="row-actions-title"
-      onClose={props.onClose}
+      onClose={() => {
+        // Chromium also fires `close` on a modal dialog taken out of the page (Back closed it),
+        // a moment later: by then a Forward may have opened the next one, which must stay open.
+        if (mounted.current) props.onClose();
+      }}
       data-testid="row-actions"
     >
       <div class="dialog-head">
