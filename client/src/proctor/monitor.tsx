@@ -21,6 +21,7 @@ import { TAB_KEYS, type StatusFilter, type TabKey } from './route';
 import { SyncStatusTab } from './sync-status';
 import { Tabs } from './tabs';
 import { useAttention, useAttentionTitle } from './use-attention';
+import type { Acting } from './row-actions';
 import { playChime, useAttentionSound, useAttentionToasts } from './use-attention-toasts';
 
 /** The section of the examinee's action dialog (row-actions.tsx) where each kind is acted on. */
@@ -41,12 +42,6 @@ const TAB_ICONS: Record<TabKey, string> = {
   resume: '№',
   sync: '⇅',
 };
-
-/** Whose action dialog is open, and the section to show first. */
-export interface Acting {
-  studentId: string;
-  section?: string;
-}
 
 export function SoundSetting(props: { on: boolean; onChange: (on: boolean) => void }) {
   return (

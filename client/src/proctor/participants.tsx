@@ -13,8 +13,7 @@
  * totals and every row shown, as a table: windowing is off while printing (beforeprint, or the
  * print media query), and proctor.css hides the controls.
  */
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ComponentChildren } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { AttentionItem } from '../../../domain/attention.js';
 import { EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
 import { COLUMN_SORT_KEYS, DEFAULT_COLUMNS, offeredColumns, queryRows, statusCounts } from '../../../domain/monitor.js';
@@ -25,17 +24,23 @@ import {
   revealContact,
   rowAction,
   saveColumnPreferences,
-  type ExamInfo,
   type ParticipantColumn,
   type ParticipantRow,
 } from './api';
-import { dateTime, duration, StatusBadge, STATUS_ICONS, timeOfDay } from './format';
+import { dateTime, STATUS_ICONS } from './format';
 import { useApplianceNow, type MonitorData } from './live';
 import { ProgressPicture } from './progress-picture';
-import type { Acting } from './monitor';
-import { RowActions } from './row-actions';
+import { cell } from './participant-cells';
+import { RowActions, type Acting } from './row-actions';
+import {
+  LowerMaxDialog,
+  MaxDownloadsCell,
+  nextMax,
+  PersonalInfo,
+  type MaxDownloadsChange,
+  type Revealed,
+} from './row-controls';
 import type { StatusFilter } from './route';
-import { rowTimeLeft } from './rules';
 import { TrackingTotals } from './tracking-totals';
 import { useRowWindow } from './use-row-window';
 
@@ -90,102 +95,6 @@ function usePrinting(): { printing: boolean; at: number } {
     if (media) setAt(Date.now());
   }, [media]);
   return { printing: media || event, at };
-}
-
-/** What one cell shows. */
-function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, now: number): ComponentChildren {
-  switch (column) {
-    case 'name':
-      return row.name;
-    case 'studentId':
-      return row.studentId;
-    case 'examineeId':
-      return row.examineeId ?? '—';
-    case 'seat':
-      return row.seat ?? '—';
-    case 'contact':
-      return P.contactOnFile(row.hasEmail, row.hasPhone);
-    case 'status':
-      return (
-        <>
-          <StatusBadge status={row.status} />
-          {row.networkRefusedFrom !== null && (
-            <span class="row-flag" data-testid="network-refused">
-              {P.networkRefused(row.networkRefusedFrom)}
-            </span>
-          )}
-        </>
-      );
-    case 'maxDownloads':
-      return row.maxDownloads;
-    case 'downloads':
-      return P.downloadsValue(row.downloads, row.firstDownloadAt === null ? null : timeOfDay(row.firstDownloadAt));
-    case 'upload':
-      return row.uploadedAt === null ? (
-        P.notUploaded
-      ) : (
-        <span class="uploaded">
-          {P.uploadedAt(dateTime(row.uploadedAt))}
-          {row.late ? ` (${P.late})` : ''}
-          {row.changedAfterTimeUp && (
-            <span class="flag-time-up" data-testid="flag-changed-after-time-up">
-              {' '}
-              {P.changedAfterTimeUp}
-              {row.timeUp?.decision ? ` (${P.timeUpDecided(row.timeUp.decision)})` : ''}
-            </span>
-          )}
-        </span>
-      );
-    case 'lateLogin':
-      return `${timeOfDay(row.lateLoginDeadline)}${row.personalLateLoginMinutes === null ? '' : ` (${P.personal})`}`;
-    case 'verification':
-      return (
-        <>
-          {P.verificationValue(
-            t.proctor.info.verificationModes[row.verificationMode],
-            P.verificationStates[row.verification] ?? row.verification,
-          )}
-          {row.wrongVerificationPasswords > 0 && (
-            <span class="row-flag" data-testid="wrong-passwords">
-              {P.wrongPasswords(row.wrongVerificationPasswords)}
-            </span>
-          )}
-        </>
-      );
-    case 'bathroom':
-      return P.bathroomStates[row.bathroom] ?? row.bathroom;
-    case 'hardwareChecks':
-      return row.disabledHardwareChecks.length === 0
-        ? P.noneDisabled
-        : row.disabledHardwareChecks.map((c) => t.proctor.hardware[c]).join(', ');
-    case 'timeExtension':
-      return P.extensionValue(row.extensionMinutes, row.accommodationPercent);
-    case 'timeLeft': {
-      const left = rowTimeLeft(row, info, now);
-      return left === null ? P.timeLeftDone : duration(left);
-    }
-    case 'submissionType':
-      return P.submissionTypes[row.submissionType] ?? row.submissionType;
-    case 'filesUploaded':
-      return row.filesUploaded;
-    case 'answered':
-      return (
-        <span class="answered-cell">
-          <span class="mini-bar" aria-hidden="true">
-            <span style={{ width: `${row.answeredPercent}%` }} />
-          </span>
-          {P.answeredValue(row.answeredPercent, row.answered, row.questions)}
-        </span>
-      );
-    case 'closedScore':
-      return row.closedScore === null ? P.notScored : P.scoreValue(row.closedScore.score, row.closedScore.maxScore);
-    case 'integrityScore':
-      return P.integrityValue(row.integrityScore, row.integrityEvents);
-    case 'integrityReview':
-      return t.proctor.actions.reviewStates[row.integrityReview];
-    case 'resumeCodes':
-      return row.resumeCodesIssued;
-  }
 }
 
 function ColumnManager(props: {
@@ -282,174 +191,6 @@ function ColumnManager(props: {
         {note?.text ?? ''}
       </p>
     </fieldset>
-  );
-}
-
-/** What a change of max downloads asks the appliance for: one step, or a typed number. */
-type MaxDownloadsChange = { change: 1 | -1 } | { set: number };
-
-/** The number a change leads to. */
-const nextMax = (row: ParticipantRow, c: MaxDownloadsChange) => ('set' in c ? c.set : row.maxDownloads + c.change);
-
-/**
- * Max downloads in its cell: − / + and a typed number (Enter or leaving the field saves) for a
- * proctor who may change it, the number alone for one who may not. The typed text is the field's
- * own while it has focus; a streamed row replaces it only when it has not.
- */
-function MaxDownloadsCell(props: {
-  row: ParticipantRow;
-  editable: boolean;
-  busy: boolean;
-  /** `undo` puts the field back to the row's number (a lowering not confirmed). */
-  onChange: (row: ParticipantRow, change: MaxDownloadsChange, undo?: () => void) => void;
-}) {
-  const { row, editable, busy } = props;
-  const [text, setText] = useState(String(row.maxDownloads));
-  const focused = useRef(false);
-  // The number last asked for, so Enter and then leaving the field ask once.
-  const asked = useRef<number | null>(null);
-  useEffect(() => {
-    asked.current = null;
-    if (!focused.current) setText(String(row.maxDownloads));
-  }, [row.maxDownloads]);
-  if (!editable) return <span data-testid="max-downloads-value">{row.maxDownloads}</span>;
-  const typed = /^\d{1,3}$/.test(text.trim()) ? Number.parseInt(text.trim(), 10) : Number.NaN;
-  const valid = Number.isInteger(typed) && typed >= 0 && typed <= 100;
-  const commit = () => {
-    if (!valid) {
-      setText(String(row.maxDownloads));
-      return;
-    }
-    if (typed === row.maxDownloads || typed === asked.current) return;
-    asked.current = typed;
-    props.onChange(row, { set: typed }, () => {
-      asked.current = null;
-      setText(String(row.maxDownloads));
-    });
-  };
-  const id = `max-downloads-${row.studentId}`;
-  return (
-    <form
-      class="max-downloads-stepper"
-      onSubmit={(e) => {
-        e.preventDefault();
-        commit();
-      }}
-    >
-      <button
-        type="button"
-        class="secondary icon"
-        aria-label={P.lessDownloadsFor(row.name)}
-        disabled={busy || row.maxDownloads <= 0}
-        onClick={() => props.onChange(row, { change: -1 })}
-      >
-        −
-      </button>
-      <label for={id} class="visually-hidden">
-        {P.maxDownloadsFor(row.name)}
-      </label>
-      <input
-        id={id}
-        type="number"
-        inputMode="numeric"
-        min={0}
-        max={100}
-        step={1}
-        required
-        value={text}
-        aria-invalid={!valid}
-        disabled={busy}
-        onFocus={() => (focused.current = true)}
-        onBlur={() => {
-          focused.current = false;
-          commit();
-        }}
-        onInput={(e) => setText(e.currentTarget.value)}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') setText(String(row.maxDownloads));
-        }}
-      />
-      <button
-        type="button"
-        class="secondary icon"
-        aria-label={P.moreDownloadsFor(row.name)}
-        disabled={busy || row.maxDownloads >= 100}
-        onClick={() => props.onChange(row, { change: 1 })}
-      >
-        +
-      </button>
-    </form>
-  );
-}
-
-/** Before max downloads goes below the downloads already made: what it means, and a confirm. */
-function LowerMaxDialog(props: { row: ParticipantRow; next: number; onConfirm: () => void; onCancel: () => void }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = dialog.current;
-    if (d !== null && !d.open) d.showModal();
-  }, []);
-  return (
-    <dialog
-      ref={dialog}
-      class="confirm-lower"
-      aria-labelledby="lower-max-title"
-      aria-describedby="lower-max-text"
-      data-testid="lower-max-dialog"
-      onClose={props.onCancel}
-    >
-      <h3 id="lower-max-title">{P.lowerTitle(props.row.name)}</h3>
-      <p id="lower-max-text">{P.lowerWarning(props.row.name, props.row.downloads, props.next)}</p>
-      <div class="button-row">
-        <button type="button" class="secondary" onClick={() => dialog.current?.close()}>
-          {P.lowerCancel}
-        </button>
-        <button type="button" class="danger" onClick={props.onConfirm}>
-          {P.lowerConfirm(props.next)}
-        </button>
-      </div>
-    </dialog>
-  );
-}
-
-/** A row's email and phone as revealed (each reveal recorded as a contact-revealed event). */
-type Revealed = ReadonlyMap<string, { email: string | null; phone: string | null }>;
-
-/** The eye: shows the row's email and phone inline, and hides them again. */
-function PersonalInfo(props: {
-  row: ParticipantRow;
-  shown: { email: string | null; phone: string | null } | undefined;
-  onToggle: (row: ParticipantRow) => void;
-}) {
-  const { row, shown } = props;
-  if (!row.hasEmail && !row.hasPhone) return null;
-  return (
-    <span class="personal-info">
-      <button
-        type="button"
-        class="secondary icon eye"
-        aria-pressed={shown !== undefined}
-        aria-label={P.showPersonal(row.name)}
-        title={P.personalRecorded}
-        onClick={() => props.onToggle(row)}
-      >
-        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
-          <path
-            d="M1.5 12S5.5 5 12 5s10.5 7 10.5 7-4 7-10.5 7S1.5 12 1.5 12Z"
-            fill="none"
-            stroke="currentColor"
-            stroke-width="2"
-          />
-          <circle cx="12" cy="12" r="3" fill="currentColor" />
-          {shown !== undefined && <path d="M3 21 21 3" stroke="currentColor" stroke-width="2" />}
-        </svg>
-      </button>
-      {shown !== undefined && (
-        <span class="personal-values" data-testid="personal-info">
-          {[shown.email, shown.phone].filter((v) => v !== null).join(' · ') || P.personalNone}
-        </span>
-      )}
-    </span>
   );
 }
 

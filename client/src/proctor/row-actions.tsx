@@ -41,6 +41,12 @@ function ChiefNote(props: { chief: boolean }) {
   return props.chief ? null : <p class="muted small-text">{t.proctor.chiefOnly}</p>;
 }
 
+/** Whose action dialog is open, and the section to show first (the monitor holds it). */
+export interface Acting {
+  studentId: string;
+  section?: string;
+}
+
 export function RowActions(props: {
   examId: string;
   row: ParticipantRow;

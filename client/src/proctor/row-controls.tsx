@@ -1,0 +1,183 @@
+/**
+ * The participants row's own controls (participants.tsx): max downloads edited in its column, with
+ * the warning before going below the downloads already made, and personal information behind an eye.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { t } from '../i18n';
+import { type ParticipantRow } from './api';
+
+const P = t.proctor.participants;
+
+/** What a change of max downloads asks the appliance for: one step, or a typed number. */
+export type MaxDownloadsChange = { change: 1 | -1 } | { set: number };
+
+/** The number a change leads to. */
+export const nextMax = (row: ParticipantRow, c: MaxDownloadsChange) =>
+  'set' in c ? c.set : row.maxDownloads + c.change;
+
+/**
+ * Max downloads in its cell: − / + and a typed number (Enter or leaving the field saves) for a
+ * proctor who may change it, the number alone for one who may not. The typed text is the field's
+ * own while it has focus; a streamed row replaces it only when it has not.
+ */
+export function MaxDownloadsCell(props: {
+  row: ParticipantRow;
+  editable: boolean;
+  busy: boolean;
+  /** `undo` puts the field back to the row's number (a lowering not confirmed). */
+  onChange: (row: ParticipantRow, change: MaxDownloadsChange, undo?: () => void) => void;
+}) {
+  const { row, editable, busy } = props;
+  const [text, setText] = useState(String(row.maxDownloads));
+  const focused = useRef(false);
+  // The number last asked for, so Enter and then leaving the field ask once.
+  const asked = useRef<number | null>(null);
+  useEffect(() => {
+    asked.current = null;
+    if (!focused.current) setText(String(row.maxDownloads));
+  }, [row.maxDownloads]);
+  if (!editable) return <span data-testid="max-downloads-value">{row.maxDownloads}</span>;
+  const typed = /^\d{1,3}$/.test(text.trim()) ? Number.parseInt(text.trim(), 10) : Number.NaN;
+  const valid = Number.isInteger(typed) && typed >= 0 && typed <= 100;
+  const commit = () => {
+    if (!valid) {
+      setText(String(row.maxDownloads));
+      return;
+    }
+    if (typed === row.maxDownloads || typed === asked.current) return;
+    asked.current = typed;
+    props.onChange(row, { set: typed }, () => {
+      asked.current = null;
+      setText(String(row.maxDownloads));
+    });
+  };
+  const id = `max-downloads-${row.studentId}`;
+  return (
+    <form
+      class="max-downloads-stepper"
+      onSubmit={(e) => {
+        e.preventDefault();
+        commit();
+      }}
+    >
+      <button
+        type="button"
+        class="secondary icon"
+        aria-label={P.lessDownloadsFor(row.name)}
+        disabled={busy || row.maxDownloads <= 0}
+        onClick={() => props.onChange(row, { change: -1 })}
+      >
+        −
+      </button>
+      <label for={id} class="visually-hidden">
+        {P.maxDownloadsFor(row.name)}
+      </label>
+      <input
+        id={id}
+        type="number"
+        inputMode="numeric"
+        min={0}
+        max={100}
+        step={1}
+        required
+        value={text}
+        aria-invalid={!valid}
+        disabled={busy}
+        onFocus={() => (focused.current = true)}
+        onBlur={() => {
+          focused.current = false;
+          commit();
+        }}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') setText(String(row.maxDownloads));
+        }}
+      />
+      <button
+        type="button"
+        class="secondary icon"
+        aria-label={P.moreDownloadsFor(row.name)}
+        disabled={busy || row.maxDownloads >= 100}
+        onClick={() => props.onChange(row, { change: 1 })}
+      >
+        +
+      </button>
+    </form>
+  );
+}
+
+/** Before max downloads goes below the downloads already made: what it means, and a confirm. */
+export function LowerMaxDialog(props: {
+  row: ParticipantRow;
+  next: number;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = dialog.current;
+    if (d !== null && !d.open) d.showModal();
+  }, []);
+  return (
+    <dialog
+      ref={dialog}
+      class="confirm-lower"
+      aria-labelledby="lower-max-title"
+      aria-describedby="lower-max-text"
+      data-testid="lower-max-dialog"
+      onClose={props.onCancel}
+    >
+      <h3 id="lower-max-title">{P.lowerTitle(props.row.name)}</h3>
+      <p id="lower-max-text">{P.lowerWarning(props.row.name, props.row.downloads, props.next)}</p>
+      <div class="button-row">
+        <button type="button" class="secondary" onClick={() => dialog.current?.close()}>
+          {P.lowerCancel}
+        </button>
+        <button type="button" class="danger" onClick={props.onConfirm}>
+          {P.lowerConfirm(props.next)}
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+/** A row's email and phone as revealed (each reveal recorded as a contact-revealed event). */
+export type Revealed = ReadonlyMap<string, { email: string | null; phone: string | null }>;
+
+/** The eye: shows the row's email and phone inline, and hides them again. */
+export function PersonalInfo(props: {
+  row: ParticipantRow;
+  shown: { email: string | null; phone: string | null } | undefined;
+  onToggle: (row: ParticipantRow) => void;
+}) {
+  const { row, shown } = props;
+  if (!row.hasEmail && !row.hasPhone) return null;
+  return (
+    <span class="personal-info">
+      <button
+        type="button"
+        class="secondary icon eye"
+        aria-pressed={shown !== undefined}
+        aria-label={P.showPersonal(row.name)}
+        title={P.personalRecorded}
+        onClick={() => props.onToggle(row)}
+      >
+        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
+          <path
+            d="M1.5 12S5.5 5 12 5s10.5 7 10.5 7-4 7-10.5 7S1.5 12 1.5 12Z"
+            fill="none"
+            stroke="currentColor"
+            stroke-width="2"
+          />
+          <circle cx="12" cy="12" r="3" fill="currentColor" />
+          {shown !== undefined && <path d="M3 21 21 3" stroke="currentColor" stroke-width="2" />}
+        </svg>
+      </button>
+      {shown !== undefined && (
+        <span class="personal-values" data-testid="personal-info">
+          {[shown.email, shown.phone].filter((v) => v !== null).join(' · ') || P.personalNone}
+        </span>
+      )}
+    </span>
+  );
+}
