@@ -48,6 +48,8 @@ export class HallStore {
   readonly #journal: Journal;
   readonly #projection: Projection;
   readonly #indexer: Indexer;
+  /** Records whose journal write has not finished yet, so not yet handed to the indexer. */
+  readonly #appending = new Set<Promise<void>>();
   /** The database's folder, when it is on disk (not the memory adapter). */
   readonly #dbDir: string | undefined;
 
@@ -232,6 +234,12 @@ export class HallStore {
     }
     const docs = [...(chained as unknown as JournalDoc[]), ...withDocs];
     const durable = this.#journal.append(docs).then(() => this.#indexer.add(docs));
+    const appending = durable.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#appending.add(appending);
+    void appending.then(() => this.#appending.delete(appending));
     return { events: chained, durable };
   }
 
@@ -241,7 +249,8 @@ export class HallStore {
   }
 
   /** Waits until everything recorded so far is in PouchDB (tests, shutdown, proctor reads). */
-  flushIndex(): Promise<void> {
+  async flushIndex(): Promise<void> {
+    await Promise.all(this.#appending);
     return this.#indexer.flush();
   }
 
