@@ -16,6 +16,8 @@ const row = (studentId: string, name: string, extra: Partial<Row> = {}): Row => 
   uploadedAt: null,
   integrityEvents: 0,
   integrityReview: 'not-reviewed',
+  proctoringType: 'none',
+  snapshotProblems: {},
   ...extra,
 });
 
@@ -108,5 +110,16 @@ describe('openQuestions', () => {
       { studentId: 's2', at: T0 + 3 },
       { studentId: 's1', at: T0 + 5 },
     ]);
+  });
+
+  it('asks for a proctor while the device cannot take the snapshots its type needs, until a review or a change', () => {
+    const refused = { proctoringType: 'camera-and-screen' as const, snapshotProblems: { camera: 'denied' as const } };
+    expect(attentionItems([row('s1', 'Ana', refused)], [], [], T0)).toEqual([
+      { studentId: 's1', name: 'Ana', kind: 'snapshots', since: T0 },
+    ]);
+    // The chief changed the type to screen only: the camera is no longer needed.
+    expect(attentionItems([row('s1', 'Ana', { ...refused, proctoringType: 'screen' })], [], [], T0)).toEqual([]);
+    expect(attentionItems([row('s1', 'Ana', { ...refused, integrityReview: 'cleared' })], [], [], T0)).toEqual([]);
+    expect(attentionItems([row('s1', 'Ana', { ...refused, status: 'submitted' })], [], [], T0)).toEqual([]);
   });
 });

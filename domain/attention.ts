@@ -9,6 +9,7 @@
  * keeps its place in the queue while it waits.
  */
 import type { MessageAudience } from './events.js';
+import { snapshotSources } from './exam-options.js';
 import type { ParticipantRow } from './monitor.js';
 
 export const ATTENTION_KINDS = [
@@ -18,6 +19,7 @@ export const ATTENTION_KINDS = [
   'verification-photo',
   'changed-after-time-up',
   'integrity',
+  'snapshots',
 ] as const;
 /** Why an examinee needs a proctor. */
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
@@ -52,6 +54,8 @@ type AttentionRow = Pick<
   | 'uploadedAt'
   | 'integrityEvents'
   | 'integrityReview'
+  | 'proctoringType'
+  | 'snapshotProblems'
 >;
 
 const key = (studentId: string, kind: AttentionKind) => `${kind}|${studentId}`;
@@ -67,6 +71,11 @@ export function rowAttention(row: AttentionRow): { kind: AttentionKind; at: numb
   if (row.changedAfterTimeUp && row.timeUp !== null && row.timeUp.decision === null)
     out.push({ kind: 'changed-after-time-up', at: ms(row.uploadedAt) });
   if (row.integrityEvents > 0 && row.integrityReview === 'not-reviewed') out.push({ kind: 'integrity', at: undefined });
+  // The device cannot take the snapshots the exam asks for: until the type changes, the device
+  // sends them after all, or a proctor reviews the examinee's integrity.
+  const missing = snapshotSources(row.proctoringType).some((s) => row.snapshotProblems[s] !== undefined);
+  if (missing && row.status !== 'submitted' && row.integrityReview === 'not-reviewed')
+    out.push({ kind: 'snapshots', at: undefined });
   return out;
 }
 

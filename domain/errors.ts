@@ -94,6 +94,7 @@ export const ERRORS = {
   },
   'wrong-verification-password': { status: 403, message: 'That exam password is not right. Ask the invigilator.' },
   'too-many-events': { status: 429, message: 'Too many reports in a short time.' },
+  'snapshots-not-taken': { status: 409, message: 'This exam takes no snapshots of this kind from you.' },
   'verification-pending': { status: 403, message: 'A proctor must verify you before the exam starts.' },
   'resume-challenge-unknown': {
     status: 422,

@@ -9,7 +9,13 @@
  */
 import { canonicalJson, hashJson, type Json } from './canonical.js';
 import type { TimeUpChoice, TimingCase } from './time-up.js';
-import type { HardwareCheck, VerificationMode } from './exam-options.js';
+import type {
+  HardwareCheck,
+  ProctoringType,
+  SnapshotProblem,
+  SnapshotSource,
+  VerificationMode,
+} from './exam-options.js';
 
 /** Who did it. */
 export type Actor =
@@ -81,6 +87,8 @@ export interface EventData {
   'bathroom-break-returned': Record<string, never>;
   'resume-code-issued': { challenge: string };
   'resume-challenge-locked': { challenge: string };
+  /** The examinee's own proctoring type (none, camera, screen, both), instead of the exam's. */
+  'personal-proctoring-set': { type: ProctoringType };
 
   // ---- Examinee actions (studentId set) ----
   'verification-photo-submitted': { sha256: string; size: number; kind: 'face' | 'id-card' };
@@ -90,6 +98,10 @@ export interface EventData {
   'resume-code-used': { challenge: string };
   /** The device locked the exam (a reload, full screen left); it waits for a resume code. */
   'exam-locked': { reason: ExamLockReason };
+  /** A proctoring snapshot (a small JPEG, content-addressed like the photos, synced with the results). */
+  'snapshot-taken': { source: SnapshotSource; sha256: string; size: number };
+  /** The device takes no snapshots of this source: refused, none there, or sharing stopped. */
+  'snapshot-refused': { source: SnapshotSource; problem: SnapshotProblem };
 
   // ---- Exam-wide proctor actions (no studentId) ----
   'late-login-limit-set': { minutes: number };
@@ -101,6 +113,8 @@ export interface EventData {
   'allowed-networks-set': { ranges: string[] };
   /** The verification type for examinees without a personal one. */
   'verification-default-set': { mode: VerificationMode };
+  /** The proctoring type for examinees without their own, and the interval between snapshots. */
+  'proctoring-set': { type: ProctoringType; intervalSeconds: number };
 
   // ---- Messages (studentId set for private ones) ----
   'message-sent': {

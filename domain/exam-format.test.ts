@@ -25,6 +25,8 @@ describe('examFileSchema', () => {
       submissionGraceSeconds: 60,
       maxAnswerFileBytes: 5 * 1024 * 1024,
       hardwareChecks: [],
+      // No snapshots unless the exam asks; a device without a camera is reported, not held back.
+      proctoring: { type: 'none', intervalSeconds: 60, cameraRequired: false },
     });
     const questions = exam.sections.flatMap((s) => s.questions);
     expect(questions.find((q) => q.id === 'q-multi')).toMatchObject({ scoring: 'all-or-nothing' });

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { CODE_ALPHABET, normaliseAccessCode } from './codes.js';
-import { HARDWARE_CHECKS, VERIFICATION_MODES } from './exam-options.js';
+import { HARDWARE_CHECKS, PROCTORING_TYPES, SNAPSHOT_INTERVAL_SECONDS, VERIFICATION_MODES } from './exam-options.js';
 
 // Moved to the zod-free codes.ts (the examinee app uses them); exported here as before.
 export { CODE_ALPHABET, normaliseAccessCode };
@@ -142,6 +142,25 @@ export const safeExamBrowserSchema = z
   });
 export type SafeExamBrowserSettings = z.infer<typeof safeExamBrowserSchema>;
 
+/** Proctoring snapshots: what the examinee's device photographs, how often, and what it tells them. */
+export const proctoringSchema = z.strictObject({
+  type: z.enum(PROCTORING_TYPES).default('none'),
+  intervalSeconds: z
+    .number()
+    .int()
+    .min(SNAPSHOT_INTERVAL_SECONDS.min)
+    .max(SNAPSHOT_INTERVAL_SECONDS.max)
+    .default(SNAPSHOT_INTERVAL_SECONDS.default),
+  /** Shown to the examinee before and while snapshots are taken; a plain default when absent. */
+  consentText: text(2_000).optional(),
+  /**
+   * A device that refuses the camera (or has none) is reported to the proctors and the exam goes
+   * on; with true, the questions stay hidden until the camera is allowed.
+   */
+  cameraRequired: z.boolean().default(false),
+});
+export type ProctoringSettings = z.infer<typeof proctoringSchema>;
+
 /** The settings an exam carries; defaults are what most halls want. */
 export const examSettingsSchema = z.strictObject({
   /** Lock the exam (continuation code) when the page is reloaded during the exam. */
@@ -170,6 +189,8 @@ export const examSettingsSchema = z.strictObject({
   hardwareChecks: z.array(z.enum(HARDWARE_CHECKS)).default([]),
   /** Safe Exam Browser; absent means not required. */
   safeExamBrowser: safeExamBrowserSchema.optional(),
+  /** Proctoring snapshots (none unless the exam asks); proctors may change the type and the interval. */
+  proctoring: proctoringSchema.default(() => proctoringSchema.parse({})),
 });
 export type ExamSettings = z.infer<typeof examSettingsSchema>;
 

@@ -3,7 +3,13 @@
  * to every examinee and is a fold of the exam's events without a studentId.
  */
 import type { ExamEvent } from './events.js';
-import type { HardwareCheck, VerificationMode } from './exam-options.js';
+import {
+  snapshotSources,
+  type HardwareCheck,
+  type ProctoringType,
+  type SnapshotSource,
+  type VerificationMode,
+} from './exam-options.js';
 
 export interface ExamWideState {
   /** Extra minutes for everyone. */
@@ -17,6 +23,8 @@ export interface ExamWideState {
   allowedNetworks: string[];
   /** The default verification type, when a proctor changed it; otherwise the exam's. */
   verificationMode: VerificationMode | undefined;
+  /** The proctoring type and snapshot interval, when a proctor changed them; otherwise the exam's. */
+  proctoring: { type: ProctoringType; intervalSeconds: number } | undefined;
 }
 
 export function initialExamWideState(): ExamWideState {
@@ -27,6 +35,7 @@ export function initialExamWideState(): ExamWideState {
     verificationPasswordsGenerated: 0,
     allowedNetworks: [],
     verificationMode: undefined,
+    proctoring: undefined,
   };
 }
 
@@ -45,6 +54,8 @@ export function applyExamWideEvent(state: ExamWideState, event: ExamEvent): Exam
       return { ...state, allowedNetworks: event.data.ranges };
     case 'verification-default-set':
       return { ...state, verificationMode: event.data.mode };
+    case 'proctoring-set':
+      return { ...state, proctoring: { type: event.data.type, intervalSeconds: event.data.intervalSeconds } };
     default:
       return state;
   }
@@ -56,4 +67,23 @@ export function verificationModeFor(
   personal: VerificationMode | undefined,
 ): VerificationMode {
   return personal ?? exam.wide.verificationMode ?? exam.doc.verificationMode;
+}
+
+/** The exam's proctoring as it applies now: a proctor's change, else the exam file's. */
+export function examProctoring(exam: {
+  doc: { settings: { proctoring: { type: ProctoringType; intervalSeconds: number } } };
+  wide: ExamWideState;
+}): { type: ProctoringType; intervalSeconds: number } {
+  const own = exam.doc.settings.proctoring;
+  return exam.wide.proctoring ?? { type: own.type, intervalSeconds: own.intervalSeconds };
+}
+
+/** The proctoring that applies to an examinee: their own type, else the exam's; the exam's interval. */
+export function proctoringFor(
+  exam: Parameters<typeof examProctoring>[0],
+  personal: ProctoringType | undefined,
+): { type: ProctoringType; intervalSeconds: number; sources: SnapshotSource[] } {
+  const wide = examProctoring(exam);
+  const type = personal ?? wide.type;
+  return { type, intervalSeconds: wide.intervalSeconds, sources: snapshotSources(type) };
 }

@@ -13,7 +13,13 @@
  *   active/disconnected ──device locked──▶ locked ──resume code used / submission──▶ previous
  */
 import type { ExamEvent, ExamLockReason, IntegrityEventType, IntegrityReviewStatus } from './events.js';
-import type { HardwareCheck, VerificationMode } from './exam-options.js';
+import type {
+  HardwareCheck,
+  ProctoringType,
+  SnapshotProblem,
+  SnapshotSource,
+  VerificationMode,
+} from './exam-options.js';
 import type { TimeUpChoice, TimingCase } from './time-up.js';
 
 export const EXAMINEE_STATUSES = [
@@ -92,6 +98,17 @@ export interface ExamineeState {
   resumeChallengesUsed: string[];
   resumeChallengesLocked: string[];
   resumeCodesIssued: number;
+  /** The examinee's own proctoring type, when a proctor set one. */
+  proctoringType: ProctoringType | undefined;
+  /** Snapshots received, per source, and the time of the latest. */
+  snapshots: Record<SnapshotSource, number>;
+  /** Bytes of the snapshots received (for the disk estimate). */
+  snapshotBytes: number;
+  /** The SHA-256 of each snapshot received, oldest first (a proctor may view only these). */
+  snapshotHashes: string[];
+  lastSnapshotAt: number | undefined;
+  /** Sources the device said it cannot photograph, until a snapshot of that source arrives. */
+  snapshotProblems: Partial<Record<SnapshotSource, SnapshotProblem>>;
   /** Set while the examinee's device has the exam locked and waits for a resume code. */
   locked: { reason: ExamLockReason; at: number } | undefined;
   /** Time of the examinee's latest event (for the monitor's "last seen"). */
@@ -139,6 +156,12 @@ export function initialExamineeState(studentId: string): ExamineeState {
     resumeChallengesUsed: [],
     resumeChallengesLocked: [],
     resumeCodesIssued: 0,
+    proctoringType: undefined,
+    snapshots: { camera: 0, screen: 0 },
+    snapshotBytes: 0,
+    snapshotHashes: [],
+    lastSnapshotAt: undefined,
+    snapshotProblems: {},
     locked: undefined,
     lastEventAt: undefined,
   };
@@ -301,6 +324,21 @@ export function applyExamineeEvent(previous: ExamineeState, event: ExamEvent): E
       };
     case 'exam-locked':
       return { ...state, locked: { reason: event.data.reason, at: event.at } };
+    case 'personal-proctoring-set':
+      return { ...state, proctoringType: event.data.type };
+    case 'snapshot-taken': {
+      const { [event.data.source]: _solved, ...problems } = state.snapshotProblems;
+      return {
+        ...state,
+        snapshots: { ...state.snapshots, [event.data.source]: state.snapshots[event.data.source] + 1 },
+        snapshotBytes: state.snapshotBytes + event.data.size,
+        snapshotHashes: [...state.snapshotHashes, event.data.sha256],
+        lastSnapshotAt: event.at,
+        snapshotProblems: problems,
+      };
+    }
+    case 'snapshot-refused':
+      return { ...state, snapshotProblems: { ...state.snapshotProblems, [event.data.source]: event.data.problem } };
     case 'resume-challenge-locked':
       return { ...state, resumeChallengesLocked: [...state.resumeChallengesLocked, event.data.challenge] };
     default:

@@ -6,8 +6,16 @@
 import { timeLeftMs, type ExamineeTimeline } from './exam-clock.js';
 import type { ExamDoc, ExamineeDoc } from './exam-format.js';
 import { INTEGRITY_REVIEW_STATUSES, type Actor, type EventData, type IntegrityReviewStatus } from './events.js';
-import type { HardwareCheck, VerificationMode } from './exam-options.js';
-import type { ExamWideState } from './exam-state.js';
+import {
+  PROCTORING_TYPES,
+  snapshotDiskEstimate,
+  type HardwareCheck,
+  type ProctoringType,
+  type SnapshotProblem,
+  type SnapshotSource,
+  type VerificationMode,
+} from './exam-options.js';
+import { proctoringFor, type ExamWideState } from './exam-state.js';
 import {
   activeSubmission,
   EXAMINEE_STATUSES,
@@ -71,6 +79,13 @@ export interface ParticipantRow {
   integrityEvents: number;
   integrityReview: IntegrityReviewStatus;
   resumeCodesIssued: number;
+  /** The proctoring type that applies (the examinee's own, else the exam's). */
+  proctoringType: ProctoringType;
+  /** Snapshots received (camera and screen together), and the time of the latest. */
+  snapshots: number;
+  lastSnapshotAt: string | null;
+  /** What the device said it cannot photograph (e.g. camera: denied), until a snapshot of it arrives. */
+  snapshotProblems: Partial<Record<SnapshotSource, SnapshotProblem>>;
   lastActivityAt: string | null;
 }
 
@@ -98,6 +113,7 @@ export const PARTICIPANT_COLUMNS = [
   'integrityScore',
   'integrityReview',
   'resumeCodes',
+  'proctoring',
 ] as const;
 export type ParticipantColumn = (typeof PARTICIPANT_COLUMNS)[number];
 /**
@@ -195,6 +211,10 @@ export function participantRow(i: RowInput): ParticipantRow {
     integrityEvents: Object.values(s.integrity).reduce((a, b) => a + (b ?? 0), 0),
     integrityReview: s.integrityReview,
     resumeCodesIssued: s.resumeCodesIssued,
+    proctoringType: proctoringFor({ doc: i.exam, wide: i.wide }, s.proctoringType).type,
+    snapshots: s.snapshots.camera + s.snapshots.screen,
+    lastSnapshotAt: iso(s.lastSnapshotAt),
+    snapshotProblems: s.snapshotProblems,
     lastActivityAt: iso(s.lastEventAt),
   };
 }
@@ -228,6 +248,7 @@ export const SORT_KEYS = [
   'integrityReview',
   'extensionMinutes',
   'resumeCodesIssued',
+  'proctoring',
   'lastActivityAt',
 ] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
@@ -256,6 +277,7 @@ export const COLUMN_SORT_KEYS: Record<ParticipantColumn, SortKey> = {
   integrityScore: 'integrityScore',
   integrityReview: 'integrityReview',
   resumeCodes: 'resumeCodesIssued',
+  proctoring: 'proctoring',
 };
 
 export interface RowQuery {
@@ -310,6 +332,9 @@ function sortValue(r: ParticipantRow, key: SortKey): string | number | null {
         : r.closedScore.score / r.closedScore.maxScore;
     case 'integrityReview':
       return rank(REVIEW_ORDER, r.integrityReview);
+    case 'proctoring':
+      // By type, then those whose device cannot take them first within a type.
+      return rank(PROCTORING_TYPES, r.proctoringType) * 2 + (Object.keys(r.snapshotProblems).length > 0 ? 0 : 1);
     default:
       return r[key];
   }
@@ -395,12 +420,53 @@ export interface ExamInfo {
     allowedNetworks: string[];
     /** The default verification type (the exam's unless a proctor changed it). */
     verificationMode: VerificationMode;
+    /** The proctoring type for examinees without their own, and the seconds between snapshots. */
+    proctoringType: ProctoringType;
+    snapshotIntervalSeconds: number;
   };
+  /** Proctoring snapshots: what the exam tells examinees, and what the snapshots cost in disk. */
+  proctoring: SnapshotCost & { consentText: string | null; cameraRequired: boolean };
   /** The hardware checks this exam performs (before any are disabled). */
   hardwareChecks: HardwareCheck[];
   verificationPasswordsGenerated: number;
   totals: TrackingTotals;
   statusCounts: Record<ExamineeStatus, number>;
+}
+
+/** What an exam's snapshots take on disk, for the Exam info tab and the doctor. */
+export interface SnapshotCost {
+  /** The whole exam: every examinee at their own type, for their whole time, at the interval. */
+  estimateBytes: number;
+  /** Snapshots already on the appliance, and what they take. */
+  taken: number;
+  takenBytes: number;
+  /** What the data disk has free (null: not known yet). */
+  diskFreeBytes: number | null;
+}
+
+/**
+ * The disk an exam's snapshots take: each examinee at their own proctoring type, for the time
+ * they write (the exam's duration with their extensions and accommodation).
+ */
+export function snapshotCost(
+  rows: readonly Pick<ParticipantRow, 'proctoringType' | 'deadline' | 'snapshots'>[],
+  exam: { scheduledStart: string; durationMinutes: number; intervalSeconds: number },
+  state: { takenBytes: number; diskFreeBytes: number | null },
+): SnapshotCost {
+  const start = Date.parse(exam.scheduledStart);
+  let estimateBytes = 0;
+  let taken = 0;
+  for (const r of rows) {
+    const minutes = Math.max(exam.durationMinutes, (Date.parse(r.deadline) - start) / 60_000);
+    estimateBytes += snapshotDiskEstimate({
+      type: r.proctoringType,
+      intervalSeconds: exam.intervalSeconds,
+      examinees: 1,
+      minutes,
+    }).bytes;
+    taken += r.snapshots;
+  }
+  return { estimateBytes, taken, takenBytes: state.takenBytes, diskFreeBytes: state.diskFreeBytes };
 }
 
 /** One exam of the exam list (GET /api/proctor/exams). */

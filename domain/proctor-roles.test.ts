@@ -14,6 +14,7 @@ describe('mayPerform', () => {
       'accommodation',
       'clock',
       'exam-settings',
+      'proctoring',
       'remove-submission',
       'time-up-decision',
       'verification-mode',

@@ -1,7 +1,7 @@
 /**
  * Who among the proctors may do what (DESIGN.md "Roles"; docs/architecture.md). A chief proctor
  * may do everything; an invigilator everything but the exam-wide and decisive actions: exam
- * settings, verification passwords and mode, accommodation, removing a submission, deciding
+ * settings, verification passwords and mode, an examinee's proctoring type, accommodation, removing a submission, deciding
  * which version of a submission changed after time-up counts, and confirming or setting the
  * appliance's clock.
  *
@@ -31,6 +31,7 @@ export const EXAMINEE_ACTIONS = [
   'time-up-decision',
   'integrity-review',
   'resume-code',
+  'proctoring',
 ] as const;
 export type ExamineeAction = (typeof EXAMINEE_ACTIONS)[number];
 /** Every action a proctor takes through the monitor. */
@@ -44,6 +45,7 @@ export const CHIEF_ONLY_ACTIONS: ReadonlySet<ProctorAction> = new Set<ProctorAct
   'clock',
   'accommodation',
   'verification-mode',
+  'proctoring',
   'remove-submission',
   'time-up-decision',
 ]);

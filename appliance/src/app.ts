@@ -52,6 +52,8 @@ export function buildApp(deps: AppDeps): Hono {
         time: new Date(store.clock.now()).toISOString(),
         clock: { trusted: deps.services.clockTrust.trusted, source: deps.services.clockTrust.status().source },
         exams: store.projection.exams.size,
+        // For the doctor: the disk the snapshots of exams not over yet still need.
+        snapshots: { stillNeededBytes: monitor.snapshotsStillNeeded().bytes },
       },
       healthy ? 200 : 503,
     );

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatDoctor, judgeCertificate, judgeDisk } from './doctor.js';
+import { formatDoctor, judgeCertificate, judgeDisk, judgeSnapshotSpace } from './doctor.js';
 
 const MB = 1024 * 1024;
 const work = mkdtempSync(path.join(tmpdir(), 'proctor-doctor-'));
@@ -26,6 +26,17 @@ describe('doctor', () => {
     expect(judgeDisk(1_500 * MB, 15_000 * MB).status).toBe('warn');
     expect(judgeDisk(400 * MB, 30_000 * MB).status).toBe('fail');
     expect(judgeDisk(1_000 * MB, 100_000 * MB).status).toBe('fail');
+  });
+
+  it('warns when the data disk cannot hold the proctoring snapshots still to come', () => {
+    expect(judgeSnapshotSpace(0, 100 * MB)).toMatchObject({ status: 'ok', detail: 'no proctoring snapshots to come' });
+    expect(judgeSnapshotSpace(2_000 * MB, 10_000 * MB)).toMatchObject({
+      status: 'ok',
+      detail: 'snapshots of the exams to come need about 2000 MB; 10000 MB free',
+    });
+    const tight = judgeSnapshotSpace(9_700 * MB, 10_000 * MB);
+    expect(tight.status).toBe('warn');
+    expect(tight.detail).toContain('the data disk cannot hold them');
   });
 
   it('judges the certificate: days left, HTTPS off, missing, not a certificate', () => {

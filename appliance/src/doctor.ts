@@ -1,7 +1,8 @@
 /**
  * `npm run appliance -- doctor`: is this box fit for an exam? Checks disk space, the clock, the
  * HTTPS certificate, that the data folder takes a durable write, that the systemd service is
- * active, and what the running appliance says at /api/health. Each check is ok, warn or fail;
+ * active, and what the running appliance says at /api/health (with the disk its exams' proctoring
+ * snapshots still need: a warning when the data disk cannot hold them). Each check is ok, warn or fail;
  * the exit code is 1 when any check fails.
  *
  * Certificate: per PROCTOR_HTTPS_MODE: off is a warning (no offline reload on the hall network);
@@ -33,6 +34,23 @@ export function judgeDisk(freeBytes: number, totalBytes: number): DoctorCheck {
   if (freeBytes < 500 * MB || pct < 5) return { name: 'disk space', status: 'fail', detail };
   if (freeBytes < 2048 * MB || pct < 10) return { name: 'disk space', status: 'warn', detail };
   return { name: 'disk space', status: 'ok', detail };
+}
+
+/**
+ * Room for the proctoring snapshots of the exams not over yet (their estimate, less what is
+ * stored): warn when they would leave less than the 500 MB the disk check fails under.
+ */
+export function judgeSnapshotSpace(stillNeededBytes: number, freeBytes: number): DoctorCheck {
+  const name = 'snapshot space';
+  if (stillNeededBytes <= 0) return { name, status: 'ok', detail: 'no proctoring snapshots to come' };
+  const detail = `snapshots of the exams to come need about ${Math.ceil(stillNeededBytes / MB)} MB; ${Math.round(freeBytes / MB)} MB free`;
+  if (freeBytes - stillNeededBytes < 500 * MB)
+    return {
+      name,
+      status: 'warn',
+      detail: `${detail}: the data disk cannot hold them (lower the interval or the type on Exam info)`,
+    };
+  return { name, status: 'ok', detail };
 }
 
 /** Certificate days left: fail when expired, warn under 30 days; no file: HTTPS off (warn). */
@@ -130,10 +148,13 @@ function getJson(
   });
 }
 
-async function healthCheck(url: string, ca: string | undefined): Promise<DoctorCheck[]> {
+async function healthCheck(url: string, ca: string | undefined, freeBytes: number | undefined): Promise<DoctorCheck[]> {
   try {
     const res = await getJson(url, ca);
     const body = res.body;
+    const needed = (body.snapshots as { stillNeededBytes?: unknown } | undefined)?.stillNeededBytes;
+    const snapshots =
+      typeof needed === 'number' && freeBytes !== undefined ? [judgeSnapshotSpace(needed, freeBytes)] : [];
     const out: DoctorCheck[] = [
       {
         name: 'appliance health',
@@ -143,7 +164,7 @@ async function healthCheck(url: string, ca: string | undefined): Promise<DoctorC
     ];
     if (body.sync !== undefined) out.push({ name: 'sync', status: 'ok', detail: JSON.stringify(body.sync) });
     else out.push({ name: 'sync', status: 'ok', detail: 'not in /api/health: proctors see it in the Sync status tab' });
-    return out;
+    return [...out, ...snapshots];
   } catch (err) {
     return [{ name: 'appliance health', status: 'fail', detail: `${url}: ${String(err)}` }];
   }
@@ -164,9 +185,11 @@ export interface DoctorOptions {
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
+  let freeBytes: number | undefined;
   try {
     const s = await statfs(options.dataDir);
-    checks.push(judgeDisk(s.bavail * s.bsize, s.blocks * s.bsize));
+    freeBytes = s.bavail * s.bsize;
+    checks.push(judgeDisk(freeBytes, s.blocks * s.bsize));
   } catch (err) {
     checks.push({ name: 'disk space', status: 'fail', detail: `${options.dataDir}: ${String(err)}` });
   }
@@ -188,7 +211,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   const ca = await readFile(options.caFile ?? path.join(options.dataDir, 'tls', 'ca.crt'), 'utf8').catch(
     () => undefined,
   );
-  checks.push(...(await healthCheck(options.healthUrl, ca)));
+  checks.push(...(await healthCheck(options.healthUrl, ca, freeBytes)));
   return checks;
 }
 

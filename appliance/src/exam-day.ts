@@ -7,7 +7,8 @@
  * the approved second device, SEB refusals, identity verification), lobby.ts (exam info,
  * package download, key release), answers.ts (drafts, answer sheets, file uploads),
  * submissions.ts (the final answer file and its receipt), time-up.ts (the draft kept at the
- * deadline, a late submission's case), requests.ts (breaks, integrity events, questions), all on
+ * deadline, a late submission's case), requests.ts (breaks, integrity events, questions),
+ * snapshots.ts (proctoring snapshots), all on
  * the shared context.ts (the session behind a token, the examinee's lock, uploads).
  */
 import type { AnswerSheet } from '../../domain/answer-sheet.js';
@@ -16,6 +17,7 @@ import { Answers } from './exam-day/answers.js';
 import { Lobby } from './exam-day/lobby.js';
 import { Requests } from './exam-day/requests.js';
 import { SignIn, type SignInInput } from './exam-day/sign-in.js';
+import { Snapshots } from './exam-day/snapshots.js';
 import { Submissions } from './exam-day/submissions.js';
 import { TimeUp } from './exam-day/time-up.js';
 import { ExamPackages } from './exam-packages.js';
@@ -34,6 +36,7 @@ export class ExamDay {
   private readonly timeUp: TimeUp;
   private readonly submissions: Submissions;
   private readonly requests: Requests;
+  private readonly snapshots: Snapshots;
 
   constructor(
     readonly store: HallStore,
@@ -47,6 +50,7 @@ export class ExamDay {
     this.answers = new Answers(this.ctx, this.timeUp);
     this.submissions = new Submissions(this.ctx, this.timeUp);
     this.requests = new Requests(this.ctx);
+    this.snapshots = new Snapshots(this.ctx);
   }
 
   // ---- Sessions and sign-in (exam-day/context.ts, exam-day/sign-in.ts) ----
@@ -81,8 +85,9 @@ export class ExamDay {
 
   // ---- Lobby (exam-day/lobby.ts) ----
 
+  /** GET /api/exam: the lobby's exam info and the proctoring the device is to do. */
   examInfo(s: ExamineeSession) {
-    return this.lobby.examInfo(s);
+    return { ...this.lobby.examInfo(s), proctoring: this.snapshots.proctoring(s) };
   }
 
   download(s: ExamineeSession) {
@@ -147,6 +152,20 @@ export class ExamDay {
 
   reportLock(s: ExamineeSession, reason: Parameters<Requests['reportLock']>[1]) {
     return this.requests.reportLock(s, reason);
+  }
+
+  // ---- Proctoring snapshots (exam-day/snapshots.ts) ----
+
+  proctoring(s: ExamineeSession) {
+    return this.snapshots.proctoring(s);
+  }
+
+  takeSnapshot(s: ExamineeSession, input: Parameters<Snapshots['take']>[1]) {
+    return this.snapshots.take(s, input);
+  }
+
+  reportSnapshotProblem(s: ExamineeSession, input: Parameters<Snapshots['reportProblem']>[1]) {
+    return this.snapshots.reportProblem(s, input);
   }
 
   askProctors(s: ExamineeSession, input: Parameters<Requests['askProctors']>[1]) {

@@ -6,8 +6,10 @@
 import { examQuestions } from '../../domain/answers.js';
 import type { ExamEvent } from '../../domain/events.js';
 import { activeSubmission } from '../../domain/examinee-state.js';
+import { examProctoring } from '../../domain/exam-state.js';
 import {
   participantRow,
+  snapshotCost,
   statusCounts,
   trackingTotals,
   type ExamInfo,
@@ -48,7 +50,11 @@ interface ExamineeFanOut {
 export class Monitor {
   private readonly examineeFanOuts = new Map<string, ExamineeFanOut>();
 
-  constructor(private readonly store: HallStore) {}
+  constructor(
+    private readonly store: HallStore,
+    /** The data disk's free bytes, when known (disk-space.ts). */
+    private readonly diskFree: () => number | undefined = () => undefined,
+  ) {}
 
   exam(examId: string): ExamEntry | undefined {
     return this.store.projection.exams.get(examId);
@@ -82,6 +88,7 @@ export class Monitor {
     const d = exam.doc;
     const now = this.store.clock.now();
     const start = Date.parse(d.scheduledStart);
+    const proctoring = examProctoring(exam);
     return {
       examId: d.examId,
       title: d.title,
@@ -101,12 +108,54 @@ export class Monitor {
         disabledHardwareChecks: exam.wide.disabledHardwareChecks ?? [],
         allowedNetworks: exam.wide.allowedNetworks,
         verificationMode: exam.wide.verificationMode ?? d.verificationMode,
+        proctoringType: proctoring.type,
+        snapshotIntervalSeconds: proctoring.intervalSeconds,
+      },
+      proctoring: {
+        ...this.snapshotCost(exam, rows),
+        consentText: d.settings.proctoring.consentText ?? null,
+        cameraRequired: d.settings.proctoring.cameraRequired,
       },
       hardwareChecks: d.settings.hardwareChecks,
       verificationPasswordsGenerated: exam.wide.verificationPasswordsGenerated,
       totals: trackingTotals(rows, d.uploadDeadline),
       statusCounts: statusCounts(rows),
     };
+  }
+
+  /** What the exam's snapshots take on disk (the whole exam's estimate, and what is stored). */
+  snapshotCost(exam: ExamEntry, rows: ParticipantRow[] = this.rows(exam)) {
+    let takenBytes = 0;
+    for (const entry of exam.examinees.values()) takenBytes += entry.state.snapshotBytes;
+    const d = exam.doc;
+    return snapshotCost(
+      rows,
+      { scheduledStart: d.scheduledStart, durationMinutes: d.durationMinutes, ...examProctoring(exam) },
+      { takenBytes, diskFreeBytes: this.diskFree() ?? null },
+    );
+  }
+
+  /**
+   * The disk the snapshots of exams not over yet still need (their estimate less what is already
+   * stored): what /api/health tells the doctor, which warns when the data disk cannot hold it.
+   */
+  snapshotsStillNeeded(): { bytes: number; exams: number } {
+    let bytes = 0;
+    let exams = 0;
+    const now = this.store.clock.now();
+    for (const exam of this.store.projection.exams.values()) {
+      // Cheap for exams without snapshots (most): no rows computed.
+      const anyone = [...exam.examinees.values()].some((e) => (e.state.proctoringType ?? 'none') !== 'none');
+      if (examProctoring(exam).type === 'none' && !anyone) continue;
+      const rows = this.rows(exam);
+      const over = rows.every((r) => Date.parse(r.deadline) < now || r.status === 'submitted');
+      if (over || rows.length === 0) continue;
+      const cost = this.snapshotCost(exam, rows);
+      if (cost.estimateBytes === 0) continue;
+      bytes += Math.max(0, cost.estimateBytes - cost.takenBytes);
+      exams++;
+    }
+    return { bytes, exams };
   }
 
   /** Every message of an exam, oldest first. */

@@ -6,7 +6,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { refuse, type Result } from '../../domain/errors.js';
 import type { EventData, IntegrityReviewStatus, NewEvent } from '../../domain/events.js';
-import type { HardwareCheck, VerificationMode } from '../../domain/exam-options.js';
+import type { HardwareCheck, ProctoringType, VerificationMode } from '../../domain/exam-options.js';
+import { examProctoring } from '../../domain/exam-state.js';
 import { CODE_ALPHABET, type ExamineeDoc } from '../../domain/exam-format.js';
 import { activeSubmission } from '../../domain/examinee-state.js';
 import type { ParticipantRow } from '../../domain/monitor.js';
@@ -76,6 +77,11 @@ export class ProctorActions {
 
   setVerificationMode(exam: ExamEntry, entry: Entry, proctor: Proctor, mode: VerificationMode) {
     return this.recordFor(exam, entry, proctor, 'verification-mode-set', { mode });
+  }
+
+  /** The examinee's own proctoring type (e.g. screen only for one whose camera is broken). */
+  setProctoring(exam: ExamEntry, entry: Entry, proctor: Proctor, type: ProctoringType) {
+    return this.recordFor(exam, entry, proctor, 'personal-proctoring-set', { type });
   }
 
   decideVerification(exam: ExamEntry, entry: Entry, proctor: Proctor, decision: 'verified' | 'rejected' | 'retake') {
@@ -165,6 +171,8 @@ export class ProctorActions {
       disabledHardwareChecks?: HardwareCheck[] | undefined;
       allowedNetworks?: string[] | undefined;
       verificationMode?: VerificationMode | undefined;
+      proctoringType?: ProctoringType | undefined;
+      snapshotIntervalSeconds?: number | undefined;
     },
   ) {
     const actor = { role: 'proctor' as const, username: proctor.username };
@@ -187,6 +195,12 @@ export class ProctorActions {
     }
     if (input.verificationMode !== undefined)
       events.push({ kind: 'verification-default-set', actor, data: { mode: input.verificationMode } });
+    if (input.proctoringType !== undefined || input.snapshotIntervalSeconds !== undefined) {
+      const now = examProctoring(exam);
+      const type = input.proctoringType ?? now.type;
+      const intervalSeconds = input.snapshotIntervalSeconds ?? now.intervalSeconds;
+      events.push({ kind: 'proctoring-set', actor, data: { type, intervalSeconds } });
+    }
     if (events.length === 0) return refuse('validation-failed', 'nothing to change');
     await this.store.record(exam.doc.examId, events).durable;
     return { ok: true as const, info: this.monitor.examInfo(exam) };

@@ -14,6 +14,7 @@ import { ProctorSessions } from './proctors/sessions.js';
 import { ForegroundLoad } from './foreground-load.js';
 import { idlePriorityPbkdf2Sha256, ResumeCodes, type WorkerPriority } from './resume-codes.js';
 import type { HallStore } from './store/hall-store.js';
+import { DiskSpace } from './disk-space.js';
 import { ClockService } from './time/clock-service.js';
 import { ClockTrust } from './time/clock-trust.js';
 import { notConfiguredSync, type SyncStatusSource } from '../../sync/sync-status.js';
@@ -67,7 +68,8 @@ export function createServices(
     answerFileChecker: options.answerFileChecker,
     presenceAtDeadline: (examId, studentId, deadline) => presence.atDeadline(examId, studentId, deadline),
   });
-  const monitor = new Monitor(store);
+  const disk = new DiskSpace(store.dataDir);
+  const monitor = new Monitor(store, () => disk.latest());
   return {
     store,
     examDay,

@@ -9,6 +9,7 @@
  * Examinee B's cells aim at A: A's student id in proctor routes, an answer file in A's name,
  * an answer naming A's uploaded file. Cells run in the order of the rows, column by column.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serialiseAnswerFile } from '../../domain/answers.js';
 import { sha256HexOfText } from '../../domain/canonical.js';
@@ -34,8 +35,10 @@ type Statuses = [number, number, number, number, number];
 interface Row {
   /** The request body (JSON unless `raw`), given who sends it. */
   body?: (who: Who) => unknown;
-  raw?: (who: Who) => { body: string; headers: Record<string, string> };
+  raw?: (who: Who) => { body: string | Uint8Array; headers: Record<string, string> };
   query?: string;
+  /** The :sha256 of the path (64 a's unless told). */
+  sha256?: string;
   expect: Statuses;
 }
 
@@ -46,6 +49,9 @@ const PROCTORS = (invi: number, chief = invi): Statuses => [401, 401, 401, invi,
 const PUBLIC = (s = 200): Statuses => [s, s, s, s, s];
 
 const PDF = '%PDF-1.4 A’s lab report';
+/** A proctoring snapshot (the exam takes camera snapshots): A's and B's cells send the same bytes. */
+const SNAPSHOT = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x4a, 0x46, 0x49, 0x46]);
+const SNAPSHOT_SHA = createHash('sha256').update(SNAPSHOT).digest('hex');
 const answerFileOf = (studentId: string, fileSha?: string) =>
   serialiseAnswerFile({
     format: 'answers/v1',
@@ -105,6 +111,16 @@ const MATRIX: Record<string, Row> = {
     }),
     expect: EXAMINEE_ONLY(201, 201),
   },
+  // The exam takes camera snapshots: each examinee sends their own (screen ones are not asked for).
+  'POST /api/exam/snapshots': {
+    query: '?source=camera',
+    raw: () => ({ body: SNAPSHOT, headers: { 'content-type': 'image/jpeg', 'x-content-sha256': SNAPSHOT_SHA } }),
+    expect: EXAMINEE_ONLY(201),
+  },
+  'POST /api/exam/snapshots/problem': {
+    body: () => ({ source: 'camera', problem: 'stopped' }),
+    expect: EXAMINEE_ONLY(200),
+  },
   // A submits A's answer file; B submits an answer file in A's name: refused.
   'POST /api/exam/submission': {
     raw: () => {
@@ -160,6 +176,14 @@ const MATRIX: Record<string, Row> = {
   'GET /api/proctor/exams/:examId/participants/:studentId': { expect: PROCTORS(200) },
   'GET /api/proctor/exams/:examId/participants/:studentId/events': { expect: PROCTORS(200) },
   'GET /api/proctor/exams/:examId/participants/:studentId/verification-photos/:sha256': { expect: PROCTORS(404) },
+  'GET /api/proctor/exams/:examId/participants/:studentId/snapshots/:sha256': {
+    sha256: SNAPSHOT_SHA,
+    expect: PROCTORS(200),
+  },
+  'POST /api/proctor/exams/:examId/participants/:studentId/proctoring': {
+    body: () => ({ type: 'camera-and-screen' }),
+    expect: PROCTORS(403, 200),
+  },
   'POST /api/proctor/exams/:examId/participants/:studentId/max-downloads': {
     body: () => ({ set: 3 }),
     expect: PROCTORS(200),
@@ -239,7 +263,9 @@ describe('authorisation matrix: every route × every kind of caller', () => {
   const cookies: Partial<Record<Who, string>> = {};
 
   beforeAll(async () => {
-    appliance = await openTestAppliance(clock, { exam: testExam(START) });
+    appliance = await openTestAppliance(clock, {
+      exam: testExam(START, { settings: { proctoring: { type: 'camera', intervalSeconds: 30 } } }),
+    });
     await addTestProctors(appliance);
     const a = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
     const b = new ExamineeClient(appliance.app, 'S2', 'CCCC2222DDDD');
@@ -292,14 +318,16 @@ describe('authorisation matrix: every route × every kind of caller', () => {
       for (const who of WHO) {
         // B's cells aim at A's ids; everyone else's at A's too (A is the examinee at hand).
         const path =
-          template.replace(':examId', 'exam-1').replace(':studentId', 'S1').replace(':sha256', 'a'.repeat(64)) +
-          (row.query ?? '');
+          template
+            .replace(':examId', 'exam-1')
+            .replace(':studentId', 'S1')
+            .replace(':sha256', row.sha256 ?? 'a'.repeat(64)) + (row.query ?? '');
         const headers: Record<string, string> = { 'x-client-version': CLIENT_VERSION, origin: ORIGIN };
         const token = tokens[who];
         if (token) headers.authorization = `Bearer ${token}`;
         const cookie = cookies[who];
         if (cookie) headers.cookie = cookie;
-        let body: string | undefined;
+        let body: string | Uint8Array | undefined;
         if (row.raw) {
           const r = row.raw(who);
           body = r.body;

@@ -4,7 +4,7 @@
  *
  *   POST /api/session              sign in (student id + access code + device id)
  *   GET  /api/session              who am I / waiting for re-login approval?
- *   GET  /api/exam                 schedule, countdown, downloads left, status
+ *   GET  /api/exam                 schedule, countdown, downloads left, status, proctoring
  *   GET  /api/exam/package         the encrypted exam package (counts a download)
  *   GET  /api/exam/key             the package key, from the official start (starts the exam)
  *   PUT  /api/exam/draft           autosave (latest counter wins)
@@ -21,6 +21,8 @@
  *   POST /api/exam/lock            the device locked the exam and waits for a resume code
  *   POST /api/exam/bathroom-break  ask for a break;  POST /api/exam/bathroom-break/return
  *   POST /api/exam/verification/password | /verification/photo?kind=face|id-card
+ *   POST /api/exam/snapshots?source=camera|screen   a proctoring snapshot (JPEG, X-Content-SHA256)
+ *   POST /api/exam/snapshots/problem   the device cannot take a source's snapshots
  *   GET  /api/exam/resume-challenges   (challenge, salt, slow hash) triples for offline resume
  *   POST /api/exam/resume          report a resume code entered on the device (single use)
  *
@@ -31,6 +33,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { answersSchema } from '../../../domain/answers.js';
 import { EXAM_LOCK_REASONS, INTEGRITY_EVENT_TYPES } from '../../../domain/events.js';
+import { SNAPSHOT_MAX_BYTES, SNAPSHOT_PROBLEMS, SNAPSHOT_SOURCES } from '../../../domain/exam-options.js';
 import { MAX_PHOTO_BYTES, type ExamDay, type ExamineeSession } from '../exam-day.js';
 import type { Monitor } from '../monitor.js';
 import type { Presence } from '../presence.js';
@@ -323,6 +326,8 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
         // The submission that counts (null: none, or a proctor removed it): a device showing a
         // receipt reopens the exam when it no longer counts.
         submissionId: info.submission?.submissionId ?? null,
+        // The snapshots the device takes: a proctor may change the type or the interval live.
+        proctoring: info.proctoring,
       };
     };
     const token = bearer(c) ?? '';
@@ -433,6 +438,36 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
     });
     if (!result.ok) return sendResult(c, result);
     return c.json({ sha256: result.sha256, size: result.size }, 201);
+  });
+
+  // Proctoring snapshots: a small JPEG of the camera or the screen, at the exam's interval.
+  app.post('/exam/snapshots', async (c) => {
+    const source = c.req.query('source');
+    if (source !== 'camera' && source !== 'screen')
+      return sendRefusal(c, 'validation-failed', 'source must be camera or screen');
+    const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'image/jpeg') return sendRefusal(c, 'unsupported-media-type', 'send a JPEG snapshot');
+    const sha256 = c.req.header('x-content-sha256')?.toLowerCase();
+    if (sha256 === undefined || !SHA256.test(sha256))
+      return sendRefusal(c, 'validation-failed', 'X-Content-SHA256 must be the hex SHA-256 of the body');
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > SNAPSHOT_MAX_BYTES))
+      return sendRefusal(c, 'payload-too-large', `at most ${SNAPSHOT_MAX_BYTES} bytes`);
+    const result = await examDay.takeSnapshot(c.get('session'), { body: () => uploadBody(c), source, sha256 });
+    if (!result.ok) return sendResult(c, result);
+    return c.json({ sha256: result.sha256, size: result.size }, 201);
+  });
+  // The device cannot take a source's snapshots (refused, no camera, sharing stopped).
+  app.post('/exam/snapshots/problem', async (c) => {
+    const body = await readJson(
+      c,
+      z.strictObject({ source: z.enum(SNAPSHOT_SOURCES), problem: z.enum(SNAPSHOT_PROBLEMS) }),
+      1024,
+    );
+    if (!body.ok) return body.response;
+    const result = await examDay.reportSnapshotProblem(c.get('session'), body.value);
+    if (!result.ok) return sendResult(c, result);
+    return c.json({});
   });
 
   app.get('/exam/resume-challenges', async (c) => {

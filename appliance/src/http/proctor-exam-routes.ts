@@ -3,7 +3,8 @@
  *
  *   GET    /exams                                     exam list with totals
  *   GET    /exams/:examId                             Exam info (+ totals, status counts)
- *   PATCH  /exams/:examId/settings                    late-login limit, extension, hardware checks (chief)
+ *   PATCH  /exams/:examId/settings                    late-login limit, extension, hardware checks,
+ *                                                    networks, verification and proctoring types (chief)
  *   POST   /exams/:examId/verification-passwords      generate passwords (chief)
  *   GET    /exams/:examId/preview                     the exam as examinees see it
  *   GET    /exams/:examId/messages    POST /exams/:examId/messages
@@ -16,7 +17,12 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { examForExaminees, examQuestions } from '../../../domain/answers.js';
-import { HARDWARE_CHECKS, VERIFICATION_MODES } from '../../../domain/exam-options.js';
+import {
+  HARDWARE_CHECKS,
+  PROCTORING_TYPES,
+  SNAPSHOT_INTERVAL_SECONDS,
+  VERIFICATION_MODES,
+} from '../../../domain/exam-options.js';
 import { MAX_ALLOWED_NETWORKS, parseNetwork } from '../../../domain/networks.js';
 import type { ExamSummary, MonitorSnapshot } from '../../../domain/monitor.js';
 import { participantsCsv, eventLogLines } from '../report.js';
@@ -33,6 +39,13 @@ export const MINUTES = z
   .min(0)
   .max(24 * 60);
 
+/** Seconds between two proctoring snapshots. */
+export const SNAPSHOT_INTERVAL = z
+  .number()
+  .int('the interval is a whole number of seconds')
+  .min(SNAPSHOT_INTERVAL_SECONDS.min, `the interval is at least ${SNAPSHOT_INTERVAL_SECONDS.min} seconds`)
+  .max(SNAPSHOT_INTERVAL_SECONDS.max, `the interval is at most ${SNAPSHOT_INTERVAL_SECONDS.max} seconds`);
+
 const SETTINGS_BODY = z.strictObject({
   lateLoginMinutes: MINUTES.optional(),
   extraMinutes: MINUTES.optional(),
@@ -48,6 +61,8 @@ const SETTINGS_BODY = z.strictObject({
     })
     .optional(),
   verificationMode: z.enum(VERIFICATION_MODES).optional(),
+  proctoringType: z.enum(PROCTORING_TYPES).optional(),
+  snapshotIntervalSeconds: SNAPSHOT_INTERVAL.optional(),
 });
 /**
  * A proctor's message. `audience` defaults to `examinee` with a studentId, else `all`; `staff` is

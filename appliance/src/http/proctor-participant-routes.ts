@@ -5,6 +5,7 @@
  *   GET    /exams/:examId/participants/:studentId     one row
  *   GET    /exams/:examId/participants/:studentId/events                 integrity report
  *   GET    /exams/:examId/participants/:studentId/verification-photos/:sha256
+ *   GET    /exams/:examId/participants/:studentId/snapshots/:sha256   a proctoring snapshot
  *   GET    /exams/:examId/participants/:studentId/time-up              the submission's time-up case; when
  *                                                    changed after time-up, both versions and the differing questions
  *   POST   /exams/:examId/participants/:studentId/<action>   see participantActionRoutes (chief-only ones:
@@ -17,7 +18,7 @@ import { z } from 'zod';
 import { examQuestions, type AnswerFile } from '../../../domain/answers.js';
 import type { Refusal } from '../../../domain/errors.js';
 import { INTEGRITY_REVIEW_STATUSES } from '../../../domain/events.js';
-import { HARDWARE_CHECKS, VERIFICATION_MODES } from '../../../domain/exam-options.js';
+import { HARDWARE_CHECKS, PROCTORING_TYPES, VERIFICATION_MODES } from '../../../domain/exam-options.js';
 import { activeSubmission, EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
 import { queryRows, SORT_KEYS, statusCounts } from '../../../domain/monitor.js';
 import type { ExamineeAction } from '../../../domain/proctor-roles.js';
@@ -69,7 +70,7 @@ export function participantRoutes(app: Hono<ProctorEnv>, deps: ProctorDeps): voi
   participantActionRoutes(app, deps);
 }
 
-/** The examinee's integrity report and verification photos. */
+/** The examinee's integrity report, verification photos and proctoring snapshots. */
 function integrityRoutes(app: Hono<ProctorEnv>, { store }: ProctorDeps): void {
   // The examinee's own events: the integrity report (what their device reported, what proctors did).
   app.get('/exams/:examId/participants/:studentId/events', async (c) => {
@@ -94,6 +95,17 @@ function integrityRoutes(app: Hono<ProctorEnv>, { store }: ProctorDeps): void {
     if (!photo) return sendRefusal(c, 'file-not-found');
     const bytes = await store.blobs.read(sha256);
     c.header('cache-control', 'private, no-store');
+    c.header('x-content-type-options', 'nosniff');
+    c.header('content-security-policy', "default-src 'none'");
+    return c.body(new Uint8Array(bytes), 200, { 'content-type': imageType(bytes) });
+  });
+
+  // A proctoring snapshot of this examinee (another examinee's, or any other file, is not found).
+  app.get('/exams/:examId/participants/:studentId/snapshots/:sha256', async (c) => {
+    const sha256 = c.req.param('sha256');
+    if (!c.get('entry').state.snapshotHashes.includes(sha256)) return sendRefusal(c, 'file-not-found');
+    const bytes = await store.blobs.read(sha256);
+    c.header('cache-control', 'private, max-age=3600, immutable');
     c.header('x-content-type-options', 'nosniff');
     c.header('content-security-policy', "default-src 'none'");
     return c.body(new Uint8Array(bytes), 200, { 'content-type': imageType(bytes) });
@@ -185,6 +197,9 @@ function participantActionRoutes(app: Hono<ProctorEnv>, deps: ProctorDeps): void
   );
   post('verification-mode', z.strictObject({ mode: z.enum(VERIFICATION_MODES) }), async (c, b) =>
     rowResult(c, await actions.setVerificationMode(...who(c), b.mode)),
+  );
+  post('proctoring', z.strictObject({ type: z.enum(PROCTORING_TYPES) }), async (c, b) =>
+    rowResult(c, await actions.setProctoring(...who(c), b.type)),
   );
   post('verification', z.strictObject({ decision: z.enum(['verified', 'rejected', 'retake']) }), async (c, b) =>
     rowResult(c, await actions.decideVerification(...who(c), b.decision)),

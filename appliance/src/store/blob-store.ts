@@ -190,6 +190,17 @@ export class BlobStore {
     return received.blob.sha256;
   }
 
+  /** The first `n` bytes of a received blob (to check what it is before keeping it). */
+  async head(blob: ReceivedBlob, n: number): Promise<Buffer> {
+    const file = await open(blob.tmpPath, 'r');
+    try {
+      const { buffer, bytesRead } = await file.read(Buffer.alloc(n), 0, n, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await file.close();
+    }
+  }
+
   /** Throws a received blob away. */
   async discard(blob: ReceivedBlob): Promise<void> {
     await blob.synced.catch(() => undefined);

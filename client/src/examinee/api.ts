@@ -5,6 +5,7 @@
 import { callApi, type ApiResult } from '../shared/api';
 import type { ApplianceClock } from '../shared/appliance-clock';
 import { CLIENT_VERSION } from '../shared/version';
+import type { ProctoringConfig } from './snapshots';
 
 export interface SignedIn {
   token: string;
@@ -21,6 +22,8 @@ export interface ExamInfo {
   schedule: { officialStart: string; deadline: string; downloadWindow: { opens: string; closes: string } };
   countdown: { serverNow: number; msUntilStart: number; msLeft: number };
   downloads: { used: number; max: number; left: number };
+  /** The proctoring snapshots the device is to take (absent from an older appliance). */
+  proctoring?: ProctoringConfig;
 }
 
 export const apiHeaders = (token?: string): Record<string, string> => ({

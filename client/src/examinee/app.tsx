@@ -35,6 +35,7 @@ import { ExamSession } from './exam-session';
 import { ExamStart } from './exam-start';
 import { forgetLobby, saveLobby, saveLobbyTriples, savedLobby } from './lobby-store';
 import type { AttemptDoc, LocalDb } from './local-db';
+import { SnapshotConsent } from './snapshot-notice';
 
 type Screen =
   | { name: 'loading' }
@@ -423,6 +424,7 @@ function Lobby(props: {
         </p>
         <p data-testid="downloads-left">{t.lobby.downloadsLeft(info.downloads.left, info.downloads.max)}</p>
       </div>
+      <SnapshotConsent config={info.proctoring} />
       <ExamStart
         token={props.token}
         info={info}

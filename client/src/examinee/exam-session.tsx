@@ -45,6 +45,8 @@ import {
   useSpentChallenges,
 } from './use-exam-integrity';
 import { useSubmission } from './use-submission';
+import { useSnapshots } from './use-snapshots';
+import { CameraStep, needsCameraStep, SnapshotNotice } from './snapshot-notice';
 
 export interface ExamSessionProps {
   token: string;
@@ -103,6 +105,7 @@ export function ExamSession(props: ExamSessionProps) {
     onOther: (event, data) => event === 'session' && refused((data as { code?: string }).code ?? ''),
   });
   useIntegrityWatch(outboxes.integrity.report, { running, reloaded: props.reloaded ?? false });
+  const snapshots = useSnapshots({ token, config: events.proctoring, running });
   const fullscreen = useFullscreenLock(attempt, actions, () => clock.now() ?? Date.now());
   useSpentChallenges({ locked: attempt.lock !== null, online, token, actions });
   useReportLock({ lock: attempt.lock, online, token });
@@ -217,6 +220,16 @@ export function ExamSession(props: ExamSessionProps) {
     );
   }
 
+  if (needsCameraStep(snapshots)) {
+    return (
+      <section aria-labelledby="exam-heading" class="exam">
+        {heading}
+        {statusBar}
+        <CameraStep view={snapshots} />
+      </section>
+    );
+  }
+
   if (attempt.requireFullscreen && !fullscreen.fullscreen && fullscreen.supported) {
     return (
       <section aria-labelledby="exam-heading" class="exam">
@@ -238,6 +251,7 @@ export function ExamSession(props: ExamSessionProps) {
           </p>
         )}
       </div>
+      <SnapshotNotice view={snapshots} />
       {attempt.requireFullscreen && !fullscreen.supported && (
         <p class="notice">{t.exam.integrity.fullscreenUnsupported}</p>
       )}

@@ -11,6 +11,7 @@ import { apiHeaders } from './api';
 import { saveClockOffset } from './attempt';
 import type { BathroomStatus } from '../../../domain/examinee-state.js';
 import type { MonitorMessage } from '../../../domain/monitor.js';
+import type { ProctoringConfig } from './snapshots';
 
 /** What the timeline stream of GET /api/exam/events carries. */
 interface Timeline {
@@ -20,6 +21,8 @@ interface Timeline {
   bathroom?: BathroomStatus;
   /** The submission that counts (null: none); absent from an older appliance. */
   submissionId?: string | null;
+  /** The snapshots the device is to take (absent from an older appliance). */
+  proctoring?: ProctoringConfig;
 }
 
 export interface ExamEvents {
@@ -28,6 +31,8 @@ export interface ExamEvents {
   extendedBy: number;
   messages: MonitorMessage[];
   bathroom: BathroomStatus | undefined;
+  /** What the appliance last said the device is to photograph; undefined until it said so. */
+  proctoring: ProctoringConfig | undefined;
 }
 
 export function useExamEvents(options: {
@@ -46,6 +51,7 @@ export function useExamEvents(options: {
   const [extendedBy, setExtendedBy] = useState(0);
   const [messages, setMessages] = useState<MonitorMessage[]>([]);
   const [bathroom, setBathroom] = useState<BathroomStatus | undefined>(undefined);
+  const [proctoring, setProctoring] = useState<ProctoringConfig | undefined>(undefined);
   // The latest values for the stream's callbacks, without reopening the stream when they change.
   const latest = useRef(options);
   latest.current = options;
@@ -66,6 +72,7 @@ export function useExamEvents(options: {
           const timeline = data as Timeline;
           observe(timeline.countdown.serverNow);
           if (timeline.bathroom !== undefined) setBathroom(timeline.bathroom);
+          if (timeline.proctoring !== undefined) setProctoring(timeline.proctoring);
           if (timeline.submissionId !== undefined) latest.current.onSubmission?.(timeline.submissionId);
           const deadline = Date.parse(timeline.deadline);
           const known = latest.current.deadline;
@@ -86,5 +93,5 @@ export function useExamEvents(options: {
     });
   }, [token, clock, enabled]);
 
-  return { stream, extendedBy, messages, bathroom };
+  return { stream, extendedBy, messages, bathroom, proctoring };
 }

@@ -9,6 +9,7 @@
  */
 import type { ErrorCode } from '../../../domain/errors.js';
 import { proctor } from './en/proctor.js';
+import { snapshots } from './en/proctoring.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
@@ -289,6 +290,7 @@ export const en = {
     raw: 'The signed receipt',
   },
   proctor,
+  snapshots,
   errors: {
     'download-window-not-open': 'The download window has not opened yet. Try again when it opens.',
     'download-window-closed': 'The download window has closed. Ask a proctor for help.',

@@ -30,7 +30,13 @@ export type {
   TrackingTotals,
 };
 export { INTEGRITY_REVIEW_STATUSES } from '../../../domain/events.js';
-export { HARDWARE_CHECKS, VERIFICATION_MODES } from '../../../domain/exam-options.js';
+export {
+  HARDWARE_CHECKS,
+  PROCTORING_TYPES,
+  SNAPSHOT_INTERVAL_SECONDS,
+  VERIFICATION_MODES,
+} from '../../../domain/exam-options.js';
+export type { ProctoringType, SnapshotProblem, SnapshotSource } from '../../../domain/exam-options.js';
 
 export interface Proctor {
   username: string;
@@ -144,6 +150,10 @@ export const timeUpView = (examId: string, studentId: string): Promise<ApiResult
 
 export const photoUrl = (examId: string, studentId: string, sha256: string): string =>
   `${examinee(examId, studentId)}/verification-photos/${encodeURIComponent(sha256)}`;
+
+/** A proctoring snapshot of this examinee (GET .../snapshots/:sha256). */
+export const snapshotUrl = (examId: string, studentId: string, sha256: string): string =>
+  `${examinee(examId, studentId)}/snapshots/${encodeURIComponent(sha256)}`;
 
 export const resumeCode = (
   examId: string,

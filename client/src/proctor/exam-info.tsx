@@ -1,7 +1,8 @@
 /**
  * The Exam info tab: everything GET .../exams/:examId gives (ExamSoft's assessment information
  * and tracking totals), the exam-wide settings a chief may change (late-login limit, time
- * extension for everyone, disabled hardware checks: PATCH .../settings), verification passwords
+ * extension for everyone, disabled hardware checks: PATCH .../settings), proctoring snapshots
+ * (proctoring-info.tsx), verification passwords
  * (shown once), and the session report, event log and Safe Exam Browser configuration.
  */
 import type { ComponentChildren } from 'preact';
@@ -24,6 +25,7 @@ import {
   type SebInfo,
 } from './api';
 import { dateTime, duration, StatusBadge, WholeNumberField } from './format';
+import { ProctoringInfo } from './proctoring-info';
 import { TrackingTotals } from './tracking-totals';
 
 const I = t.proctor.info;
@@ -227,6 +229,8 @@ export function ExamInfoTab(props: {
           </p>
         </form>
       </section>
+
+      <ProctoringInfo examId={props.examId} info={info} chief={chief} onInfo={props.onInfo} />
 
       <section aria-labelledby="passwords-heading">
         <h3 id="passwords-heading">{I.passwordsHeading}</h3>

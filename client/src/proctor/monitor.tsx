@@ -31,6 +31,7 @@ const ACTION_SECTIONS: Record<Exclude<AttentionKind, 'question'>, string> = {
   'verification-photo': 'act-verification',
   'changed-after-time-up': 'act-time-up',
   integrity: 'act-integrity',
+  snapshots: 'act-proctoring',
 };
 
 /** The tabs' icons on a phone's bottom bar (beside a short label: never an icon alone). */

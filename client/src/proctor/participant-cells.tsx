@@ -1,11 +1,18 @@
 /** What each cell of the participants table and cards shows (participants.tsx). */
 import type { ComponentChildren } from 'preact';
 import { t } from '../i18n';
-import { type ExamInfo, type ParticipantColumn, type ParticipantRow } from './api';
+import {
+  type ExamInfo,
+  type ParticipantColumn,
+  type ParticipantRow,
+  type SnapshotProblem,
+  type SnapshotSource,
+} from './api';
 import { dateTime, duration, StatusBadge, timeOfDay } from './format';
 import { rowTimeLeft } from './rules';
 
 const P = t.proctor.participants;
+const R = t.proctor.proctoring;
 
 /** What one cell shows. */
 export function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamInfo, now: number): ComponentChildren {
@@ -95,10 +102,33 @@ export function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamI
     case 'closedScore':
       return row.closedScore === null ? P.notScored : P.scoreValue(row.closedScore.score, row.closedScore.maxScore);
     case 'integrityScore':
-      return P.integrityValue(row.integrityScore, row.integrityEvents);
+      return (
+        <>
+          {P.integrityValue(row.integrityScore, row.integrityEvents)}
+          <SnapshotProblems row={row} />
+        </>
+      );
     case 'integrityReview':
       return t.proctor.actions.reviewStates[row.integrityReview];
     case 'resumeCodes':
       return row.resumeCodesIssued;
+    case 'proctoring':
+      return (
+        <>
+          {R.cell(R.types[row.proctoringType], row.snapshots)}
+          <SnapshotProblems row={row} />
+        </>
+      );
   }
+}
+
+/** What the device said it cannot photograph (camera refused, screen sharing stopped), as a flag. */
+function SnapshotProblems(props: { row: ParticipantRow }) {
+  const problems = Object.entries(props.row.snapshotProblems) as [SnapshotSource, SnapshotProblem][];
+  if (problems.length === 0 || props.row.proctoringType === 'none') return null;
+  return (
+    <span class="row-flag" data-testid="snapshot-problem">
+      {problems.map(([source, problem]) => R.problem(source, problem)).join(', ')}
+    </span>
+  );
 }

@@ -11,7 +11,6 @@ import { t } from '../i18n';
 import {
   examineeEvents,
   HARDWARE_CHECKS,
-  INTEGRITY_REVIEW_STATUSES,
   photoUrl,
   revealContact,
   rowAction,
@@ -21,7 +20,8 @@ import {
   type HardwareCheck,
   type ParticipantRow,
 } from './api';
-import { dateTime, StatusBadge, WholeNumberField } from './format';
+import { StatusBadge, WholeNumberField } from './format';
+import { IntegritySection, ProctoringSection } from './integrity-report';
 import { TimeUpSection } from './time-up';
 
 const A = t.proctor.actions;
@@ -71,8 +71,6 @@ export function RowActions(props: {
   const [accommodation, setAccommodation] = useState(String(row.accommodationPercent));
   const [mode, setMode] = useState<string>(row.verificationMode);
   const [hardware, setHardware] = useState<HardwareCheck[]>(row.disabledHardwareChecks);
-  const [review, setReview] = useState<string>(row.integrityReview);
-  const [note, setNote] = useState('');
   const [reason, setReason] = useState('');
   const [confirming, setConfirming] = useState(false);
   const [contact, setContact] = useState<{ email: string | null; phone: string | null } | undefined>(undefined);
@@ -392,68 +390,15 @@ export function RowActions(props: {
 
       <TimeUpSection examId={props.examId} row={row} chief={chief} onRow={props.onRow} />
 
-      <Section title={A.integrityHeading} id="act-integrity">
-        <p>{A.integrityNow(row.integrityScore, row.integrityEvents)}</p>
-        <form
-          class="stack"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void act('integrity-review', note.trim() === '' ? { status: review } : { status: review, note });
-          }}
-        >
-          <div class="field">
-            <label for="act-review">{A.reviewLabel}</label>
-            <select id="act-review" value={review} onChange={(e) => setReview(e.currentTarget.value)}>
-              {INTEGRITY_REVIEW_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {A.reviewStates[s]}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for="act-note">{A.noteLabel}</label>
-            <textarea
-              id="act-note"
-              rows={2}
-              maxLength={2000}
-              value={note}
-              onInput={(e) => setNote(e.currentTarget.value)}
-            />
-          </div>
-          <div class="button-row">
-            <button type="submit" class="secondary" disabled={busy}>
-              {A.saveReview}
-            </button>
-            <button type="button" class="secondary" onClick={() => void loadEvents()}>
-              {A.showEvents}
-            </button>
-          </div>
-        </form>
-        {events !== undefined && (
-          <div class="events">
-            <h5>{A.eventsHeading}</h5>
-            {events.length === 0 ? (
-              <p>{A.noEvents}</p>
-            ) : (
-              <ol class="event-list">
-                {events.map((e) => (
-                  <li key={e.seq}>
-                    <span class="mono">{dateTime(e.at)}</span> {A.eventKinds[e.kind] ?? e.kind}
-                    {e.kind === 'integrity-event'
-                      ? ` (${A.integrityTypes[String(e.data.type)] ?? String(e.data.type)})`
-                      : ''}
-                    {e.kind === 'integrity-event' && typeof e.data.detail === 'string' && e.data.detail !== '' && (
-                      <span class="integrity-detail"> — {e.data.detail}</span>
-                    )}
-                    {e.actor.username !== undefined ? ` — ${A.byProctor(e.actor.username)}` : ''}
-                  </li>
-                ))}
-              </ol>
-            )}
-          </div>
-        )}
-      </Section>
+      <IntegritySection
+        examId={props.examId}
+        row={row}
+        busy={busy}
+        act={act}
+        events={events}
+        onShowEvents={() => void loadEvents()}
+      />
+      <ProctoringSection row={row} chief={chief} busy={busy} act={act} />
 
       <Section title={A.contactHeading} id="act-contact">
         {contact === undefined ? (

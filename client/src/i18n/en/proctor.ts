@@ -4,8 +4,10 @@
  */
 import type { IntegrityReviewStatus } from '../../../../domain/events.js';
 import type { HardwareCheck, VerificationMode } from '../../../../domain/exam-options.js';
+import { proctoring } from './proctoring.js';
 
 export const proctor = {
+  proctoring,
   title: 'Proctor dashboard',
   signInHeading: 'Proctor sign-in',
   sessionLost: 'The appliance restarted: sign in again',
@@ -46,6 +48,7 @@ export const proctor = {
       'verification-photo': (name: string) => `${name} sent a verification photo`,
       'changed-after-time-up': (name: string) => `${name} changed answers after time-up`,
       integrity: (name: string) => `${name} has a new integrity event`,
+      snapshots: (name: string) => `${name}'s device takes no proctoring snapshots`,
     },
     open: {
       question: 'Reply',
@@ -54,6 +57,7 @@ export const proctor = {
       'verification-photo': 'Check',
       'changed-after-time-up': 'Decide',
       integrity: 'Review',
+      snapshots: 'Check',
     },
     openFor: (action: string, name: string) => `${action}: ${name}`,
     dismiss: (text: string) => `Dismiss: ${text}`,
@@ -213,6 +217,7 @@ export const proctor = {
       integrityScore: 'Integrity score',
       integrityReview: 'Integrity review',
       resumeCodes: 'Resume codes issued',
+      proctoring: 'Proctoring',
     } as Record<string, string>,
     contactOnFile: (email: boolean, phone: boolean) =>
       email && phone ? 'Email and phone' : email ? 'Email' : phone ? 'Phone' : 'None',
@@ -360,6 +365,7 @@ export const proctor = {
       'verification-default-set': 'Default verification changed',
       'time-up-answers-kept': 'Changed after time-up: both versions kept',
       'time-up-decided': 'Time-up decision by the chief proctor',
+      ...proctoring.eventKinds,
     } as Record<string, string>,
     timeUpHeading: 'Time-up',
     timeUpCase: {
