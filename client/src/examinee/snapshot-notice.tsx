@@ -23,14 +23,16 @@ export function SnapshotNotice(props: { view: SnapshotView }) {
       </h3>
       <p>{S.what(config.sources, config.intervalSeconds)}</p>
       <p class="muted small-text">{config.consentText ?? S.defaultConsent}</p>
-      <ul class="snapshot-states" role="status">
-        {config.sources.map((source) => (
-          <li key={source} class={`snapshot-state state-${view[source]}`} data-testid={`snapshot-${source}`}>
-            <span class="dot" aria-hidden="true" />
-            {S.sourceState(source, S.state[view[source]] ?? view[source])}
-          </li>
-        ))}
-      </ul>
+      <div role="status">
+        <ul class="snapshot-states">
+          {config.sources.map((source) => (
+            <li key={source} class={`snapshot-state state-${view[source]}`} data-testid={`snapshot-${source}`}>
+              <span class="dot" aria-hidden="true" />
+              {S.sourceState(source, S.state[view[source]] ?? view[source])}
+            </li>
+          ))}
+        </ul>
+      </div>
       {view.lastAt !== undefined && (
         <p class="muted small-text">{S.lastAt(new Date(view.lastAt).toLocaleTimeString())}</p>
       )}

@@ -108,6 +108,9 @@ function EventTimeline(props: { examId: string; row: ParticipantRow; events: Exa
           {groups.map((group) =>
             group[0]!.kind === 'snapshot-taken' ? (
               <li key={group[0]!.seq} class="snapshot-strip" data-testid="snapshot-strip">
+                <span class="mono snapshot-times">
+                  {R.stripTimes(group.length, timeOfDay(group[0]!.at), timeOfDay(group[group.length - 1]!.at))}
+                </span>
                 {group.map((e) => {
                   const source = String(e.data.source) as SnapshotSource;
                   const alt = R.snapshotAlt(source, timeOfDay(e.at));

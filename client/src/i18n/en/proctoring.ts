@@ -70,6 +70,8 @@ export const proctoring = {
   apply: 'Change proctoring',
   snapshotAlt: (source: SnapshotSource, time: string) =>
     `${source === 'camera' ? 'Camera' : 'Screen'} snapshot at ${time}`,
+  stripTimes: (n: number, from: string, to: string) =>
+    n === 1 ? `1 snapshot at ${from}` : `${n} snapshots, ${from} to ${to}`,
   cell: (type: string, count: number) => (count === 0 ? type : `${type} (${count})`),
   eventKinds: {
     'personal-proctoring-set': 'Proctoring type changed',
