@@ -5,7 +5,16 @@
 import { callApi, type ApiResult } from '../shared/api';
 import type { ApplianceClock } from '../shared/appliance-clock';
 import { CLIENT_VERSION } from '../shared/version';
-import type { ProctoringConfig } from './snapshots';
+import type { ProctoringType, SnapshotSource } from '../../../domain/exam-options.js';
+
+/** What the appliance says the device is to photograph (GET /api/exam, and the event stream). */
+export interface ProctoringConfig {
+  type: ProctoringType;
+  sources: SnapshotSource[];
+  intervalSeconds: number;
+  consentText: string | null;
+  cameraRequired: boolean;
+}
 
 export interface SignedIn {
   token: string;

@@ -16,17 +16,10 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { ProctoringType, SnapshotProblem, SnapshotSource } from '../../../domain/exam-options.js';
-import { apiHeaders } from './api';
+import type { SnapshotProblem, SnapshotSource } from '../../../domain/exam-options.js';
+import { apiHeaders, type ProctoringConfig } from './api';
 
-/** What the appliance says the device is to take. */
-export interface ProctoringConfig {
-  type: ProctoringType;
-  sources: SnapshotSource[];
-  intervalSeconds: number;
-  consentText: string | null;
-  cameraRequired: boolean;
-}
+export type { ProctoringConfig } from './api';
 
 export type SourceState = 'off' | 'starting' | 'on' | SnapshotProblem;
 
