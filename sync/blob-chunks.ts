@@ -1,5 +1,5 @@
 /**
- * Blob chunks: how the appliance's answer files, file answers and photos (content-addressed
+ * Blob chunks: how the appliance's answer files, file answers, photos and proctoring snapshots (content-addressed
  * files under `data/blobs/`, not in PouchDB) travel to the central database.
  *
  * Format: a blob of `size` bytes with SHA-256 `sha256` becomes `count = max(1, ceil(size / 512 KiB))`
@@ -50,7 +50,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 /**
  * The blobs a document names: an appliance event whose data carries a `sha256` (an accepted
- * submission's answer file, a file answer, a verification photo).
+ * submission's answer file, a file answer, a verification photo, a proctoring snapshot).
  */
 export function blobOfEvent(doc: {
   _id?: string;
