@@ -55,8 +55,17 @@ export function parseRoster(text: string, format: RosterFormat, examId: string):
   return format === 'csv' ? parseRosterCsv(text) : parseRosterJson(text, examId);
 }
 
-function duplicateStudentIdError(studentId: string, firstLine: number, pos: Position, path: string): ImportError {
-  return { ...pos, path, message: `duplicate studentId "${studentId}" (first on line ${firstLine})` };
+/** The roster's identifiers, each unique within the roster: the sign-in id and the candidate number. */
+const UNIQUE_FIELDS = ['studentId', 'examineeId'] as const;
+
+function duplicateError(
+  field: (typeof UNIQUE_FIELDS)[number],
+  value: string,
+  firstLine: number,
+  pos: Position,
+  path: string,
+): ImportError {
+  return { ...pos, path, message: `duplicate ${field} "${value}" (first on line ${firstLine})` };
 }
 
 function parseRosterJson(text: string, examId: string): RosterParseResult {
@@ -98,21 +107,22 @@ function parseRosterJson(text: string, examId: string): RosterParseResult {
     errors.push({ ...rootPos, path: renderPath(listPath), message: 'the roster has no examinees' });
 
   const entries: RosterEntry[] = [];
-  const firstLineOf = new Map<string, number>();
+  const firstLineOf = { studentId: new Map<string, number>(), examineeId: new Map<string, number>() };
   list.forEach((item, i) => {
     const result = rosterEntrySchema.safeParse(item);
     if (result.success) entries.push(result.data);
     else errors.push(...jsonIssueErrors(result.error.issues, [...listPath, i], json));
     // Checked on the raw value so that a duplicate shows even when the row has other faults.
-    const studentId =
-      typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['studentId'] : undefined;
-    if (typeof studentId !== 'string') return;
-    const node = findNodeAtLocation(json.root, [...listPath, i, 'studentId']);
-    if (node === undefined) return;
-    const pos = json.at(node.offset);
-    const first = firstLineOf.get(studentId);
-    if (first === undefined) firstLineOf.set(studentId, pos.line);
-    else errors.push(duplicateStudentIdError(studentId, first, pos, renderPath([...listPath, i, 'studentId'])));
+    for (const field of UNIQUE_FIELDS) {
+      const value = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)[field] : undefined;
+      if (typeof value !== 'string' || value.trim() === '') continue;
+      const node = findNodeAtLocation(json.root, [...listPath, i, field]);
+      if (node === undefined) continue;
+      const pos = json.at(node.offset);
+      const first = firstLineOf[field].get(value.trim());
+      if (first === undefined) firstLineOf[field].set(value.trim(), pos.line);
+      else errors.push(duplicateError(field, value.trim(), first, pos, renderPath([...listPath, i, field])));
+    }
   });
 
   if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
@@ -244,7 +254,7 @@ function parseRosterCsv(rawText: string): RosterParseResult {
   if (errors.length > 0) return { ok: false, errors: sortErrors(errors) };
 
   const entries: RosterEntry[] = [];
-  const firstLineOf = new Map<string, number>();
+  const firstLineOf = { studentId: new Map<string, number>(), examineeId: new Map<string, number>() };
   for (const row of rows) {
     if (row.cells.length !== columns.length) {
       errors.push({
@@ -284,12 +294,13 @@ function parseRosterCsv(rawText: string): RosterParseResult {
         });
       }
     }
-    const studentId = input['studentId'];
-    if (typeof studentId === 'string') {
-      const pos = cellAt('studentId');
-      const first = firstLineOf.get(studentId);
-      if (first === undefined) firstLineOf.set(studentId, pos.line);
-      else errors.push(duplicateStudentIdError(studentId, first, pos, 'studentId'));
+    for (const field of UNIQUE_FIELDS) {
+      const value = input[field];
+      if (typeof value !== 'string' || value.trim() === '') continue;
+      const pos = cellAt(field);
+      const first = firstLineOf[field].get(value.trim());
+      if (first === undefined) firstLineOf[field].set(value.trim(), pos.line);
+      else errors.push(duplicateError(field, value.trim(), first, pos, field));
     }
   }
   if (rows.length === 0) errors.push({ ...header.start, path: '', message: 'the roster has no examinees' });

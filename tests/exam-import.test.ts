@@ -242,6 +242,28 @@ describe('parseRoster: CSV', () => {
     ]);
   });
 
+  it('reports a duplicate examineeId (the candidate number is unique too); empty ones are not duplicates', () => {
+    const text = [
+      'studentId,name,accessCode,examineeId',
+      'S1,Ada,ABCDEFGHJKMN,C-100',
+      'S2,Grace,ABCDEFGHJKMN,',
+      'S3,Alan,ABCDEFGHJKMN,',
+      'S4,Edsger,ABCDEFGHJKMN,C-100',
+    ].join('\n');
+    expect(rosterErrors(`${text}\n`)).toEqual([
+      { line: 5, column: 24, path: 'examineeId', message: 'duplicate examineeId "C-100" (first on line 2)' },
+    ]);
+    const json = [
+      '{ "examinees": [',
+      '  { "studentId": "S1", "name": "Ada", "accessCode": "ABCDEFGHJKMN", "examineeId": "C-7" },',
+      '  { "studentId": "S2", "name": "Grace", "accessCode": "ABCDEFGHJKMN", "examineeId": "C-7" }',
+      '] }',
+    ].join('\n');
+    expect(rosterErrors(json, 'json')).toEqual([
+      { line: 3, column: 85, path: 'examinees[1].examineeId', message: 'duplicate examineeId "C-7" (first on line 2)' },
+    ]);
+  });
+
   it('refuses an unknown column by name, and a missing required one', () => {
     expect(rosterErrors('studentId,name,Email,accessCode,notes\nS1,Ada,,ABCDEFGHJKMN,x\n')).toEqual([
       { line: 1, column: 16, path: '', message: 'unknown column "Email" (did you mean "email"?)' },

@@ -46,6 +46,11 @@ const COLUMNS: Array<[string, (r: ParticipantRow) => unknown]> = [
   ['integrityReview', (r) => r.integrityReview],
   ['resumeCodesIssued', (r) => r.resumeCodesIssued],
   ['lastActivityAt', (r) => r.lastActivityAt],
+  // Added later, after the first columns, so that a reader of the older report still finds its own.
+  ['examineeId', (r) => r.examineeId],
+  ['proctoringType', (r) => r.proctoringType],
+  ['snapshots', (r) => r.snapshots],
+  ['snapshotProblems', (r) => Object.entries(r.snapshotProblems).map(([source, problem]) => `${source}:${problem}`)],
 ];
 
 /** The participants report: every column of the Participants tab. */
