@@ -64,6 +64,15 @@ async function withinWidth(p: Page, selector: string): Promise<boolean> {
     });
 }
 
+/** Whose Actions button has the focus (its data-actions-for), or null. */
+const focusedActions = (p: Page) =>
+  p.evaluate(
+    () =>
+      (
+        globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }
+      ).document.activeElement?.getAttribute('data-actions-for') ?? null,
+  );
+
 describe('the proctor dashboard on a phone, a tablet and paper', () => {
   it('reaches every tab on a phone, fits the key columns on a tablet, keeps the dialog in the address, prints every row', async () => {
     const [ada, grace] = h.files.roster.map((r) => new HttpExaminee(h.appliance.baseUrl, r.studentId, r.accessCode));
@@ -127,6 +136,8 @@ describe('the proctor dashboard on a phone, a tablet and paper', () => {
     await p.goBack();
     await dialog.waitFor({ state: 'hidden' });
     expect(p.url()).toBe(before);
+    // Focus is back on the card's Actions button, as after Close, not lost on the page.
+    await expect.poll(() => focusedActions(p)).toBe(h.files.roster[1]!.studentId);
     await p.goForward();
     await dialog.waitFor();
     await p.reload();
@@ -135,6 +146,8 @@ describe('the proctor dashboard on a phone, a tablet and paper', () => {
     await dialog.getByRole('button', { name: 'Close', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
     expect(new URL(p.url()).hash).not.toContain('examinee=');
+    // Opened by the reload, not from a button: focus still lands on the examinee's Actions.
+    await expect.poll(() => focusedActions(p)).toBe(h.files.roster[1]!.studentId);
 
     // A tablet held upright: the key columns fit beside the actions, the title stays in view.
     await p.setViewportSize({ width: 820, height: 1180 });

@@ -5,6 +5,7 @@
  * hall and the staff messages between invigilators and the chief (never shown to examinees), with
  * a form to send either. Examinees' questions that arrive while the tab is open are read out.
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Question } from '../../../domain/exam-format.js';
 import { messageConversations, type MessageThread } from '../../../domain/threads.js';
@@ -165,6 +166,62 @@ export function MessagesTab(props: {
   );
 }
 
+/**
+ * A message's text, the send button and what became of it (sent, or the refusal in words): the
+ * reply under a conversation and the compose form share it. `children` are the fields above the
+ * text (whom it is for).
+ */
+function MessageForm(props: {
+  id: string;
+  label: string;
+  rows: number;
+  sendLabel: string;
+  doneText: string;
+  field?: { current: HTMLTextAreaElement | null };
+  children?: ComponentChildren;
+  send: (text: string) => Promise<{ ok: true } | { ok: false; message: string }>;
+}) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (text.trim() === '') return;
+    setBusy(true);
+    const result = await props.send(text);
+    setBusy(false);
+    if (result.ok) {
+      setText('');
+      setNote({ ok: true, text: props.doneText });
+    } else setNote({ ok: false, text: result.message });
+  };
+  return (
+    <form onSubmit={submit} class="stack">
+      {props.children}
+      <div class="field">
+        <label for={props.id}>{props.label}</label>
+        <textarea
+          id={props.id}
+          ref={props.field}
+          rows={props.rows}
+          maxLength={4000}
+          required
+          value={text}
+          onInput={(e) => setText(e.currentTarget.value)}
+        />
+      </div>
+      <div>
+        <button type="submit" disabled={busy}>
+          {busy ? M.sending : props.sendLabel}
+        </button>
+      </div>
+      <p role="status" class={note?.ok === false ? 'alert' : 'muted'}>
+        {note?.text ?? ''}
+      </p>
+    </form>
+  );
+}
+
 /** One examinee's conversation, oldest first, and the reply form under it. */
 function ThreadView(props: {
   examId: string;
@@ -174,21 +231,7 @@ function ThreadView(props: {
   about: (m: MonitorMessage) => string;
   field: { current: HTMLTextAreaElement | null };
 }) {
-  const [text, setText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
   const { thread } = props;
-  const send = async (e: Event) => {
-    e.preventDefault();
-    if (text.trim() === '') return;
-    setBusy(true);
-    const result = await sendMessage(props.examId, { text, audience: 'examinee', studentId: thread.studentId });
-    setBusy(false);
-    if (result.ok) {
-      setText('');
-      setNote({ ok: true, text: M.replied });
-    } else setNote({ ok: false, text: result.message });
-  };
   return (
     <section class="thread card stack" aria-labelledby="thread-heading" data-testid="thread">
       <h4 id="thread-heading">{M.threadHeading(props.name)}</h4>
@@ -208,28 +251,15 @@ function ThreadView(props: {
           </li>
         ))}
       </ol>
-      <form onSubmit={send} class="stack">
-        <div class="field">
-          <label for="reply-text">{M.replyLabel(props.name)}</label>
-          <textarea
-            id="reply-text"
-            ref={props.field}
-            rows={2}
-            maxLength={4000}
-            required
-            value={text}
-            onInput={(e) => setText(e.currentTarget.value)}
-          />
-        </div>
-        <div>
-          <button type="submit" disabled={busy}>
-            {busy ? M.sending : M.sendReply}
-          </button>
-        </div>
-        <p role="status" class={note?.ok === false ? 'alert' : 'muted'}>
-          {note?.text ?? ''}
-        </p>
-      </form>
+      <MessageForm
+        id="reply-text"
+        label={M.replyLabel(props.name)}
+        rows={2}
+        sendLabel={M.sendReply}
+        doneText={M.replied}
+        field={props.field}
+        send={(text) => sendMessage(props.examId, { text, audience: 'examinee', studentId: thread.studentId })}
+      />
     </section>
   );
 }
@@ -239,34 +269,26 @@ function Compose(props: { examId: string; questions: Question[]; rows: MonitorDa
   const [audience, setAudience] = useState<Audience>('all');
   const [questionId, setQuestionId] = useState('');
   const [studentId, setStudentId] = useState('');
-  const [text, setText] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
-
-  const send = async (e: Event) => {
-    e.preventDefault();
-    if (text.trim() === '') return;
-    setBusy(true);
-    const body =
-      audience === 'question' && questionId !== ''
-        ? { text, questionId }
-        : audience === 'examinee' && studentId !== ''
-          ? { text, studentId }
-          : audience === 'staff'
-            ? { text, audience: 'staff' as const }
-            : { text };
-    const result = await sendMessage(props.examId, body);
-    setBusy(false);
-    if (result.ok) {
-      setText('');
-      setNote({ ok: true, text: M.sent });
-    } else setNote({ ok: false, text: result.message });
-  };
+  const bodyFor = (text: string) =>
+    audience === 'question' && questionId !== ''
+      ? { text, questionId }
+      : audience === 'examinee' && studentId !== ''
+        ? { text, studentId }
+        : audience === 'staff'
+          ? { text, audience: 'staff' as const }
+          : { text };
 
   return (
     <section aria-labelledby="compose-heading">
       <h3 id="compose-heading">{M.composeHeading}</h3>
-      <form onSubmit={send} class="stack">
+      <MessageForm
+        id="message-text"
+        label={M.text}
+        rows={3}
+        sendLabel={M.send}
+        doneText={M.sent}
+        send={(text) => sendMessage(props.examId, bodyFor(text))}
+      >
         <fieldset class="plain">
           <legend>{M.audience}</legend>
           {(
@@ -325,26 +347,7 @@ function Compose(props: { examId: string; questions: Question[]; rows: MonitorDa
             </select>
           </div>
         )}
-        <div class="field">
-          <label for="message-text">{M.text}</label>
-          <textarea
-            id="message-text"
-            rows={3}
-            maxLength={4000}
-            required
-            value={text}
-            onInput={(e) => setText(e.currentTarget.value)}
-          />
-        </div>
-        <div>
-          <button type="submit" disabled={busy}>
-            {busy ? M.sending : M.send}
-          </button>
-        </div>
-        <p role="status" class={note?.ok === false ? 'alert' : 'muted'}>
-          {note?.text ?? ''}
-        </p>
-      </form>
+      </MessageForm>
     </section>
   );
 }

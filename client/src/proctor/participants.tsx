@@ -478,7 +478,12 @@ export function ParticipantsTab(props: {
                     <PersonalInfo row={row} shown={revealed.get(row.studentId)} onToggle={togglePersonal} />
                   </td>
                   <td class="actions-cell">
-                    <button type="button" class="secondary small" onClick={() => setActing(row.studentId)}>
+                    <button
+                      type="button"
+                      class="secondary small"
+                      data-actions-for={row.studentId}
+                      onClick={() => setActing(row.studentId)}
+                    >
                       <span aria-hidden="true">✎ </span>
                       <span class="visually-hidden">{P.actionsFor(row.name)}</span>
                       <span aria-hidden="true">{P.actions}</span>
@@ -514,7 +519,12 @@ export function ParticipantsTab(props: {
                   ))}
               </dl>
               <PersonalInfo row={row} shown={revealed.get(row.studentId)} onToggle={togglePersonal} />
-              <button type="button" class="secondary" onClick={() => setActing(row.studentId)}>
+              <button
+                type="button"
+                class="secondary"
+                data-actions-for={row.studentId}
+                onClick={() => setActing(row.studentId)}
+              >
                 <span aria-hidden="true">✎ </span>
                 <span class="visually-hidden">{P.actionsFor(row.name)}</span>
                 <span aria-hidden="true">{P.actions}</span>

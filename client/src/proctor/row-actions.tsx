@@ -78,9 +78,23 @@ export function RowActions(props: {
   const [showPhotos, setShowPhotos] = useState(false);
 
   const mounted = useRef(true);
+  // Where focus goes back to when the dialog goes, however it goes (Close, Escape, Back): what
+  // opened it, or, when that is gone (a toast), the examinee's Actions button.
+  const opener = useRef(document.activeElement);
+  const whose = useRef(row.studentId);
   useEffect(
     () => () => {
       mounted.current = false;
+      const studentId = whose.current;
+      setTimeout(() => {
+        const active = document.activeElement;
+        if (active !== null && active !== document.body && active.isConnected) return;
+        const back =
+          opener.current instanceof HTMLElement && opener.current.isConnected
+            ? opener.current
+            : document.querySelector<HTMLElement>(`[data-actions-for="${CSS.escape(studentId)}"]`);
+        back?.focus();
+      }, 0);
     },
     [],
   );
