@@ -115,6 +115,10 @@ export interface EventData {
   'verification-default-set': { mode: VerificationMode };
   /** The proctoring type for examinees without their own, and the interval between snapshots. */
   'proctoring-set': { type: ProctoringType; intervalSeconds: number };
+  /** A proctor read the paper (the Exam preview); before the start only a chief may. */
+  'exam-preview-viewed': { beforeStart: boolean };
+  /** A chief proctor looked at the exam password on the dashboard. */
+  'exam-password-viewed': Record<string, never>;
 
   // ---- Messages (studentId set for private ones) ----
   'message-sent': {

@@ -13,7 +13,9 @@ describe('mayPerform', () => {
     expect([...refused].sort()).toEqual([
       'accommodation',
       'clock',
+      'exam-password',
       'exam-settings',
+      'preview-before-start',
       'proctoring',
       'remove-submission',
       'time-up-decision',

@@ -1,7 +1,8 @@
 /**
  * Who among the proctors may do what (DESIGN.md "Roles"; docs/architecture.md). A chief proctor
  * may do everything; an invigilator everything but the exam-wide and decisive actions: exam
- * settings, verification passwords and mode, an examinee's proctoring type, accommodation, removing a submission, deciding
+ * settings, verification passwords and mode, an examinee's proctoring type, accommodation, reading
+ * the paper before the start, the exam password, removing a submission, deciding
  * which version of a submission changed after time-up counts, and confirming or setting the
  * appliance's clock.
  *
@@ -14,7 +15,15 @@ export const PROCTOR_ROLES = ['chief', 'invigilator'] as const;
 export type ProctorRole = (typeof PROCTOR_ROLES)[number];
 
 /** The actions on the exam or the appliance as a whole. */
-export const EXAM_ACTIONS = ['exam-settings', 'verification-passwords', 'clock'] as const;
+export const EXAM_ACTIONS = [
+  'exam-settings',
+  'verification-passwords',
+  'clock',
+  /** Reading the paper (Exam preview) before the exam's start. */
+  'preview-before-start',
+  /** Reading the exam password (examinees type it when the key cannot reach them). */
+  'exam-password',
+] as const;
 /** The actions on one examinee (POST .../participants/:studentId/<action>). */
 export const EXAMINEE_ACTIONS = [
   'max-downloads',
@@ -43,6 +52,8 @@ export const CHIEF_ONLY_ACTIONS: ReadonlySet<ProctorAction> = new Set<ProctorAct
   'exam-settings',
   'verification-passwords',
   'clock',
+  'preview-before-start',
+  'exam-password',
   'accommodation',
   'verification-mode',
   'proctoring',

@@ -15,6 +15,8 @@ import type { HallStore } from './store/hall-store.js';
 export const EXAMPLES_DIR = path.resolve(import.meta.dirname, '../../examples');
 export const DEMO_EXAM_FILE = path.join(EXAMPLES_DIR, 'exam-demo.json');
 export const DEMO_ROSTER_FILE = path.join(EXAMPLES_DIR, 'roster-demo.csv');
+/** The demo exam's id (examples/exam-demo.json): the only exam whose password the start-up log prints. */
+export const DEMO_EXAM_ID = 'demo-physics-101';
 
 /** Moves every time in the exam by the same amount so that it starts at `startMs`. */
 export function rescheduleExam(exam: ExamFile, startMs: number): ExamFile {

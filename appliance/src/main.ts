@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../domain/clock.js';
 import { buildApp, type ClientPages } from './app.js';
 import { ConfigError, describeConfig, loadConfig, type Config } from './config.js';
-import { readDemo, seedDemoOnce, seedDemoProctorsOnce } from './demo.js';
+import { DEMO_EXAM_ID, readDemo, seedDemoOnce, seedDemoProctorsOnce } from './demo.js';
 import type { ExamDay } from './exam-day.js';
 import { DEMO_PROCTORS } from './proctors/accounts.js';
 import { WorkerAnswerFileChecker } from './answer-files/checker.js';
@@ -401,14 +401,19 @@ async function examLines(
     for (const p of DEMO_PROCTORS) lines.push(`    ${p.username} / ${p.password}   (${p.role})`);
   }
   for (const exam of store.projection.exams.values()) {
-    const secret = await examDay.packages.secret(exam.doc.examId);
+    // The log is the box's journal: only the demo's password goes there; a chief reads a real
+    // exam's on the dashboard (Exam info), and each look is an event.
+    const password =
+      exam.doc.examId === DEMO_EXAM_ID
+        ? `exam password ${(await examDay.packages.secret(exam.doc.examId)).password}`
+        : 'exam password on the dashboard (Exam info, chief proctors)';
     lines.push(
       `  Exam "${exam.doc.title}" (${exam.doc.examId}): starts ${exam.doc.scheduledStart}, ${exam.doc.durationMinutes} min, ` +
-        `downloads ${exam.doc.downloadWindow.opens} – ${exam.doc.downloadWindow.closes}; exam password ${secret.password}`,
+        `downloads ${exam.doc.downloadWindow.opens} – ${exam.doc.downloadWindow.closes}; ${password}`,
     );
   }
   if (demoJustSeeded) lines.push('  Demo exam imported (it starts a few minutes from now).');
-  if (store.projection.exams.has('demo-physics-101')) {
+  if (store.projection.exams.has(DEMO_EXAM_ID)) {
     lines.push('  Demo examinees (student id / access code): see examples/roster-demo.csv, e.g.');
     // The roster as every roster is read (csv-parse, domain/exam-import.ts).
     const roster = await readDemo().then(

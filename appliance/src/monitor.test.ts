@@ -108,10 +108,38 @@ describe('exam info and tracking totals', () => {
     expect(kinds).toEqual(['late-login-limit-set', 'exam-extension-set', 'hardware-checks-set']);
   });
 
-  it('shows the exam as examinees see it, without answer keys', async () => {
-    const preview = await invi.json<{ exam: { sections: unknown[] } }>('GET', `${EXAM}/preview`);
+  it('shows the exam as examinees see it, without answer keys: before the start to a chief only, each reading recorded', async () => {
+    // Before the start an invigilator may not read the paper.
+    const early = await invi.request('GET', `${EXAM}/preview`);
+    expect(early.status).toBe(403);
+    expect(((await early.json()) as { error: { code: string } }).error.code).toBe('forbidden-role');
+    const preview = await chief.json<{ exam: { sections: unknown[] } }>('GET', `${EXAM}/preview`);
     expect(JSON.stringify(preview)).toContain('SECRET-PROMPT-MARKER');
     expect(JSON.stringify(preview)).not.toContain('answerKey');
+    // A reload soon after is the same reading: one event.
+    await chief.json('GET', `${EXAM}/preview`);
+    clock.set(START);
+    const later = await invi.json<{ exam: { sections: unknown[] } }>('GET', `${EXAM}/preview`);
+    expect(JSON.stringify(later)).toContain('SECRET-PROMPT-MARKER');
+    await appliance.store.flushIndex();
+    const views = (await appliance.store.examEvents('exam-1')).filter((e) => e.kind === 'exam-preview-viewed');
+    expect(views.map((e) => [e.actor, e.data])).toEqual([
+      [{ role: 'proctor', username: 'chief' }, { beforeStart: true }],
+      [{ role: 'proctor', username: 'invi' }, { beforeStart: false }],
+    ]);
+  });
+
+  it('gives the exam password to a chief only, and records each look', async () => {
+    const refused = await invi.request('GET', `${EXAM}/exam-password`);
+    expect(refused.status).toBe(403);
+    const res = await chief.request('GET', `${EXAM}/exam-password`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const { password } = (await res.json()) as { password: string };
+    expect(password).toBe((await appliance.examDay.packages.secret('exam-1')).password);
+    await appliance.store.flushIndex();
+    const looks = (await appliance.store.examEvents('exam-1')).filter((e) => e.kind === 'exam-password-viewed');
+    expect(looks.map((e) => e.actor)).toEqual([{ role: 'proctor', username: 'chief' }]);
   });
 });
 

@@ -21,11 +21,36 @@ import { effectiveMaxDownloads, type ExamEntry, type ExamineeEntry } from './sto
 type Entry = ExamineeEntry & { doc: ExamineeDoc };
 
 export class ProctorActions {
+  /** When each proctor's preview of each exam was last recorded (one event per 10 minutes). */
+  private readonly previewsTold = new Map<string, number>();
+
   constructor(
     private readonly store: HallStore,
     private readonly monitor: Monitor,
     private readonly packages: ExamPackages,
   ) {}
+
+  /**
+   * A proctor reads the paper (Exam preview): an event, at most one per proctor and exam in 10
+   * minutes, so that tab switches and reloads do not fill the log.
+   */
+  async recordPreview(exam: ExamEntry, proctor: Proctor, beforeStart: boolean): Promise<void> {
+    const key = `${exam.doc.examId}|${proctor.username}|${beforeStart}`;
+    const now = this.store.clock.now();
+    const last = this.previewsTold.get(key);
+    if (last !== undefined && now - last < 10 * 60_000) return;
+    this.previewsTold.set(key, now);
+    const actor = { role: 'proctor' as const, username: proctor.username };
+    await this.store.record(exam.doc.examId, [{ kind: 'exam-preview-viewed', actor, data: { beforeStart } }]).durable;
+  }
+
+  /** The exam password, for a chief proctor to read out when the key cannot reach the examinees. */
+  async examPassword(exam: ExamEntry, proctor: Proctor): Promise<string> {
+    const secret = await this.packages.secret(exam.doc.examId);
+    const actor = { role: 'proctor' as const, username: proctor.username };
+    await this.store.record(exam.doc.examId, [{ kind: 'exam-password-viewed', actor, data: {} }]).durable;
+    return secret.password;
+  }
 
   private async recordFor<K extends keyof EventData>(
     exam: ExamEntry,

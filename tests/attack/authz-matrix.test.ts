@@ -171,7 +171,9 @@ const MATRIX: Record<string, Row> = {
   'GET /api/proctor/exams/:examId': { expect: PROCTORS(200) },
   'PATCH /api/proctor/exams/:examId/settings': { body: () => ({ lateLoginMinutes: 20 }), expect: PROCTORS(403, 200) },
   'POST /api/proctor/exams/:examId/verification-passwords': { body: () => ({ count: 2 }), expect: PROCTORS(403, 200) },
+  // After the start (the matrix's clock): every proctor; before it, a chief only (monitor.test.ts).
   'GET /api/proctor/exams/:examId/preview': { expect: PROCTORS(200) },
+  'GET /api/proctor/exams/:examId/exam-password': { expect: PROCTORS(403, 200) },
   'GET /api/proctor/exams/:examId/participants': { expect: PROCTORS(200) },
   'GET /api/proctor/exams/:examId/participants/:studentId': { expect: PROCTORS(200) },
   'GET /api/proctor/exams/:examId/participants/:studentId/events': { expect: PROCTORS(200) },

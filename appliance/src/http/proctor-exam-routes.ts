@@ -6,7 +6,8 @@
  *   PATCH  /exams/:examId/settings                    late-login limit, extension, hardware checks,
  *                                                    networks, verification and proctoring types (chief)
  *   POST   /exams/:examId/verification-passwords      generate passwords (chief)
- *   GET    /exams/:examId/preview                     the exam as examinees see it
+ *   GET    /exams/:examId/preview                     the exam as examinees see it (before the start: chief)
+ *   GET    /exams/:examId/exam-password               the exam password (chief; recorded)
  *   GET    /exams/:examId/messages    POST /exams/:examId/messages
  *   GET    /exams/:examId/monitor                     SSE: snapshot, then changes
  *   GET    /exams/:examId/report.csv  /events.jsonl   session report and event log
@@ -121,7 +122,7 @@ export function examRoutes(app: Hono<ProctorEnv>, deps: ProctorDeps): void {
 }
 
 /** Exam-wide settings and verification passwords (chief), and the examinees' view of the exam. */
-function examSettingsRoutes(app: Hono<ProctorEnv>, { actions }: ProctorDeps): void {
+function examSettingsRoutes(app: Hono<ProctorEnv>, { actions, store }: ProctorDeps): void {
   app.patch('/exams/:examId/settings', async (c) => {
     const denied = refuseUnlessAllowed(c, 'exam-settings');
     if (denied) return denied;
@@ -142,13 +143,31 @@ function examSettingsRoutes(app: Hono<ProctorEnv>, { actions }: ProctorDeps): vo
     return c.json({ passwords });
   });
 
-  app.get('/exams/:examId/preview', (c) => {
-    const { _id, _rev, type, schemaVersion, version, ...file } = c.get('exam').doc;
+  // The paper as examinees see it: before the start for a chief only; every reading is recorded.
+  app.get('/exams/:examId/preview', async (c) => {
+    const exam = c.get('exam');
+    const beforeStart = store.clock.now() < Date.parse(exam.doc.scheduledStart);
+    if (beforeStart) {
+      const denied = refuseUnlessAllowed(c, 'preview-before-start');
+      if (denied) return denied;
+    }
+    await actions.recordPreview(exam, c.get('proctor'), beforeStart);
+    const { _id, _rev, type, schemaVersion, version, ...file } = exam.doc;
     void _id;
     void _rev;
     void type;
     void schemaVersion;
+    c.header('cache-control', 'private, no-store');
     return c.json({ version, exam: examForExaminees(file) });
+  });
+
+  // The exam password (chief), to read out when the key cannot reach the examinees; recorded.
+  app.get('/exams/:examId/exam-password', async (c) => {
+    const denied = refuseUnlessAllowed(c, 'exam-password');
+    if (denied) return denied;
+    const password = await actions.examPassword(c.get('exam'), c.get('proctor'));
+    c.header('cache-control', 'no-store');
+    return c.json({ password });
   });
 }
 

@@ -89,6 +89,10 @@ export const saveExamSettings = (
   settings: Partial<ExamInfo['editable']>,
 ): Promise<ApiResult<ExamInfo>> => callApi(`${exam(examId)}/settings`, { method: 'PATCH', json: settings });
 
+/** GET .../exam-password (chief; each look is an event). */
+export const examPassword = (examId: string): Promise<ApiResult<{ password: string }>> =>
+  callApi(`${exam(examId)}/exam-password`);
+
 export const generatePasswords = (examId: string, count: number): Promise<ApiResult<{ passwords: string[] }>> =>
   callApi(`${exam(examId)}/verification-passwords`, { method: 'POST', json: { count } });
 

@@ -25,6 +25,7 @@ import {
   type SebInfo,
 } from './api';
 import { dateTime, duration, StatusBadge, WholeNumberField } from './format';
+import { ExamPassword } from './exam-password';
 import { ProctoringInfo } from './proctoring-info';
 import { TrackingTotals } from './tracking-totals';
 
@@ -229,6 +230,8 @@ export function ExamInfoTab(props: {
           </p>
         </form>
       </section>
+
+      <ExamPassword examId={props.examId} chief={chief} />
 
       <ProctoringInfo examId={props.examId} info={info} chief={chief} onInfo={props.onInfo} />
 

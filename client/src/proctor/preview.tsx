@@ -73,7 +73,9 @@ export function PreviewTab(props: { examId: string }) {
   const [exam, setExam] = useState<ExamForExaminees | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   useEffect(() => {
-    void preview(props.examId).then((r) => (r.ok ? setExam(r.body.exam) : setError(r.message)));
+    void preview(props.examId).then((r) =>
+      r.ok ? setExam(r.body.exam) : setError(r.code === 'forbidden-role' ? V.chiefBeforeStart : r.message),
+    );
   }, [props.examId]);
 
   if (error !== undefined)

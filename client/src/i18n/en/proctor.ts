@@ -145,6 +145,11 @@ export const proctor = {
     sebConfig: 'Safe Exam Browser configuration (.seb)',
     sebRequired: 'Safe Exam Browser is required for this exam.',
     sebNotRequired: 'Safe Exam Browser is not required for this exam.',
+    examPasswordHeading: 'Exam password',
+    examPasswordIntro:
+      'Examinees type it when the key cannot reach their device (no network at the start). Read it out only when that happens; each look is recorded.',
+    showExamPassword: 'Show the exam password',
+    examPasswordLabel: 'The exam password',
     sebConfigKey: 'Config Key',
     sebQuitPassword: 'Quit password',
   },
@@ -461,7 +466,9 @@ export const proctor = {
   },
   preview: {
     heading: 'Exam preview',
-    intro: 'The exam as examinees see it. Nothing can be answered here.',
+    intro: 'The exam as examinees see it. Nothing can be answered here. Each reading is recorded in the exam’s log.',
+    chiefBeforeStart:
+      'Before the exam starts, only a chief proctor may read the paper. It opens here for every proctor at the start.',
     section: (title: string) => title,
     question: (n: number, points: number) => `Question ${n} (${points} ${points === 1 ? 'point' : 'points'})`,
     types: {
