@@ -21,6 +21,7 @@ export const ERRORS = {
   },
   unauthenticated: { status: 401, message: 'Please sign in.' },
   'session-invalid': { status: 401, message: 'Your session is no longer valid. Sign in again.' },
+  'session-expired': { status: 401, message: 'Your session has expired. Sign in again.' },
   'session-moved': {
     status: 409,
     message: 'Your exam continues on another device: a proctor approved your sign-in there.',

@@ -261,9 +261,15 @@ describe('answer-sheet replication (the app’s RxDB push and pull handlers)', (
     expect(late.status).toBe(409);
     expect(await late.json()).toMatchObject({ error: { code: 'already-submitted' } });
 
-    clock.set(start + 24 * 60 * MIN);
+    // Alan's time (90 min with his accommodation) and the grace are over, the upload window not yet.
+    clock.set(start + 100 * MIN);
     const over = await push(alan, app, { rows: [{ newDocumentState: sheet('S2', 2, { q1: 'b' }) }] });
     expect(over.status).toBe(403);
     expect(await over.json()).toMatchObject({ error: { code: 'exam-time-over' } });
+    // A day later his session itself has ended (an hour after the upload window).
+    clock.set(start + 24 * 60 * MIN);
+    const expired = await push(alan, app, { rows: [{ newDocumentState: sheet('S2', 3, { q1: 'b' }) }] });
+    expect(expired.status).toBe(401);
+    expect(await expired.json()).toMatchObject({ error: { code: 'session-expired' } });
   });
 });

@@ -67,6 +67,18 @@ export const CONFIG_SCHEMA = {
     default: '30',
     description: 'Seconds without an open event stream or request after which an examinee shows as disconnected.',
   },
+  proctorSessionIdleMinutes: {
+    env: 'PROCTOR_SESSION_IDLE_MINUTES',
+    schema: int(5, 24 * 60),
+    default: '120',
+    description: 'Minutes without a request after which a proctor session ends (sign in again).',
+  },
+  proctorSessionMaxHours: {
+    env: 'PROCTOR_SESSION_MAX_HOURS',
+    schema: int(1, 72),
+    default: '14',
+    description: 'Hours after sign-in at which a proctor session ends however busy it is (a long exam day).',
+  },
   signInAttempts: {
     env: 'PROCTOR_SIGN_IN_ATTEMPTS',
     schema: int(1, 1_000),

@@ -84,6 +84,10 @@ describe('proctor API authorization', () => {
       ['clock', 'POST', '/api/proctor/clock', { action: 'confirm' }],
       ['accommodation', 'POST', '/api/proctor/exams/exam-1/participants/S1/accommodation', { percent: 25 }],
       ['verification-mode', 'POST', '/api/proctor/exams/exam-1/participants/S1/verification-mode', { mode: 'camera' }],
+      ['proctoring', 'POST', '/api/proctor/exams/exam-1/participants/S1/proctoring', { type: 'camera' }],
+      // Before the start (this test's clock): the paper and the exam password are the chief's.
+      ['preview-before-start', 'GET', '/api/proctor/exams/exam-1/preview', undefined],
+      ['exam-password', 'GET', '/api/proctor/exams/exam-1/exam-password', undefined],
       [
         'remove-submission',
         'POST',
@@ -176,6 +180,18 @@ describe('proctor API authorization', () => {
 
     await p.login('invi', 'invi-password-1');
     clock.advance(SESSION_IDLE_MS + 1);
+    const idle = await p.request('GET', '/api/proctor/me');
+    expect(idle.status).toBe(401);
+    expect(((await idle.json()) as { error: { code: string } }).error.code).toBe('session-expired');
+    // A busy session still ends at its absolute lifetime (a request every hour for 14 hours).
+    await p.login('invi', 'invi-password-1');
+    for (let h = 0; h < 14; h++) {
+      expect((await p.request('GET', '/api/proctor/me')).status).toBe(200);
+      clock.advance(60 * 60_000);
+    }
+    clock.advance(1);
+    const old = await p.request('GET', '/api/proctor/me');
+    expect(((await old.json()) as { error: { code: string } }).error.code).toBe('session-expired');
     expect((await p.request('GET', '/api/proctor/me')).status).toBe(401);
 
     await p.login('invi', 'invi-password-1');

@@ -23,6 +23,9 @@ export interface ServiceOptions {
   signInAttempts: number;
   maxFileBytes: number;
   presenceTimeoutSeconds: number;
+  /** Proctor session lifetimes (PROCTOR_SESSION_IDLE_MINUTES, PROCTOR_SESSION_MAX_HOURS); 120 min and 14 h when absent. */
+  proctorSessionIdleMinutes?: number;
+  proctorSessionMaxHours?: number;
   /** Whether the clock may open exams (main.ts passes the store's clock); always trusted when absent. */
   clockTrust?: ClockTrust;
   /** Where answer files are checked (main.ts: worker threads); on the calling thread when absent. */
@@ -76,7 +79,10 @@ export function createServices(
     monitor,
     presence,
     accounts: new ProctorAccounts(store.dataDir),
-    sessions: new ProctorSessions(store.clock),
+    sessions: new ProctorSessions(store.clock, {
+      idleMs: (options.proctorSessionIdleMinutes ?? 120) * 60_000,
+      maxMs: (options.proctorSessionMaxHours ?? 14) * 60 * 60_000,
+    }),
     actions: new ProctorActions(store, monitor, examDay.packages),
     preferences: new ColumnPreferences(store.dataDir),
     // Triples prepared ahead use only idle CPU, and none while requests pile up: a 1,000-examinee

@@ -1,9 +1,11 @@
 /**
  * Examinee session tokens: `<payload>.<mac>`, both base64url; payload is JSON
- * { e: examId, s: studentId, d: deviceId, n: sessionNo, p: pending (0|1) } and mac is
- * HMAC-SHA256 with the appliance's session key. Tokens hold no state of their own: a token is
- * valid while the examinee's device binding (from the event log) still matches d and n, so a
- * restart keeps sessions and an approved re-login on another device ends the old one.
+ * { e: examId, s: studentId, d: deviceId, n: sessionNo, p: pending (0|1), i: issued at (epoch s) }
+ * and mac is HMAC-SHA256 with the appliance's session key. Tokens hold no state of their own: a
+ * token is valid while the examinee's device binding (from the event log) still matches d and n,
+ * so a restart keeps sessions and an approved re-login on another device ends the old one; and
+ * only until the exam's upload window has closed (exam-day/context.ts: 401 session-expired).
+ * `i` is absent from tokens issued before it existed; they end with the window too.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -14,6 +16,7 @@ const payloadSchema = z.strictObject({
   d: z.string(),
   n: z.number().int(),
   p: z.union([z.literal(0), z.literal(1)]),
+  i: z.number().int().nonnegative().optional(),
 });
 export type SessionClaims = z.infer<typeof payloadSchema>;
 

@@ -48,6 +48,9 @@ export interface ExamDayOptions {
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
+/** How long after the examinee's upload window their session still answers (with refusals). */
+export const SESSION_AFTER_CUTOFF_MS = 60 * 60_000;
+
 export class ExamDayContext {
   readonly tokens: SessionTokens;
   private readonly examineeLock = new KeyedLock();
@@ -92,6 +95,12 @@ export class ExamDayContext {
     const exam = this.store.projection.exams.get(claims.e);
     const entry = this.store.projection.examinee(claims.e, claims.s);
     if (!exam || !entry) return refuse('session-invalid');
+    // A session ends with the exam's upload window (the examinee's own cutoff, extensions
+    // included), an hour on: until then a device that comes late is told precisely why nothing
+    // more is taken ("the upload deadline has passed"); after it a token found on a device
+    // opens nothing (the device keeps its receipt).
+    if (this.now > this.timeline(exam, entry).submissionCutoff + SESSION_AFTER_CUTOFF_MS)
+      return refuse('session-expired', 'the exam’s upload window has closed');
     if (claims.p === 1) {
       if (entry.state.deviceId === claims.d) {
         // A proctor approved the re-login: GET /api/session exchanges the pending token for a

@@ -120,6 +120,7 @@ export class SignIn {
       d: input.deviceId,
       n: entry.state.sessionNo,
       p: pending ? 1 : 0,
+      i: Math.floor(this.ctx.now / 1000),
     });
     return { ok: true, token, examId, status: examineeStatus(entry.state), waitingForApproval: pending };
   }
@@ -135,7 +136,14 @@ export class SignIn {
     if (!claims || claims.p !== 1) return undefined;
     const entry = store.projection.examinee(claims.e, claims.s);
     if (!entry || entry.state.deviceId !== claims.d || entry.state.sessionNo !== claims.n + 1) return undefined;
-    return tokens.issue({ e: claims.e, s: claims.s, d: claims.d, n: entry.state.sessionNo, p: 0 });
+    return tokens.issue({
+      e: claims.e,
+      s: claims.s,
+      d: claims.d,
+      n: entry.state.sessionNo,
+      p: 0,
+      i: Math.floor(this.ctx.now / 1000),
+    });
   }
 
   /**

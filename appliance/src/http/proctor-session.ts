@@ -52,6 +52,8 @@ export function requireProctorSession(deps: {
   return async (c, next) => {
     const token = getCookie(c, PROCTOR_COOKIE);
     const proctor = token === undefined ? undefined : deps.sessions.touch(token);
+    if (proctor === 'expired')
+      return sendRefusal(c, 'session-expired', 'the proctor session was idle too long or is older than its lifetime');
     if (!proctor) return sendRefusal(c, 'unauthenticated', 'sign in as a proctor');
     const current = await deps.accounts.find(proctor.username);
     if (!current || current.role !== proctor.role) {

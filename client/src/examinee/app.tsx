@@ -48,7 +48,7 @@ type Screen =
   | { name: 'exam'; token: string; db: LocalDb; attempt: AttemptDoc; reloaded: boolean };
 
 /** Refusals after which the stored session is of no use. */
-const SESSION_GONE = new Set(['unauthenticated', 'session-invalid', 'session-moved']);
+const SESSION_GONE = new Set(['unauthenticated', 'session-invalid', 'session-expired', 'session-moved']);
 /** How often a device waiting for a proctor's approval asks whether it came. */
 const APPROVAL_POLL_MS = 3_000;
 /** How often the lobby asks the appliance again (status, schedule, and a fresh clock offset). */
