@@ -184,5 +184,5 @@ describe('the proctor dashboard on a phone, a tablet and paper', () => {
     await expect.poll(() => p.locator('tbody tr[data-student]').count()).toBeLessThan(EXAMINEES);
 
     expect(errors).toEqual([]);
-  }, 60_000);
+  });
 });

@@ -78,8 +78,9 @@ export function RowActions(props: {
   const [showPhotos, setShowPhotos] = useState(false);
 
   const mounted = useRef(true);
-  // Where focus goes back to when the dialog goes, however it goes (Close, Escape, Back): what
-  // opened it, or, when that is gone (a toast), the examinee's Actions button.
+  // Where focus goes back to when the dialog goes, however it goes (Close, Escape, Back, and
+  // whatever opened it: the row, a toast, the address): the examinee's Actions button, or, when
+  // their row is not in the page (scrolled out of the window, filtered), what had the focus.
   const opener = useRef(document.activeElement);
   const whose = useRef(row.studentId);
   useEffect(
@@ -87,13 +88,12 @@ export function RowActions(props: {
       mounted.current = false;
       const studentId = whose.current;
       setTimeout(() => {
+        const row = document.querySelector<HTMLElement>(`[data-actions-for="${CSS.escape(studentId)}"]`);
+        const from = opener.current;
         const active = document.activeElement;
-        if (active !== null && active !== document.body && active.isConnected) return;
-        const back =
-          opener.current instanceof HTMLElement && opener.current.isConnected
-            ? opener.current
-            : document.querySelector<HTMLElement>(`[data-actions-for="${CSS.escape(studentId)}"]`);
-        back?.focus();
+        const lost = active === null || active === document.body || !active.isConnected;
+        if (row) row.focus();
+        else if (lost && from instanceof HTMLElement && from !== document.body && from.isConnected) from.focus();
       }, 0);
     },
     [],
