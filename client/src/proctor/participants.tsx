@@ -329,13 +329,23 @@ export function ParticipantsTab(props: {
     [sort, status],
   );
 
+  // The same elements while rows and time stand still: opening a dialog does not redraw them.
+  const summary = useMemo(
+    () => (
+      <>
+        <TrackingTotals rows={data.rows} info={info} headingId="participants-totals-heading" />
+        <ProgressPicture rows={data.rows} info={info} now={now} />
+      </>
+    ),
+    [data.rows, info, now],
+  );
+
   return (
     <div class="participants">
       <p class="print-only print-head" data-testid="print-head">
         {P.printedAt(dateTime(print.at))}
       </p>
-      <TrackingTotals rows={data.rows} info={info} headingId="participants-totals-heading" />
-      <ProgressPicture rows={data.rows} info={info} now={now} />
+      {summary}
 
       <div class="chips" role="group" aria-label={P.filterLabel}>
         <button
