@@ -36,6 +36,9 @@ describe('the participants table window', () => {
     const further = rowWindow(1_000, (101 + OVERSCAN_ROWS) * ROW_HEIGHT_PX, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, w);
     expect(further).toEqual(rowWindow(1_000, (101 + OVERSCAN_ROWS) * ROW_HEIGHT_PX, view));
     expect(rowWindow(1_000, 90 * ROW_HEIGHT_PX - 1, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, w)).not.toBe(w);
+    // A window drawn for a taller view (printing): not kept once the view is short again.
+    const tall = rowWindow(1_000, 100 * ROW_HEIGHT_PX, 100 * ROW_HEIGHT_PX);
+    expect(rowWindow(1_000, 100 * ROW_HEIGHT_PX, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, tall)).toEqual(w);
     // Another count (a filter) or row height: computed anew.
     expect(rowWindow(900, 100 * ROW_HEIGHT_PX, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, w)).toEqual(
       rowWindow(900, 100 * ROW_HEIGHT_PX, view),

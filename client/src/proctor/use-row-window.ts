@@ -31,8 +31,9 @@ export interface RowWindow {
 /**
  * The rows to render of `count` when `viewportPx` of the list is seen from `scrollTop`. With
  * `previous` (the window rendered now, of the same count and row height), that window is kept
- * while it still holds every row in view: a scroll of a few rows then mounts no row, and a new
- * window (centred again, overscan either side) is drawn only once the view reaches its edge.
+ * while it still holds every row in view and is no bigger than this view needs: a scroll of a few
+ * rows then mounts no row, and a new window (centred again, overscan either side) is drawn only
+ * once the view reaches its edge or shrinks.
  */
 export function rowWindow(
   count: number,
@@ -51,6 +52,8 @@ export function rowWindow(
     previous.start <= first &&
     Math.min(count, first + visible) <= previous.end &&
     previous.end <= count &&
+    // Not a window drawn for a taller view (a print, a bigger window) than this one.
+    previous.end - previous.start <= visible + 2 * overscan &&
     previous.padTop === previous.start * rowHeight &&
     previous.padBottom === (count - previous.end) * rowHeight
   )
@@ -97,9 +100,21 @@ export function useRowWindow(el: HTMLElement | null, count: number): RowWindow &
     };
   }, [el, windowed]);
 
-  // The window rendered last, kept while it covers the view (rowWindow's `previous`).
-  const last = useRef<RowWindow | undefined>(undefined);
-  const next = rowWindow(count, view.scrollTop, view.height, view.rowHeight, OVERSCAN_ROWS, last.current);
-  last.current = next;
+  // A new list (another length: a search, a filter, the first rows) is drawn first with the rows
+  // in view only, and the overscan a frame later: a keystroke waits for no row it cannot see.
+  const [grownFor, setGrownFor] = useState(count);
+  const overscan = grownFor === count ? OVERSCAN_ROWS : 0;
+  useEffect(() => {
+    if (grownFor === count) return;
+    const frame = requestAnimationFrame(() => setGrownFor(count));
+    return () => cancelAnimationFrame(frame);
+  }, [count, grownFor]);
+
+  // The window rendered last, kept while it covers the view (rowWindow's `previous`), but not
+  // once the overscan is to be added.
+  const last = useRef<{ w: RowWindow; overscan: number } | undefined>(undefined);
+  const previous = last.current?.overscan === overscan ? last.current.w : undefined;
+  const next = rowWindow(count, view.scrollTop, view.height, view.rowHeight, overscan, previous);
+  last.current = { w: next, overscan };
   return { ...next, rowHeight: view.rowHeight };
 }
