@@ -6,7 +6,7 @@
  * re-render the table at all. So every prop is either data that changes when the table must, or
  * stable (the handlers behind a ref, arrays kept while their items are the same).
  */
-import { Component, type ComponentChildren, type Ref } from 'preact';
+import { Component, type ComponentChildren, type FunctionComponent, type Ref } from 'preact';
 import { useRef } from 'preact/hooks';
 import { t } from '../i18n';
 import type { ExamInfo, ParticipantColumn, ParticipantRow } from './api';
@@ -69,6 +69,20 @@ function differ(a: object, b: object): boolean {
   for (const k in x) if (!(k in y)) return true;
   for (const k in y) if (x[k] !== y[k]) return true;
   return false;
+}
+
+/** `C`, re-rendered only when one of its props changed (preact/compat's memo, without compat). */
+export function memoised<P extends object>(C: FunctionComponent<P>): FunctionComponent<P> {
+  class Memoised extends Component<P> {
+    override shouldComponentUpdate(next: P): boolean {
+      return differ(this.props, next);
+    }
+
+    override render() {
+      return <C {...this.props} />;
+    }
+  }
+  return Memoised as unknown as FunctionComponent<P>;
 }
 
 /**

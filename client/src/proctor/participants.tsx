@@ -39,6 +39,7 @@ import { useApplianceNow, type MonitorData } from './live';
 import { ProgressPicture } from './progress-picture';
 import {
   cellContent,
+  memoised,
   ParticipantsTable,
   useRowHandlers,
   useSameArray,
@@ -46,6 +47,7 @@ import {
   type TableSort,
 } from './participants-table';
 import { RowActions, type Acting } from './row-actions';
+import { useLatest } from '../shared/use-latest';
 import { LowerMaxDialog, nextMax, PersonalInfo, type MaxDownloadsChange, type Revealed } from './row-controls';
 import type { StatusFilter } from './route';
 import { TrackingTotals } from './tracking-totals';
@@ -53,6 +55,8 @@ import { useRowWindow } from './use-row-window';
 import { useSortedRows } from './use-sorted-rows';
 
 const P = t.proctor.participants;
+/** The open dialog re-renders when its row, the time or the exam changes, not on every frame. */
+const RowActionsMemo = memoised(RowActions);
 
 /** Wide enough for a table (a tablet); narrower gets cards. */
 const TABLE_QUERY = '(min-width: 48rem)';
@@ -237,6 +241,8 @@ export function ParticipantsTab(props: {
   const [managing, setManaging] = useState(false);
   const setActing = (studentId: string | undefined) =>
     props.onActing(studentId === undefined ? undefined : { studentId });
+  const latestSetActing = useLatest(setActing);
+  const closeActing = useCallback(() => latestSetActing.current(undefined), [latestSetActing]);
   // Unset: by name, or for the attention filter oldest wait first, until a header is clicked.
   const [sort, setSort] = useState<TableSort | undefined>(undefined);
   const [scroller, setScroller] = useState<HTMLDivElement | null>(null);
@@ -494,7 +500,7 @@ export function ParticipantsTab(props: {
       )}
 
       {actingRow && (
-        <RowActions
+        <RowActionsMemo
           key={actingRow.studentId}
           examId={props.examId}
           row={actingRow}
@@ -503,7 +509,7 @@ export function ParticipantsTab(props: {
           chief={props.chief}
           now={now}
           onRow={data.applyRow}
-          onClose={() => setActing(undefined)}
+          onClose={closeActing}
         />
       )}
     </div>
