@@ -100,21 +100,9 @@ export function useRowWindow(el: HTMLElement | null, count: number): RowWindow &
     };
   }, [el, windowed]);
 
-  // A new list (another length: a search, a filter, the first rows) is drawn first with the rows
-  // in view only, and the overscan a frame later: a keystroke waits for no row it cannot see.
-  const [grownFor, setGrownFor] = useState(count);
-  const overscan = grownFor === count ? OVERSCAN_ROWS : 0;
-  useEffect(() => {
-    if (grownFor === count) return;
-    const frame = requestAnimationFrame(() => setGrownFor(count));
-    return () => cancelAnimationFrame(frame);
-  }, [count, grownFor]);
-
-  // The window rendered last, kept while it covers the view (rowWindow's `previous`), but not
-  // once the overscan is to be added.
-  const last = useRef<{ w: RowWindow; overscan: number } | undefined>(undefined);
-  const previous = last.current?.overscan === overscan ? last.current.w : undefined;
-  const next = rowWindow(count, view.scrollTop, view.height, view.rowHeight, overscan, previous);
-  last.current = { w: next, overscan };
+  // The window rendered last, kept while it covers the view (rowWindow's `previous`).
+  const last = useRef<RowWindow | undefined>(undefined);
+  const next = rowWindow(count, view.scrollTop, view.height, view.rowHeight, OVERSCAN_ROWS, last.current);
+  last.current = next;
   return { ...next, rowHeight: view.rowHeight };
 }
