@@ -30,7 +30,7 @@ const BASE: ParticipantRow = {
   filesUploaded: 0,
   lateLoginDeadline: '2026-12-01T09:15:00.000Z',
   personalLateLoginMinutes: null,
-  verificationMode: 'none',
+  verificationMode: 'manual',
   verification: 'pending',
   verificationPhotos: 0,
   wrongVerificationPasswords: 0,
@@ -48,7 +48,7 @@ const BASE: ParticipantRow = {
   closedScore: null,
   integrityScore: 0,
   integrityEvents: 0,
-  integrityReview: 'none',
+  integrityReview: 'not-reviewed',
   resumeCodesIssued: 0,
   lastActivityAt: null,
 };
@@ -161,7 +161,8 @@ describe('search and filter, each row folded once', () => {
       row('AB-7', 'Bo', { status: 'submitted' }),
       row('S3', 'Cy', { status: 'submitted' }),
     ];
-    const ids = (q: Parameters<typeof rowMatcher>[0]) => rows.filter(rowMatcher(q) ?? (() => true)).map((r) => r.studentId);
+    const ids = (q: Parameters<typeof rowMatcher>[0]) =>
+      rows.filter(rowMatcher(q) ?? (() => true)).map((r) => r.studentId);
     expect(rowMatcher({})).toBeUndefined();
     expect(rowMatcher({ q: '  ' })).toBeUndefined();
     expect(ids({ q: 'ZOE ang' })).toEqual(['S1']);
