@@ -290,12 +290,25 @@ export interface RowQuery {
 
 const fold = (t: string) => t.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 
+/**
+ * A row's name and student id folded, once per row object: rows are replaced when they change,
+ * never edited, so a search keystroke folds only the needle.
+ */
+const FOLDED = new WeakMap<ParticipantRow, readonly [name: string, studentId: string]>();
+function folded(r: ParticipantRow): readonly [string, string] {
+  let f = FOLDED.get(r);
+  if (f === undefined) {
+    f = [fold(r.name), fold(r.studentId)];
+    FOLDED.set(r, f);
+  }
+  return f;
+}
+
 const VERIFICATION_ORDER: readonly ExamineeState['verification'][] = ['pending', 'retake', 'verified', 'rejected'];
 const BATHROOM_ORDER: readonly BathroomStatus[] = ['none', 'requested', 'later', 'approved', 'returned', 'rejected'];
 const SUBMISSION_ORDER: readonly ParticipantRow['submissionType'][] = ['not-yet', 'manual', 'automatic'];
 const REVIEW_ORDER: readonly IntegrityReviewStatus[] = INTEGRITY_REVIEW_STATUSES;
 
-/** Examinee 2 before Examinee 10. */
 /**
  * Natural order ("Examinee 2" before "Examinee 10"), one collator for every comparison:
  * `localeCompare` with options builds a new one per call, ~17× slower on a 1,000-row sort.
@@ -340,30 +353,127 @@ function sortValue(r: ParticipantRow, key: SortKey): string | number | null {
   }
 }
 
-/**
- * Search, filter by status and sort, as the Participants tab does. Ties are broken by name and
- * then student id, ascending in both directions, so equal rows never swap between updates.
- */
-export function queryRows(rows: readonly ParticipantRow[], query: RowQuery): ParticipantRow[] {
-  const needle = query.q === undefined ? '' : fold(query.q.trim());
-  const out = rows.filter(
-    (r) =>
-      (needle === '' || fold(r.name).includes(needle) || fold(r.studentId).includes(needle)) &&
-      (query.status === undefined || r.status === query.status),
-  );
-  const key = query.sort ?? 'name';
-  const sign = query.dir === 'desc' ? -1 : 1;
-  const keyed = out.map((r) => ({ r, v: sortValue(r, key) }));
-  const byName = (a: ParticipantRow, b: ParticipantRow) =>
-    NATURAL.compare(a.name, b.name) || NATURAL.compare(a.studentId, b.studentId);
-  keyed.sort(({ r: a, v: va }, { r: b, v: vb }) => {
+/** How the participants are ordered: a key and a direction (ascending when unset). */
+export interface RowOrder {
+  sort?: SortKey | undefined;
+  dir?: 'asc' | 'desc' | undefined;
+}
+
+/** Compares two rows given their sort values (sortValue), in the order's direction. */
+function valueComparator(
+  order: RowOrder,
+): (a: ParticipantRow, va: string | number | null, b: ParticipantRow, vb: string | number | null) => number {
+  const sign = order.dir === 'desc' ? -1 : 1;
+  return (a, va, b, vb) => {
     if (va === vb) return byName(a, b);
     if (va === null) return 1;
     if (vb === null) return -1;
     const c = typeof va === 'number' && typeof vb === 'number' ? va - vb : NATURAL.compare(String(va), String(vb));
     return sign * c || byName(a, b);
-  });
+  };
+}
+
+/**
+ * Ties: by name, then student id, ascending in both directions. Student ids are unique and
+ * compared code unit by code unit last (the collator holds "S01" and "S1" equal), so no two
+ * rows ever compare equal.
+ */
+function byName(a: ParticipantRow, b: ParticipantRow): number {
+  return (
+    NATURAL.compare(a.name, b.name) ||
+    NATURAL.compare(a.studentId, b.studentId) ||
+    (a.studentId < b.studentId ? -1 : a.studentId > b.studentId ? 1 : 0)
+  );
+}
+
+/**
+ * The comparison of the participants' order: by the key (nulls last in both directions), ties
+ * broken by name and then student id, ascending in both directions, so equal rows never swap
+ * between updates. No two rows compare equal, so the order of a list does not depend on the
+ * order its rows came in, and a row can be put in its place by bisection (placeChangedRows).
+ */
+export function rowComparator(order: RowOrder): (a: ParticipantRow, b: ParticipantRow) => number {
+  const key = order.sort ?? 'name';
+  const compare = valueComparator(order);
+  return (a, b) => compare(a, sortValue(a, key), b, sortValue(b, key));
+}
+
+/** The rows in the participants' order (a new array). */
+export function sortRows(rows: readonly ParticipantRow[], order: RowOrder): ParticipantRow[] {
+  const key = order.sort ?? 'name';
+  const compare = valueComparator(order);
+  // Each row's sort value once, not once per comparison.
+  const keyed = rows.map((r) => ({ r, v: sortValue(r, key) }));
+  keyed.sort((a, b) => compare(a.r, a.v, b.r, b.v));
   return keyed.map((k) => k.r);
+}
+
+/**
+ * The sorted list after some rows changed, without sorting it again: `sorted` is `before` in
+ * `order` (as sortRows gives it); `after` is the rows now, where a row that did not change is the
+ * same object at the same place as before (live.ts's applyRowChanges keeps them so). The rows
+ * that differ from `before` place by place are taken out and the new ones put in their place by
+ * bisection: O(n) plus O(k log n) comparisons for k changed rows, against O(n log n) for a sort.
+ * The result is what sortRows(after, order) gives, since no two rows compare equal; with many
+ * changes (a fresh snapshot) it is that sort.
+ */
+export function placeChangedRows(
+  sorted: readonly ParticipantRow[],
+  before: readonly ParticipantRow[],
+  after: readonly ParticipantRow[],
+  order: RowOrder,
+): ParticipantRow[] {
+  const removed = new Set<ParticipantRow>();
+  const added: ParticipantRow[] = [];
+  const most = Math.max(before.length, after.length);
+  const limit = Math.max(8, after.length >>> 4);
+  for (let i = 0; i < most; i++) {
+    const b = before[i];
+    const a = after[i];
+    if (a === b) continue;
+    if (b !== undefined) removed.add(b);
+    if (a !== undefined) added.push(a);
+    if (added.length > limit) return sortRows(after, order);
+  }
+  if (removed.size === 0 && added.length === 0) return sorted.slice();
+  const out = removed.size === 0 ? sorted.slice() : sorted.filter((r) => !removed.has(r));
+  const key = order.sort ?? 'name';
+  const compare = valueComparator(order);
+  for (const r of added) {
+    const v = sortValue(r, key);
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = out[mid]!;
+      if (compare(m, sortValue(m, key), r, v) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.splice(lo, 0, r);
+  }
+  return out;
+}
+
+/** The rows matching a search (folded: case and accents ignored) and a status filter. */
+export function rowMatcher(query: Pick<RowQuery, 'q' | 'status'>): ((r: ParticipantRow) => boolean) | undefined {
+  const needle = query.q === undefined ? '' : fold(query.q.trim());
+  const status = query.status;
+  if (needle === '' && status === undefined) return undefined;
+  return (r) => {
+    if (status !== undefined && r.status !== status) return false;
+    if (needle === '') return true;
+    const [name, studentId] = folded(r);
+    return name.includes(needle) || studentId.includes(needle);
+  };
+}
+
+/**
+ * Search, filter by status and sort, as the Participants tab does. Ties are broken by name and
+ * then student id, ascending in both directions, so equal rows never swap between updates.
+ */
+export function queryRows(rows: readonly ParticipantRow[], query: RowQuery): ParticipantRow[] {
+  const matches = rowMatcher(query);
+  return sortRows(matches === undefined ? rows : rows.filter(matches), query);
 }
 
 /** How many examinees are in each status (the filter chips). */

@@ -13,10 +13,17 @@
  * totals and every row shown, as a table: windowing is off while printing (beforeprint, or the
  * print media query), and proctor.css hides the controls.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import type { AttentionItem } from '../../../domain/attention.js';
 import { EXAMINEE_STATUSES } from '../../../domain/examinee-state.js';
-import { COLUMN_SORT_KEYS, DEFAULT_COLUMNS, offeredColumns, queryRows, statusCounts } from '../../../domain/monitor.js';
+import {
+  COLUMN_SORT_KEYS,
+  DEFAULT_COLUMNS,
+  offeredColumns,
+  queryRows,
+  rowMatcher,
+  statusCounts,
+} from '../../../domain/monitor.js';
 import { mayPerform } from '../../../domain/proctor-roles.js';
 import { t } from '../i18n';
 import {
@@ -30,21 +37,26 @@ import {
 import { dateTime, STATUS_ICONS } from './format';
 import { useApplianceNow, type MonitorData } from './live';
 import { ProgressPicture } from './progress-picture';
-import { cell } from './participant-cells';
-import { RowActions, type Acting } from './row-actions';
 import {
-  LowerMaxDialog,
-  MaxDownloadsCell,
-  nextMax,
-  PersonalInfo,
-  type MaxDownloadsChange,
-  type Revealed,
-} from './row-controls';
+  cellContent,
+  memoised,
+  ParticipantsTable,
+  useRowHandlers,
+  useSameArray,
+  type RowHandlers,
+  type TableSort,
+} from './participants-table';
+import { RowActions, type Acting } from './row-actions';
+import { useLatest } from '../shared/use-latest';
+import { LowerMaxDialog, nextMax, PersonalInfo, type MaxDownloadsChange, type Revealed } from './row-controls';
 import type { StatusFilter } from './route';
 import { TrackingTotals } from './tracking-totals';
 import { useRowWindow } from './use-row-window';
+import { useSortedRows } from './use-sorted-rows';
 
 const P = t.proctor.participants;
+/** The open dialog re-renders when its row, the time or the exam changes, not on every frame. */
+const RowActionsMemo = memoised(RowActions);
 
 /** Wide enough for a table (a tablet); narrower gets cards. */
 const TABLE_QUERY = '(min-width: 48rem)';
@@ -98,12 +110,12 @@ function usePrinting(): { printing: boolean; at: number } {
 }
 
 function ColumnManager(props: {
-  columns: ParticipantColumn[];
+  columns: readonly ParticipantColumn[];
   /** The columns these rows offer (offeredColumns). */
   available: readonly ParticipantColumn[];
   onSaved: (columns: ParticipantColumn[]) => void;
 }) {
-  const [chosen, setChosen] = useState<ParticipantColumn[]>(props.columns);
+  const [chosen, setChosen] = useState<ParticipantColumn[]>(() => [...props.columns]);
   const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   // Chosen columns in their order, then the others in the catalogue's order.
@@ -194,49 +206,14 @@ function ColumnManager(props: {
   );
 }
 
-/** The table's order: a column and a direction. */
-interface TableSort {
-  column: ParticipantColumn;
-  dir: 'asc' | 'desc';
-}
-
-/**
- * A header cell that sorts by its column. The first click sorts ascending (by name, as the
- * table opens, it then stays ascending); each further click on the same header reverses.
- */
-function SortHeader(props: {
-  column: ParticipantColumn;
-  /** The order shown (the default by name included), for aria-sort and the arrow. */
-  shown: TableSort | undefined;
-  /** The order a proctor chose by clicking, if any. */
-  chosen: TableSort | undefined;
-  onSort: (s: TableSort) => void;
-}) {
-  const { column, shown, chosen } = props;
-  const dir = shown?.column === column ? shown.dir : undefined;
-  const label = P.columns[column] ?? column;
-  const next = chosen?.column === column && chosen.dir === 'asc' ? 'desc' : 'asc';
-  return (
-    <th
-      scope="col"
-      data-column={column}
-      aria-sort={dir === undefined ? undefined : dir === 'asc' ? 'ascending' : 'descending'}
-    >
-      <button type="button" class="sort-button" onClick={() => props.onSort({ column, dir: next })}>
-        {/* The arrow is drawn by CSS from aria-sort, so the header's text stays the column's name. */}
-        {label}
-      </button>
-    </th>
-  );
-}
-
 /** The rows with something waiting, oldest wait first, matching the search. */
 function waitingRows(
   rows: readonly ParticipantRow[],
   attention: readonly AttentionItem[],
   q: string,
 ): ParticipantRow[] {
-  const matching = new Map(queryRows(rows, { q }).map((r) => [r.studentId, r]));
+  const matches = rowMatcher({ q });
+  const matching = new Map((matches === undefined ? rows : rows.filter(matches)).map((r) => [r.studentId, r]));
   const out: ParticipantRow[] = [];
   for (const a of attention) {
     const r = matching.get(a.studentId);
@@ -264,6 +241,8 @@ export function ParticipantsTab(props: {
   const [managing, setManaging] = useState(false);
   const setActing = (studentId: string | undefined) =>
     props.onActing(studentId === undefined ? undefined : { studentId });
+  const latestSetActing = useLatest(setActing);
+  const closeActing = useCallback(() => latestSetActing.current(undefined), [latestSetActing]);
   // Unset: by name, or for the attention filter oldest wait first, until a header is clicked.
   const [sort, setSort] = useState<TableSort | undefined>(undefined);
   const [scroller, setScroller] = useState<HTMLDivElement | null>(null);
@@ -281,27 +260,32 @@ export function ParticipantsTab(props: {
   }, []);
 
   const counts = useMemo(() => statusCounts(data.rows), [data.rows]);
-  const shownSort: TableSort | undefined =
-    sort ?? (status === 'attention' ? undefined : { column: 'name', dir: 'asc' });
+  // All rows in the table's order, kept between frames (only changed rows move); the search and
+  // the status filter then keep a sorted list sorted, so a keystroke filters and never sorts.
+  const sortKey = sort === undefined ? undefined : COLUMN_SORT_KEYS[sort.column];
+  const sorted = useSortedRows(data.rows, sortKey, sort?.dir);
   const shown = useMemo(() => {
-    const order = sort === undefined ? {} : { sort: COLUMN_SORT_KEYS[sort.column], dir: sort.dir };
-    if (status !== 'attention')
-      return queryRows(data.rows, { q, status: status === 'all' ? undefined : status, ...order });
+    if (status !== 'attention') {
+      const matches = rowMatcher({ q, status: status === 'all' ? undefined : status });
+      return matches === undefined ? sorted : sorted.filter(matches);
+    }
     const waiting = waitingRows(data.rows, attention, q);
-    return sort === undefined ? waiting : queryRows(waiting, order);
-  }, [data.rows, q, status, attention, sort]);
+    return sortKey === undefined ? waiting : queryRows(waiting, { sort: sortKey, dir: sort?.dir });
+  }, [data.rows, sorted, q, status, attention, sortKey, sort?.dir]);
   // A new order starts at its top, as a person reading it expects.
-  const sortBy = (next: TableSort) => {
-    setSort(next);
-    if (scroller !== null) scroller.scrollTop = 0;
-  };
+  const sortBy = useCallback(
+    (next: TableSort) => {
+      setSort(next);
+      if (scroller !== null) scroller.scrollTop = 0;
+    },
+    [scroller],
+  );
   const rowWindow = useRowWindow(wide ? scroller : null, shown.length);
   const view = print.printing ? { ...rowWindow, start: 0, end: shown.length, padTop: 0, padBottom: 0 } : rowWindow;
-  const windowed = view.padTop > 0 || view.padBottom > 0;
   const actingRow = acting === undefined ? undefined : data.rows.find((r) => r.studentId === acting.studentId);
-  const available = useMemo(() => offeredColumns(data.rows), [data.rows]);
+  const available = useSameArray(offeredColumns(data.rows));
   const offered = columns.filter((c) => available.includes(c));
-  const tableColumns = tablet ? keyColumnsFirst(offered) : offered;
+  const tableColumns = useSameArray(tablet ? keyColumnsFirst(offered) : offered);
   const editMax = mayPerform(props.chief ? 'chief' : 'invigilator', 'max-downloads');
   const [maxBusy, setMaxBusy] = useState(false);
   const [note, setNote] = useState<{ ok: boolean; text: string } | undefined>(undefined);
@@ -338,20 +322,36 @@ export function ParticipantsTab(props: {
     if (result.ok) setRevealed((cur) => new Map(cur).set(row.studentId, result.body));
     else setNote({ ok: false, text: result.message });
   };
+  const handlers: RowHandlers = useRowHandlers({
+    onActions: setActing,
+    onTogglePersonal: (row) => void togglePersonal(row),
+    onChangeMax: changeMax,
+  });
   const show = (row: ParticipantRow, c: ParticipantColumn) =>
-    c === 'maxDownloads' ? (
-      <MaxDownloadsCell row={row} editable={editMax} busy={maxBusy} onChange={changeMax} />
-    ) : (
-      cell(row, c, info, now)
-    );
+    cellContent(row, c, { info, now, editMax, maxBusy, handlers });
+  // The default order (by name, or oldest wait first) shown by the headers, kept between renders.
+  const shownSort = useMemo<TableSort | undefined>(
+    () => sort ?? (status === 'attention' ? undefined : { column: 'name', dir: 'asc' }),
+    [sort, status],
+  );
+
+  // The same elements while rows and time stand still: opening a dialog does not redraw them.
+  const summary = useMemo(
+    () => (
+      <>
+        <TrackingTotals rows={data.rows} info={info} headingId="participants-totals-heading" />
+        <ProgressPicture rows={data.rows} info={info} now={now} />
+      </>
+    ),
+    [data.rows, info, now],
+  );
 
   return (
     <div class="participants">
       <p class="print-only print-head" data-testid="print-head">
         {P.printedAt(dateTime(print.at))}
       </p>
-      <TrackingTotals rows={data.rows} info={info} headingId="participants-totals-heading" />
-      <ProgressPicture rows={data.rows} info={info} now={now} />
+      {summary}
 
       <div class="chips" role="group" aria-label={P.filterLabel}>
         <button
@@ -433,72 +433,25 @@ export function ParticipantsTab(props: {
       {shown.length === 0 && data.rows.length > 0 && <p>{P.noneMatch}</p>}
 
       {shown.length > 0 && wide && (
-        <div class="table-scroll" role="region" aria-label={P.scrollRegion} tabIndex={0} ref={setScroller}>
-          <table class="participants-table" data-testid="participants-table" aria-rowcount={shown.length + 1}>
-            <caption class="visually-hidden">{P.tableCaption}</caption>
-            <thead>
-              <tr aria-rowindex={1}>
-                {tableColumns.map((c) => (
-                  <SortHeader key={c} column={c} shown={shownSort} chosen={sort} onSort={sortBy} />
-                ))}
-                <th scope="col" class="personal-cell">
-                  {P.personalHeading}
-                </th>
-                <th scope="col" class="actions-cell">
-                  {P.actions}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {view.padTop > 0 && (
-                <tr aria-hidden="true" class="spacer" style={{ height: `${view.padTop}px` }}>
-                  <td colSpan={tableColumns.length + 2} />
-                </tr>
-              )}
-              {shown.slice(view.start, view.end).map((row, i) => (
-                <tr
-                  key={row.studentId}
-                  data-student={row.studentId}
-                  class={windowed ? `row-${row.status} fixed-height` : `row-${row.status}`}
-                  aria-rowindex={view.start + i + 2}
-                  style={windowed ? { height: `${view.rowHeight}px` } : undefined}
-                >
-                  {tableColumns.map((c) =>
-                    c === 'name' ? (
-                      <th scope="row" key={c} data-column={c}>
-                        {row.name}
-                      </th>
-                    ) : (
-                      <td key={c} data-column={c}>
-                        {show(row, c)}
-                      </td>
-                    ),
-                  )}
-                  <td class="personal-cell" data-column="personal">
-                    <PersonalInfo row={row} shown={revealed.get(row.studentId)} onToggle={togglePersonal} />
-                  </td>
-                  <td class="actions-cell">
-                    <button
-                      type="button"
-                      class="secondary small"
-                      data-actions-for={row.studentId}
-                      onClick={() => setActing(row.studentId)}
-                    >
-                      <span aria-hidden="true">✎ </span>
-                      <span class="visually-hidden">{P.actionsFor(row.name)}</span>
-                      <span aria-hidden="true">{P.actions}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-              {view.padBottom > 0 && (
-                <tr aria-hidden="true" class="spacer" style={{ height: `${view.padBottom}px` }}>
-                  <td colSpan={tableColumns.length + 2} />
-                </tr>
-              )}
-            </tbody>
-          </table>
-        </div>
+        <ParticipantsTable
+          shown={shown}
+          start={view.start}
+          end={view.end}
+          padTop={view.padTop}
+          padBottom={view.padBottom}
+          rowHeight={view.rowHeight}
+          columns={tableColumns}
+          shownSort={shownSort}
+          chosenSort={sort}
+          onSort={sortBy}
+          info={info}
+          now={now}
+          editMax={editMax}
+          maxBusy={maxBusy}
+          revealed={revealed}
+          handlers={handlers}
+          scrollerRef={setScroller}
+        />
       )}
 
       {shown.length > 0 && !wide && (
@@ -552,7 +505,7 @@ export function ParticipantsTab(props: {
       )}
 
       {actingRow && (
-        <RowActions
+        <RowActionsMemo
           key={actingRow.studentId}
           examId={props.examId}
           row={actingRow}
@@ -561,7 +514,7 @@ export function ParticipantsTab(props: {
           chief={props.chief}
           now={now}
           onRow={data.applyRow}
-          onClose={() => setActing(undefined)}
+          onClose={closeActing}
         />
       )}
     </div>

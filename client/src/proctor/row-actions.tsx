@@ -6,7 +6,7 @@
  * Chief-only actions are disabled for invigilators, with the reason.
  */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
 import {
   examineeEvents,
@@ -98,7 +98,8 @@ export function RowActions(props: {
     },
     [],
   );
-  useEffect(() => {
+  // Opened in the same task as the click that mounts it (useEffect would wait for the next frame).
+  useLayoutEffect(() => {
     const d = dialog.current;
     if (d && !d.open) d.showModal();
     const heading = firstSection.current === undefined ? null : document.getElementById(firstSection.current);

@@ -20,11 +20,15 @@ export function useAttention(data: Pick<MonitorData, 'rows' | 'messages'>): Atte
 
 /** Puts the count in front of the document title while something waits. */
 export function useAttentionTitle(title: string, count: number) {
+  // Set once per change, not put back and set again: the title setter stood out in the profile.
   useEffect(() => {
     const before = document.title;
-    document.title = count > 0 ? `(${count}) ${title}` : title;
     return () => {
       document.title = before;
     };
+  }, []);
+  useEffect(() => {
+    const next = count > 0 ? `(${count}) ${title}` : title;
+    if (document.title !== next) document.title = next;
   }, [title, count]);
 }

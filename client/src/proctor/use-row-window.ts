@@ -2,10 +2,11 @@
  * Windowing of a long table with rows of one fixed height: only the rows in view (and an
  * overscan either side) are in the DOM, with a spacer above and below standing in for the rest,
  * so the scroll bar and the scroll position are those of the whole list. Recomputed on scroll
- * (a passive listener, at most once per animation frame) and when the scroll container resizes.
+ * (a passive listener: scroll events come at most once per animation frame) and when the scroll
+ * container resizes; the rows' height is measured then, not on every scroll.
  * Short lists are rendered whole: below WINDOW_FROM_ROWS rows nothing changes.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 /**
  * The height of one table row: a 44 px button (the touch target), 4 px padding above and below
@@ -27,18 +28,36 @@ export interface RowWindow {
   padBottom: number;
 }
 
-/** The rows to render of `count` when `viewportPx` of the list is seen from `scrollTop`. */
+/**
+ * The rows to render of `count` when `viewportPx` of the list is seen from `scrollTop`. With
+ * `previous` (the window rendered now, of the same count and row height), that window is kept
+ * while it still holds every row in view and is no bigger than this view needs: a scroll of a few
+ * rows then mounts no row, and a new window (centred again, overscan either side) is drawn only
+ * once the view reaches its edge or shrinks.
+ */
 export function rowWindow(
   count: number,
   scrollTop: number,
   viewportPx: number,
   rowHeight = ROW_HEIGHT_PX,
   overscan = OVERSCAN_ROWS,
+  previous?: RowWindow,
 ): RowWindow {
   if (count < WINDOW_FROM_ROWS) return { start: 0, end: count, padTop: 0, padBottom: 0 };
   const visible = Math.ceil(Math.max(0, viewportPx) / rowHeight) + 1;
   // A scroll position from a longer list (before a filter) is clamped, as the browser will.
   const first = Math.min(Math.floor(Math.max(0, scrollTop) / rowHeight), Math.max(0, count - visible));
+  if (
+    previous !== undefined &&
+    previous.start <= first &&
+    Math.min(count, first + visible) <= previous.end &&
+    previous.end <= count &&
+    // Not a window drawn for a taller view (a print, a bigger window) than this one.
+    previous.end - previous.start <= visible + 2 * overscan &&
+    previous.padTop === previous.start * rowHeight &&
+    previous.padBottom === (count - previous.end) * rowHeight
+  )
+    return previous;
   const start = Math.min(count, Math.max(0, first - overscan));
   const end = Math.min(count, first + visible + overscan);
   return { start, end, padTop: start * rowHeight, padBottom: (count - end) * rowHeight };
@@ -51,30 +70,39 @@ export function useRowWindow(el: HTMLElement | null, count: number): RowWindow &
 
   useEffect(() => {
     if (el === null || !windowed) return;
-    let frame: number | undefined;
-    const measure = () => {
-      frame = undefined;
-      const row = el.querySelector('tbody tr[data-student]')?.getBoundingClientRect().height;
-      const rowHeight = row === undefined || row < 1 ? ROW_HEIGHT_PX : row;
+    let rowHeight = ROW_HEIGHT_PX;
+    // Reads only: called where layout is already up to date (a scroll event, before the frame's
+    // animation callbacks write the DOM; a resize observation, after layout), never after a
+    // write, so it forces no extra layout.
+    const read = () => {
+      const scrollTop = el.scrollTop;
+      const height = el.clientHeight;
       setView((v) =>
-        v.scrollTop === el.scrollTop && v.height === el.clientHeight && v.rowHeight === rowHeight
+        v.scrollTop === scrollTop && v.height === height && v.rowHeight === rowHeight
           ? v
-          : { scrollTop: el.scrollTop, height: el.clientHeight, rowHeight },
+          : { scrollTop, height, rowHeight },
       );
     };
-    const onScroll = () => {
-      frame ??= requestAnimationFrame(measure);
+    // The rows' height, when the container is laid out anew (its size, a font), not on every scroll.
+    const measure = () => {
+      const row = el.querySelector('tbody tr[data-student]')?.getBoundingClientRect().height;
+      rowHeight = row === undefined || row < 1 ? ROW_HEIGHT_PX : row;
+      read();
     };
     measure();
-    el.addEventListener('scroll', onScroll, { passive: true });
-    const resize = new ResizeObserver(onScroll);
+    // Scroll events come at most once per frame, before its animation callbacks.
+    el.addEventListener('scroll', read, { passive: true });
+    const resize = new ResizeObserver(measure);
     resize.observe(el);
     return () => {
-      el.removeEventListener('scroll', onScroll);
+      el.removeEventListener('scroll', read);
       resize.disconnect();
-      if (frame !== undefined) cancelAnimationFrame(frame);
     };
   }, [el, windowed]);
 
-  return { ...rowWindow(count, view.scrollTop, view.height, view.rowHeight), rowHeight: view.rowHeight };
+  // The window rendered last, kept while it covers the view (rowWindow's `previous`).
+  const last = useRef<RowWindow | undefined>(undefined);
+  const next = rowWindow(count, view.scrollTop, view.height, view.rowHeight, OVERSCAN_ROWS, last.current);
+  last.current = next;
+  return { ...next, rowHeight: view.rowHeight };
 }
