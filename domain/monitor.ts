@@ -6,9 +6,9 @@
 import { timeLeftMs, type ExamineeTimeline } from './exam-clock.js';
 import type { ExamDoc, ExamineeDoc } from './exam-format.js';
 import { INTEGRITY_REVIEW_STATUSES, type Actor, type EventData, type IntegrityReviewStatus } from './events.js';
+import type { SnapshotCost } from './snapshot-cost.js';
 import {
   PROCTORING_TYPES,
-  snapshotDiskEstimate,
   type HardwareCheck,
   type ProctoringType,
   type SnapshotProblem,
@@ -541,42 +541,6 @@ export interface ExamInfo {
   verificationPasswordsGenerated: number;
   totals: TrackingTotals;
   statusCounts: Record<ExamineeStatus, number>;
-}
-
-/** What an exam's snapshots take on disk, for the Exam info tab and the doctor. */
-export interface SnapshotCost {
-  /** The whole exam: every examinee at their own type, for their whole time, at the interval. */
-  estimateBytes: number;
-  /** Snapshots already on the appliance, and what they take. */
-  taken: number;
-  takenBytes: number;
-  /** What the data disk has free (null: not known yet). */
-  diskFreeBytes: number | null;
-}
-
-/**
- * The disk an exam's snapshots take: each examinee at their own proctoring type, for the time
- * they write (the exam's duration with their extensions and accommodation).
- */
-export function snapshotCost(
-  rows: readonly Pick<ParticipantRow, 'proctoringType' | 'deadline' | 'snapshots'>[],
-  exam: { scheduledStart: string; durationMinutes: number; intervalSeconds: number },
-  state: { takenBytes: number; diskFreeBytes: number | null },
-): SnapshotCost {
-  const start = Date.parse(exam.scheduledStart);
-  let estimateBytes = 0;
-  let taken = 0;
-  for (const r of rows) {
-    const minutes = Math.max(exam.durationMinutes, (Date.parse(r.deadline) - start) / 60_000);
-    estimateBytes += snapshotDiskEstimate({
-      type: r.proctoringType,
-      intervalSeconds: exam.intervalSeconds,
-      examinees: 1,
-      minutes,
-    }).bytes;
-    taken += r.snapshots;
-  }
-  return { estimateBytes, taken, takenBytes: state.takenBytes, diskFreeBytes: state.diskFreeBytes };
 }
 
 /** One exam of the exam list (GET /api/proctor/exams). */

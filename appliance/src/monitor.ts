@@ -7,9 +7,9 @@ import { examQuestions } from '../../domain/answers.js';
 import type { ExamEvent } from '../../domain/events.js';
 import { activeSubmission } from '../../domain/examinee-state.js';
 import { examProctoring } from '../../domain/exam-state.js';
+import { snapshotCost } from '../../domain/snapshot-cost.js';
 import {
   participantRow,
-  snapshotCost,
   statusCounts,
   trackingTotals,
   type ExamInfo,
