@@ -6,6 +6,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Where the blob named `sha256` (64 lower-case hex digits, checked by the caller) lives under `dir`. */
+export const blobPath = (dir: string, sha256: string) => path.join(dir, sha256.slice(0, 2), sha256);
 
 /** What a blob's content address holds. */
 export type BlobCondition =

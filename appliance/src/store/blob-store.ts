@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { inspectBlob, type BlobCondition } from './blob-check.js';
+import { blobPath, inspectBlob, type BlobCondition } from './blob-check.js';
 import { fsyncDir } from './fs-durable.js';
 import { StorageUnavailableError, type StorageProblem } from './storage-problems.js';
 
@@ -76,7 +76,7 @@ export class BlobStore {
   /** Where a blob lives. */
   pathOf(sha256: string): string {
     if (!SHA256.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
-    return path.join(this.dir, sha256.slice(0, 2), sha256);
+    return blobPath(this.dir, sha256);
   }
 
   /**
