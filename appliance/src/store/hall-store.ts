@@ -101,9 +101,9 @@ export class HallStore {
     return [this.#indexer.problem, this.blobs.problem].filter((p) => p !== undefined);
   }
 
-  /** Test hook: the next index batch fails with `error` before it reaches PouchDB. */
-  failNextIndexBatch(error: Error): void {
-    this.#indexer.failNextBatch(error);
+  /** Test hook: the next `count` index batches fail with `error` before they reach PouchDB. */
+  failNextIndexBatches(error: Error, count = 1): void {
+    this.#indexer.failNextBatches(error, count);
   }
 
   /** Opens everything, replays the journal into PouchDB and rebuilds the projection (replay.ts). */

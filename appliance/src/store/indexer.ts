@@ -41,8 +41,8 @@ export class Indexer {
   private failure: IndexFailure | undefined;
   private timer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** Test hook: the next batch fails with this error before it reaches the database. */
-  private injected: Error | undefined;
+  /** Test hook: the next `count` batches fail with this error before they reach the database. */
+  private injected: { error: Error; count: number } | undefined;
   private waitingSince: number | undefined;
   /** Whether the hall is quiet enough for indexing (services.ts: ForegroundLoad); always, when unset. */
   private gate: () => boolean = () => true;
@@ -111,9 +111,9 @@ export class Indexer {
     };
   }
 
-  /** Test hook: makes the next index batch fail with `error`, as a LevelDB write error would. */
-  failNextBatch(error: Error): void {
-    this.injected = error;
+  /** Test hook: makes the next `count` index batches fail with `error`, as a LevelDB write error would. */
+  failNextBatches(error: Error, count = 1): void {
+    this.injected = { error, count };
   }
 
   /** Stops the timers (the store closes). */
@@ -152,8 +152,8 @@ export class Indexer {
         this.queue = [];
         try {
           const injected = this.injected;
-          this.injected = undefined;
-          if (injected) throw injected;
+          if (injected && --injected.count <= 0) this.injected = undefined;
+          if (injected) throw injected.error;
           await putImmutable(this.db, batch);
           if (this.failure) {
             this.tell(`index: the database takes index batches again (after ${this.failure.attempts} refused)`);
@@ -164,7 +164,11 @@ export class Indexer {
           // content revisions) and is retried; the journal has it whatever happens.
           this.queue = [...batch, ...this.queue];
           const error = err instanceof Error ? err : new Error(String(err));
-          this.failure = { error, since: this.failure?.since ?? Date.now(), attempts: (this.failure?.attempts ?? 0) + 1 };
+          this.failure = {
+            error,
+            since: this.failure?.since ?? Date.now(),
+            attempts: (this.failure?.attempts ?? 0) + 1,
+          };
           this.tell(`index: the database refused a batch of ${batch.length} documents: ${error.message}; retrying`);
           indexed = false;
           break;
