@@ -5,11 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Where the blob named `sha256` (64 lower-case hex digits, checked by the caller) lives under `dir`. */
 export const blobPath = (dir: string, sha256: string) => path.join(dir, sha256.slice(0, 2), sha256);
+
+/** Files up to this size are read whole to be hashed; larger ones a piece of this size at a time. */
+const WHOLE_READ_BYTES = 1 << 20;
 
 /** What a blob's content address holds. */
 export type BlobCondition =
@@ -33,7 +36,11 @@ export async function inspectBlob(file: string, sha256: string, size: number): P
   if (size >= 0 && actualSize !== size) return { state: 'damaged', detail: `${actualSize} bytes, not ${size}` };
   const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+    // A small file (answer files, snapshots, most file answers) in one read; a larger one streamed.
+    if (actualSize <= WHOLE_READ_BYTES) hash.update(await readFile(file));
+    else
+      for await (const chunk of createReadStream(file, { highWaterMark: WHOLE_READ_BYTES }))
+        hash.update(chunk as Buffer);
   } catch (err) {
     return { state: 'damaged', detail: `cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
   }
