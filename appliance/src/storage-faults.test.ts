@@ -114,6 +114,31 @@ describe('a retried upload whose blob is gone or damaged', () => {
   });
 });
 
+describe('a retry cannot be used to put other bytes under a hash', () => {
+  it('another examinee sending other bytes with the SHA-256 of a deleted file gets 422; nothing is stored', async () => {
+    const pdf = '%PDF-1.4 Ada’s lab report';
+    expect((await ada.uploadFile(pdf)).status).toBe(201);
+    const file = appliance.store.blobs.pathOf(sha256Of(pdf));
+    await rm(file);
+    const alan = new ExamineeClient(appliance.app, 'S2', 'CCCC2222DDDD');
+    expect((await alan.signIn()).status).toBe(200);
+    expect((await alan.get('/api/exam/package')).status).toBe(200);
+    expect((await alan.get('/api/exam/key')).status).toBe(200);
+
+    const forged = await alan.uploadFile('%PDF-1.4 written by Alan', 'report.pdf', 'q5', sha256Of(pdf));
+    expect(forged.status).toBe(422);
+    expect(await codeOf(forged)).toBe('checksum-mismatch');
+    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    // The same with Ada's own token: the bytes are what count, not who sends them.
+    const again = await ada.uploadFile('%PDF-1.4 other bytes', 'report.pdf', 'q5', sha256Of(pdf));
+    expect(await codeOf(again)).toBe('checksum-mismatch');
+    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    // Only the right bytes bring it back.
+    expect((await ada.uploadFile(pdf)).status).toBe(200);
+    expect(await readFile(file, 'utf8')).toBe(pdf);
+  });
+});
+
 describe('an index batch the database refuses', () => {
   const simulated = () => new Error('IO error: simulated LevelDB write failure');
 

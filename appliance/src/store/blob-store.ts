@@ -223,7 +223,16 @@ export class BlobStore {
       this.shardHandles.set(dir, handle);
       handle.catch(() => this.shardHandles.delete(dir));
     }
-    await (await handle).sync();
+    const fh = await handle;
+    try {
+      await fh.sync();
+    } catch (err) {
+      // A handle whose fsync failed may report success next time for what was lost (Linux
+      // reports a writeback error once per descriptor): the next fsync opens the folder afresh.
+      if (this.shardHandles.get(dir) === handle) this.shardHandles.delete(dir);
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Closes the folder handles kept for fsync. */
