@@ -67,6 +67,17 @@ export const ERRORS = {
   },
   'invalid-answer-file': { status: 422, message: 'The answer file is not valid for this exam.' },
   'file-not-found': { status: 404, message: 'That uploaded file is not on this appliance.' },
+  /** An fsync of a received upload failed (the disk refused to make it durable): nothing was kept or acknowledged. */
+  'blob-not-durable': {
+    status: 503,
+    message:
+      'The appliance could not save your upload safely to its disk. Nothing was lost on your device: send it again; if this repeats, tell a proctor.',
+  },
+  /** The appliance's database refused to index what the journal holds; it retries, and reads wait for it. */
+  'index-unavailable': {
+    status: 503,
+    message: 'The appliance is catching up with its records. Try again in a moment.',
+  },
   'receipt-invalid': { status: 400, message: 'The receipt is not valid.' },
   'forbidden-role': { status: 403, message: 'Only a chief proctor may do this.' },
   'origin-mismatch': {

@@ -11,6 +11,7 @@ import type { Services } from './services.js';
 import { discardRefusedBodies } from './http/discard-unread.js';
 import { sendRefusal } from './http/responses.js';
 import { rawPublicKey } from './crypto/receipts.js';
+import { StorageUnavailableError } from './store/storage-problems.js';
 
 export interface AppDeps {
   services: Services;
@@ -43,9 +44,13 @@ export function buildApp(deps: AppDeps): Hono {
 
   app.get('/api/health', (c) => {
     const healthy = !store.journal.broken;
+    // Degraded: a storage fault the appliance survives (an index batch being retried, a blob
+    // fsync that failed), reported while it lasts; still 200, since the box goes on serving.
+    const problems = store.problems;
     return c.json(
       {
-        status: healthy ? 'ok' : 'storage-failed',
+        status: healthy ? (problems.length > 0 ? 'degraded' : 'ok') : 'storage-failed',
+        problems,
         applianceId: store.applianceId,
         hallId: store.hallId,
         version: deps.version,
@@ -89,6 +94,11 @@ export function buildApp(deps: AppDeps): Hono {
 
   app.onError((err, c) => {
     if (err instanceof HTTPException && err.status < 500) return sendRefusal(c, 'bad-request', err.message);
+    // A storage fault the request met: nothing was acknowledged; the client may send it again.
+    if (err instanceof StorageUnavailableError) {
+      deps.log('error', `${c.req.method} ${c.req.path}: answered 503 ${err.code}: ${err.message}`);
+      return sendRefusal(c, err.code);
+    }
     deps.log(
       'error',
       `${c.req.method} ${c.req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,

@@ -39,14 +39,17 @@ Commands:
   verify-log [--exam <examId>] [--json]
       Verify the hash-chained event log in both of its copies (database and journal) and compare
       them; for each chain print its events, head seq and hash, and OK or the first bad event.
-      --json prints one JSON object. Exit 0 all verify, 1 something is bad. Stop the appliance first.
+      Check every blob the events name (exists, size, SHA-256) and name each missing or damaged
+      one with its examinee and event. --json prints one JSON object. Exit 0 all verify, 1
+      something is bad. Stop the appliance first.
   discover [--timeout <seconds>] [--json] [--watch] [--interface <ipv4>]
       List the appliances in the hall over mDNS (_proctor._tcp): name, host, addresses, port, id,
       hall, version. Waits --timeout seconds (default 3). --watch prints one JSON line per
       appliance that comes (up) or goes (down) until stopped. Exit 0 found some, 1 none.
   doctor [--url <health url>] [--json]
       Check this box: disk space, clock synchronised, certificate days left, data folder
-      writable, service active, the running appliance's /api/health (default
+      writable, every blob the events name (read from the journal and blob files, so it runs
+      beside the appliance), service active, the running appliance's /api/health (default
       http://127.0.0.1:<PROCTOR_PORT>/api/health). Exit 0 healthy (maybe with warnings), 1 a
       check failed.
   certificate [--json]

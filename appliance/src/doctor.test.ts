@@ -1,9 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { serve } from '@hono/node-server';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatDoctor, judgeCertificate, judgeDisk, judgeSnapshotSpace } from './doctor.js';
+import { FakeClock } from '../../domain/clock.js';
+import { sha256HexOfText } from '../../domain/canonical.js';
+import { ExamineeClient, openTestAppliance, removeDir, testExam } from '../../tests/support/appliance.js';
+import { blobCheck, formatDoctor, judgeCertificate, judgeDisk, judgeSnapshotSpace, runDoctor } from './doctor.js';
 
 const MB = 1024 * 1024;
 const work = mkdtempSync(path.join(tmpdir(), 'proctor-doctor-'));
@@ -66,5 +72,84 @@ describe('doctor', () => {
       { name: 'certificate', status: 'fail', detail: 'expired' },
     ]);
     expect(out).toBe('OK    disk space   plenty\nFAIL  certificate  expired\n1 failed, 0 warnings\n');
+  });
+});
+
+describe('doctor beside a running appliance', () => {
+  it('names a blob the events name that is gone, and the storage problems health reports', async () => {
+    const clock = new FakeClock(Date.parse('2026-06-01T08:00:00Z'));
+    const start = clock.now() + 30 * 60_000;
+    // The appliance runs in this process: its LevelDB is open (and locked); the doctor never opens it.
+    const appliance = await openTestAppliance(clock, { exam: testExam(start) });
+    const server = serve({ fetch: appliance.app.fetch, hostname: '127.0.0.1', port: 0 });
+    try {
+      const port = await new Promise<number>((resolve) => {
+        const at = () => resolve((server.address() as AddressInfo).port);
+        if (server.listening) at();
+        else server.once('listening', at);
+      });
+      const ada = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
+      expect((await ada.signIn()).status).toBe(200);
+      expect((await ada.get('/api/exam/package')).status).toBe(200);
+      clock.set(start + 60_000);
+      expect((await ada.get('/api/exam/key')).status).toBe(200);
+      const pdf = '%PDF-1.4 lab report';
+      expect((await ada.uploadFile(pdf)).status).toBe(201);
+      const body = ada.answerFile({
+        q1: 'a',
+        q5: [{ sha256: sha256HexOfText(pdf), size: pdf.length, name: 'report.pdf' }],
+      });
+      expect((await ada.submit(body)).status).toBe(201);
+      expect(await blobCheck(appliance.dataDir)).toEqual({
+        name: 'blobs',
+        status: 'ok',
+        detail: expect.stringMatching(/^2 named by events, all there with their size and SHA-256 \(\d+ ms\)$/),
+      });
+
+      await rm(appliance.store.blobs.pathOf(sha256HexOfText(pdf)));
+      await appliance.store.flushIndex();
+      appliance.store.failNextIndexBatches(new Error('IO error: simulated'));
+      // An event to index (a proctor looked at Ada's contact details); its batch is refused.
+      await appliance.store.record('exam-1', [
+        { kind: 'contact-revealed', actor: { role: 'proctor', username: 'chief' }, studentId: 'S1', data: {} },
+      ]).durable;
+      await expect(appliance.store.flushIndex()).rejects.toMatchObject({ code: 'index-unavailable' });
+
+      const checks = await runDoctor({
+        dataDir: appliance.dataDir,
+        healthUrl: `http://127.0.0.1:${port}/api/health`,
+        unit: 'proctor-appliance-doctor-test',
+        nowMs: Date.now(),
+        httpsMode: 'off',
+      });
+      const byName = new Map(checks.map((c) => [c.name, c]));
+      expect(byName.get('blobs')).toMatchObject({
+        status: 'fail',
+        detail: '1 of 2 named by events missing or damaged: acknowledged uploads without their bytes',
+        more: [
+          expect.stringMatching(
+            new RegExp(
+              `^blob ${sha256HexOfText(pdf)} \\(19 bytes\\) is missing: no file; named by file-uploaded of S1 \\(event:exam-1:`,
+            ),
+          ),
+        ],
+      });
+      expect(byName.get('appliance health')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringContaining('status degraded'),
+        more: [
+          expect.stringMatching(
+            /^index-failing since \S+: the database refused an index batch .*IO error: simulated; retrying$/,
+          ),
+        ],
+      });
+      const text = formatDoctor(checks);
+      expect(text).toMatch(/^FAIL {2}blobs +1 of 2 named by events missing or damaged/m);
+      expect(text).toMatch(new RegExp(`^ {8,}blob ${sha256HexOfText(pdf)} \\(19 bytes\\) is missing`, 'm'));
+    } finally {
+      server.close();
+      await appliance.close();
+      await removeDir(appliance.dataDir);
+    }
   });
 });

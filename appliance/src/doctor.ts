@@ -2,8 +2,15 @@
  * `npm run appliance -- doctor`: is this box fit for an exam? Checks disk space, the clock, the
  * HTTPS certificate, that the data folder takes a durable write, that the systemd service is
  * active, and what the running appliance says at /api/health (with the disk its exams' proctoring
- * snapshots still need: a warning when the data disk cannot hold them). Each check is ok, warn or fail;
+ * snapshots still need: a warning when the data disk cannot hold them), and that every blob the
+ * appliance's events name is on disk with its size and SHA-256. Each check is ok, warn or fail;
  * the exit code is 1 when any check fails.
+ *
+ * Blobs: the doctor runs beside a running appliance, whose LevelDB it cannot open (the appliance
+ * holds its lock). So it reads what the appliance only appends to or writes once: the journal
+ * (read-only; a record being written is a torn tail and is skipped) and the blob files
+ * (store/blob-audit.ts, as verify-log does). No endpoint and no proctor sign-in are needed, and the
+ * check works as well on a stopped box. It reads every blob once: see docs/performance.md.
  *
  * Certificate: per PROCTOR_HTTPS_MODE: off is a warning (no offline reload on the hall network);
  * local-ca reads `<dataDir>/tls/server.crt` (appliance/src/tls/local-ca.ts), provided reads
@@ -13,8 +20,11 @@ import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { readFile, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { get as httpsGet } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { auditBlobs, blobFindingLine } from './store/blob-audit.js';
+import { readJournal } from './store/journal-reader.js';
 import { checkStorage } from './systemd/storage-check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -22,6 +32,8 @@ export interface DoctorCheck {
   name: string;
   status: CheckStatus;
   detail: string;
+  /** Further lines under the check (e.g. each missing blob). */
+  more?: string[];
 }
 
 const MB = 1024 * 1024;
@@ -155,11 +167,18 @@ async function healthCheck(url: string, ca: string | undefined, freeBytes: numbe
     const needed = (body.snapshots as { stillNeededBytes?: unknown } | undefined)?.stillNeededBytes;
     const snapshots =
       typeof needed === 'number' && freeBytes !== undefined ? [judgeSnapshotSpace(needed, freeBytes)] : [];
+    // Degraded: a storage fault the appliance survives, each named (store/storage-problems.ts).
+    const problems = Array.isArray(body.problems)
+      ? (body.problems as { code?: unknown; since?: unknown; detail?: unknown }[])
+      : [];
     const out: DoctorCheck[] = [
       {
         name: 'appliance health',
         status: res.ok && body.status === 'ok' ? 'ok' : 'fail',
         detail: `${url}: HTTP ${res.status}, status ${String(body.status)}, appliance ${String(body.applianceId)}, hall ${String(body.hallId)}, version ${String(body.version)}, ${String(body.exams)} exams`,
+        ...(problems.length > 0
+          ? { more: problems.map((p) => `${String(p.code)} since ${String(p.since)}: ${String(p.detail)}`) }
+          : {}),
       },
     ];
     if (body.sync !== undefined) out.push({ name: 'sync', status: 'ok', detail: JSON.stringify(body.sync) });
@@ -167,6 +186,46 @@ async function healthCheck(url: string, ca: string | undefined, freeBytes: numbe
     return [...out, ...snapshots];
   } catch (err) {
     return [{ name: 'appliance health', status: 'fail', detail: `${url}: ${String(err)}` }];
+  }
+}
+
+/** Most blob findings printed under the check (verify-log lists them all). */
+const BLOB_LINES = 20;
+
+/**
+ * Every blob the journal's events name: there, with its size and SHA-256 (store/blob-audit.ts).
+ * Reads the journal and blob files only, so it runs beside a running appliance.
+ */
+export async function blobCheck(dataDir: string): Promise<DoctorCheck> {
+  const name = 'blobs';
+  const started = performance.now();
+  try {
+    const journal = await readJournal(path.join(dataDir, 'journal'));
+    const audit = await auditBlobs(
+      path.join(dataDir, 'blobs'),
+      journal.records.flatMap((r) => r.docs),
+    );
+    const ms = Math.round(performance.now() - started);
+    if (audit.bad === 0)
+      return {
+        name,
+        status: 'ok',
+        detail:
+          audit.checked === 0
+            ? 'no blobs named by events yet'
+            : `${audit.checked} named by events, all there with their size and SHA-256 (${ms} ms)`,
+      };
+    const lines = audit.findings.slice(0, BLOB_LINES).map(blobFindingLine);
+    if (audit.bad > lines.length)
+      lines.push(`… and ${audit.bad - lines.length} more (npm run appliance -- verify-log lists them all)`);
+    return {
+      name,
+      status: 'fail',
+      detail: `${audit.bad} of ${audit.checked} named by events missing or damaged: acknowledged uploads without their bytes`,
+      more: lines,
+    };
+  } catch (err) {
+    return { name, status: 'fail', detail: `${dataDir}: ${String(err)}` };
   }
 }
 
@@ -207,6 +266,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
       ? { name: 'storage writable', status: 'ok', detail: `write + fsync + read in ${storage.ms.toFixed(1)} ms` }
       : { name: 'storage writable', status: 'fail', detail: storage.reason },
   );
+  checks.push(await blobCheck(options.dataDir));
   checks.push(await serviceCheck(options.unit));
   const ca = await readFile(options.caFile ?? path.join(options.dataDir, 'tls', 'ca.crt'), 'utf8').catch(
     () => undefined,
@@ -217,7 +277,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
 
 export function formatDoctor(checks: DoctorCheck[]): string {
   const width = Math.max(...checks.map((c) => c.name.length));
-  const lines = checks.map((c) => `${c.status.toUpperCase().padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}`);
+  const lines = checks.flatMap((c) => [
+    `${c.status.toUpperCase().padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}`,
+    ...(c.more ?? []).map((l) => `${' '.repeat(width + 8)}${l}`),
+  ]);
   const failed = checks.filter((c) => c.status === 'fail').length;
   const warned = checks.filter((c) => c.status === 'warn').length;
   lines.push(failed > 0 ? `${failed} failed, ${warned} warnings` : `healthy (${warned} warnings)`);

@@ -5,10 +5,10 @@
  * journal) before the 201 goes out, which is what makes it survive a power cut too.
  */
 import { constants } from 'node:fs';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sha256Hex } from '../../domain/canonical.js';
+import { sha256Hex, sha256HexOfText } from '../../domain/canonical.js';
 import { verifyChain } from '../../domain/events.js';
 import type { Receipt } from './crypto/receipts.js';
 import {
@@ -245,5 +245,64 @@ describe('durability of acknowledged submissions (real process, real disk)', () 
     expect(end(recordWrite!)).toBeLessThan(journalSync!.startIndex);
     expect(end(journalSync!)).toBeLessThan(answer!.startIndex);
     expect(Math.max(end(fileSync!), end(rename), end(dirSync!), end(journalSync!))).toBeLessThan(answer!.startIndex);
+  }, 60_000);
+
+  it('answers a failing fsync of a received blob (EIO, injected by strace) 503 blob-not-durable: nothing kept, health degraded', async () => {
+    try {
+      await access(STRACE, constants.X_OK);
+    } catch {
+      throw new Error(`${STRACE} is missing: this test needs strace (apt-get install strace); it must not be skipped`);
+    }
+    const { dataDir, roster } = await importedExam(1);
+    const probe = new HttpExaminee('', roster[0]!.studentId, roster[0]!.accessCode);
+    const body = probe.answerFile({ q1: 'a', q2: true });
+    const sha = sha256HexOfText(body);
+    // A real fsync failure: every fsync of this answer file's folder fails with EIO (strace -P
+    // follows file descriptors to their paths), as a failing disk would answer.
+    const shardDir = path.join(dataDir, 'blobs', sha.slice(0, 2));
+    const faulty = await start({
+      dataDir,
+      wrapper: [
+        STRACE,
+        '-f',
+        '-qq',
+        '-o',
+        '/dev/null',
+        '-e',
+        'trace=fsync',
+        '-e',
+        'inject=fsync:error=EIO',
+        '-P',
+        shardDir,
+      ],
+    });
+    const ada = new HttpExaminee(faulty.baseUrl, roster[0]!.studentId, roster[0]!.accessCode);
+    await ada.prepare();
+    const res = await ada.submit(body);
+    const refused = (await res.json()) as { error: { code: string; message: string } };
+    expect(res.status, JSON.stringify(refused)).toBe(503);
+    expect(refused.error.code).toBe('blob-not-durable');
+    expect(refused.error.message).toContain('could not save your upload safely');
+
+    // Nothing acknowledged or recorded: no receipt, no temp file left; health degraded, and the log says why.
+    expect((await ada.get('/api/exam/submission')).status).toBe(404);
+    expect(await readdir(path.join(dataDir, 'blobs', 'tmp'))).toEqual([]);
+    const health = await fetch(`${faulty.baseUrl}/api/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      status: 'degraded',
+      problems: [{ code: 'blob-not-durable', detail: expect.stringContaining(`fsync of blob ${sha}`) }],
+    });
+    await expect.poll(() => faulty.stderr).toContain(`answered 503 blob-not-durable`);
+    expect(faulty.stderr).toMatch(/an fsync of blob [0-9a-f]{64} \(\d+ bytes\) failed: EIO/);
+    expect(await faulty.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+
+    // The disk is well again: the same upload is accepted, as new (it was never acknowledged).
+    const healthy = await start({ dataDir });
+    ada.baseUrl = healthy.baseUrl;
+    const again = await ada.submit(body);
+    expect(again.status).toBe(201);
+    expect(((await again.json()) as { replay: boolean }).replay).toBe(false);
+    expect(await (await fetch(`${healthy.baseUrl}/api/health`)).json()).toMatchObject({ status: 'ok', problems: [] });
   }, 60_000);
 });

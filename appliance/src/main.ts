@@ -136,7 +136,7 @@ async function openStorage(config: Config, log: Log): Promise<{ clock: ClockTrus
     dataDir: config.dataDir,
     clock,
     hallId: config.hallId,
-    log: (l) => log('info', l),
+    log: (l, level = 'info') => log(level, l),
   });
   return { clock, store };
 }

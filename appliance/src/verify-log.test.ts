@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -400,6 +401,72 @@ describe('verify-log and the journal file itself', () => {
     expect(await cli('verify-log')).toBe(0);
     expect(out).toContain(`Note: The journal ends with a torn record of ${tail.length} bytes`);
     expect(await readFile(file, 'utf8')).toBe(torn);
+  });
+});
+
+describe('verify-log checks every blob the events name', () => {
+  /** The accepted submission's answer file: its hash, size and path in a data folder. */
+  const answerFile = (dataDir: string) => {
+    const event = eventAt(7);
+    if (event.kind !== 'submission-accepted') throw new Error(`seq 7 is ${event.kind}`);
+    const { sha256, size } = event.data;
+    return { event, sha256, size, file: path.join(dataDir, 'blobs', sha256.slice(0, 2), sha256) };
+  };
+
+  it('finds the answer file there with its size and SHA-256', async () => {
+    const dir = await dataCopy();
+    const { size, file } = answerFile(dir);
+    expect((await readFile(file)).length).toBe(size);
+    expect(await cli('verify-log')).toBe(0);
+    expect(out).toContain(
+      `OK   blobs ${path.join(dir, 'blobs')}: 1 named by events, all there with their size and SHA-256`,
+    );
+    const { report } = await verifyJson();
+    expect(report.blobs).toEqual({ path: path.join(dir, 'blobs'), checked: 1, intact: 1, bad: 0, findings: [] });
+  });
+
+  it('names a deleted answer file with its examinee and event, and exits 1', async () => {
+    const dir = await dataCopy();
+    const { event, sha256, size, file } = answerFile(dir);
+    await rm(file);
+
+    expect(await cli('verify-log')).toBe(1);
+    expect(out).toContain(`BAD  blobs ${path.join(dir, 'blobs')}: 1 of 1 named by events missing or damaged`);
+    expect(out).toContain(
+      `blob ${sha256} (${size} bytes) is missing: no file; named by submission-accepted of S1 (${event._id})`,
+    );
+    expect(out).toMatch(/^Result: FAILED, 0 of 1 chain bad, 1 blob missing or damaged\.$/m);
+    const { code, report } = await verifyJson();
+    expect(code).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(report.chains[0]?.ok).toBe(true);
+    expect(report.blobs?.findings).toEqual([
+      {
+        sha256,
+        size,
+        problem: 'missing',
+        detail: 'no file',
+        path: file,
+        events: [{ eventId: event._id, examId: 'exam-1', kind: 'submission-accepted', seq: 7, studentId: 'S1' }],
+      },
+    ]);
+  });
+
+  it('names a damaged answer file: other bytes of the same size, or cut short', async () => {
+    const dir = await dataCopy();
+    const { sha256, size, file } = answerFile(dir);
+    const original = await readFile(file);
+    const flipped = Buffer.from(original);
+    flipped[0] = flipped[0]! ^ 0x01;
+    await writeFile(file, flipped);
+
+    expect(await cli('verify-log')).toBe(1);
+    expect(out).toContain(
+      `blob ${sha256} (${size} bytes) is damaged: its content has SHA-256 ${createHash('sha256').update(flipped).digest('hex')}`,
+    );
+    await writeFile(file, original.subarray(0, 10));
+    expect(await cli('verify-log')).toBe(1);
+    expect(out).toContain(`blob ${sha256} (${size} bytes) is damaged: 10 bytes, not ${size}`);
   });
 });
 

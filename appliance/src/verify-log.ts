@@ -16,6 +16,9 @@
  *   versions of one event are `duplicate-in-journal`.
  * The journal itself: a damaged record followed by others fails the check (the appliance would
  * refuse to start); a torn last record (never acknowledged) is only noted.
+ * The blobs: every blob the journal's events name (answer files, file answers, answers kept at
+ * time-up, verification photos, snapshots) must be in `blobs/` with the size its event recorded
+ * and its SHA-256 (store/blob-audit.ts); each missing or damaged one is named with its events.
  *
  * The first bad event of a chain is its finding with the lowest seq; at equal seq a missing
  * event comes first, then a break of the chain, then a revision or duplicate, then a difference
@@ -32,6 +35,7 @@ import { examDocId } from '../../domain/exam-format.js';
 import { immutableRev, type HallDb } from './store/database.js';
 import type { JournalDoc } from './store/journal.js';
 import { readJournal, type DamagedRecord } from './store/journal-reader.js';
+import { auditBlobs, blobFindingLine, type BlobAudit } from './store/blob-audit.js';
 import {
   canonical,
   chainReport,
@@ -45,7 +49,7 @@ import {
 } from './verify-log-chains.js';
 
 export interface VerifyLogReport {
-  /** True when every chain verifies and the journal has no damaged record. */
+  /** True when every chain verifies, the journal has no damaged record and every blob is intact. */
   ok: boolean;
   examId?: string;
   database: { path: string; events: number };
@@ -59,6 +63,8 @@ export interface VerifyLogReport {
     damaged: DamagedRecord[];
   };
   chains: ChainReport[];
+  /** The blobs the journal's events name; absent when no blob folder was given. */
+  blobs?: BlobAudit;
   notes: string[];
 }
 
@@ -114,7 +120,7 @@ async function databaseEventDocs(db: HallDb, prefix: string): Promise<PouchDB.Do
  * appliance can reuse it with its own database handle).
  */
 export async function verifyEventLog(
-  sources: { db: HallDb; dbPath: string; journalDir: string },
+  sources: { db: HallDb; dbPath: string; journalDir: string; blobsDir?: string },
   options: VerifyLogOptions = {},
 ): Promise<VerifyLogReport> {
   const prefix = options.examId === undefined ? 'event:' : `event:${options.examId}:`;
@@ -194,6 +200,14 @@ export async function verifyEventLog(
   const reports = [...chains.values()]
     .sort((a, b) => (a.examId + '\u0000' + a.applianceId < b.examId + '\u0000' + b.applianceId ? -1 : 1))
     .map(chainReport);
+  const blobs =
+    sources.blobsDir === undefined
+      ? undefined
+      : await auditBlobs(
+          sources.blobsDir,
+          journal.records.flatMap((r) => r.docs),
+          options.examId === undefined ? {} : { examId: options.examId },
+        );
   const notes = [TAIL_LIMITATION_NOTE];
   if (!journal.exists) notes.push(`There is no journal file at ${journal.filePath}.`);
   if (journal.tornBytes > 0)
@@ -207,7 +221,7 @@ export async function verifyEventLog(
         'indexed: start and stop the appliance once (it replays the journal) and run verify-log again.',
     );
   return {
-    ok: reports.every((r) => r.ok) && journal.damaged.length === 0,
+    ok: reports.every((r) => r.ok) && journal.damaged.length === 0 && (blobs?.bad ?? 0) === 0,
     ...(options.examId === undefined ? {} : { examId: options.examId }),
     database: { path: sources.dbPath, events: dbDocs.length },
     journal: {
@@ -220,6 +234,7 @@ export async function verifyEventLog(
       damaged: journal.damaged,
     },
     chains: reports,
+    ...(blobs === undefined ? {} : { blobs }),
     notes,
   };
 }
@@ -254,7 +269,10 @@ export async function verifyLog(dataDir: string, options: VerifyLogOptions = {})
     throw err;
   }
   try {
-    return await verifyEventLog({ db, dbPath, journalDir: path.join(dataDir, 'journal') }, options);
+    return await verifyEventLog(
+      { db, dbPath, journalDir: path.join(dataDir, 'journal'), blobsDir: path.join(dataDir, 'blobs') },
+      options,
+    );
   } finally {
     await db.close();
   }
@@ -300,14 +318,27 @@ export function formatVerifyLogReport(report: VerifyLogReport): string {
       `BAD  journal line ${d.line} (byte ${d.offset}, ${d.bytes} bytes) is damaged (${d.problem}) and followed by ` +
         'more records: the appliance would refuse to start',
     );
+  const b = report.blobs;
+  if (b) {
+    lines.push(
+      b.bad === 0
+        ? `OK   blobs ${b.path}: ${b.checked} named by events, all there with their size and SHA-256`
+        : `BAD  blobs ${b.path}: ${b.bad} of ${b.checked} named by events missing or damaged`,
+    );
+    for (const f of b.findings) lines.push(`     ${blobFindingLine(f)}`);
+    if (b.bad > b.findings.length) lines.push(`     … and ${b.bad - b.findings.length} more`);
+  }
   const bad = report.chains.filter((c) => !c.ok).length;
+  const blobsBad = b && b.bad > 0 ? `, ${b.bad} blob${b.bad === 1 ? '' : 's'} missing or damaged` : '';
+  const plural = report.chains.length === 1 ? '' : 's';
   lines.push(
     report.ok
-      ? `Result: OK, ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'} verified in both copies.`
-      : `Result: FAILED, ${bad} of ${report.chains.length} chain${report.chains.length === 1 ? '' : 's'} bad` +
+      ? `Result: OK, ${report.chains.length} chain${plural} verified in both copies.`
+      : `Result: FAILED, ${bad} of ${report.chains.length} chain${plural} bad` +
           (j.damaged.length > 0
             ? `, ${j.damaged.length} damaged journal record${j.damaged.length === 1 ? '' : 's'}`
             : '') +
+          blobsBad +
           '.',
   );
   for (const n of report.notes) lines.push(`Note: ${n}`);

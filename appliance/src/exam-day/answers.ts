@@ -175,11 +175,15 @@ export class Answers {
         { name: input.name, sha256: blob.sha256, size: blob.size },
         this.ctx.now,
       );
-      if (!decision.ok || decision.action === 'replay') {
+      if (!decision.ok) {
         await this.ctx.store.blobs.discard(blob);
-        return decision.ok
-          ? { ok: true, sha256: blob.sha256, size: blob.size, name: input.name, replay: true }
-          : decision;
+        return decision;
+      }
+      if (decision.action === 'replay') {
+        // Acknowledged before: the stored file is checked, and stored again from these bytes if
+        // it went missing or was damaged.
+        await this.ctx.store.blobs.keep(blob);
+        return { ok: true, sha256: blob.sha256, size: blob.size, name: input.name, replay: true };
       }
       await this.ctx.store.blobs.commit(blob);
       await this.ctx.store.record(exam.doc.examId, [

@@ -69,7 +69,9 @@ export class Submissions {
       const decision = decideSubmission(entry.state, this.ctx.timeline(exam, entry), blob.sha256, this.ctx.now);
       if (!decision.ok) return keep(decision);
       if (decision.action === 'replay') {
-        await this.ctx.store.blobs.discard(blob);
+        // The same bytes again: the stored answer file is checked, and stored again from these
+        // if it went missing or was damaged, before the receipt is handed out again.
+        await this.ctx.store.blobs.keep(blob);
         const receipt = this.ctx.store.projection.receipts.get(decision.submissionId);
         if (!receipt) return refuse('already-submitted');
         return { ok: true, receipt, replay: true };

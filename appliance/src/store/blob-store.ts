@@ -4,11 +4,17 @@
  * An upload is streamed to `blobs/tmp/` while it is hashed and counted (never buffered whole),
  * refused as soon as it passes its size limit, then fsynced, renamed to its content address
  * and the directory fsynced: only then is it durable, and only then may the request be answered.
+ * An fsync that fails is answered 503 `blob-not-durable` (StorageUnavailableError): the received
+ * file is removed, nothing is acknowledged, and health says `degraded` until a later blob is made
+ * durable. A retried upload whose blob is already there (`keep`) checks the stored file first:
+ * one that went missing or was damaged is replaced by the bytes just received, hashed on receipt.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { blobPath, inspectBlob, type BlobCondition } from './blob-check.js';
 import { fsyncDir } from './fs-durable.js';
+import { StorageUnavailableError, type StorageProblem } from './storage-problems.js';
 
 /** A received upload waiting for commit or discard. */
 export interface ReceivedBlob {
@@ -43,6 +49,10 @@ export class BlobStore {
   private readonly tmpDir: string;
   /** An open handle per shard folder, kept to fsync it after a rename (no open and close each time). */
   private readonly shardHandles = new Map<string, Promise<FileHandle>>();
+  /** The last fsync failure, until a blob is made durable again. */
+  #notDurable: StorageProblem | undefined;
+  /** Told of a fault and of the recovery from it (HallStore: the log). */
+  onProblem: (line: string) => void = () => undefined;
 
   private constructor(readonly dir: string) {
     this.tmpDir = path.join(dir, 'tmp');
@@ -66,7 +76,7 @@ export class BlobStore {
   /** Where a blob lives. */
   pathOf(sha256: string): string {
     if (!SHA256.test(sha256)) throw new Error(`not a sha256: ${sha256}`);
-    return path.join(this.dir, sha256.slice(0, 2), sha256);
+    return blobPath(this.dir, sha256);
   }
 
   /**
@@ -149,13 +159,61 @@ export class BlobStore {
    * and its folder fsynced. A blob already there is replaced by the same bytes, and the
    * folder is fsynced all the same: present is not durable (a commit cut off by a kill between its
    * rename and its folder fsync leaves the name only in memory), and the caller answers after this.
+   * @throws StorageUnavailableError (`blob-not-durable`) when an fsync fails; the temp file is gone.
    */
   async commit(blob: ReceivedBlob): Promise<string> {
     const target = this.pathOf(blob.sha256);
-    await blob.synced;
-    await rename(blob.tmpPath, target);
-    await this.syncShard(path.dirname(target));
+    await this.durably(blob, async () => {
+      await blob.synced;
+      await rename(blob.tmpPath, target);
+      await this.syncShard(path.dirname(target));
+    });
     return target;
+  }
+
+  /**
+   * Makes a received blob durable where its address may be taken already (a retried upload, the
+   * same snapshot twice): the stored file is checked (size and SHA-256); an intact one stays (its
+   * folder is fsynced all the same) and the received copy is thrown away; a missing or damaged one
+   * is replaced by the received bytes. Returns what the address held before.
+   */
+  async keep(blob: ReceivedBlob): Promise<BlobCondition> {
+    const target = this.pathOf(blob.sha256);
+    const before = await inspectBlob(target, blob.sha256, blob.size);
+    if (before.state !== 'intact') {
+      await this.commit(blob);
+      this.onProblem(
+        `blob ${blob.sha256}: ${before.state === 'missing' ? 'was missing' : `was damaged (${before.detail})`}; ` +
+          'stored again from the bytes just received',
+      );
+      return before;
+    }
+    await this.discard(blob);
+    await this.durably(blob, () => this.syncShard(path.dirname(target)));
+    return before;
+  }
+
+  /** Storage faults going on now: an fsync of a blob that failed, until one succeeds again. */
+  get problem(): StorageProblem | undefined {
+    return this.#notDurable;
+  }
+
+  /** Runs the fsyncs of a commit; a failure removes the temp file and becomes a StorageUnavailableError. */
+  private async durably(blob: ReceivedBlob, steps: () => Promise<void>): Promise<void> {
+    try {
+      await steps();
+    } catch (err) {
+      await rm(blob.tmpPath, { force: true }).catch(() => undefined);
+      const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+      const detail = `an fsync of blob ${blob.sha256} (${blob.size} bytes) failed: ${reason}`;
+      this.#notDurable = { code: 'blob-not-durable', since: new Date().toISOString(), detail };
+      this.onProblem(`${detail}; answered 503 blob-not-durable, nothing acknowledged`);
+      throw new StorageUnavailableError('blob-not-durable', detail, { cause: err });
+    }
+    if (this.#notDurable) {
+      this.onProblem(`blobs are made durable again (after: ${this.#notDurable.detail})`);
+      this.#notDurable = undefined;
+    }
   }
 
   private async syncShard(dir: string): Promise<void> {
@@ -165,7 +223,16 @@ export class BlobStore {
       this.shardHandles.set(dir, handle);
       handle.catch(() => this.shardHandles.delete(dir));
     }
-    await (await handle).sync();
+    const fh = await handle;
+    try {
+      await fh.sync();
+    } catch (err) {
+      // A handle whose fsync failed may report success next time for what was lost (Linux
+      // reports a writeback error once per descriptor): the next fsync opens the folder afresh.
+      if (this.shardHandles.get(dir) === handle) this.shardHandles.delete(dir);
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Closes the folder handles kept for fsync. */
@@ -185,8 +252,7 @@ export class BlobStore {
       { hash: true },
     );
     if (!received.ok) throw new Error(`storing ${bytes.byteLength} bytes failed: ${received.code}`);
-    if (!(await this.has(received.blob.sha256))) await this.commit(received.blob);
-    else await this.discard(received.blob);
+    await this.keep(received.blob);
     return received.blob.sha256;
   }
 

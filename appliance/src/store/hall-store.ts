@@ -20,6 +20,7 @@ import type { Journal, JournalDoc } from './journal.js';
 import type { ExamineeEntry, Projection, ProjectionView, TimeUpSeal } from './projection.js';
 import { replay } from './replay.js';
 import { SecretStore } from './secrets.js';
+import type { StorageProblem } from './storage-problems.js';
 
 export {
   draftDocId,
@@ -37,7 +38,8 @@ export interface StoreOptions {
   hallId: string;
   /** Use PouchDB's memory adapter (journal, blobs and secrets stay on disk under dataDir). */
   memoryDb?: boolean;
-  log?: (line: string) => void;
+  /** Start-up lines (info), and storage faults and recoveries (warn). */
+  log?: (line: string, level?: 'info' | 'warn') => void;
 }
 
 /** What callers may know of the journal: whether it still writes, and where it is. */
@@ -54,7 +56,13 @@ export class HallStore {
   readonly #dbDir: string | undefined;
 
   private constructor(
-    parts: { db: HallDb; journal: Journal; projection: Projection; dbDir: string | undefined },
+    parts: {
+      db: HallDb;
+      journal: Journal;
+      projection: Projection;
+      dbDir: string | undefined;
+      warn: (line: string) => void;
+    },
     readonly blobs: BlobStore,
     readonly secrets: SecretStore,
     readonly receiptSigner: ReceiptSigner,
@@ -66,7 +74,8 @@ export class HallStore {
     this.#journal = parts.journal;
     this.#projection = parts.projection;
     this.#dbDir = parts.dbDir;
-    this.#indexer = new Indexer(parts.db);
+    this.#indexer = new Indexer(parts.db, parts.warn);
+    blobs.onProblem = parts.warn;
   }
 
   get applianceId(): string {
@@ -87,6 +96,16 @@ export class HallStore {
     return this.#journal;
   }
 
+  /** Storage faults going on now, which the appliance survives (/api/health: degraded). */
+  get problems(): StorageProblem[] {
+    return [this.#indexer.problem, this.blobs.problem].filter((p) => p !== undefined);
+  }
+
+  /** Test hook: the next `count` index batches fail with `error` before they reach PouchDB. */
+  failNextIndexBatches(error: Error, count = 1): void {
+    this.#indexer.failNextBatches(error, count);
+  }
+
   /** Opens everything, replays the journal into PouchDB and rebuilds the projection (replay.ts). */
   static async open(options: StoreOptions): Promise<HallStore> {
     const log = options.log ?? (() => undefined);
@@ -101,7 +120,13 @@ export class HallStore {
     // The journal and blob folders may have just been created: make their names durable too.
     await fsyncDir(options.dataDir);
     const store = new HallStore(
-      { db, journal, projection, dbDir: memory ? undefined : hallDbDir(options.dataDir) },
+      {
+        db,
+        journal,
+        projection,
+        dbDir: memory ? undefined : hallDbDir(options.dataDir),
+        warn: (line) => log(`store: ${line}`, 'warn'),
+      },
       blobs,
       secrets,
       new ReceiptSigner(secrets.value.receiptPrivateKeyPem),
@@ -319,6 +344,7 @@ export class HallStore {
       () => true,
       () => false,
     );
+    this.#indexer.stop();
     const checkpoint =
       indexed && !this.#journal.broken && this.#dbDir !== undefined
         ? await markDatabase(this.#db, this.#journal.position)
@@ -331,6 +357,7 @@ export class HallStore {
 
   /** Closes the journal and the database as kill -9 leaves them: no index checkpoint (tests). */
   async closeWithoutCheckpoint(): Promise<void> {
+    this.#indexer.stop();
     await this.#journal.close();
     await this.#db.close();
   }
