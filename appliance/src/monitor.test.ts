@@ -129,6 +129,23 @@ describe('exam info and tracking totals', () => {
     ]);
   });
 
+  it('labels questions for every proctor: numbers always, prompt excerpts only once the paper may be read', async () => {
+    type Labels = { questions: { questionId: string; number: number; excerpt: string | null }[] };
+    const early = await invi.json<Labels>('GET', `${EXAM}/questions`);
+    expect(early.questions.length).toBeGreaterThan(1);
+    expect(early.questions.map((q) => q.number)).toEqual(early.questions.map((_, i) => i + 1));
+    expect(early.questions.every((q) => q.excerpt === null)).toBe(true);
+    expect(JSON.stringify(early)).not.toContain('SECRET-PROMPT-MARKER');
+    const forChief = await chief.json<Labels>('GET', `${EXAM}/questions`);
+    expect(forChief.questions.every((q) => typeof q.excerpt === 'string' && q.excerpt.length <= 60)).toBe(true);
+    clock.set(START);
+    const later = await invi.json<Labels>('GET', `${EXAM}/questions`);
+    expect(later.questions.every((q) => typeof q.excerpt === 'string')).toBe(true);
+    // Labels are not a reading of the paper.
+    await appliance.store.flushIndex();
+    expect((await appliance.store.examEvents('exam-1')).filter((e) => e.kind === 'exam-preview-viewed')).toEqual([]);
+  });
+
   it('gives the exam password to a chief only, and records each look', async () => {
     const refused = await invi.request('GET', `${EXAM}/exam-password`);
     expect(refused.status).toBe(403);

@@ -174,6 +174,7 @@ const MATRIX: Record<string, Row> = {
   // After the start (the matrix's clock): every proctor; before it, a chief only (monitor.test.ts).
   'GET /api/proctor/exams/:examId/preview': { expect: PROCTORS(200) },
   'GET /api/proctor/exams/:examId/exam-password': { expect: PROCTORS(403, 200) },
+  'GET /api/proctor/exams/:examId/questions': { expect: PROCTORS(200) },
   'GET /api/proctor/exams/:examId/participants': { expect: PROCTORS(200) },
   'GET /api/proctor/exams/:examId/participants/:studentId': { expect: PROCTORS(200) },
   'GET /api/proctor/exams/:examId/participants/:studentId/events': { expect: PROCTORS(200) },

@@ -8,6 +8,8 @@
  *   POST   /exams/:examId/verification-passwords      generate passwords (chief)
  *   GET    /exams/:examId/preview                     the exam as examinees see it (before the start: chief)
  *   GET    /exams/:examId/exam-password               the exam password (chief; recorded)
+ *   GET    /exams/:examId/questions                   question ids and numbers (prompt excerpts
+ *                                                    once the paper may be read)
  *   GET    /exams/:examId/messages    POST /exams/:examId/messages
  *   GET    /exams/:examId/monitor                     SSE: snapshot, then changes
  *   GET    /exams/:examId/report.csv  /events.jsonl   session report and event log
@@ -24,6 +26,7 @@ import {
   SNAPSHOT_INTERVAL_SECONDS,
   VERIFICATION_MODES,
 } from '../../../domain/exam-options.js';
+import { mayPerform } from '../../../domain/proctor-roles.js';
 import { MAX_ALLOWED_NETWORKS, parseNetwork } from '../../../domain/networks.js';
 import type { ExamSummary, MonitorSnapshot } from '../../../domain/monitor.js';
 import { participantsCsv, eventLogLines } from '../report.js';
@@ -32,6 +35,9 @@ import { refuseUnlessAllowed, type ProctorDeps, type ProctorEnv } from './procto
 import { sendRefusal, sendResult } from './responses.js';
 import { liveStream } from './sse.js';
 import { readJson } from './validate.js';
+
+/** How much of a question's prompt labels it in the Messages tab. */
+const QUESTION_EXCERPT_LENGTH = 60;
 
 export const HARDWARE_CHECK = z.enum(HARDWARE_CHECKS);
 export const MINUTES = z
@@ -159,6 +165,21 @@ function examSettingsRoutes(app: Hono<ProctorEnv>, { actions, store }: ProctorDe
     void schemaVersion;
     c.header('cache-control', 'private, no-store');
     return c.json({ version, exam: examForExaminees(file) });
+  });
+
+  // What the Messages tab labels questions with: every proctor gets each question's number; the
+  // first words of its prompt only once this proctor may read the paper (not recorded as a view).
+  app.get('/exams/:examId/questions', (c) => {
+    const exam = c.get('exam');
+    const beforeStart = store.clock.now() < Date.parse(exam.doc.scheduledStart);
+    const mayRead = !beforeStart || mayPerform(c.get('proctor').role, 'preview-before-start');
+    const questions = examQuestions(exam.doc).map((q, i) => ({
+      questionId: q.id,
+      number: i + 1,
+      excerpt: mayRead ? q.prompt.slice(0, QUESTION_EXCERPT_LENGTH) : null,
+    }));
+    c.header('cache-control', 'private, no-store');
+    return c.json({ questions });
   });
 
   // The exam password (chief), to read out when the key cannot reach the examinees; recorded.

@@ -96,6 +96,14 @@ export const examPassword = (examId: string): Promise<ApiResult<{ password: stri
 export const generatePasswords = (examId: string, count: number): Promise<ApiResult<{ passwords: string[] }>> =>
   callApi(`${exam(examId)}/verification-passwords`, { method: 'POST', json: { count } });
 
+/** A question as the Messages tab labels it: its number; the prompt's first words when allowed. */
+export interface QuestionLabel {
+  questionId: string;
+  number: number;
+  excerpt: string | null;
+}
+export const questionLabels = (examId: string): Promise<ApiResult<{ questions: QuestionLabel[] }>> =>
+  callApi(`${exam(examId)}/questions`);
 export const preview = (examId: string): Promise<ApiResult<{ version: string; exam: ExamForExaminees }>> =>
   callApi(`${exam(examId)}/preview`);
 

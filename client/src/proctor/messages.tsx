@@ -7,10 +7,9 @@
  */
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { Question } from '../../../domain/exam-format.js';
 import { messageConversations, type MessageThread } from '../../../domain/threads.js';
 import { t } from '../i18n';
-import { preview, sendMessage, type MonitorMessage } from './api';
+import { questionLabels, sendMessage, type MonitorMessage, type QuestionLabel } from './api';
 import { dateTime } from './format';
 import type { MonitorData } from './live';
 import { useLatest } from '../shared/use-latest';
@@ -25,7 +24,7 @@ export function MessagesTab(props: {
   replyTo?: { studentId: string } | undefined;
 }) {
   const { rows, messages } = props.data;
-  const [questions, setQuestions] = useState<Question[]>([]);
+  const [questions, setQuestions] = useState<QuestionLabel[]>([]);
   const [selected, setSelected] = useState<string | undefined>(undefined);
   const [announce, setAnnounce] = useState('');
   const seen = useRef<Set<string> | undefined>(undefined);
@@ -40,15 +39,15 @@ export function MessagesTab(props: {
 
   const names = useMemo(() => new Map(rows.map((r) => [r.studentId, r.name])), [rows]);
   const nameOf = (id: string | null) => (id === null ? '' : (names.get(id) ?? id));
-  const questionNumber = (id: string) => questions.findIndex((q) => q.id === id) + 1;
+  const questionNumber = (id: string) => questions.find((q) => q.questionId === id)?.number ?? 0;
   const questionLabel = (id: string) => {
-    const i = questions.findIndex((q) => q.id === id);
-    return i < 0 ? id : M.questionLabel(i + 1, questions[i]!.prompt.slice(0, 60));
+    const q = questions.find((x) => x.questionId === id);
+    return q === undefined ? id : labelOf(q);
   };
 
   useEffect(() => {
-    void preview(props.examId).then((r) => {
-      if (r.ok) setQuestions(r.body.exam.sections.flatMap((s) => s.questions));
+    void questionLabels(props.examId).then((r) => {
+      if (r.ok) setQuestions(r.body.questions);
     });
   }, [props.examId]);
 
@@ -265,7 +264,12 @@ function ThreadView(props: {
 }
 
 /** Announcements (to everyone, or about a question), staff messages and private ones. */
-function Compose(props: { examId: string; questions: Question[]; rows: MonitorData['rows'] }) {
+/** "Question 2: Which gas…", or "Question 2" while this proctor may not read the paper. */
+function labelOf(q: QuestionLabel): string {
+  return q.excerpt === null ? M.questionN(q.number) : M.questionLabel(q.number, q.excerpt);
+}
+
+function Compose(props: { examId: string; questions: QuestionLabel[]; rows: MonitorData['rows'] }) {
   const [audience, setAudience] = useState<Audience>('all');
   const [questionId, setQuestionId] = useState('');
   const [studentId, setStudentId] = useState('');
@@ -321,9 +325,9 @@ function Compose(props: { examId: string; questions: Question[]; rows: MonitorDa
               onChange={(e) => setQuestionId(e.currentTarget.value)}
             >
               <option value="">—</option>
-              {props.questions.map((q, i) => (
-                <option key={q.id} value={q.id}>
-                  {M.questionLabel(i + 1, q.prompt.slice(0, 60))}
+              {props.questions.map((q) => (
+                <option key={q.questionId} value={q.questionId}>
+                  {labelOf(q)}
                 </option>
               ))}
             </select>

@@ -463,6 +463,7 @@ export const proctor = {
     sending: 'Sending…',
     sent: 'Message sent.',
     questionLabel: (n: number, prompt: string) => `Question ${n}: ${prompt}`,
+    questionN: (n: number) => `Question ${n}`,
   },
   preview: {
     heading: 'Exam preview',
