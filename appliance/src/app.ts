@@ -9,6 +9,7 @@ import { proctorRoutes } from './http/proctor-routes.js';
 import { syncRoutes } from './http/sync-routes.js';
 import type { Services } from './services.js';
 import { discardRefusedBodies } from './http/discard-unread.js';
+import { APP_CSP, securityHeaders, styleHash } from './http/security-headers.js';
 import { sendRefusal } from './http/responses.js';
 import { rawPublicKey } from './crypto/receipts.js';
 import { StorageUnavailableError } from './store/storage-problems.js';
@@ -20,6 +21,8 @@ export interface AppDeps {
   /** What is served outside /api: the built PWA, or a page saying to build it. */
   client: ClientPages;
   log: (level: 'info' | 'warn' | 'error', line: string) => void;
+  /** Strict-Transport-Security max-age when the app is served over HTTPS (undefined: HTTP). */
+  hstsMaxAgeSeconds?: number | undefined;
 }
 
 /**
@@ -41,6 +44,7 @@ export function buildApp(deps: AppDeps): Hono {
     }
   });
   app.use('*', discardRefusedBodies);
+  app.use('*', securityHeaders({ hstsMaxAgeSeconds: deps.hstsMaxAgeSeconds }));
 
   app.get('/api/health', (c) => {
     const healthy = !store.journal.broken;
@@ -88,7 +92,15 @@ export function buildApp(deps: AppDeps): Hono {
   if (client.kind === 'built') {
     // An unknown /api/ address is an API 404, never a file.
     app.on(['GET', 'HEAD'], '*', (c, next) => (c.req.path.startsWith('/api/') ? next() : client.files(c, next)));
-  } else app.get('/', (c) => c.html(client.html));
+  } else {
+    // The placeholder's one inline <style>, allowed by its hash; nothing else inline.
+    const css = /<style>([\s\S]*?)<\/style>/.exec(client.html)?.[1] ?? '';
+    const csp = APP_CSP.replace("style-src 'self'", `style-src 'self' ${styleHash(css)}`);
+    app.get('/', (c) => {
+      c.header('content-security-policy', csp);
+      return c.html(client.html);
+    });
+  }
 
   app.notFound((c) => sendRefusal(c, 'not-found', `${c.req.method} ${new URL(c.req.url).pathname}`));
 

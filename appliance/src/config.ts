@@ -137,6 +137,15 @@ export const CONFIG_SCHEMA = {
       'With HTTPS on: TCP port of the plain-HTTP onboarding page (CA download, install steps) that sends ' +
       'everything else to HTTPS (80 on the box; 0 picks a free one). Unused when PROCTOR_HTTPS_MODE=off.',
   },
+  hstsMaxAgeSeconds: {
+    env: 'PROCTOR_HSTS_MAX_AGE_SECONDS',
+    schema: int(0, 2 * 365 * 24 * 3600),
+    default: '86400',
+    description:
+      'With HTTPS on: how long browsers keep to HTTPS for the box (Strict-Transport-Security max-age). ' +
+      'A day covers an exam day without keeping a device away from a replaced box for long; raise it ' +
+      'with a provided certificate for a real domain; 0 tells browsers to forget it.',
+  },
   tlsCert: {
     env: 'PROCTOR_TLS_CERT',
     schema: z.string(),

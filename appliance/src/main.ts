@@ -88,7 +88,13 @@ async function main(): Promise<void> {
   const { services, sync } = startServices(config, store, clock, log);
   const demoProctors = config.demo ? await seedDemoProctorsOnce(services.accounts, new Date()) : [];
   const client = await clientPages(log);
-  const app = buildApp({ services, version: APPLIANCE_VERSION, client, log });
+  const app = buildApp({
+    services,
+    version: APPLIANCE_VERSION,
+    client,
+    log,
+    hstsMaxAgeSeconds: config.httpsMode === 'off' ? undefined : config.hstsMaxAgeSeconds,
+  });
   const presenceTimer = startBackgroundWork(config, services);
   // READY=1 only for a box that can keep what it acknowledges.
   const storage = await checkStorage(config.dataDir);

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +44,30 @@ describe('the HTTP onboarding page (local-ca)', () => {
       expect(html).toContain(p);
     for (const p of ONBOARDING_EN.platforms) for (const step of p.steps) expect(html).toContain(escapeHtml(step));
     expect(html).toContain('href="https://exam-hall.local:8443/"');
+  });
+
+  it('runs under a strict policy: no inline script, its style allowed by hash, one request to HTTPS', async () => {
+    const res = await app().request('http://exam-hall.local:8080/');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    const html = await res.text();
+    // Every script is a file; the one inline <style> is allowed by its exact hash.
+    expect(html.match(/<script[^>]*>/g)).toEqual(['<script src="/onboarding.js">']);
+    const css = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+    const hash = createHash('sha256').update(css, 'utf8').digest('base64');
+    expect(csp).toContain(`style-src 'sha256-${hash}'`);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain('connect-src https://exam-hall.local:8443');
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    // Plain HTTP: no Strict-Transport-Security (browsers ignore it there).
+    expect(res.headers.get('strict-transport-security')).toBeNull();
+    const js = await app().request('http://exam-hall.local:8080/onboarding.js');
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(await js.text()).toContain('main.dataset.health');
+    expect(html).toContain('data-health="https://exam-hall.local:8443/api/health"');
   });
 
   it('serves the CA certificate as DER (application/x-x509-ca-cert) and as PEM', async () => {

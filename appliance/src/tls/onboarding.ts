@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import type { CaCertificate } from './local-ca.js';
 import { ONBOARDING_EN, type OnboardingText } from './onboarding-text.js';
+import { policy, setSecurityHeaders, styleHash } from '../http/security-headers.js';
 
 export interface OnboardingDeps {
   /** The hall CA (local-ca mode); undefined in provided mode (a public certificate needs no onboarding). */
@@ -41,6 +42,53 @@ function colonHex(digest: Buffer): string {
   return digest.toString('hex').toUpperCase().match(/../g)?.join(':') ?? '';
 }
 
+/** The page's style: inline, allowed by its hash (ONBOARDING_CSP). */
+const ONBOARDING_CSS = `
+  :root { color-scheme: light dark; font-family: system-ui, sans-serif; line-height: 1.5; }
+  body { margin: 0 auto; max-width: 42rem; padding: 1rem; }
+  h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 1.5rem; }
+  a.button { display: inline-block; padding: .75rem 1rem; border-radius: .5rem; background: #1a56db; color: #fff;
+    text-decoration: none; font-weight: 600; margin: .25rem 0; }
+  a.button:focus-visible, summary:focus-visible, a:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
+  code { overflow-wrap: anywhere; font-size: .95rem; }
+  dl { display: grid; gap: .25rem; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
+  details { border: 1px solid #8886; border-radius: .5rem; padding: .5rem .75rem; margin: .5rem 0; }
+  summary { cursor: pointer; font-weight: 600; min-height: 1.75rem; }
+  .note { font-size: .95rem; opacity: .85; }
+  [role=status]:empty { display: none; }
+  [role=status] { padding: .5rem .75rem; border-radius: .5rem; background: #def7ec; color: #03543f; }
+`;
+
+/**
+ * The page's script, a file (no inline script): a device that already trusts the CA can reach the
+ * HTTPS side; it goes on to the app (`?stay` keeps it here).
+ */
+const ONBOARDING_JS = `'use strict';
+(function () {
+  var main = document.querySelector('main');
+  if (!main || /[?&]stay\\b/.test(location.search)) return;
+  fetch(main.dataset.health, { mode: 'no-cors', cache: 'no-store' }).then(function () {
+    document.getElementById('trusted').textContent = main.dataset.trusted;
+    location.replace(main.dataset.app);
+  }, function () {});
+})();
+`;
+
+/** The onboarding page's policy: its script from this server, its style by hash, one request to HTTPS. */
+export function onboardingCsp(httpsOrigin: string): string {
+  return policy({
+    'default-src': ["'none'"],
+    'script-src': ["'self'"],
+    'style-src': [styleHash(ONBOARDING_CSS)],
+    'connect-src': [httpsOrigin],
+    'img-src': ["'self'"],
+    'object-src': ["'none'"],
+    'base-uri': ["'none'"],
+    'form-action': ["'none'"],
+    'frame-ancestors': ["'none'"],
+  });
+}
+
 /** The onboarding page's HTML: accessible, readable on a phone, no external resources. */
 export function onboardingPage(ca: CaCertificate, origin: string, name: string, text: OnboardingText): string {
   const sha1 = colonHex(createHash('sha1').update(ca.der).digest());
@@ -61,24 +109,10 @@ export function onboardingPage(ca: CaCertificate, origin: string, name: string, 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(text.title(name))}</title>
-<style>
-  :root { color-scheme: light dark; font-family: system-ui, sans-serif; line-height: 1.5; }
-  body { margin: 0 auto; max-width: 42rem; padding: 1rem; }
-  h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 1.5rem; }
-  a.button { display: inline-block; padding: .75rem 1rem; border-radius: .5rem; background: #1a56db; color: #fff;
-    text-decoration: none; font-weight: 600; margin: .25rem 0; }
-  a.button:focus-visible, summary:focus-visible, a:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
-  code { overflow-wrap: anywhere; font-size: .95rem; }
-  dl { display: grid; gap: .25rem; } dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
-  details { border: 1px solid #8886; border-radius: .5rem; padding: .5rem .75rem; margin: .5rem 0; }
-  summary { cursor: pointer; font-weight: 600; min-height: 1.75rem; }
-  .note { font-size: .95rem; opacity: .85; }
-  [role=status]:empty { display: none; }
-  [role=status] { padding: .5rem .75rem; border-radius: .5rem; background: #def7ec; color: #03543f; }
-</style>
+<style>${ONBOARDING_CSS}</style>
 </head>
 <body>
-<main>
+<main data-health="${escapeHtml(`${origin}/api/health`)}" data-app="${escapeHtml(app)}" data-trusted="${escapeHtml(text.trusted)}">
   <h1>${escapeHtml(text.title(name))}</h1>
   <p>${escapeHtml(text.intro)}</p>
   <p id="trusted" role="status"></p>
@@ -100,15 +134,7 @@ export function onboardingPage(ca: CaCertificate, origin: string, name: string, 
   <p><a class="button" href="${escapeHtml(app)}">${escapeHtml(text.openButton)}</a></p>
   <p><a href="${escapeHtml(app)}proctor/">${escapeHtml(text.proctorLink)}</a></p>
 </main>
-<script>
-  // A device that already trusts the CA can reach the HTTPS side: go on to the app.
-  if (!/[?&]stay\\b/.test(location.search)) {
-    fetch(${JSON.stringify(`${origin}/api/health`)}, { mode: 'no-cors', cache: 'no-store' }).then(function () {
-      document.getElementById('trusted').textContent = ${JSON.stringify(text.trusted)};
-      location.replace(${JSON.stringify(app)});
-    }, function () {});
-  }
-</script>
+<script src="/onboarding.js"></script>
 </body>
 </html>
 `;
@@ -117,6 +143,11 @@ export function onboardingPage(ca: CaCertificate, origin: string, name: string, 
 export function onboardingApp(deps: OnboardingDeps): Hono {
   const text = deps.text ?? ONBOARDING_EN;
   const app = new Hono();
+  // Plain HTTP: no Strict-Transport-Security here (browsers ignore it over HTTP anyway).
+  app.use('*', async (c, next) => {
+    await next();
+    setSecurityHeaders(c.res.headers, onboardingCsp(httpsOrigin(c, deps)));
+  });
   const toHttps = (c: Context) => {
     const url = new URL(c.req.url);
     c.header('cache-control', 'no-store');
@@ -129,6 +160,9 @@ export function onboardingApp(deps: OnboardingDeps): Hono {
     c.header('cache-control', 'no-store');
     return c.html(onboardingPage(ca, httpsOrigin(c, deps), deps.applianceName, text));
   });
+  app.get('/onboarding.js', (c) =>
+    c.body(ONBOARDING_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
+  );
   app.get('/ca.crt', (c) => {
     const ca = deps.ca();
     if (!ca) return toHttps(c);
