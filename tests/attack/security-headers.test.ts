@@ -109,7 +109,15 @@ describe('security headers on every address (real appliance process)', () => {
         const res = await httpGet(`${hall.proc.baseUrl}${p}`, method, body);
         expect({ p, status: res.status < 500 }).toEqual({ p, status: true });
         expectStrictHeaders(`${method} ${p} → ${res.status}`, res.headers);
-        expect({ p, hsts: res.headers['strict-transport-security'] }).toEqual({ p, hsts: undefined });
+        expect({
+          p,
+          hsts: res.headers['strict-transport-security'],
+          coop: res.headers['cross-origin-opener-policy'],
+        }).toEqual({
+          p,
+          hsts: undefined,
+          coop: undefined,
+        });
       }
     });
 
@@ -149,17 +157,40 @@ describe('security headers on every address (real appliance process)', () => {
         const res = await httpsGet(`${origin}${p}`, ca, method, body);
         expect({ p, status: res.status < 500 }).toEqual({ p, status: true });
         expectStrictHeaders(`https ${method} ${p} → ${res.status}`, res.headers);
-        expect({ p, hsts: res.headers['strict-transport-security'] }).toEqual({ p, hsts: 'max-age=86400' });
+        expect({
+          p,
+          hsts: res.headers['strict-transport-security'],
+          coop: res.headers['cross-origin-opener-policy'],
+        }).toEqual({
+          p,
+          hsts: 'max-age=86400',
+          coop: 'same-origin',
+        });
       }
     });
 
     it('gives the plain-HTTP onboarding page and its redirects the strict headers, without HSTS', async () => {
       expect(httpPort).toBeGreaterThan(0);
-      for (const p of ['/?stay', '/onboarding.js', '/ca.crt', '/proctor/']) {
+      const expected: Record<string, number> = {
+        '/?stay': 200,
+        '/onboarding.js': 200,
+        '/ca.crt': 200,
+        '/favicon.ico': 204,
+        '/proctor/': 307,
+      };
+      for (const [p, status] of Object.entries(expected)) {
         const res = await httpGet(`http://127.0.0.1:${httpPort}${p}`);
-        expect({ p, status: res.status }).toEqual({ p, status: p === '/proctor/' ? 307 : 200 });
+        expect({ p, status: res.status }).toEqual({ p, status });
         expectStrictHeaders(`onboarding ${p}`, res.headers);
-        expect({ p, hsts: res.headers['strict-transport-security'] }).toEqual({ p, hsts: undefined });
+        expect({
+          p,
+          hsts: res.headers['strict-transport-security'],
+          coop: res.headers['cross-origin-opener-policy'],
+        }).toEqual({
+          p,
+          hsts: undefined,
+          coop: undefined,
+        });
       }
     });
   });

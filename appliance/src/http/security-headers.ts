@@ -3,7 +3,7 @@
  * Content-Security-Policy (scripts and styles only from this appliance, never inline, never
  * eval; no framing, no plugins, no <base>), Referrer-Policy no-referrer, nosniff, no framing for
  * old browsers, a Permissions-Policy that gives the camera and microphone to this origin only, and
- * with HTTPS on, Strict-Transport-Security.
+ * with HTTPS on, Strict-Transport-Security and Cross-Origin-Opener-Policy.
  *
  * A route that answers with a stricter policy of its own (a photo: `default-src 'none'`) keeps it.
  * Service-worker scripts get the app's policy too: a worker's policy comes from its script's
@@ -54,8 +54,12 @@ export function setSecurityHeaders(headers: Headers, csp: string, hsts?: string)
   headers.set('x-content-type-options', 'nosniff');
   headers.set('x-frame-options', 'DENY');
   headers.set('permissions-policy', 'camera=(self), microphone=(self), geolocation=(), payment=(), usb=()');
-  headers.set('cross-origin-opener-policy', 'same-origin');
-  if (hsts !== undefined) headers.set('strict-transport-security', hsts);
+  // Over HTTPS only: browsers ignore the opener policy on an untrustworthy origin (plain HTTP at a
+  // LAN address) and say so in the console.
+  if (hsts !== undefined) {
+    headers.set('strict-transport-security', hsts);
+    headers.set('cross-origin-opener-policy', 'same-origin');
+  }
 }
 
 /** A Content-Security-Policy value from its directives. */

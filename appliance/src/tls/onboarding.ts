@@ -160,6 +160,9 @@ export function onboardingApp(deps: OnboardingDeps): Hono {
     c.header('cache-control', 'no-store');
     return c.html(onboardingPage(ca, httpsOrigin(c, deps), deps.applianceName, text));
   });
+  // Browsers ask for a favicon by themselves: answered here, not sent to HTTPS (which the page's
+  // policy, rightly, would refuse to load).
+  app.get('/favicon.ico', (c) => c.body(null, 204, { 'cache-control': 'max-age=86400' }));
   app.get('/onboarding.js', (c) =>
     c.body(ONBOARDING_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
   );
