@@ -18,6 +18,9 @@
 #   --http-port PORT            the onboarding page's plain-HTTP port (default 80)
 #   --hall-subnet CIDR          a network allowed to take time from chrony (repeatable;
 #                               default 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)
+#   --time-peer HOST            another box in the same hall, for chrony to agree on the time
+#                               with when no upstream is reachable (orphan mode; repeatable;
+#                               give each box the others; default: as before, else none)
 #   --ap-ssid SSID              access-point mode on wlan0 (7-10 devices: tiny rooms only)
 #   --ap-passphrase-file FILE   its WPA2 passphrase (8-63 characters), read from FILE
 #   --ap-country CC             the Wi-Fi country (default GB)
@@ -59,6 +62,7 @@ PORT=""
 HTTP_PORT=""
 HTTPS_MODE=""
 HALL_SUBNETS=()
+TIME_PEERS=()
 AP_SSID=""
 AP_PASSPHRASE_FILE=""
 AP_PASSPHRASE=""
@@ -84,6 +88,7 @@ parse_args() {
       --http-port) HTTP_PORT="${2:?--http-port needs a value}"; shift 2 ;;
       --https-mode) HTTPS_MODE="${2:?--https-mode needs a value}"; shift 2 ;;
       --hall-subnet) HALL_SUBNETS+=("${2:?--hall-subnet needs a CIDR}"); shift 2 ;;
+      --time-peer) TIME_PEERS+=("${2:?--time-peer needs a host name or address}"); shift 2 ;;
       --ap-ssid) AP_SSID="${2:?--ap-ssid needs a value}"; shift 2 ;;
       --ap-passphrase-file) AP_PASSPHRASE_FILE="${2:?--ap-passphrase-file needs a file}"; shift 2 ;;
       --ap-country) AP_COUNTRY="${2:?--ap-country needs a value}"; shift 2 ;;
@@ -103,6 +108,14 @@ previous_setting() {
   file="$(target "$ENV_FILE")"
   [[ -f "$file" ]] || return 0
   sed -n "s/^$1=//p" "$file" | tail -n 1
+}
+
+# The chrony peers provisioned before (a re-run without --time-peer keeps them).
+previous_time_peers() {
+  local file
+  file="$(target /etc/chrony/conf.d/proctor-hall.conf)"
+  [[ -f "$file" ]] || return 0
+  sed -n 's/^peer \([^ ]*\) .*/\1/p' "$file"
 }
 
 # A setting of the access point provisioned before (a re-run without --ap-ssid keeps it).
@@ -134,6 +147,13 @@ check_settings() {
     die "--http-port: 1-65535 ($HTTP_PORT)"
   fi
   ((${#HALL_SUBNETS[@]} > 0)) || HALL_SUBNETS=(10.0.0.0/8 172.16.0.0/12 192.168.0.0/16)
+  local peer
+  if ((${#TIME_PEERS[@]} == 0)); then
+    while read -r peer; do [[ -n "$peer" ]] && TIME_PEERS+=("$peer"); done < <(previous_time_peers)
+  fi
+  for peer in "${TIME_PEERS[@]}"; do
+    [[ "$peer" =~ ^[A-Za-z0-9]([A-Za-z0-9.:-]{0,251}[A-Za-z0-9])?$ ]] || die "--time-peer: a host name or address ($peer)"
+  done
   if ((READ_ONLY_ROOT)) && [[ -z "$DATA_DEVICE" ]]; then
     die "--read-only-root needs --data-device: exam data must live on a writable partition"
   fi
@@ -317,14 +337,17 @@ step_hostname() {
 
 step_chrony() {
   log "== chrony serves time to the hall"
-  local subnet
+  local subnet peer
   {
     echo "# Written by firmware-scripts/provision.sh: the box is the hall's time source (docs/box.md)."
     echo "# Devices in the hall may ask this box for the time."
     for subnet in "${HALL_SUBNETS[@]}"; do echo "allow $subnet"; done
-    echo "# No upstream reachable (an offline hall): keep serving this clock, at stratum 10; two"
-    echo "# boxes in one hall agree among themselves (orphan mode)."
+    echo "# No upstream reachable (an offline hall): keep serving this clock, at stratum 10. Boxes"
+    echo "# of one hall given to each other as peers (--time-peer) agree among themselves on one"
+    echo "# time (orphan mode: the peer with the lowest reference ID leads); a box with no peer"
+    echo "# serves its own."
     echo "local stratum 10 orphan"
+    for peer in "${TIME_PEERS[@]}"; do echo "peer $peer iburst"; done
     echo "# After a boot without a real-time clock, step a wrong clock at once (first 3 updates)."
     echo "makestep 1 3"
     echo "# Keep the kernel's (and any RTC's) time in step."

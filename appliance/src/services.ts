@@ -73,16 +73,17 @@ export function createServices(
   });
   const disk = new DiskSpace(store.dataDir);
   const monitor = new Monitor(store, () => disk.latest());
+  const sessions = new ProctorSessions(store.clock, {
+    idleMs: (options.proctorSessionIdleMinutes ?? 120) * 60_000,
+    maxMs: (options.proctorSessionMaxHours ?? 14) * 60 * 60_000,
+  });
   return {
     store,
     examDay,
     monitor,
     presence,
     accounts: new ProctorAccounts(store.dataDir),
-    sessions: new ProctorSessions(store.clock, {
-      idleMs: (options.proctorSessionIdleMinutes ?? 120) * 60_000,
-      maxMs: (options.proctorSessionMaxHours ?? 14) * 60 * 60_000,
-    }),
+    sessions,
     actions: new ProctorActions(store, monitor, examDay.packages),
     preferences: new ColumnPreferences(store.dataDir),
     // Triples prepared ahead use only idle CPU, and none while requests pile up: a 1,000-examinee
@@ -95,7 +96,7 @@ export function createServices(
       }),
     }),
     clockTrust,
-    clockService: new ClockService(clockTrust, store),
+    clockService: new ClockService(clockTrust, store, (deltaMs) => sessions.shift(deltaMs)),
     sync,
     foreground,
   };

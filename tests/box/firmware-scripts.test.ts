@@ -251,4 +251,30 @@ describe('firmware scripts', () => {
     expect(r.out).toContain('--read-only-root needs --data-device');
     expect(manifest(root)).toEqual([]);
   });
+
+  it('gives chrony the other boxes of the hall as peers (orphan mode), keeps them on a re-run, refuses junk', () => {
+    const root = path.join(work, 'peers');
+    mkdirSync(root);
+    const app = fakeApp();
+    const chrony = () => readFileSync(path.join(root, 'etc/chrony/conf.d/proctor-hall.conf'), 'utf8');
+    const base = ['--name', 'hall-a', '--hall', 'hall-a', '--app', app];
+    const alone = provision(root, base, path.join(work, 'peers-0.log'));
+    expect(alone.code, alone.out).toBe(0);
+    expect(chrony()).not.toMatch(/^peer /m);
+    const first = provision(
+      root,
+      [...base, '--time-peer', 'hall-b.local', '--time-peer', '10.20.0.3'],
+      path.join(work, 'peers-1.log'),
+    );
+    expect(first.code, first.out).toBe(0);
+    expect(chrony().match(/^peer .*$/gm)).toEqual(['peer hall-b.local iburst', 'peer 10.20.0.3 iburst']);
+    expect(chrony()).toMatch(/^local stratum 10 orphan$/m);
+    const again = provision(root, base, path.join(work, 'peers-2.log'));
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).toContain('nothing to change');
+    expect(chrony().match(/^peer .*$/gm)).toEqual(['peer hall-b.local iburst', 'peer 10.20.0.3 iburst']);
+    const bad = provision(root, [...base, '--time-peer', 'x; rm -rf /'], path.join(work, 'peers-3.log'));
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('--time-peer: a host name or address');
+  });
 });

@@ -64,6 +64,17 @@ export class ProctorSessions {
     return s.proctor;
   }
 
+  /**
+   * The appliance's clock moved by `deltaMs` (a chief set it): every live session moves with it,
+   * so setting the clock forward by hours signs nobody out, and back extends nobody's lifetime.
+   */
+  shift(deltaMs: number): void {
+    for (const s of this.sessions.values()) {
+      s.createdAt += deltaMs;
+      s.lastSeen += deltaMs;
+    }
+  }
+
   end(token: string): void {
     this.sessions.delete(digest(token));
   }

@@ -21,6 +21,8 @@ export class ClockService {
   constructor(
     private readonly clock: ClockTrust,
     private readonly store: HallStore,
+    /** Told how far the clock moved when a chief sets it (proctor sessions move with it). */
+    private readonly onShift: (deltaMs: number) => void = () => undefined,
   ) {}
 
   /** Confirms or sets the clock for `username`; refused when NTP already synchronises it (set only). */
@@ -31,6 +33,7 @@ export class ClockService {
       if (!done.ok) return refuse('clock-synchronised', `source: ${done.status.source}`);
     } else await this.clock.confirm(username);
     const status = this.clock.status();
+    if (status.offsetMs !== previousOffsetMs) this.onShift(status.offsetMs - previousOffsetMs);
     await Promise.all(
       [...this.store.projection.exams.keys()].map(
         (examId) =>

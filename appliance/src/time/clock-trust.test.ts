@@ -61,6 +61,27 @@ describe('the appliance clock’s trust', () => {
     expect(logs.join('\n')).toMatch(/counts as trusted/);
   });
 
+  it('warns that NTP is not synchronised when it first sees it, then hourly, not at every check', async () => {
+    const logs: string[] = [];
+    const base = new FakeClock(T0);
+    const clock = await ClockTrust.open({
+      base,
+      mode: 'auto',
+      probe: probe('unsynchronised').fn,
+      log: (_l, line) => logs.push(line),
+    });
+    const warnings = () => logs.filter((l) => l.includes('not synchronised')).length;
+    // An hour of checks every 15 s: one warning.
+    for (let i = 0; i < 239; i++) {
+      await clock.refresh();
+      base.advance(15_000);
+    }
+    expect(warnings()).toBe(1);
+    base.advance(15_000);
+    await clock.refresh();
+    expect(warnings()).toBe(2);
+  });
+
   it('trusted and untrusted settings override NTP', async () => {
     const synced = probe('synchronised');
     expect((await ClockTrust.open({ base: new FakeClock(T0), mode: 'untrusted', probe: synced.fn })).trusted).toBe(
@@ -227,5 +248,18 @@ describe('POST /api/proctor/clock and the exam start on an untrusted clock', () 
     expect((await ada.get('/api/exam/key')).status).toBe(200);
     const saved = JSON.parse(await readFile(path.join(store.dataDir, 'clock.json'), 'utf8')) as { offsetMs: number };
     expect(saved.offsetMs).toBe(11 * MIN);
+  });
+
+  it('set forward by hours signs no proctor out: live sessions move with the clock', async () => {
+    const { chief, invigilator, clockTrust, base } = await hall();
+    // The box booted 5 hours behind (past the 2-hour idle time and near the 14-hour lifetime).
+    const res = await chief.request('POST', '/api/proctor/clock', { action: 'set', now: base.now() + 5 * 60 * MIN });
+    expect(res.status).toBe(200);
+    expect(clockTrust.status().offsetMs).toBe(5 * 60 * MIN);
+    expect((await invigilator.request('GET', '/api/proctor/me')).status).toBe(200);
+    expect((await chief.request('GET', '/api/proctor/me')).status).toBe(200);
+    // The idle time still counts from the last request, on the new clock.
+    base.advance(121 * MIN);
+    expect((await invigilator.request('GET', '/api/proctor/me')).status).toBe(401);
   });
 });

@@ -52,6 +52,8 @@ interface ClockFile {
 
 const CLOCK_FILE = 'clock.json';
 const BOOT_ID = '/proc/sys/kernel/random/boot_id';
+/** How often the "not synchronised" warning is repeated while it lasts. */
+const UNSYNC_REMINDER_MS = 60 * 60_000;
 
 /** Reads NTP's state the way systemd and chrony publish it; never throws. */
 export const systemTimeSync: TimeSyncProbe = async () => {
@@ -79,6 +81,8 @@ async function readBootId(): Promise<string | undefined> {
 export class ClockTrust implements Clock {
   private offsetMs = 0;
   private source: ClockSource;
+  /** When the "not synchronised" warning was last logged (the system clock's time). */
+  private unsyncToldAt: number | undefined;
   private confirmedBy: string | undefined;
   private confirmedAt: number | undefined;
   private readonly listeners = new Set<(status: ClockStatus) => void>();
@@ -216,7 +220,12 @@ export class ClockTrust implements Clock {
       );
       this.changed();
     } else if (this.source === 'unsynchronised') {
-      this.log('warn', 'clock: not synchronised by NTP: exams will not open until a chief proctor confirms the time');
+      // Said when first seen, then hourly: the check runs every 15 s, the journal need not.
+      const now = this.base.now();
+      if (this.unsyncToldAt === undefined || Math.abs(now - this.unsyncToldAt) >= UNSYNC_REMINDER_MS) {
+        this.unsyncToldAt = now;
+        this.log('warn', 'clock: not synchronised by NTP: exams will not open until a chief proctor confirms the time');
+      }
     }
     return this.status();
   }
