@@ -75,6 +75,31 @@ describe('doctor', () => {
   });
 });
 
+describe('doctor on a box the appliance has not run on', () => {
+  it('says to start the appliance once, not ENOENT, and that nothing answers at the health address', async () => {
+    // A port nothing listens on: one taken and let go.
+    const probe = serve({ fetch: () => new Response(''), port: 0, hostname: '127.0.0.1' });
+    await new Promise((r) => probe.once('listening', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const missing = path.join(work, 'never-started');
+    const checks = await runDoctor({
+      dataDir: missing,
+      healthUrl: `http://127.0.0.1:${port}/api/health`,
+      unit: 'proctor-appliance.service',
+      nowMs: Date.now(),
+      httpsMode: 'off',
+    });
+    const text = formatDoctor(checks);
+    expect(text).toContain(`FAIL  data folder`);
+    expect(text).toContain(`${missing} does not exist: start the appliance once`);
+    expect(text).toContain('nothing answers there: is the appliance running?');
+    expect(text).not.toMatch(/ENOENT|fetch failed/);
+    // One line about the folder, not one per check that needs it.
+    expect(checks.filter((c) => c.detail.includes(missing))).toHaveLength(1);
+  });
+});
+
 describe('doctor beside a running appliance', () => {
   it('names a blob the events name that is gone, and the storage problems health reports', async () => {
     const clock = new FakeClock(Date.parse('2026-06-01T08:00:00Z'));

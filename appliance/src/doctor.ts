@@ -18,7 +18,7 @@
  */
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFile, statfs, unlink } from 'node:fs/promises';
+import { readFile, stat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { get as httpsGet } from 'node:https';
@@ -185,9 +185,31 @@ async function healthCheck(url: string, ca: string | undefined, freeBytes: numbe
     else out.push({ name: 'sync', status: 'ok', detail: 'not in /api/health: proctors see it in the Sync status tab' });
     return [...out, ...snapshots];
   } catch (err) {
-    return [{ name: 'appliance health', status: 'fail', detail: `${url}: ${String(err)}` }];
+    return [{ name: 'appliance health', status: 'fail', detail: `${url}: ${whyNoAnswer(err)}` }];
   }
 }
+
+/** What a failed health request means, in words: fetch's "fetch failed" hides it in `cause`. */
+function whyNoAnswer(err: unknown): string {
+  const code = (err as { cause?: { code?: unknown }; code?: unknown }).cause?.code ?? (err as { code?: unknown }).code;
+  if (code === 'ECONNREFUSED')
+    return (
+      'nothing answers there: is the appliance running? (`systemctl status proctor-appliance` on the ' +
+      'box; `npm start` elsewhere; --url for another address)'
+    );
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return 'that host name does not resolve (--url for another address)';
+  return String(err);
+}
+
+/** The data folder is missing: the appliance makes it on its first start. */
+const noDataFolder = (dataDir: string): DoctorCheck => ({
+  name: 'data folder',
+  status: 'fail',
+  detail:
+    `${dataDir} does not exist: start the appliance once (it makes the folder), or set ` +
+    'PROCTOR_DATA_DIR to the folder it uses',
+});
 
 /** Most blob findings printed under the check (verify-log lists them all). */
 const BLOB_LINES = 20;
@@ -244,6 +266,15 @@ export interface DoctorOptions {
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
+  // Without the data folder, the disk, storage and blob checks would each say ENOENT: say it once.
+  const dataFolder = await stat(options.dataDir).catch(() => undefined);
+  if (dataFolder === undefined)
+    return [
+      noDataFolder(options.dataDir),
+      await clockCheck(),
+      await serviceCheck(options.unit),
+      ...(await healthCheck(options.healthUrl, undefined, undefined)),
+    ];
   let freeBytes: number | undefined;
   try {
     const s = await statfs(options.dataDir);
