@@ -40,6 +40,8 @@ describe('sign-in guard', () => {
       0, 0, 0, 250, 500, 1_000, 2_000, 3_000, 3_000,
     ]);
     expect(delayFor(100, 0)).toBe(0);
+    // Partly drained: still the delay of the whole count.
+    expect([2.01, 3.5, 4.99].map((n) => delayFor(n, 3_000))).toEqual([250, 500, 1_000]);
   });
 
   it('slows the account from every address but never refuses it; refuses the guessing address', async () => {

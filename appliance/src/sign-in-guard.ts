@@ -67,9 +67,12 @@ export interface SignInAttempt {
   knownDevice?: string | undefined;
 }
 
-/** The delay the account's wrong attempts (drained level `level`) impose. */
+/**
+ * The delay the account's wrong attempts (drained level `level`) impose: a wrong attempt counts
+ * until it has drained away entirely, so the 5th is felt in full right after it.
+ */
 export function delayFor(level: number, capMs: number): number {
-  const over = Math.floor(level + 1e-9) - FREE_FAILURES;
+  const over = Math.ceil(level - 1e-9) - FREE_FAILURES;
   if (over < 0) return 0;
   return Math.min(capMs, DELAY_FIRST_MS * 2 ** Math.min(over, 30));
 }
