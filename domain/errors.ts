@@ -31,7 +31,19 @@ export const ERRORS = {
     message: 'This device is waiting for a proctor to approve the sign-in.',
   },
   'invalid-credentials': { status: 401, message: 'Student ID or access code is wrong.' },
-  'too-many-attempts': { status: 429, message: 'Too many attempts. Wait a few minutes and try again.' },
+  /** Too many wrong secrets for this account from this address (or this examinee's verification password). */
+  'too-many-attempts': {
+    status: 429,
+    message:
+      'Too many wrong attempts from this device. Wait a few minutes and try again, or use a device you signed in with before.',
+  },
+  /** Too many wrong sign-ins from this network address, whatever the account (one device guessing across the roster). */
+  'too-many-failures-from-address': {
+    status: 429,
+    message: 'Too many wrong sign-ins from this network. Wait a few minutes and try again, or ask a proctor.',
+  },
+  /** Too many sign-ins are being slowed down at once (an account under attack): the next try may pass. */
+  'sign-in-busy': { status: 429, message: 'Sign-in is slowed down right now. Try again in a few seconds.' },
   'exam-choice-required': {
     status: 409,
     message: 'You are registered for more than one exam here. Choose the exam.',
@@ -145,6 +157,8 @@ export interface Refusal {
   code: ErrorCode;
   /** Optional detail for the person (e.g. which field), never a stack trace. */
   detail?: string;
+  /** When trying again makes sense (sent as Retry-After). */
+  retryAfterSeconds?: number;
 }
 
 /** The result of a domain rule: either a value or a refusal with a shared code. */

@@ -83,7 +83,46 @@ export const CONFIG_SCHEMA = {
     env: 'PROCTOR_SIGN_IN_ATTEMPTS',
     schema: int(1, 1_000),
     default: '10',
-    description: 'Wrong access codes allowed per student id within 15 minutes.',
+    description:
+      'Wrong access codes per student id from one network address in 15 minutes (a burst, then one per ' +
+      '15 min / this); then that address gets 429 for that id. Its own bound device is not held to it.',
+  },
+  signInAddressFailures: {
+    env: 'PROCTOR_SIGN_IN_ADDRESS_FAILURES',
+    schema: int(1, 100_000),
+    default: '300',
+    description:
+      'Wrong access codes per network address in 15 minutes, whatever the student ids (then 429 for new ' +
+      'devices there): failures, not sign-ins, so a hall of 1,000 behind one NAT address has room for typos.',
+  },
+  loginAttempts: {
+    env: 'PROCTOR_LOGIN_ATTEMPTS',
+    schema: int(1, 1_000),
+    default: '5',
+    description:
+      'Wrong passwords per proctor username from one network address in 15 minutes; then 429 there. A device the proctor signed in with before (its device cookie) is not held to it.',
+  },
+  loginAddressFailures: {
+    env: 'PROCTOR_LOGIN_ADDRESS_FAILURES',
+    schema: int(1, 100_000),
+    default: '100',
+    description: 'Wrong proctor passwords per network address in 15 minutes, whatever the usernames (then 429 there).',
+  },
+  signInDelayCapMs: {
+    env: 'PROCTOR_SIGN_IN_DELAY_CAP_MS',
+    schema: int(0, 60_000),
+    default: '3000',
+    description:
+      "Longest delay before checking a proctor's password or an examinee's access code from a new device, " +
+      "after that account's wrong attempts from anywhere (from the 4th: 250 ms, doubling). The account itself is never locked.",
+  },
+  signInTrackedKeys: {
+    env: 'PROCTOR_SIGN_IN_TRACKED_KEYS',
+    schema: int(100, 1_000_000),
+    default: '20000',
+    description:
+      'Sign-in counters kept per kind (addresses, id and address pairs, ids, devices), about 100 bytes each; ' +
+      'beyond it the drained and then least recently used go.',
   },
   mdns: {
     env: 'PROCTOR_MDNS',

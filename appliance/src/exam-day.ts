@@ -25,7 +25,7 @@ import type { HallStore } from './store/hall-store.js';
 import type { ExamEntry } from './store/projection.js';
 
 export type { ExamDayOptions, ExamineeSession } from './exam-day/context.js';
-export { MAX_PHOTO_BYTES, SIGN_IN_ATTEMPTS_PER_ADDRESS } from './exam-day/sign-in.js';
+export { MAX_PHOTO_BYTES } from './exam-day/sign-in.js';
 
 export class ExamDay {
   readonly packages: ExamPackages;

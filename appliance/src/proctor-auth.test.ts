@@ -1,11 +1,12 @@
 /**
  * Who may call the proctor API: nobody without a proctor session (an examinee's token is not
  * one), only this appliance's own pages (Origin), chief-only actions only for chiefs, wrong
- * passwords rate-limited, sessions ending at logout, expiry and account removal.
+ * passwords limited per username and address, sessions ending at logout, expiry and account removal.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../domain/clock.js';
 import { CHIEF_ONLY_ACTIONS } from '../../domain/proctor-roles.js';
+import { DEVICE_COOKIE_MAX_DAYS, PROCTOR_DEVICE_COOKIE } from './proctors/devices.js';
 import { SESSION_IDLE_MS } from './proctors/sessions.js';
 import {
   addTestProctors,
@@ -163,7 +164,18 @@ describe('proctor API authorization', () => {
     expect(cookie).not.toMatch(/Domain=/);
   });
 
-  it('rate-limits wrong passwords per username', async () => {
+  it('sets a __Host- device cookie beside it, kept for months', async () => {
+    const res = await new ProctorClient(appliance.app).login('chief', 'chief-password-1');
+    const device = res.headers.getSetCookie().find((c) => c.startsWith(`${PROCTOR_DEVICE_COOKIE}=`)) ?? '';
+    expect(device).toMatch(/; Secure/);
+    expect(device).toMatch(/; HttpOnly/);
+    expect(device).toMatch(/; SameSite=Strict/);
+    expect(device).toMatch(/; Path=\//);
+    expect(device).toMatch(new RegExp(`; Max-Age=${DEVICE_COOKIE_MAX_DAYS * 24 * 3600}`));
+    expect(device).not.toMatch(/Domain=/);
+  });
+
+  it('refuses wrong passwords per username and address (tests/attack/brute-force.test.ts has the rest)', async () => {
     const p = new ProctorClient(appliance.app);
     for (let i = 0; i < 5; i++) expect((await p.login('chief', `wrong-password-${i}`)).status).toBe(401);
     expect((await p.login('chief', 'chief-password-1')).status).toBe(429);

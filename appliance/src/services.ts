@@ -18,9 +18,23 @@ import { DiskSpace } from './disk-space.js';
 import { ClockService } from './time/clock-service.js';
 import { ClockTrust } from './time/clock-trust.js';
 import { notConfiguredSync, type SyncStatusSource } from '../../sync/sync-status.js';
+import { CONFIG_SCHEMA } from './config.js';
+import { ProctorDevices } from './proctors/devices.js';
+import { SignInGuard } from './sign-in-guard.js';
+
+/** The window of every sign-in limit. */
+export const SIGN_IN_WINDOW_MS = 15 * 60_000;
 
 export interface ServiceOptions {
   signInAttempts: number;
+  /** The other sign-in limits (config.ts); their config defaults when absent. */
+  signInAddressFailures?: number;
+  loginAttempts?: number;
+  loginAddressFailures?: number;
+  signInDelayCapMs?: number;
+  signInTrackedKeys?: number;
+  /** How sign-in delays are waited out (tests record them); a timer when absent. */
+  signInSleep?: (ms: number) => Promise<void>;
   maxFileBytes: number;
   presenceTimeoutSeconds: number;
   /** Proctor session lifetimes (PROCTOR_SESSION_IDLE_MINUTES, PROCTOR_SESSION_MAX_HOURS); 120 min and 14 h when absent. */
@@ -51,7 +65,16 @@ export interface Services {
   sync: SyncStatusSource;
   /** The requests in flight (counted by the app); background work waits for quiet. */
   foreground: ForegroundLoad;
+  /** Limits on proctor passwords (sign-in-guard.ts); the examinee's are inside examDay. */
+  loginGuard: SignInGuard;
+  /** The device cookie that makes a proctor's own device known to the login guard. */
+  proctorDevices: ProctorDevices;
 }
+
+type SignInSetting =
+  'signInAddressFailures' | 'loginAttempts' | 'loginAddressFailures' | 'signInDelayCapMs' | 'signInTrackedKeys';
+const setting = (options: ServiceOptions, key: SignInSetting): number =>
+  options[key] ?? Number(CONFIG_SCHEMA[key].default);
 
 export function createServices(
   store: HallStore,
@@ -63,9 +86,22 @@ export function createServices(
   // Indexing into PouchDB waits out storms too (the journal is the record meanwhile).
   store.setIndexGate(() => foreground.isQuiet());
   const presence = new Presence(store, options.presenceTimeoutSeconds * 1_000);
+  const guard = (perAccountAddress: number, perAddress: number) =>
+    new SignInGuard(
+      store.clock,
+      {
+        perAccountAddress,
+        perAddress,
+        delayCapMs: setting(options, 'signInDelayCapMs'),
+        windowMs: SIGN_IN_WINDOW_MS,
+        maxKeys: setting(options, 'signInTrackedKeys'),
+      },
+      options.signInSleep,
+    );
   presence.trackSignedIn();
   const examDay = new ExamDay(store, {
     signInAttempts: options.signInAttempts,
+    signInGuard: guard(options.signInAttempts, setting(options, 'signInAddressFailures')),
     maxFileBytes: options.maxFileBytes,
     clockTrusted: () => clockTrust.trusted,
     answerFileChecker: options.answerFileChecker,
@@ -99,5 +135,7 @@ export function createServices(
     clockService: new ClockService(clockTrust, store, (deltaMs) => sessions.shift(deltaMs)),
     sync,
     foreground,
+    loginGuard: guard(setting(options, 'loginAttempts'), setting(options, 'loginAddressFailures')),
+    proctorDevices: new ProctorDevices(Buffer.from(store.secrets.value.sessionKey, 'base64'), store.clock),
   };
 }

@@ -1,8 +1,8 @@
 /**
- * Bad input over real HTTP against the real appliance process: 10,000 seeded random requests
+ * Bad input over real HTTP against the real appliance process: 20,000 seeded random requests
  * across every route (methods, params with traversal, headers, JSON and non-JSON bodies,
- * multipart, oversize bodies, valid and forged sessions) on parallel keep-alive connections,
- * then raw-socket attacks no HTTP client sends (huge headers, lying Content-Length, bodies
+ * multipart, oversize bodies, valid and forged sessions, wrong sign-ins past the sign-in limits:
+ * 429 with Retry-After) on parallel keep-alive connections, then raw-socket attacks no HTTP client sends (huge headers, lying Content-Length, bodies
  * trickled a byte at a time, aborted uploads, traversal in the raw request line, garbage).
  * Not one answer may be 500 or above, every JSON refusal carries a known code, and the
  * process is alive and healthy afterwards.
@@ -218,7 +218,34 @@ describe('bad input over real HTTP (real appliance process)', () => {
       body: string | Uint8Array | undefined;
     };
     const planned: Planned[] = [];
+    // Well-formed wrong sign-ins (2 %), so that the sign-in limits are reached and refuse with
+    // 429 and Retry-After (never a 5xx) while everything else goes on.
+    const guess = (): Planned => {
+      const json = { 'content-type': 'application/json', origin, 'x-client-version': CLIENT_VERSION };
+      const n = Math.floor(rnd() * 1e9);
+      return rnd() < 0.5
+        ? {
+            method: 'POST',
+            path: '/api/proctor/login',
+            headers: json,
+            body: JSON.stringify({ username: pick(['chief', 'invi', `user-${n % 500}`]), password: `guess-${n}` }),
+          }
+        : {
+            method: 'POST',
+            path: '/api/session',
+            headers: json,
+            body: JSON.stringify({
+              studentId: pick(['S1', 'S2', 'S4', `X${n % 500}`]),
+              accessCode: `GUESS${n}`,
+              deviceId: `guesser-${n}-0123456789`,
+            }),
+          };
+    };
     for (let i = 0; i < REQUESTS; i++) {
+      if (rnd() < 0.02) {
+        planned.push(guess());
+        continue;
+      }
       const [routeMethod, template] = pick(routes);
       const routePath = template
         .replace(':examId', pick(params.examId))
@@ -264,6 +291,8 @@ describe('bad input over real HTTP (real appliance process)', () => {
           continue;
         }
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+        if (answer.status === 429 && answer.headers['retry-after'] === undefined)
+          failures.push(`#${i} ${r.method} ${r.path} → 429 without Retry-After`);
         if (answer.status >= 500)
           failures.push(
             `#${i} ${r.method} ${r.path} ${JSON.stringify(r.headers).slice(0, 300)} → ${answer.status} ${answer.body.slice(0, 300)}`,
@@ -285,7 +314,7 @@ describe('bad input over real HTTP (real appliance process)', () => {
     expect(failures).toEqual([]);
     expect(hall.proc.running).toBe(true);
     // The stream reached past authentication and validation, not only the front door.
-    for (const status of [200, 201, 400, 401, 403, 404, 409, 413, 415, 422])
+    for (const status of [200, 201, 400, 401, 403, 404, 409, 413, 415, 422, 429])
       expect(statuses.get(status) ?? 0, `status ${status}`).toBeGreaterThan(0);
     // Every planned request went on the wire; a few oversize uploads are cut short by the appliance
     // after its 413 (the client sees a reset while still sending): fewer than 1 %.

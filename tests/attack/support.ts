@@ -88,9 +88,13 @@ export async function proctorCookie(hall: RunningHall, username: string, passwor
 export interface RawAnswer {
   status: number;
   body: string;
+  headers: http.IncomingHttpHeaders;
 }
 
-/** One request through node:http (any method, any header, any body); never throws. */
+/**
+ * One request through node:http (any method, any header, any body); never throws. The agent may
+ * carry a `localAddress` (e.g. 127.0.0.2: another device's address on loopback).
+ */
 export function send(
   agent: http.Agent,
   port: number,
@@ -107,12 +111,14 @@ export function send(
         // An event stream stays open by design: its status is the answer.
         if ((res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
           res.destroy();
-          resolve({ status: res.statusCode ?? 0, body: '' });
+          resolve({ status: res.statusCode ?? 0, body: '', headers: res.headers });
           return;
         }
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }),
+        );
         res.on('error', (err) => resolve({ error: String(err) }));
       });
     } catch (err) {

@@ -96,7 +96,14 @@ export interface TestAppliance {
 /** Opens an appliance on real disk in a fresh temp folder (or `dataDir`) and imports the exam. */
 export async function openTestAppliance(
   clock: Clock,
-  options: { exam?: ExamFile; roster?: RosterEntry[]; dataDir?: string; clockTrust?: ClockTrust } = {},
+  options: {
+    exam?: ExamFile;
+    roster?: RosterEntry[];
+    dataDir?: string;
+    clockTrust?: ClockTrust;
+    /** How sign-in delays are waited out (e.g. recorded, at once); a real timer when absent. */
+    signInSleep?: (ms: number) => Promise<void>;
+  } = {},
 ): Promise<TestAppliance> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'appliance-test-')));
   // A ClockTrust (around `clock`) is the store's clock when given, as in main.ts.
@@ -115,6 +122,7 @@ export async function openTestAppliance(
     maxFileBytes: 25 * 1024 * 1024,
     presenceTimeoutSeconds: 30,
     ...(options.clockTrust ? { clockTrust: options.clockTrust } : {}),
+    ...(options.signInSleep ? { signInSleep: options.signInSleep } : {}),
   });
   const app = buildApp({
     services,

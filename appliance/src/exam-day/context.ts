@@ -12,6 +12,7 @@ import type { PresenceAtDeadline } from '../../../domain/time-up.js';
 import { meetsMinimumVersion } from '../../../domain/version.js';
 import type { AnswerFileChecker } from '../answer-files/checker.js';
 import { SessionTokens, type SessionClaims } from '../crypto/session-token.js';
+import type { SignInGuard } from '../sign-in-guard.js';
 import { KeyedLock } from '../keyed-lock.js';
 import type { ReceivedBlob, UploadBody } from '../store/blob-store.js';
 import type { HallStore } from '../store/hall-store.js';
@@ -34,8 +35,10 @@ export interface ExamineeSession {
 export type LazyBody = () => UploadBody | null;
 
 export interface ExamDayOptions {
-  /** Wrong access codes allowed per student id in 15 minutes. */
+  /** Wrong verification passwords allowed per examinee in 15 minutes. */
   signInAttempts: number;
+  /** Limits on access codes (sign-in-guard.ts): per address, per (student id, address), a delay per id. */
+  signInGuard: SignInGuard;
   /** Hard ceiling on any upload, whatever the exam says. */
   maxFileBytes: number;
   /** Whether the appliance's clock is trusted (no exam opens on an untrusted clock); trusted when absent. */

@@ -16,12 +16,6 @@ import type { ExamEntry } from '../store/projection.js';
 import type { ExamDayContext, ExamineeSession, LazyBody } from './context.js';
 
 const FIFTEEN_MINUTES = 15 * 60_000;
-/**
- * Wrong access codes allowed per network address in 15 minutes, whatever the student ids: one
- * device guessing across the roster is stopped, while a hall behind one NAT address still has
- * room for the typos of many examinees.
- */
-export const SIGN_IN_ATTEMPTS_PER_ADDRESS = 100;
 /** A verification photo from a phone or laptop camera fits in this. */
 export const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
 
@@ -31,23 +25,21 @@ export interface SignInInput {
   deviceId: string;
   examId?: string | undefined;
   clientVersion: string;
-  /** The network address the request came from (rate limit per address). */
+  /** The network address the request came from (the limits per address); `local` when absent. */
   address?: string;
   /** Refuses the exam's device when the exam requires Safe Exam Browser and this is not it. */
   sebCheck?: (exam: ExamEntry) => Refusal | undefined;
 }
 
 export class SignIn {
-  /** Wrong access codes per student id, and wrong verification passwords per examinee. */
+  /** Wrong verification passwords per examinee (access codes: the sign-in guard). */
   private readonly failures: FailureLimiter;
-  private readonly addressFailures: FailureLimiter;
   /** Refusals told to the proctors as events: once per key in 5 minutes, so a retrying device cannot fill the log. */
   private readonly refusalsTold: FailureLimiter;
 
   constructor(private readonly ctx: ExamDayContext) {
     const clock = ctx.store.clock;
     this.failures = new FailureLimiter(clock, ctx.options.signInAttempts, FIFTEEN_MINUTES);
-    this.addressFailures = new FailureLimiter(clock, SIGN_IN_ATTEMPTS_PER_ADDRESS, FIFTEEN_MINUTES);
     this.refusalsTold = new FailureLimiter(clock, 1, 5 * 60_000);
   }
 
@@ -56,26 +48,33 @@ export class SignIn {
     input: SignInInput,
   ): Promise<Result<{ token: string; examId: string; status: string; waitingForApproval: boolean }>> {
     const { store } = this.ctx;
-    const limiterKey = `student:${input.studentId}`;
-    const addressKey = input.address === undefined ? undefined : `address:${input.address}`;
-    if (this.failures.blocked(limiterKey)) return refuse('too-many-attempts');
-    if (addressKey !== undefined && this.addressFailures.blocked(addressKey))
-      return refuse('too-many-attempts', 'too many wrong access codes from this device');
-    const candidates = store.projection
+    const exams = store.projection
       .examsOf(input.studentId)
-      .filter((exam) => input.examId === undefined || exam.doc.examId === input.examId)
-      .filter((exam) => {
-        const doc = exam.examinees.get(input.studentId)?.doc;
-        return (
-          doc !== undefined &&
-          constantTimeEqualHex(accessCodeHash(exam.doc.examId, input.studentId, input.accessCode), doc.accessCodeHash)
-        );
-      });
-    if (candidates.length === 0) {
-      this.failures.fail(limiterKey);
-      if (addressKey !== undefined) this.addressFailures.fail(addressKey);
-      return refuse('invalid-credentials');
-    }
+      .filter((exam) => input.examId === undefined || exam.doc.examId === input.examId);
+    // The device this examinee's session is bound to is theirs: it meets no limit but its own.
+    const knownDevice = exams.some((exam) => exam.examinees.get(input.studentId)?.state.deviceId === input.deviceId)
+      ? input.deviceId
+      : undefined;
+    const checked = await this.ctx.options.signInGuard.attempt(
+      { account: input.studentId, address: input.address ?? 'local', knownDevice },
+      () =>
+        Promise.resolve(
+          exams.filter((exam) => {
+            const doc = exam.examinees.get(input.studentId)?.doc;
+            return (
+              doc !== undefined &&
+              constantTimeEqualHex(
+                accessCodeHash(exam.doc.examId, input.studentId, input.accessCode),
+                doc.accessCodeHash,
+              )
+            );
+          }),
+        ),
+      (matching) => matching.length > 0,
+    );
+    if (!checked.ok) return checked;
+    const candidates = checked.value;
+    if (candidates.length === 0) return refuse('invalid-credentials');
     if (candidates.length > 1) return refuse('exam-choice-required', candidates.map((c) => c.doc.examId).join(', '));
     const exam = candidates[0]!;
     const version = this.ctx.checkClientVersion(exam, input.clientVersion);
@@ -89,7 +88,6 @@ export class SignIn {
       this.recordSebRefused(exam.doc.examId, input.studentId, seb.detail ?? seb.code, '/api/session');
       return seb;
     }
-    this.failures.clear(limiterKey);
     const entry = store.projection.examinee(exam.doc.examId, input.studentId)!;
     const decision = decideSignIn(entry.state, this.ctx.timeline(exam, entry), input.deviceId, this.ctx.now);
     if (!decision.ok) return decision;

@@ -14,7 +14,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import { PARTICIPANT_COLUMNS } from '../../../domain/monitor.js';
 import { SESSION_MAX_MS } from '../proctors/sessions.js';
-import { FailureLimiter } from '../rate-limit.js';
+import { DEVICE_COOKIE_MAX_DAYS, PROCTOR_DEVICE_COOKIE } from '../proctors/devices.js';
 import { clientAddress } from './client-address.js';
 import { examRoutes } from './proctor-exam-routes.js';
 import { participantRoutes } from './proctor-participant-routes.js';
@@ -56,30 +56,36 @@ export function proctorRoutes(deps: ProctorDeps): Hono<ProctorEnv> {
   return app;
 }
 
-/** POST /login: a session cookie for a proctor's username and password (rate limited). */
+/**
+ * POST /login: a session cookie for a proctor's username and password, and the device cookie that
+ * makes this device known (limits: sign-in-guard.ts; refusals carry Retry-After).
+ */
 function signInRoutes(app: Hono<ProctorEnv>, deps: ProctorDeps): void {
-  const byUser = new FailureLimiter(deps.clock, 5, 15 * 60_000);
-  const byAddress = new FailureLimiter(deps.clock, 30, 15 * 60_000);
   app.post('/login', async (c) => {
     const body = await readJson(c, LOGIN_BODY, 4 * 1024);
     if (!body.ok) return body.response;
     const { username, password } = body.value;
-    const address = clientAddress(c);
-    if (byUser.blocked(username) || byAddress.blocked(address)) return sendRefusal(c, 'too-many-attempts');
-    const proctor = await deps.accounts.authenticate(username, password);
-    if (!proctor) {
-      byUser.fail(username);
-      byAddress.fail(address);
-      return sendRefusal(c, 'proctor-login-failed');
-    }
-    byUser.clear(username);
+    const deviceCookie = getCookie(c, PROCTOR_DEVICE_COOKIE);
+    const checked = await deps.loginGuard.attempt(
+      {
+        account: username,
+        address: clientAddress(c),
+        knownDevice: deps.proctorDevices.deviceOf(deviceCookie, username),
+      },
+      () => deps.accounts.authenticate(username, password),
+      (proctor) => proctor !== undefined,
+    );
+    if (!checked.ok) return sendResult(c, checked);
+    const proctor = checked.value;
+    if (!proctor) return sendRefusal(c, 'proctor-login-failed');
     const token = deps.sessions.create(proctor);
-    setCookie(c, PROCTOR_COOKIE, token, {
-      path: '/',
-      secure: true,
-      httpOnly: true,
-      sameSite: 'Strict',
-      maxAge: SESSION_MAX_MS / 1000,
+    const cookie = { path: '/', secure: true, httpOnly: true, sameSite: 'Strict' } as const;
+    setCookie(c, PROCTOR_COOKIE, token, { ...cookie, maxAge: SESSION_MAX_MS / 1000 });
+    // The device keeps its id when another proctor signs in on it (a shared tablet).
+    const device = deps.proctorDevices.read(deviceCookie)?.d;
+    setCookie(c, PROCTOR_DEVICE_COOKIE, deps.proctorDevices.issue(proctor.username, device), {
+      ...cookie,
+      maxAge: DEVICE_COOKIE_MAX_DAYS * 24 * 60 * 60,
     });
     return c.json({ proctor });
   });

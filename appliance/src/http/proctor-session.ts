@@ -12,7 +12,9 @@ import type { Monitor } from '../monitor.js';
 import type { ProctorActions } from '../proctor-actions.js';
 import type { Proctor, ProctorAccounts } from '../proctors/accounts.js';
 import type { ColumnPreferences } from '../proctors/preferences.js';
+import type { ProctorDevices } from '../proctors/devices.js';
 import type { ProctorSessions } from '../proctors/sessions.js';
+import type { SignInGuard } from '../sign-in-guard.js';
 import type { ResumeCodes } from '../resume-codes.js';
 import type { HallStore } from '../store/hall-store.js';
 import type { ExamEntry, ExamineeEntry } from '../store/projection.js';
@@ -32,6 +34,8 @@ export interface ProctorDeps {
   preferences: ColumnPreferences;
   resumeCodes: ResumeCodes;
   clockService: ClockService;
+  loginGuard: SignInGuard;
+  proctorDevices: ProctorDevices;
 }
 
 /** What a proctor route has: the signed-in proctor (and, under /exams/:examId, the exam and examinee). */

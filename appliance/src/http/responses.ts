@@ -12,5 +12,6 @@ export function sendRefusal(c: Context, code: ErrorCode, detail?: string): Respo
 }
 
 export function sendResult(c: Context, refusal: Refusal): Response {
+  if (refusal.retryAfterSeconds !== undefined) c.header('retry-after', String(refusal.retryAfterSeconds));
   return sendRefusal(c, refusal.code, refusal.detail);
 }
