@@ -34,6 +34,16 @@ describe('systemd units', () => {
     const score = Number(/security proctor-appliance\.service: exposure ([\d.]+)/.exec(r.out)?.[1]);
     expect(score).toBeGreaterThan(0);
     expect(score).toBeLessThanOrEqual(3.0);
+    // The docs give the score systemd-analyze gives, and the notify access the unit has.
+    const unit = readFileSync(APPLIANCE_UNIT, 'utf8');
+    const box = readFileSync(path.join(ROOT, 'docs', 'box.md'), 'utf8');
+    const units = readFileSync(path.join(ROOT, 'systemd', 'README.md'), 'utf8');
+    expect(/### Hardening: exposure ([\d.]+)/.exec(box)?.[1]).toBe(score.toFixed(1));
+    expect(/proctor-appliance\.service`.*\(exposure ([\d.]+)\)/.exec(units)?.[1]).toBe(score.toFixed(1));
+    const notify = /^NotifyAccess=(\w+)$/m.exec(unit)?.[1];
+    expect(notify).toBeDefined();
+    expect([...box.matchAll(/NotifyAccess=(\w+)/g)].map((m) => m[1])).toEqual(expect.arrayContaining([notify]));
+    expect([...box.matchAll(/NotifyAccess=(\w+)/g)].every((m) => m[1] === notify)).toBe(true);
   });
 
   it('fails on a unit with a typo and on a weakly hardened one', () => {
