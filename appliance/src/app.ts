@@ -9,6 +9,7 @@ import { proctorRoutes } from './http/proctor-routes.js';
 import { syncRoutes } from './http/sync-routes.js';
 import type { Services } from './services.js';
 import { discardRefusedBodies } from './http/discard-unread.js';
+import { paceUploads } from './http/upload-body.js';
 import { sendRefusal } from './http/responses.js';
 import { rawPublicKey } from './crypto/receipts.js';
 import { StorageUnavailableError } from './store/storage-problems.js';
@@ -40,6 +41,7 @@ export function buildApp(deps: AppDeps): Hono {
       end();
     }
   });
+  app.use('*', paceUploads(deps.services.uploadPace));
   app.use('*', discardRefusedBodies);
 
   app.get('/api/health', (c) => {
@@ -82,7 +84,16 @@ export function buildApp(deps: AppDeps): Hono {
 
   app.route('/api/proctor', proctorRoutes({ ...deps.services, clock: store.clock }));
   app.route('/api/sync', syncRoutes(deps.services));
-  app.route('/api', examineeRoutes({ examDay, presence, monitor, resumeCodes: deps.services.resumeCodes }));
+  app.route(
+    '/api',
+    examineeRoutes({
+      examDay,
+      presence,
+      monitor,
+      resumeCodes: deps.services.resumeCodes,
+      streams: deps.services.streams,
+    }),
+  );
 
   const client = deps.client;
   if (client.kind === 'built') {

@@ -18,6 +18,9 @@ import { DiskSpace } from './disk-space.js';
 import { ClockService } from './time/clock-service.js';
 import { ClockTrust } from './time/clock-trust.js';
 import { notConfiguredSync, type SyncStatusSource } from '../../sync/sync-status.js';
+import { CONFIG_SCHEMA } from './config.js';
+import { StreamCaps } from './http/stream-caps.js';
+import type { UploadPace } from './upload-pace.js';
 
 export interface ServiceOptions {
   signInAttempts: number;
@@ -30,6 +33,12 @@ export interface ServiceOptions {
   clockTrust?: ClockTrust;
   /** Where answer files are checked (main.ts: worker threads); on the calling thread when absent. */
   answerFileChecker?: AnswerFileChecker;
+  /** Event streams open at once per session and per address (PROCTOR_STREAMS_PER_*); the config defaults when absent. */
+  streamsPerSession?: number;
+  streamsPerAddress?: number;
+  /** The slowest a request body may arrive (PROCTOR_UPLOAD_*); the config defaults when absent. */
+  uploadMinBytesPerSecond?: number;
+  uploadRateWindowSeconds?: number;
   /** Hears the CPU priority the resume-code preparation worker got (main.ts warns unless SCHED_IDLE). */
   onBackgroundPriority?: (priority: WorkerPriority) => void;
 }
@@ -51,7 +60,13 @@ export interface Services {
   sync: SyncStatusSource;
   /** The requests in flight (counted by the app); background work waits for quiet. */
   foreground: ForegroundLoad;
+  /** The event streams open, per session and per address, and their caps. */
+  streams: StreamCaps;
+  /** The slowest a request body may arrive before it is cut (408 upload-too-slow). */
+  uploadPace: UploadPace;
 }
+
+const configDefault = (key: keyof typeof CONFIG_SCHEMA) => Number(CONFIG_SCHEMA[key].default);
 
 export function createServices(
   store: HallStore,
@@ -98,5 +113,13 @@ export function createServices(
     clockService: new ClockService(clockTrust, store),
     sync,
     foreground,
+    streams: new StreamCaps({
+      perSession: options.streamsPerSession ?? configDefault('streamsPerSession'),
+      perAddress: options.streamsPerAddress ?? configDefault('streamsPerAddress'),
+    }),
+    uploadPace: {
+      minBytesPerSecond: options.uploadMinBytesPerSecond ?? configDefault('uploadMinBytesPerSecond'),
+      windowMs: (options.uploadRateWindowSeconds ?? configDefault('uploadRateWindowSeconds')) * 1_000,
+    },
   };
 }
