@@ -61,6 +61,8 @@ export function buildApp(deps: AppDeps): Hono {
         exams: store.projection.exams.size,
         // For the doctor: the disk the snapshots of exams not over yet still need.
         snapshots: { stillNeededBytes: monitor.snapshotsStillNeeded().bytes },
+        // Event streams open now (capped per session and per address: PROCTOR_STREAMS_PER_*).
+        streams: deps.services.streams.count(),
       },
       healthy ? 200 : 503,
     );
