@@ -118,6 +118,21 @@ export const ERRORS = {
   },
   'wrong-verification-password': { status: 403, message: 'That exam password is not right. Ask the invigilator.' },
   'too-many-events': { status: 429, message: 'Too many reports in a short time.' },
+  /** More event streams from one network address than PROCTOR_STREAMS_PER_ADDRESS allows. */
+  'too-many-streams': {
+    status: 429,
+    message: 'Too many live connections from this network. Close a few tabs or devices and try again.',
+  },
+  /** Sent on an event stream before it is closed because its session opened more than PROCTOR_STREAMS_PER_SESSION. */
+  'stream-replaced': {
+    status: 409,
+    message: 'This page stopped getting live updates because a newer tab or window took over. Reload it to go on.',
+  },
+  /** A request body arrived slower than PROCTOR_UPLOAD_MIN_BYTES_PER_SECOND: cut, nothing kept. */
+  'upload-too-slow': {
+    status: 408,
+    message: 'The upload arrived too slowly and was stopped; nothing was kept. Check the Wi-Fi and send it again.',
+  },
   'snapshots-not-taken': { status: 409, message: 'This exam takes no snapshots of this kind from you.' },
   'verification-pending': { status: 403, message: 'A proctor must verify you before the exam starts.' },
   'resume-challenge-unknown': {

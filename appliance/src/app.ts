@@ -10,6 +10,7 @@ import { syncRoutes } from './http/sync-routes.js';
 import type { Services } from './services.js';
 import { discardRefusedBodies } from './http/discard-unread.js';
 import { APP_CSP, securityHeaders, styleHash } from './http/security-headers.js';
+import { paceUploads } from './http/upload-body.js';
 import { sendRefusal } from './http/responses.js';
 import { rawPublicKey } from './crypto/receipts.js';
 import { StorageUnavailableError } from './store/storage-problems.js';
@@ -43,6 +44,7 @@ export function buildApp(deps: AppDeps): Hono {
       end();
     }
   });
+  app.use('*', paceUploads(deps.services.uploadPace));
   app.use('*', discardRefusedBodies);
   app.use('*', securityHeaders({ hstsMaxAgeSeconds: deps.hstsMaxAgeSeconds }));
 
@@ -63,6 +65,8 @@ export function buildApp(deps: AppDeps): Hono {
         exams: store.projection.exams.size,
         // For the doctor: the disk the snapshots of exams not over yet still need.
         snapshots: { stillNeededBytes: monitor.snapshotsStillNeeded().bytes },
+        // Event streams open now (capped per session and per address: PROCTOR_STREAMS_PER_*).
+        streams: deps.services.streams.count(),
       },
       healthy ? 200 : 503,
     );
@@ -86,7 +90,16 @@ export function buildApp(deps: AppDeps): Hono {
 
   app.route('/api/proctor', proctorRoutes({ ...deps.services, clock: store.clock }));
   app.route('/api/sync', syncRoutes(deps.services));
-  app.route('/api', examineeRoutes({ examDay, presence, monitor, resumeCodes: deps.services.resumeCodes }));
+  app.route(
+    '/api',
+    examineeRoutes({
+      examDay,
+      presence,
+      monitor,
+      resumeCodes: deps.services.resumeCodes,
+      streams: deps.services.streams,
+    }),
+  );
 
   const client = deps.client;
   if (client.kind === 'built') {

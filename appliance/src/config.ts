@@ -124,6 +124,50 @@ export const CONFIG_SCHEMA = {
       'Sign-in counters kept per kind (addresses, id and address pairs, ids, devices), about 100 bytes each; ' +
       'beyond it the drained and then least recently used go.',
   },
+  streamsPerSession: {
+    env: 'PROCTOR_STREAMS_PER_SESSION',
+    schema: int(1, 100),
+    default: '4',
+    description:
+      "Event streams one examinee token or proctor session may hold open; one more closes that session's oldest " +
+      '(a reloaded tab never locks anyone out).',
+  },
+  streamsPerAddress: {
+    env: 'PROCTOR_STREAMS_PER_ADDRESS',
+    schema: int(1, 100_000),
+    default: '1500',
+    description:
+      'Event streams one network address may hold open; more get 429 too-many-streams. Large: a whole hall may ' +
+      'reach the box through one NAT address.',
+  },
+  connectionsPerAddress: {
+    env: 'PROCTOR_CONNECTIONS_PER_ADDRESS',
+    schema: int(1, 100_000),
+    default: '4000',
+    description:
+      'TCP connections one network address may hold open at once; more are closed at once (a hall behind one NAT ' +
+      'address needs a few per device).',
+  },
+  headersTimeoutSeconds: {
+    env: 'PROCTOR_HEADERS_TIMEOUT_SECONDS',
+    schema: int(1, 120),
+    default: '10',
+    description: "Seconds a connection may take to send a request's headers (and a TLS handshake) before it is closed.",
+  },
+  uploadMinBytesPerSecond: {
+    env: 'PROCTOR_UPLOAD_MIN_RATE',
+    schema: int(1, 10 * 1024 * 1024),
+    default: '1024',
+    description:
+      'Bytes a second a request body must at least bring, over PROCTOR_UPLOAD_RATE_WINDOW seconds of the ' +
+      'appliance waiting for it; slower is cut with 408 upload-too-slow and changes nothing.',
+  },
+  uploadRateWindowSeconds: {
+    env: 'PROCTOR_UPLOAD_RATE_WINDOW',
+    schema: int(1, 600),
+    default: '20',
+    description: 'Seconds over which PROCTOR_UPLOAD_MIN_RATE is measured (a shorter Wi-Fi stall is forgiven).',
+  },
   mdns: {
     env: 'PROCTOR_MDNS',
     schema: bool,

@@ -25,6 +25,7 @@ import type { WorkerPriority } from './resume-codes.js';
 import { createServices, type Services } from './services.js';
 import { createLog, type Log } from './log.js';
 import { clientFiles, isClientBuilt } from './http/static-files.js';
+import { ConnectionCaps, serverTimeouts } from './http/connection-caps.js';
 import { HallStore } from './store/hall-store.js';
 import { CertificateKeeper, type TlsMaterial } from './tls/index.js';
 import { onboardingApp } from './tls/onboarding.js';
@@ -219,13 +220,18 @@ async function listen(config: Config, app: Hono, clock: ClockTrust, log: Log): P
       ? undefined
       : new CertificateKeeper({ ...config, httpsMode: config.httpsMode }, { now: () => clock.now(), log });
   const tls: TlsMaterial | undefined = await keeper?.check();
+  const limits = { perAddress: config.connectionsPerAddress, headersTimeoutMs: config.headersTimeoutSeconds * 1_000 };
+  const timeouts = serverTimeouts(limits);
   const server = tls
     ? createAdaptorServer({
         fetch: app.fetch,
         createServer: createHttpsServer,
-        serverOptions: { cert: tls.certPem, key: tls.keyPem },
+        serverOptions: { ...timeouts, cert: tls.certPem, key: tls.keyPem },
       })
-    : createAdaptorServer({ fetch: app.fetch });
+    : createAdaptorServer({ fetch: app.fetch, serverOptions: timeouts });
+  // One count per address over both servers: the onboarding page is no way around the cap.
+  const connections = new ConnectionCaps(limits.perAddress, (line) => log('warn', line));
+  connections.watch(server);
   server.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   const appPort = await new Promise<number>((resolve) => {
     const port = () => resolve((server.address() as AddressInfo).port);
@@ -249,7 +255,11 @@ async function listen(config: Config, app: Hono, clock: ClockTrust, log: Log): P
   });
   let httpServer: ReturnType<typeof serve> | undefined;
   const httpPort = await listening((ready) => {
-    httpServer = serve({ fetch: onboarding.fetch, hostname: config.host, port: config.httpPort }, ready);
+    httpServer = serve(
+      { fetch: onboarding.fetch, hostname: config.host, port: config.httpPort, serverOptions: timeouts },
+      ready,
+    );
+    connections.watch(httpServer);
   });
   return { server, appPort, httpServer, httpPort, tls, keeper };
 }

@@ -16,6 +16,7 @@ import {
   type MonitorMessage,
   type ParticipantRow,
 } from '../../domain/monitor.js';
+import { SlicedDelivery, type Recipient } from './sliced-delivery.js';
 import type { HallStore } from './store/hall-store.js';
 import type { ExamEntry, ExamineeEntry } from './store/projection.js';
 import type { ExamineeDoc } from '../../domain/exam-format.js';
@@ -43,12 +44,21 @@ export type ExamineeUpdate = { type: 'changed' } | { type: 'message'; message: M
 
 /** The examinee streams of one exam, by student: one projection listener for all of them. */
 interface ExamineeFanOut {
-  byStudent: Map<string, Set<(update: ExamineeUpdate) => void>>;
+  byStudent: Map<string, Set<Recipient<ExamineeUpdate>>>;
+  stop: () => void;
+}
+
+/** The monitor streams of one exam: one projection listener for all of them. */
+interface MonitorFanOut {
+  recipients: Set<Recipient<MonitorUpdate>>;
   stop: () => void;
 }
 
 export class Monitor {
   private readonly examineeFanOuts = new Map<string, ExamineeFanOut>();
+  private readonly monitorFanOuts = new Map<string, MonitorFanOut>();
+  /** Every stream's updates, in order, a slice per turn of the event loop. */
+  private readonly delivery = new SlicedDelivery();
 
   constructor(
     private readonly store: HallStore,
@@ -174,12 +184,16 @@ export class Monitor {
   subscribeExaminee(examId: string, studentId: string, send: (update: ExamineeUpdate) => void): () => void {
     let fanOut = this.examineeFanOuts.get(examId);
     if (!fanOut) {
-      const byStudent = new Map<string, Set<(update: ExamineeUpdate) => void>>();
+      const byStudent = new Map<string, Set<Recipient<ExamineeUpdate>>>();
       const deliver = (id: string, update: ExamineeUpdate) => {
-        for (const listener of byStudent.get(id) ?? []) listener(update);
+        const own = byStudent.get(id);
+        if (own) this.delivery.send([...own], update);
       };
+      // A message to the hall reaches its 1,000 streams in slices (sliced-delivery.ts).
       const everyone = (update: ExamineeUpdate) => {
-        for (const listeners of byStudent.values()) for (const listener of listeners) listener(update);
+        const all: Recipient<ExamineeUpdate>[] = [];
+        for (const listeners of byStudent.values()) for (const r of listeners) all.push(r);
+        this.delivery.send(all, update);
       };
       const projection = this.store.projection;
       const stopProgress = projection.onProgress((changedExamId, changedStudentId) => {
@@ -208,10 +222,11 @@ export class Monitor {
     const own = fanOut;
     let listeners = own.byStudent.get(studentId);
     if (!listeners) own.byStudent.set(studentId, (listeners = new Set()));
-    const listener = (update: ExamineeUpdate) => send(update);
-    listeners.add(listener);
+    const recipient: Recipient<ExamineeUpdate> = { deliver: send, closed: false };
+    listeners.add(recipient);
     return () => {
-      listeners.delete(listener);
+      recipient.closed = true;
+      listeners.delete(recipient);
       if (listeners.size === 0) own.byStudent.delete(studentId);
       if (own.byStudent.size === 0) {
         own.stop();
@@ -220,32 +235,55 @@ export class Monitor {
     };
   }
 
-  /** Calls `send` with each change of the exam, until the returned function is called. */
+  /**
+   * Calls `send` with each change of the exam, until the returned function is called. One
+   * projection listener per exam computes each change once for every monitor stream open on it.
+   */
   subscribe(examId: string, send: (update: MonitorUpdate) => void): () => void {
-    const projection = this.store.projection;
-    // An autosave that changes how much was answered is no event, but the row's progress changes.
-    const stopProgress = projection.onProgress((changedExamId, studentId) => {
-      if (changedExamId !== examId) return;
-      const exam = this.exam(examId);
-      const entry = projection.examinee(examId, studentId);
-      if (exam && entry) send({ type: 'row', row: this.row(exam, entry) });
-    });
-    const stopEvents = projection.onEvent((event) => {
-      if (event.examId !== examId) return;
-      const exam = this.exam(examId);
-      if (!exam) return;
-      const message = messageOf(event);
-      if (message) send({ type: 'message', message });
-      if (event.studentId === undefined) {
-        send({ type: 'exam', info: this.examInfo(exam) });
-        return;
-      }
-      const entry = this.store.projection.examinee(examId, event.studentId);
-      if (entry) send({ type: 'row', row: this.row(exam, entry) });
-    });
+    let fanOut = this.monitorFanOuts.get(examId);
+    if (!fanOut) {
+      const recipients = new Set<Recipient<MonitorUpdate>>();
+      const everyone = (update: MonitorUpdate) => this.delivery.send([...recipients], update);
+      const projection = this.store.projection;
+      // An autosave that changes how much was answered is no event, but the row's progress changes.
+      const stopProgress = projection.onProgress((changedExamId, studentId) => {
+        if (changedExamId !== examId) return;
+        const exam = this.exam(examId);
+        const entry = projection.examinee(examId, studentId);
+        if (exam && entry) everyone({ type: 'row', row: this.row(exam, entry) });
+      });
+      const stopEvents = projection.onEvent((event) => {
+        if (event.examId !== examId) return;
+        const exam = this.exam(examId);
+        if (!exam) return;
+        const message = messageOf(event);
+        if (message) everyone({ type: 'message', message });
+        if (event.studentId === undefined) {
+          everyone({ type: 'exam', info: this.examInfo(exam) });
+          return;
+        }
+        const entry = projection.examinee(examId, event.studentId);
+        if (entry) everyone({ type: 'row', row: this.row(exam, entry) });
+      });
+      fanOut = {
+        recipients,
+        stop: () => {
+          stopProgress();
+          stopEvents();
+        },
+      };
+      this.monitorFanOuts.set(examId, fanOut);
+    }
+    const own = fanOut;
+    const recipient: Recipient<MonitorUpdate> = { deliver: send, closed: false };
+    own.recipients.add(recipient);
     return () => {
-      stopProgress();
-      stopEvents();
+      recipient.closed = true;
+      own.recipients.delete(recipient);
+      if (own.recipients.size === 0) {
+        own.stop();
+        this.monitorFanOuts.delete(examId);
+      }
     };
   }
 }

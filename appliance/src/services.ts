@@ -24,6 +24,8 @@ import { SignInGuard } from './sign-in-guard.js';
 
 /** The window of every sign-in limit. */
 export const SIGN_IN_WINDOW_MS = 15 * 60_000;
+import { StreamCaps } from './http/stream-caps.js';
+import type { UploadPace } from './upload-pace.js';
 
 export interface ServiceOptions {
   signInAttempts: number;
@@ -44,6 +46,12 @@ export interface ServiceOptions {
   clockTrust?: ClockTrust;
   /** Where answer files are checked (main.ts: worker threads); on the calling thread when absent. */
   answerFileChecker?: AnswerFileChecker;
+  /** Event streams open at once per session and per address (PROCTOR_STREAMS_PER_*); the config defaults when absent. */
+  streamsPerSession?: number;
+  streamsPerAddress?: number;
+  /** The slowest a request body may arrive (PROCTOR_UPLOAD_*); the config defaults when absent. */
+  uploadMinBytesPerSecond?: number;
+  uploadRateWindowSeconds?: number;
   /** Hears the CPU priority the resume-code preparation worker got (main.ts warns unless SCHED_IDLE). */
   onBackgroundPriority?: (priority: WorkerPriority) => void;
 }
@@ -69,12 +77,18 @@ export interface Services {
   loginGuard: SignInGuard;
   /** The device cookie that makes a proctor's own device known to the login guard. */
   proctorDevices: ProctorDevices;
+  /** The event streams open, per session and per address, and their caps. */
+  streams: StreamCaps;
+  /** The slowest a request body may arrive before it is cut (408 upload-too-slow). */
+  uploadPace: UploadPace;
 }
 
 type SignInSetting =
   'signInAddressFailures' | 'loginAttempts' | 'loginAddressFailures' | 'signInDelayCapMs' | 'signInTrackedKeys';
 const setting = (options: ServiceOptions, key: SignInSetting): number =>
   options[key] ?? Number(CONFIG_SCHEMA[key].default);
+
+const configDefault = (key: keyof typeof CONFIG_SCHEMA) => Number(CONFIG_SCHEMA[key].default);
 
 export function createServices(
   store: HallStore,
@@ -137,5 +151,13 @@ export function createServices(
     foreground,
     loginGuard: guard(setting(options, 'loginAttempts'), setting(options, 'loginAddressFailures')),
     proctorDevices: new ProctorDevices(Buffer.from(store.secrets.value.sessionKey, 'base64'), store.clock),
+    streams: new StreamCaps({
+      perSession: options.streamsPerSession ?? configDefault('streamsPerSession'),
+      perAddress: options.streamsPerAddress ?? configDefault('streamsPerAddress'),
+    }),
+    uploadPace: {
+      minBytesPerSecond: options.uploadMinBytesPerSecond ?? configDefault('uploadMinBytesPerSecond'),
+      windowMs: (options.uploadRateWindowSeconds ?? configDefault('uploadRateWindowSeconds')) * 1_000,
+    },
   };
 }

@@ -153,7 +153,11 @@ export class ExamDayContext {
     if (!received.ok) {
       return refuse(
         received.code,
-        received.code === 'payload-too-large' ? `at most ${limit} bytes` : 'the upload was interrupted',
+        received.code === 'payload-too-large'
+          ? `at most ${limit} bytes`
+          : received.code === 'upload-too-slow'
+            ? 'the upload arrived too slowly'
+            : 'the upload was interrupted',
       );
     }
     if (sha256 !== undefined && received.blob.sha256 !== sha256) {

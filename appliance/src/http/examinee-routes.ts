@@ -42,6 +42,7 @@ import { examineeAppUrl, requireSebFor, sebCheckFor, sebSettingsFor } from './se
 import { clientAddress } from './client-address.js';
 import { refusalBody, sendRefusal, sendResult } from './responses.js';
 import { liveStream } from './sse.js';
+import type { StreamCaps } from './stream-caps.js';
 import { uploadBody } from './upload-body.js';
 import { readJson } from './validate.js';
 
@@ -105,9 +106,10 @@ export interface ExamineeRouteDeps {
   presence: Presence;
   monitor: Monitor;
   resumeCodes: ResumeCodes;
+  streams: StreamCaps;
 }
 
-export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: ExamineeRouteDeps): Hono<Env> {
+export function examineeRoutes({ examDay, presence, monitor, resumeCodes, streams }: ExamineeRouteDeps): Hono<Env> {
   const app = new Hono<Env>();
 
   const clientVersion = (c: Context): string | Response => {
@@ -331,30 +333,34 @@ export function examineeRoutes({ examDay, presence, monitor, resumeCodes }: Exam
       };
     };
     const token = bearer(c) ?? '';
-    return liveStream(c, {
-      first: () => [{ event: 'timeline', data: timeline() }],
-      subscribe: (push, end) => {
-        // Holding the stream open is the examinee's presence.
-        const close = presence.open(examId, studentId);
-        // Only this examinee's changes, exam-wide ones and messages for them: no monitor rows.
-        const unsubscribe = monitor.subscribeExaminee(examId, studentId, (u) => {
-          // The session moved to another device (or ended): say so, and close the stream.
-          const still = examDay.session(token);
-          if (!still.ok) {
-            push('session', refusalBody(still.code, still.detail).error);
-            end();
-            return;
-          }
-          if (u.type === 'message') push('message', u.message);
-          else push('timeline', timeline());
-        });
-        return () => {
-          unsubscribe();
-          close();
-        };
+    return liveStream(
+      c,
+      {
+        first: () => [{ event: 'timeline', data: timeline() }],
+        subscribe: (push, end) => {
+          // Holding the stream open is the examinee's presence.
+          const close = presence.open(examId, studentId);
+          // Only this examinee's changes, exam-wide ones and messages for them: no monitor rows.
+          const unsubscribe = monitor.subscribeExaminee(examId, studentId, (u) => {
+            // The session moved to another device (or ended): say so, and close the stream.
+            const still = examDay.session(token);
+            if (!still.ok) {
+              push('session', refusalBody(still.code, still.detail).error);
+              end();
+              return;
+            }
+            if (u.type === 'message') push('message', u.message);
+            else push('timeline', timeline());
+          });
+          return () => {
+            unsubscribe();
+            close();
+          };
+        },
+        ping: () => ({ serverNow: examDay.store.clock.now() }),
       },
-      ping: () => ({ serverNow: examDay.store.clock.now() }),
-    });
+      { caps: streams, session: `examinee:${token}` },
+    );
   });
 
   app.get('/exam/messages', async (c) => {

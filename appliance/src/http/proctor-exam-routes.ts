@@ -31,7 +31,8 @@ import { MAX_ALLOWED_NETWORKS, parseNetwork } from '../../../domain/networks.js'
 import type { ExamSummary, MonitorSnapshot } from '../../../domain/monitor.js';
 import { participantsCsv, eventLogLines } from '../report.js';
 import { examineeAppUrl, sebConfigInfo, sendSebConfig } from './seb.js';
-import { refuseUnlessAllowed, type ProctorDeps, type ProctorEnv } from './proctor-session.js';
+import { getCookie } from 'hono/cookie';
+import { PROCTOR_COOKIE, refuseUnlessAllowed, type ProctorDeps, type ProctorEnv } from './proctor-session.js';
 import { sendRefusal, sendResult } from './responses.js';
 import { liveStream } from './sse.js';
 import { readJson } from './validate.js';
@@ -210,31 +211,36 @@ function messageRoutes(app: Hono<ProctorEnv>, { store, monitor, actions }: Proct
 }
 
 /** The live monitor: a snapshot, then each changed row, exam info or message. */
-function monitorRoutes(app: Hono<ProctorEnv>, { monitor, clock }: ProctorDeps): void {
+function monitorRoutes(app: Hono<ProctorEnv>, { monitor, clock, streams }: ProctorDeps): void {
   app.get('/exams/:examId/monitor', (c) => {
     const exam = c.get('exam');
-    return liveStream(c, {
-      first: () => {
-        const rows = monitor.rows(exam);
-        return [
-          {
-            event: 'snapshot',
-            data: {
-              exam: monitor.examInfo(exam, rows),
-              rows,
-              messages: monitor.messages(exam.doc.examId),
-            } satisfies MonitorSnapshot,
-          },
-        ];
+    const session = `proctor:${getCookie(c, PROCTOR_COOKIE) ?? ''}`;
+    return liveStream(
+      c,
+      {
+        first: () => {
+          const rows = monitor.rows(exam);
+          return [
+            {
+              event: 'snapshot',
+              data: {
+                exam: monitor.examInfo(exam, rows),
+                rows,
+                messages: monitor.messages(exam.doc.examId),
+              } satisfies MonitorSnapshot,
+            },
+          ];
+        },
+        subscribe: (push) =>
+          monitor.subscribe(exam.doc.examId, (u) => {
+            if (u.type === 'row') push('row', u.row);
+            else if (u.type === 'exam') push('exam', u.info);
+            else push('message', u.message);
+          }),
+        ping: () => ({ serverNow: clock.now() }),
       },
-      subscribe: (push) =>
-        monitor.subscribe(exam.doc.examId, (u) => {
-          if (u.type === 'row') push('row', u.row);
-          else if (u.type === 'exam') push('exam', u.info);
-          else push('message', u.message);
-        }),
-      ping: () => ({ serverNow: clock.now() }),
-    });
+      { caps: streams, session },
+    );
   });
 }
 

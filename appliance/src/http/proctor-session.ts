@@ -20,6 +20,7 @@ import type { HallStore } from '../store/hall-store.js';
 import type { ExamEntry, ExamineeEntry } from '../store/projection.js';
 import type { ClockService } from '../time/clock-service.js';
 import { sendRefusal } from './responses.js';
+import type { StreamCaps } from './stream-caps.js';
 
 export const PROCTOR_COOKIE = '__Host-proctor';
 
@@ -36,6 +37,8 @@ export interface ProctorDeps {
   clockService: ClockService;
   loginGuard: SignInGuard;
   proctorDevices: ProctorDevices;
+  /** The event streams open and their caps (the monitor stream is one). */
+  streams: StreamCaps;
 }
 
 /** What a proctor route has: the signed-in proctor (and, under /exams/:examId, the exam and examinee). */

@@ -8,6 +8,8 @@ export function refusalBody(code: ErrorCode, detail?: string) {
 }
 
 export function sendRefusal(c: Context, code: ErrorCode, detail?: string): Response {
+  // The rest of a too-slow body is not waited for: the connection closes after this answer.
+  if (code === 'upload-too-slow') c.header('connection', 'close');
   return c.json(refusalBody(code, detail), ERRORS[code].status as ContentfulStatusCode);
 }
 

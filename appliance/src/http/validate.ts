@@ -5,7 +5,9 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { ProtoKey, refuseProtoKeys } from '../../../domain/proto-keys.js';
+import { pacedPull, UploadTooSlow, type UploadPace } from '../upload-pace.js';
 import { sendRefusal } from './responses.js';
+import { uploadPaceOf } from './upload-body.js';
 
 function describe(error: z.ZodError): string {
   return error.issues
@@ -36,10 +38,11 @@ export async function readJson<S extends z.ZodType>(
     return { ok: false, response: sendRefusal(c, 'payload-too-large', `at most ${maxBytes} bytes`) };
   let text: string;
   try {
-    text = await readLimited(c.req.raw, maxBytes);
+    text = await readLimited(c.req.raw, maxBytes, uploadPaceOf(c));
   } catch (err) {
     if (err instanceof TooLarge)
       return { ok: false, response: sendRefusal(c, 'payload-too-large', `at most ${maxBytes} bytes`) };
+    if (err instanceof UploadTooSlow) return { ok: false, response: sendRefusal(c, 'upload-too-slow', err.message) };
     return { ok: false, response: sendRefusal(c, 'bad-request', 'the body could not be read') };
   }
   let json: unknown;
@@ -63,14 +66,18 @@ export function readQuery<S extends z.ZodType>(c: Context, schema: S): Validated
 
 class TooLarge extends Error {}
 
-/** Reads a body as text, stopping as soon as it passes `maxBytes` (a lying Content-Length too). */
-async function readLimited(req: Request, maxBytes: number): Promise<string> {
+/**
+ * Reads a body as text, stopping as soon as it passes `maxBytes` (a lying Content-Length too) or
+ * arrives slower than `pace` (UploadTooSlow).
+ */
+async function readLimited(req: Request, maxBytes: number, pace: UploadPace | undefined): Promise<string> {
   if (!req.body) return '';
   const reader = req.body.getReader();
+  const read = pace ? pacedPull(() => reader.read(), pace) : () => reader.read();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await read();
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {

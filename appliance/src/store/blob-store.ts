@@ -15,6 +15,7 @@ import path from 'node:path';
 import { blobPath, inspectBlob, type BlobCondition } from './blob-check.js';
 import { fsyncDir } from './fs-durable.js';
 import { StorageUnavailableError, type StorageProblem } from './storage-problems.js';
+import { UploadTooSlow } from '../upload-pace.js';
 
 /** A received upload waiting for commit or discard. */
 export interface ReceivedBlob {
@@ -41,7 +42,7 @@ const WRITE_BATCH_BYTES = 64 * 1024;
 export type UploadBody = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
 export type ReceiveOutcome =
-  { ok: true; blob: ReceivedBlob } | { ok: false; code: 'payload-too-large' | 'bad-request' };
+  { ok: true; blob: ReceivedBlob } | { ok: false; code: 'payload-too-large' | 'bad-request' | 'upload-too-slow' };
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -139,9 +140,9 @@ export class BlobStore {
         }
       }
       if (!outcome) await flush();
-    } catch {
-      // The client went away or sent a broken body: nothing was stored.
-      outcome = { ok: false, code: 'bad-request' };
+    } catch (err) {
+      // The client went away, sent a broken body or sent too slowly: nothing was stored.
+      outcome = { ok: false, code: err instanceof UploadTooSlow ? 'upload-too-slow' : 'bad-request' };
     }
     if (outcome) {
       await file.close();
