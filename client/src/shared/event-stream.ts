@@ -3,6 +3,11 @@
  * token), reconnected with a growing pause (1 s doubling to 15 s) when it drops. Nothing is
  * requested while the browser says it is offline; the stream comes back at the `online` event.
  * The state callback drives the small connection indicator.
+ *
+ * A stream the appliance closed because the same session opened more than it keeps (a proctor
+ * with many tabs: `stream-closed`, code `stream-replaced`) comes back only when its tab is looked
+ * at again (shown or focused): reconnecting at once would close another tab's, and the tabs would
+ * take turns for ever.
  */
 
 export type StreamState = 'connecting' | 'live' | 'offline';
@@ -40,6 +45,8 @@ export function parseSseBlock(block: string): { event: string; data: unknown } |
 /** Opens the stream; the returned function closes it for good. */
 export function openEventStream(options: StreamOptions): () => void {
   let closed = false;
+  /** Closed by the appliance for a newer stream of this session: wait to be looked at. */
+  let replaced = false;
   let pause = MIN_PAUSE_MS;
   let controller: AbortController | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -97,7 +104,8 @@ export function openEventStream(options: StreamOptions): () => void {
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const parsed = parseSseBlock(buffer.slice(0, end));
           buffer = buffer.slice(end + 2);
-          if (parsed) options.onEvent(parsed.event, parsed.data);
+          if (parsed?.event === 'stream-closed' && isReplaced(parsed.data)) replaced = true;
+          else if (parsed) options.onEvent(parsed.event, parsed.data);
         }
       }
     } catch {
@@ -107,8 +115,19 @@ export function openEventStream(options: StreamOptions): () => void {
     }
     if (!closed) {
       options.onState(navigator.onLine ? 'connecting' : 'offline');
+      if (replaced && !lookedAt()) return; // `seen` reconnects
+      replaced = false;
       again();
     }
+  };
+
+  const lookedAt = () => document.visibilityState === 'visible' && document.hasFocus();
+  const seen = () => {
+    if (!replaced || closed || !lookedAt()) return;
+    replaced = false;
+    pause = MIN_PAUSE_MS;
+    clearTimeout(timer);
+    void connect();
   };
 
   const online = () => {
@@ -122,6 +141,8 @@ export function openEventStream(options: StreamOptions): () => void {
   };
   window.addEventListener('online', online);
   window.addEventListener('offline', offline);
+  window.addEventListener('focus', seen);
+  document.addEventListener('visibilitychange', seen);
   void connect();
 
   return () => {
@@ -130,5 +151,9 @@ export function openEventStream(options: StreamOptions): () => void {
     controller?.abort();
     window.removeEventListener('online', online);
     window.removeEventListener('offline', offline);
+    window.removeEventListener('focus', seen);
+    document.removeEventListener('visibilitychange', seen);
   };
 }
+
+const isReplaced = (data: unknown): boolean => (data as { code?: unknown } | null)?.code === 'stream-replaced';
