@@ -25,9 +25,13 @@
 #   --ap-passphrase-file FILE   its WPA2 passphrase (8-63 characters), read from FILE
 #   --ap-country CC             the Wi-Fi country (default GB)
 #                               (a re-run without --ap-* keeps the access point as it is)
-#   --data-device DEV           mount DEV (UUID=..., LABEL=... or /dev/...; an ext4 file system
-#                               made beforehand) at /var/lib/proctor-appliance via /etc/fstab
-#   --read-only-root            root file system as a read-only overlay (needs --data-device;
+#   --data-device DEV           mount DEV (UUID=..., LABEL=..., PARTUUID=... or /dev/...; an
+#                               empty ext4 file system made beforehand) at /var/lib/proctor-appliance
+#                               via /etc/fstab (nofail: a dead disk fails the appliance, not the
+#                               boot); on a box in use, the data there moves onto it (checked copy;
+#                               the old copy kept in /var/lib/proctor-appliance.before-data-device)
+#   --read-only-root            root file system as a read-only overlay that leaves the data
+#                               partition a disk (overlayroot=tmpfs:recurse=0; needs --data-device;
 #                               takes effect at the next boot)
 #   --dry-run                   print what would change; change nothing
 #   --root DIR                  operate on DIR instead of /; system commands are stubbed and
@@ -70,9 +74,21 @@ AP_COUNTRY=
 AP_INTERFACE=wlan0
 AP_ADDRESS=10.42.0.1
 DATA_DEVICE=""
+# The device node DATA_DEVICE names (/dev/...), once checked (step_check_data_device).
+DATA_DEVICE_NODE=""
 READ_ONLY_ROOT=0
 # Set when something the appliance reads changed: restart it at the end.
 RESTART_APPLIANCE=0
+# The read-only root as the kernel command line asks overlayroot for it: recurse=0, or the
+# overlay also covers every other fstab mount, the data partition too (the exam day in RAM).
+OVERLAYROOT_TOKEN=overlayroot=tmpfs:recurse=0
+CMDLINE=/boot/firmware/cmdline.txt
+# Where the data of a box in use goes when it moves onto a new data device: the old copy, kept
+# (delete it once the doctor is happy), and the new device's temporary mount point.
+DATA_BEFORE_MOVE="$DATA_DIR.before-data-device"
+DATA_MOVE_MOUNT=/run/proctor-appliance-data-move
+# How long boot waits for the data disk before giving up on it (and on the appliance).
+DATA_DEVICE_TIMEOUT=30s
 
 usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -183,6 +199,12 @@ step_preflight() {
     log "warning: not Debian/Raspberry Pi OS Bookworm; continuing"
   fi
   if ! stubbed && ((EUID != 0)) && ((!DRY_RUN)); then die "run as root (sudo)"; fi
+  # On an overlaid root every change below would vanish at the next reboot (and with the old
+  # overlayroot=tmpfs, so would the exam data).
+  if [[ "$(query findmnt -n -o FSTYPE / 2>/dev/null || true)" == overlay ]] && ((!DRY_RUN)); then
+    die "the root file system is a read-only overlay now: changes would vanish at reboot. Turn it off" \
+      "(sudo raspi-config nonint do_overlayfs 1), reboot, and run this again (with --read-only-root to turn it back on)"
+  fi
 }
 
 package_installed() {
@@ -439,29 +461,167 @@ step_access_point() {
   enable_unit dnsmasq.service
 }
 
+# The device node a --data-device spec names (UUID=, LABEL=, PARTUUID=, PARTLABEL= or /dev/...),
+# as a path on the box; dies unless it exists and is a block device.
+data_device_node() {
+  local spec="$1" link node root_real
+  case "$spec" in
+    UUID=*) link="/dev/disk/by-uuid/${spec#UUID=}" ;;
+    LABEL=*) link="/dev/disk/by-label/${spec#LABEL=}" ;;
+    PARTUUID=*) link="/dev/disk/by-partuuid/${spec#PARTUUID=}" ;;
+    PARTLABEL=*) link="/dev/disk/by-partlabel/${spec#PARTLABEL=}" ;;
+    /dev/*) link="$spec" ;;
+    *) die "--data-device: UUID=..., LABEL=..., PARTUUID=..., PARTLABEL=... or /dev/... ($spec)" ;;
+  esac
+  node="$(realpath -e -- "$(target "$link")" 2>/dev/null)" ||
+    die "--data-device $spec: there is no such device ($link): is the disk plugged in? \`lsblk -f\` lists the disks and their UUIDs"
+  if stubbed; then
+    root_real="$(realpath -e -- "$ROOT")"
+    [[ "$node" == "$root_real"/* ]] || die "--data-device $spec: $link leads out of $ROOT ($node)"
+    node="${node#"$root_real"}"
+  fi
+  [[ -b "$(target "$node")" ]] || die "--data-device $spec: $node is not a block device (a disk or a partition)"
+  printf '%s\n' "$node"
+}
+
+# Dies unless DEVICE may become the data partition: not the root file system's device, not a
+# disk holding it, nothing of it mounted anywhere but the data folder.
+check_data_device() {
+  local spec="$1" device="$2" root_source mountpoints mountpoint
+  root_source="$(query findmnt -n -o SOURCE / 2>/dev/null || true)"
+  mountpoints="$(query lsblk -n -l -o MOUNTPOINT "$device")" || die "--data-device $spec: lsblk cannot read $device"
+  if [[ "$root_source" == "$device" ]] || grep -qx / <<<"$mountpoints"; then
+    die "--data-device $spec: $device holds the root file system (the SD card?): name the data disk (\`lsblk -f\`)"
+  fi
+  while IFS= read -r mountpoint; do
+    [[ -z "$mountpoint" || "$mountpoint" == "$DATA_DIR" ]] && continue
+    die "--data-device $spec: $device is in use: it (or a partition of it) is mounted at $mountpoint." \
+      "Unmount it first (sudo umount $mountpoint), or name another device"
+  done <<<"$mountpoints"
+}
+
+# One line per entry under DIR (the data folder, or its copy on the new device): type, mode,
+# owner, group, links and for non-folders size, mtime and link target; then every file's SHA-256.
+# Two trees with the same lines are the same data. lost+found (mkfs.ext4's) is not data.
+data_tree_manifest() {
+  (
+    cd "$1"
+    find . -path ./lost+found -prune -o -type d -printf 'd %m %U:%G %p\n' | LC_ALL=C sort
+    find . -path ./lost+found -prune -o ! -type d -printf '%y %m %U:%G %n %s %T@ %p -> %l\n' | LC_ALL=C sort
+    find . -path ./lost+found -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+  )
+}
+
+# Moves the data of a box in use onto DEVICE: mount it aside, check it is empty and large enough,
+# copy (ownership, modes, times, links, extended attributes), flush, compare every entry and byte,
+# unmount; only then keep the old folder as DATA_BEFORE_MOVE and make an empty data folder for the
+# mount. Until the comparison passed nothing of the old data was touched.
+move_data_onto() {
+  local spec="$1" device="$2" data staging left need free
+  data="$(target "$DATA_DIR")"
+  staging="$(target "$DATA_MOVE_MOUNT")"
+  [[ ! -e "$(target "$DATA_BEFORE_MOVE")" ]] ||
+    die "$DATA_BEFORE_MOVE exists (from an earlier move): check that its data is on the data device, remove it, and run this again"
+  if ((DRY_RUN)); then
+    changed
+    log "would stop $UNIT, copy $DATA_DIR onto $spec, compare, keep the old copy as $DATA_BEFORE_MOVE"
+    return 0
+  fi
+  if query systemctl is-active --quiet "$UNIT"; then
+    log "stopping $UNIT to move its data"
+    run systemctl stop "$UNIT"
+  fi
+  RESTART_APPLIANCE=1
+  changed
+  install -d -m 700 "$staging"
+  run mount -t ext4 "$device" "$DATA_MOVE_MOUNT"
+  left="$(find "$staging" -mindepth 1 -maxdepth 1 ! -name lost+found -printf '%f ' | head -c 200)"
+  if [[ -n "$left" ]]; then
+    run umount "$DATA_MOVE_MOUNT"
+    die "--data-device $spec is not empty (it holds $left): it must be a fresh ext4 file system (mkfs.ext4 erases it)"
+  fi
+  need="$(du -s -B1 -- "$data" | cut -f1)"
+  free="$(df -B1 --output=avail -- "$staging" | tail -n 1 | tr -d ' ')"
+  if ((need > free)); then
+    run umount "$DATA_MOVE_MOUNT"
+    die "--data-device $spec has $free bytes free; the data in $DATA_DIR needs $need"
+  fi
+  log "copying $DATA_DIR ($need bytes) onto $spec"
+  cp -a -- "$data/." "$staging/"
+  sync -f "$staging/."
+  if ! cmp -s <(data_tree_manifest "$data") <(data_tree_manifest "$staging"); then
+    diff <(data_tree_manifest "$data") <(data_tree_manifest "$staging") | head -n 20 | sed 's/^/    /' >&2 || true
+    run umount "$DATA_MOVE_MOUNT"
+    die "the copy on $spec differs from $DATA_DIR (above): nothing was switched; the data is still in $DATA_DIR"
+  fi
+  log "the copy on $spec matches $DATA_DIR (every entry, owner, mode and byte)"
+  run umount "$DATA_MOVE_MOUNT"
+  # --root: nothing was mounted, so the copy stays in the stand-in for the device.
+  if ! stubbed; then rmdir -- "$staging"; fi
+  mv -- "$data" "$(target "$DATA_BEFORE_MOVE")"
+  install -d -m "$(stat -c '%a' "$(target "$DATA_BEFORE_MOVE")")" "$data"
+  chown --reference="$(target "$DATA_BEFORE_MOVE")" -- "$data"
+  log "the data as it was stays in $DATA_BEFORE_MOVE: delete it once proctor-doctor is happy"
+}
+
+# Before anything changes: a --data-device that cannot be the data partition stops the run.
+step_check_data_device() {
+  [[ -n "$DATA_DEVICE" ]] || return 0
+  DATA_DEVICE_NODE="$(data_device_node "$DATA_DEVICE")"
+  check_data_device "$DATA_DEVICE" "$DATA_DEVICE_NODE"
+  log "data device $DATA_DEVICE: $DATA_DEVICE_NODE, a block device, free to use"
+}
+
 step_data_partition() {
   [[ -n "$DATA_DEVICE" ]] || return 0
   log "== data partition $DATA_DEVICE at $DATA_DIR"
+  local device="$DATA_DEVICE_NODE" mounted_from data
+  mounted_from="$(query findmnt -n -o SOURCE "$DATA_DIR" 2>/dev/null || true)"
+  if [[ -n "$mounted_from" && "$mounted_from" != "$device" ]]; then
+    die "$DATA_DIR is mounted from $mounted_from, not $DATA_DEVICE ($device): moving between data devices is not done here (docs/box.md)"
+  fi
+  data="$(target "$DATA_DIR")"
+  # A box in use: its data moves onto the device, instead of being hidden under the new mount.
+  if [[ -z "$mounted_from" && -d "$data" ]] && [[ -n "$(find "$data" -mindepth 1 -maxdepth 1 -print -quit)" ]]; then
+    move_data_onto "$DATA_DEVICE" "$device"
+  fi
   ensure_dir "$DATA_DIR" 700
-  # No nofail: without its data partition the appliance must not start (StateDirectory= waits
-  # for the mount), rather than write an exam onto the (maybe read-only, overlaid) root.
+  # nofail: a dead or missing disk must not send the Pi to emergency mode (no SSH, no doctor).
+  # The appliance still never writes onto the root instead: its unit requires this mount
+  # (RequiresMountsFor=), so after the timeout it fails with the mount, and the doctor says so.
   ensure_line /etc/fstab "^[^#[:space:]]+[[:space:]]+${DATA_DIR}[[:space:]]" \
-    "$DATA_DEVICE $DATA_DIR ext4 defaults,noatime,x-systemd.device-timeout=30s 0 2"
+    "$DATA_DEVICE $DATA_DIR ext4 defaults,noatime,nofail,x-systemd.device-timeout=$DATA_DEVICE_TIMEOUT 0 2"
   if ((CHANGED)); then run systemctl daemon-reload; fi
-  if ! query findmnt -n "$DATA_DIR" >/dev/null; then run mount "$DATA_DIR"; fi
+  if [[ -z "$mounted_from" ]]; then
+    run mount "$DATA_DIR"
+    if ((!DRY_RUN)) && [[ "$(query findmnt -n -o SOURCE "$DATA_DIR" 2>/dev/null || true)" != "$device" ]]; then
+      die "$DATA_DIR is not mounted from $device after \`mount $DATA_DIR\`: check /etc/fstab"
+    fi
+  fi
 }
 
 step_read_only_root() {
   ((READ_ONLY_ROOT)) || return 0
-  log "== read-only root (overlay)"
-  if grep -q 'overlayroot=' "$(target /boot/firmware/cmdline.txt)" 2>/dev/null; then
-    log "overlay root already enabled"
-    return 0
+  log "== read-only root (overlay; the data partition stays a disk)"
+  local cmdline current fixed
+  cmdline="$(target "$CMDLINE")"
+  current="$(cat "$cmdline" 2>/dev/null || true)"
+  if ! grep -Eq '(^|[[:space:]])overlayroot=' <<<"$current"; then
+    # raspi-config installs overlayroot and turns it on for the next boot. From then on, changes
+    # to / vanish at reboot: to re-provision, `raspi-config nonint do_overlayfs 1`, reboot, run this.
+    run raspi-config nonint do_overlayfs 0
+    log "reboot to make the root file system read-only"
+    if ((DRY_RUN)); then
+      log "would set $OVERLAYROOT_TOKEN in $CMDLINE"
+      return 0
+    fi
+    current="$(cat "$cmdline")"
   fi
-  # raspi-config installs overlayroot and turns it on for the next boot. From then on, changes
-  # to / vanish at reboot: to re-provision, `raspi-config nonint do_overlayfs 1`, reboot, run this.
-  run raspi-config nonint do_overlayfs 0
-  log "reboot to make the root file system read-only"
+  # raspi-config writes overlayroot=tmpfs, which also overlays every fstab mount with tmpfs:
+  # the data partition's writes would go to RAM. recurse=0 leaves the other mounts alone.
+  fixed="$(sed -E "s/(^|[[:space:]])overlayroot=[^[:space:]]*/\1$OVERLAYROOT_TOKEN/" <<<"$current")"
+  printf '%s\n' "$fixed" | install_text "$CMDLINE" "$(file_mode "$cmdline" 755)"
+  if ((CHANGED)); then log "$CMDLINE: $OVERLAYROOT_TOKEN (from the next boot)"; else log "overlay root already enabled ($OVERLAYROOT_TOKEN)"; fi
 }
 
 step_restart() {
@@ -476,6 +636,7 @@ main() {
   export DEBIAN_FRONTEND=noninteractive
   if stubbed; then log "operating on $ROOT; system commands are stubbed ($STUB)"; fi
   step_preflight
+  step_check_data_device
   step_packages
   step_node_version
   step_user

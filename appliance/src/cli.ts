@@ -264,6 +264,7 @@ async function doctorCommand(args: string[]): Promise<number> {
     unit: 'proctor-appliance',
     nowMs: Date.now(),
     httpsMode: config.httpsMode,
+    allowVolatileData: config.allowVolatileData,
     ...(config.httpsMode === 'provided' ? { certFile: config.tlsCert } : {}),
   });
   process.stdout.write(json ? `${JSON.stringify(checks, null, 2)}\n` : formatDoctor(checks));

@@ -31,6 +31,14 @@ export const CONFIG_SCHEMA = {
     default: 'data',
     description: 'Folder for the database, journal, answer files and secrets (under systemd: $STATE_DIRECTORY).',
   },
+  allowVolatileData: {
+    env: 'PROCTOR_ALLOW_VOLATILE_DATA',
+    schema: bool,
+    default: 'false',
+    description:
+      'Development and tests only: start even when the data folder is in memory (tmpfs, ramfs, overlayfs, zram), ' +
+      'where a power cut loses the exam day. Off, the appliance refuses such a folder and the doctor fails.',
+  },
   hallId: {
     env: 'PROCTOR_HALL_ID',
     schema: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and -'),

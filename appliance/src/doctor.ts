@@ -12,6 +12,9 @@
  * (store/blob-audit.ts, as verify-log does). No endpoint and no proctor sign-in are needed, and the
  * check works as well on a stopped box. It reads every blob once: see docs/performance.md.
  *
+ * Data on disk: a data folder in memory (tmpfs, overlayfs, ...; systemd/volatile-storage.ts)
+ * fails, as the appliance refuses to start on it; a warning with PROCTOR_ALLOW_VOLATILE_DATA=true.
+ *
  * Certificate: per PROCTOR_HTTPS_MODE: off is a warning (no offline reload on the hall network);
  * local-ca reads `<dataDir>/tls/server.crt` (appliance/src/tls/local-ca.ts), provided reads
  * PROCTOR_TLS_CERT; a missing file then fails.
@@ -26,6 +29,7 @@ import { rootCertificates } from 'node:tls';
 import { auditBlobs, blobFindingLine } from './store/blob-audit.js';
 import { readJournal } from './store/journal-reader.js';
 import { checkStorage } from './systemd/storage-check.js';
+import { inspectDataStorage, volatileDataMessage, type DataStorage } from './systemd/volatile-storage.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 export interface DoctorCheck {
@@ -262,6 +266,34 @@ export interface DoctorOptions {
   certFile?: string;
   /** The box's CA, trusted for the health check over https; default `<dataDir>/tls/ca.crt`. */
   caFile?: string;
+  /** PROCTOR_ALLOW_VOLATILE_DATA: a data folder in memory is a warning, not a failure. */
+  allowVolatileData?: boolean;
+  /** /proc/self/mountinfo's text (tests); default: read it. */
+  mountInfo?: string;
+}
+
+/** The data folder on a disk, not in memory (systemd/volatile-storage.ts). */
+export async function dataStorageCheck(
+  dataDir: string,
+  options: { allowVolatileData?: boolean; mountInfo?: string } = {},
+): Promise<DoctorCheck> {
+  const name = 'data on disk';
+  let storage: DataStorage;
+  try {
+    storage = await inspectDataStorage(dataDir, options.mountInfo);
+  } catch (err) {
+    return { name, status: 'fail', detail: `${dataDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+  }
+  if (!storage.volatile)
+    return {
+      name,
+      status: 'ok',
+      detail: `${storage.fsType}${storage.mountPoint ? `, mounted at ${storage.mountPoint}` : ''}`,
+    };
+  const message = volatileDataMessage(dataDir, storage);
+  return options.allowVolatileData
+    ? { name, status: 'warn', detail: `allowed by PROCTOR_ALLOW_VOLATILE_DATA=true (development only): ${message}` }
+    : { name, status: 'fail', detail: message };
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
@@ -283,6 +315,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   } catch (err) {
     checks.push({ name: 'disk space', status: 'fail', detail: `${options.dataDir}: ${String(err)}` });
   }
+  checks.push(await dataStorageCheck(options.dataDir, options));
   checks.push(await clockCheck());
   const certFile = options.certFile ?? path.join(options.dataDir, 'tls', 'server.crt');
   const pem = await readFile(certFile, 'utf8').catch(() => undefined);

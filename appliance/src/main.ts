@@ -34,6 +34,7 @@ import { createHallSync } from './hall-sync-wiring.js';
 import { advertise, type Advertisement } from './discovery/index.js';
 import { createNotifier, startWatchdog, type Notifier } from './systemd/notify.js';
 import { checkStorage } from './systemd/storage-check.js';
+import { inspectDataStorage, volatileDataMessage } from './systemd/volatile-storage.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 /**
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
   if (Number(process.versions.node.split('.')[0]) < SUPPORTED_NODE_MAJOR)
     log('warn', `Node.js ${process.versions.node} is not supported: the appliance runs on Node.js 24 LTS (README)`);
   const notifier = createNotifier(process.env, (line) => log('warn', line));
+  await refuseVolatileData(config, notifier, log);
   const { clock, store } = await openStorage(config, log);
   const demo = config.demo ? await seedDemoOnce(store, systemClock, config.demoStartMinutes) : undefined;
   const { services, sync } = startServices(config, store, clock, log);
@@ -128,6 +130,32 @@ function readConfig(): Config {
     }
     throw err;
   }
+}
+
+/**
+ * Exit code of a refusal that no restart can cure (the unit's RestartPreventExitStatus=):
+ * EX_CONFIG of sysexits.h.
+ */
+const EXIT_REFUSED = 78;
+
+/**
+ * Ends the process (EXIT_REFUSED, no READY=1) before anything is written when the data folder is
+ * in memory, unless PROCTOR_ALLOW_VOLATILE_DATA says this is development.
+ */
+async function refuseVolatileData(config: Config, notifier: Notifier, log: Log): Promise<void> {
+  const storage = await inspectDataStorage(config.dataDir);
+  if (!storage.volatile) return;
+  const message = volatileDataMessage(config.dataDir, storage);
+  if (config.allowVolatileData) {
+    log('warn', `PROCTOR_ALLOW_VOLATILE_DATA=true, so starting although ${message}`);
+    return;
+  }
+  log('error', `refusing to start: ${message}`);
+  // What `systemctl status` shows; then systemd sees the exit, never READY=1.
+  await notifier.notify(
+    `STATUS=Refused to start: the data folder ${config.dataDir} is on ${storage.fsType} (in memory)`,
+  );
+  process.exit(EXIT_REFUSED);
 }
 
 /** The clock (system time plus a chief proctor's offset, trusted or not) and the store on it. */

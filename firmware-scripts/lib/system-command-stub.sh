@@ -5,10 +5,17 @@
 # $STUB_LOG (if set) and plays the little state later guards ask about, inside DIR only:
 #   apt-get install P...       -> records P in DIR/var/lib/dpkg/status (dpkg-query answers from it)
 #   useradd/groupadd ... NAME  -> a line in DIR/etc/passwd / DIR/etc/group (getent answers from it)
-#   systemctl enable UNIT      -> the multi-user.target.wants symlink (is-enabled answers from it)
+#   systemctl enable UNIT      -> the multi-user.target.wants symlink (is-enabled answers from it);
+#                                 is-active: only the units in $STUB_ACTIVE_UNITS
 #   raspi-config nonint do_overlayfs 0 / do_wifi_country CC -> overlayroot=tmpfs /
 #                              cfg80211.ieee80211_regdom=CC in DIR/boot/firmware/cmdline.txt
 #   node --version             -> $STUB_NODE_VERSION (default v24.11.0)
+#   mount / umount / findmnt / lsblk -> a mount table in DIR/proc/mounts ("SOURCE TARGET FSTYPE
+#                              OPTIONS 0 0", /dev paths on the box; a test may write lines for the
+#                              root or other mounts): `mount DIR` mounts DIR's /etc/fstab line (its
+#                              UUID=/LABEL=/... resolved through DIR/dev/disk/by-*), `mount -t T DEV
+#                              DIR` DEV; nothing is mounted for real, so DIR stays an ordinary folder
+#                              (a "device"'s files are whatever was written into its mount point)
 # Everything else succeeds and does nothing.
 set -euo pipefail
 
@@ -28,6 +35,29 @@ add_cmdline_token() {
   mkdir -p "$(dirname "$file")"
   [[ -f "$file" ]] || printf 'console=tty1 root=LABEL=rootfs rootwait\n' >"$file"
   grep -qw -- "$1" "$file" || sed -i "1s/\$/ $1/" "$file"
+}
+
+MOUNTS="$ROOT/proc/mounts"
+
+# The /dev path on the box that an fstab source (UUID=..., LABEL=..., /dev/...) names, via DIR/dev.
+device_of() {
+  local link root_real node
+  case "$1" in
+    UUID=*) link="/dev/disk/by-uuid/${1#UUID=}" ;;
+    LABEL=*) link="/dev/disk/by-label/${1#LABEL=}" ;;
+    PARTUUID=*) link="/dev/disk/by-partuuid/${1#PARTUUID=}" ;;
+    PARTLABEL=*) link="/dev/disk/by-partlabel/${1#PARTLABEL=}" ;;
+    *) link="$1" ;;
+  esac
+  root_real="$(realpath -e "$ROOT")"
+  node="$(realpath -m "$ROOT$link")"
+  printf '%s\n' "${node#"$root_real"}"
+}
+
+# Mount table lines whose SOURCE or TARGET is $1 (the last one wins, as for a mount over a mount).
+mounted() {
+  [[ -f "$MOUNTS" ]] || return 0
+  awk -v p="$1" '$1 == p || $2 == p' "$MOUNTS"
 }
 
 last_arg() {
@@ -78,7 +108,11 @@ case "$COMMAND" in
         if [[ -L "$wants" ]]; then exit 0; fi
         exit 1
         ;;
-      is-active) exit 3 ;;
+      is-active)
+        # Active: the units named in $STUB_ACTIVE_UNITS (space-separated); none by default.
+        if [[ " ${STUB_ACTIVE_UNITS:-} " == *" $unit "* ]]; then exit 0; fi
+        exit 3
+        ;;
     esac
     ;;
   raspi-config)
@@ -89,6 +123,50 @@ case "$COMMAND" in
     ;;
   node)
     printf '%s\n' "${STUB_NODE_VERSION:-v24.11.0}"
+    ;;
+  mount)
+    dir="$(last_arg "$@")"
+    if (($# == 1)); then
+      source="$(awk -v d="$dir" '$1 !~ /^#/ && $2 == d { print $1 }' "$ROOT/etc/fstab" | tail -n 1)"
+      [[ -n "$source" ]] || { echo "mount: $dir: not in $ROOT/etc/fstab" >&2; exit 32; }
+    else
+      source="${*: -2:1}"
+    fi
+    mkdir -p "$(dirname "$MOUNTS")"
+    printf '%s %s ext4 rw 0 0\n' "$(device_of "$source")" "$dir" >>"$MOUNTS"
+    ;;
+  umount)
+    dir="$(last_arg "$@")"
+    [[ -n "$(mounted "$dir")" ]] || { echo "umount: $dir: not mounted" >&2; exit 32; }
+    awk -v d="$dir" '$2 != d' "$MOUNTS" >"$MOUNTS.new"
+    mv "$MOUNTS.new" "$MOUNTS"
+    ;;
+  findmnt)
+    # findmnt [-n] [-o COLUMN] SOURCE|TARGET
+    column=""
+    while (($# > 1)); do
+      case "$1" in
+        -o) column="$2"; shift 2 ;;
+        *) shift ;;
+      esac
+    done
+    line="$(mounted "${1:-}" | tail -n 1)"
+    [[ -n "$line" ]] || exit 1
+    read -r m_source m_target m_type _ <<<"$line"
+    case "$column" in
+      SOURCE) printf '%s\n' "$m_source" ;;
+      TARGET) printf '%s\n' "$m_target" ;;
+      FSTYPE) printf '%s\n' "$m_type" ;;
+      *) printf '%s %s %s\n' "$m_target" "$m_source" "$m_type" ;;
+    esac
+    ;;
+  lsblk)
+    # lsblk -n -l -o MOUNTPOINT DEV: a row for DEV and each of its partitions (DEV1, DEVp1).
+    device="$(last_arg "$@")"
+    printf '\n'
+    if [[ -f "$MOUNTS" ]]; then
+      awk -v d="$device" '$1 == d || index($1, d) == 1 && substr($1, length(d) + 1) ~ /^p?[0-9]+$/ { print $2 }' "$MOUNTS"
+    fi
     ;;
 esac
 exit 0

@@ -14,6 +14,8 @@ import {
   readdirSync,
   readlinkSync,
   rmSync,
+  statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,6 +54,7 @@ function manifest(dir: string): string[] {
       const rel = path.relative(dir, p);
       const mode = (st.mode & 0o7777).toString(8);
       if (st.isSymbolicLink()) out.push(`${rel} link ${readlinkSync(p)}`);
+      else if (st.isBlockDevice()) out.push(`${rel} block ${st.rdev}`);
       else if (st.isDirectory()) {
         out.push(`${rel}/ ${mode}`);
         walk(p);
@@ -78,6 +81,26 @@ function fakeApp(): string {
     writeFileSync(path.join(app, file), text);
   }
   return app;
+}
+
+/**
+ * A block device node at `<root>/dev/<name>` (mknod: needs root, as the box tests in CI run), with
+ * udev-style relative links, e.g. `{ 'by-uuid': '0a1b-2c3d' }` for UUID=0a1b-2c3d.
+ */
+function fakeBlockDevice(root: string, name: string, links: Record<string, string> = {}, minor = 1): void {
+  mkdirSync(path.join(root, 'dev'), { recursive: true });
+  const r = spawnSync('mknod', [path.join(root, 'dev', name), 'b', '8', String(minor)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mknod (a fake block device) needs root: ${r.stderr}`);
+  for (const [kind, id] of Object.entries(links)) {
+    mkdirSync(path.join(root, 'dev', 'disk', kind), { recursive: true });
+    symlinkSync(`../../${name}`, path.join(root, 'dev', 'disk', kind, id));
+  }
+}
+
+/** Lines of the stub's mount table (`SOURCE TARGET FSTYPE OPTIONS 0 0`), as a test's box has them mounted. */
+function mountTable(root: string, lines: string[]): void {
+  mkdirSync(path.join(root, 'proc'), { recursive: true });
+  writeFileSync(path.join(root, 'proc', 'mounts'), lines.map((l) => `${l} rw 0 0\n`).join(''));
 }
 
 function provision(root: string, args: string[], stubLog: string, env: Record<string, string> = {}) {
@@ -121,6 +144,7 @@ describe('firmware scripts', () => {
     const passphrase = path.join(work, 'ap-passphrase');
     writeFileSync(passphrase, 'correct horse battery\n');
     const app = fakeApp();
+    fakeBlockDevice(root, 'sda1', { 'by-uuid': '0a1b-2c3d' });
     const args = [
       ...['--name', 'hall-a', '--hall', 'hall-a', '--app', app],
       ...['--ap-ssid', 'Exam room', '--ap-passphrase-file', passphrase],
@@ -152,9 +176,16 @@ describe('firmware scripts', () => {
     expect(file('etc/chrony/conf.d/proctor-hall.conf')).toMatch(/^local stratum 10 orphan$/m);
     expect(file('etc/chrony/conf.d/proctor-hall.conf')).toMatch(/^makestep 1 3$/m);
     expect(file('etc/hostapd/hostapd.conf')).toMatch(/^ap_isolate=1$/m);
-    expect(file('etc/fstab')).toMatch(/^UUID=0a1b-2c3d \/var\/lib\/proctor-appliance ext4 /m);
+    // A dead or missing data disk must not stop the boot (nofail), and boot waits 30 s for it.
+    expect(file('etc/fstab')).toMatch(
+      /^UUID=0a1b-2c3d \/var\/lib\/proctor-appliance ext4 defaults,noatime,nofail,x-systemd\.device-timeout=30s 0 2$/m,
+    );
+    expect(log1).toContain('run mount /var/lib/proctor-appliance');
+    expect(file('proc/mounts')).toBe('/dev/sda1 /var/lib/proctor-appliance ext4 rw 0 0\n');
     expect(file('etc/hostname')).toBe('hall-a\n');
-    expect(file('boot/firmware/cmdline.txt')).toContain('overlayroot=tmpfs');
+    // The overlay covers the root only: recurse=0, or the data partition would be a tmpfs too.
+    expect(file('boot/firmware/cmdline.txt')).toMatch(/(^| )overlayroot=tmpfs:recurse=0( |$)/m);
+    expect(file('boot/firmware/cmdline.txt').match(/overlayroot=/g)).toHaveLength(1);
     expect(file('opt/proctor-appliance/client/dist/index.html')).toBe('<!doctype html>\n');
     // What the unit runs: the bundle, installed from the app's appliance/dist.
     expect(file('etc/systemd/system/proctor-appliance.service')).toMatch(/^ExecStart=.* appliance\/dist\/main\.js$/m);
@@ -276,5 +307,200 @@ describe('firmware scripts', () => {
     const bad = provision(root, [...base, '--time-peer', 'x; rm -rf /'], path.join(work, 'peers-3.log'));
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('--time-peer: a host name or address');
+  });
+});
+
+describe('the data partition and the read-only root', () => {
+  const DATA = 'var/lib/proctor-appliance';
+  const OLD = 'var/lib/proctor-appliance.before-data-device';
+  const STAGED = 'run/proctor-appliance-data-move';
+  let n = 0;
+  /** A fresh box root, provisioned once without a data device (a box in use) unless `fresh`. */
+  function box(options: { inUse?: boolean } = {}): { root: string; app: string } {
+    const root = path.join(work, `data-${++n}`);
+    mkdirSync(root);
+    const app = fakeApp();
+    if (options.inUse) {
+      const r = provision(
+        root,
+        ['--name', 'hall-d', '--hall', 'hall-d', '--app', app],
+        path.join(work, `data-${n}-0.log`),
+      );
+      expect(r.code, r.out).toBe(0);
+    }
+    return { root, app };
+  }
+
+  /** An exam day's data as the appliance leaves it: owned by proctor (999), private modes, links. */
+  function examData(root: string): void {
+    const data = path.join(root, DATA);
+    for (const [file, text] of Object.entries({
+      'journal/journal.log': 'record 1\nrecord 2\n',
+      'db/hall/000005.ldb': 'leveldb',
+      'blobs/ab/abcdef': 'answer file bytes',
+      'secrets.json': '{"examKey":"k"}\n',
+    })) {
+      mkdirSync(path.dirname(path.join(data, file)), { recursive: true });
+      writeFileSync(path.join(data, file), text);
+    }
+    symlinkSync('journal/journal.log', path.join(data, 'latest'));
+    spawnSync('ln', [path.join(data, 'secrets.json'), path.join(data, 'secrets.hardlink')]);
+    spawnSync('chmod', ['600', path.join(data, 'secrets.json')]);
+    spawnSync('chmod', ['700', data, path.join(data, 'journal')]);
+    spawnSync('chown', ['-hR', '999:999', data]);
+  }
+
+  /** Owner, mode, type and content of every entry under `dir` (what the move must keep). */
+  function tree(dir: string): string[] {
+    return manifest(dir).map((line) => {
+      const rel = line.split(' ')[0]!.replace(/\/$/, '');
+      const st = lstatSync(path.join(dir, rel));
+      return `${line} ${st.uid}:${st.gid} links=${st.isDirectory() ? '-' : st.nlink}`;
+    });
+  }
+
+  it('moves the data of a box in use onto the new device: copied, compared, the old copy kept; then nothing to change', () => {
+    const { root, app } = box({ inUse: true });
+    examData(root);
+    const before = tree(path.join(root, DATA));
+    fakeBlockDevice(root, 'sdb1', { 'by-label': 'proctor-data' }, 17);
+    const args = ['--app', app, '--data-device', 'LABEL=proctor-data'];
+    const stubLog = path.join(work, `data-${n}-1.log`);
+    const r = provision(root, args, stubLog, { STUB_ACTIVE_UNITS: 'proctor-appliance.service' });
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('the copy on LABEL=proctor-data matches /var/lib/proctor-appliance');
+    expect(r.out).toContain('the data as it was stays in /var/lib/proctor-appliance.before-data-device');
+    // Stopped, mounted aside, copied, unmounted; only then the data folder is the device's.
+    expect(readLog(stubLog).filter((l) => !l.startsWith('query '))).toEqual([
+      'run systemctl stop proctor-appliance.service',
+      'run mount -t ext4 /dev/sdb1 /run/proctor-appliance-data-move',
+      'run umount /run/proctor-appliance-data-move',
+      'run systemctl daemon-reload',
+      'run mount /var/lib/proctor-appliance',
+      'run systemctl restart proctor-appliance.service',
+    ]);
+    // What went onto the device (its mount point is a plain folder under --root): the same
+    // entries, owners, modes, links and bytes; and the old copy untouched.
+    expect(tree(path.join(root, STAGED))).toEqual(before);
+    expect(tree(path.join(root, OLD))).toEqual(before);
+    // The data folder the device is mounted on: empty, as private and owned as before.
+    expect(readdirSync(path.join(root, DATA))).toEqual([]);
+    const st = statSync(path.join(root, DATA));
+    expect([st.mode & 0o7777, st.uid, st.gid]).toEqual([0o700, 999, 999]);
+    expect(readFileSync(path.join(root, 'etc/fstab'), 'utf8')).toContain(
+      'LABEL=proctor-data /var/lib/proctor-appliance ext4 defaults,noatime,nofail,x-systemd.device-timeout=30s 0 2',
+    );
+    expect(readFileSync(path.join(root, 'proc/mounts'), 'utf8')).toBe(
+      '/dev/sdb1 /var/lib/proctor-appliance ext4 rw 0 0\n',
+    );
+
+    const after = manifest(root);
+    const again = provision(root, args, path.join(work, `data-${n}-2.log`));
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).toContain('nothing to change');
+    expect(manifest(root)).toEqual(after);
+  });
+
+  it('refuses a device that is missing, not a block device, the root, holding the root, or mounted elsewhere; changes nothing', () => {
+    const cases: [string, (root: string) => void, string][] = [
+      [
+        'UUID=feed-beef',
+        () => {},
+        '--data-device UUID=feed-beef: there is no such device (/dev/disk/by-uuid/feed-beef): is the disk plugged in?',
+      ],
+      [
+        '/dev/sdb1',
+        (root) => {
+          mkdirSync(path.join(root, 'dev'), { recursive: true });
+          writeFileSync(path.join(root, 'dev', 'sdb1'), 'an image file, not a device');
+        },
+        '--data-device /dev/sdb1: /dev/sdb1 is not a block device',
+      ],
+      [
+        'UUID=root-uuid',
+        (root) => {
+          fakeBlockDevice(root, 'mmcblk0p2', { 'by-uuid': 'root-uuid' });
+          mountTable(root, ['/dev/mmcblk0p2 / ext4']);
+        },
+        '--data-device UUID=root-uuid: /dev/mmcblk0p2 holds the root file system',
+      ],
+      [
+        '/dev/mmcblk0',
+        (root) => {
+          fakeBlockDevice(root, 'mmcblk0');
+          mountTable(root, ['/dev/mmcblk0p1 /boot/firmware vfat', '/dev/mmcblk0p2 / ext4']);
+        },
+        '--data-device /dev/mmcblk0: /dev/mmcblk0 holds the root file system',
+      ],
+      [
+        'LABEL=usb-stick',
+        (root) => {
+          fakeBlockDevice(root, 'sdc1', { 'by-label': 'usb-stick' });
+          mountTable(root, ['/dev/mmcblk0p2 / ext4', '/dev/sdc1 /media/usb ext4']);
+        },
+        '--data-device LABEL=usb-stick: /dev/sdc1 is in use: it (or a partition of it) is mounted at /media/usb. Unmount it first',
+      ],
+    ];
+    for (const [device, setUp, message] of cases) {
+      const { root, app } = box();
+      setUp(root);
+      const before = manifest(root);
+      const stubLog = path.join(work, `data-${n}.log`);
+      const r = provision(root, ['--name', 'x', '--hall', 'y', '--app', app, '--data-device', device], stubLog);
+      expect(r.code, device).toBe(1);
+      expect(r.out, device).toContain(`ERROR: ${message}`);
+      expect(manifest(root), device).toEqual(before);
+      expect(
+        readLog(stubLog).filter((l) => !l.startsWith('query ')),
+        device,
+      ).toEqual([]);
+    }
+  });
+
+  it('refuses a device that holds files already, and leaves the data where it was', () => {
+    const { root, app } = box({ inUse: true });
+    examData(root);
+    const before = tree(path.join(root, DATA));
+    fakeBlockDevice(root, 'sdb1', { 'by-uuid': 'full-disk' }, 17);
+    // What the mounted device shows (its mount point is a plain folder under --root).
+    mkdirSync(path.join(root, STAGED, 'lost+found'), { recursive: true });
+    writeFileSync(path.join(root, STAGED, 'holiday.jpg'), 'photo');
+    const r = provision(root, ['--app', app, '--data-device', 'UUID=full-disk'], path.join(work, `data-${n}-1.log`));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('ERROR: --data-device UUID=full-disk is not empty (it holds holiday.jpg');
+    expect(tree(path.join(root, DATA))).toEqual(before);
+    expect(lstatSync(path.join(root, OLD), { throwIfNoEntry: false })).toBeUndefined();
+    expect(lstatSync(path.join(root, 'etc/fstab'), { throwIfNoEntry: false })).toBeUndefined();
+    // Unmounted again: nothing left mounted aside.
+    expect(readFileSync(path.join(root, 'proc/mounts'), 'utf8')).toBe('');
+  });
+
+  it('turns an earlier overlayroot=tmpfs (which overlays the data partition too) into recurse=0', () => {
+    const { root, app } = box();
+    fakeBlockDevice(root, 'sda1', { 'by-uuid': 'data-uuid' });
+    mkdirSync(path.join(root, 'boot/firmware'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'boot/firmware/cmdline.txt'),
+      'overlayroot=tmpfs console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 rootwait\n',
+    );
+    const stubLog = path.join(work, `data-${n}.log`);
+    const args = ['--name', 'x', '--hall', 'y', '--app', app, '--data-device', 'UUID=data-uuid', '--read-only-root'];
+    const r = provision(root, args, stubLog);
+    expect(r.code, r.out).toBe(0);
+    expect(readFileSync(path.join(root, 'boot/firmware/cmdline.txt'), 'utf8')).toBe(
+      'overlayroot=tmpfs:recurse=0 console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 rootwait\n',
+    );
+    expect(readLog(stubLog)).not.toContain('run raspi-config nonint do_overlayfs 0');
+  });
+
+  it('refuses to provision onto a root that is an overlay now (every change would vanish at reboot)', () => {
+    const { root, app } = box();
+    mountTable(root, ['overlayroot / overlay']);
+    const before = manifest(root);
+    const r = provision(root, ['--name', 'x', '--hall', 'y', '--app', app], path.join(work, `data-${n}.log`));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('ERROR: the root file system is a read-only overlay now');
+    expect(r.out).toContain('raspi-config nonint do_overlayfs 1');
+    expect(manifest(root)).toEqual(before);
   });
 });

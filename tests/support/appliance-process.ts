@@ -47,7 +47,8 @@ const SYSTEMD_ENV = new Set(['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID', '
  * The environment of an appliance process: the parent's, without any PROCTOR_* setting (the
  * appliance refuses unknown ones) or systemd variable, plus a data folder, a free port, no demo
  * exam, the test hall and no mDNS advertising (tests that want it pass PROCTOR_MDNS=true), with
- * the box's BOX_ENV.
+ * the box's BOX_ENV. PROCTOR_ALLOW_VOLATILE_DATA=true: test data folders live under the system temp
+ * folder, which is tmpfs on many machines (the refusal's own test passes false).
  */
 export function applianceEnv(dataDir: string, overrides: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -62,6 +63,7 @@ export function applianceEnv(dataDir: string, overrides: Record<string, string> 
     PROCTOR_DEMO: 'false',
     PROCTOR_HALL_ID: TEST_HALL_ID,
     PROCTOR_MDNS: 'false',
+    PROCTOR_ALLOW_VOLATILE_DATA: 'true',
     ...overrides,
   };
 }
