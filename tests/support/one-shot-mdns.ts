@@ -34,6 +34,8 @@ export interface OneShotRecord {
 
 export interface OneShotResponse {
   from: { address: string; port: number };
+  /** The datagram's length. */
+  bytes: number;
   id: number;
   qr: boolean;
   aa: boolean;
@@ -153,6 +155,7 @@ export function decodeResponse(buf: Buffer, from: RemoteInfo): OneShotResponse {
   const additionals = records(counts[3]!);
   return {
     from: { address: from.address, port: from.port },
+    bytes: buf.length,
     id: buf.readUInt16BE(0),
     qr: (flags & 0x8000) !== 0,
     aa: (flags & 0x0400) !== 0,

@@ -23,7 +23,7 @@ import {
 } from '../../../tests/support/appliance-process.js';
 import type { HealthResult, OneShotRecord, OneShotResult } from '../../../tests/support/one-shot-mdns.js';
 import type { DiscoveredAppliance } from './index.js';
-import { LEGACY_UNICAST_TTL_S, MDNS_PORT } from './legacy-unicast.js';
+import { LEGACY_UNICAST_MAX_BYTES, LEGACY_UNICAST_TTL_S, MDNS_PORT } from './legacy-unicast.js';
 
 const TAG = randomBytes(3).toString('hex');
 const NS_APPLIANCE = `proctor-t${TAG}-a`;
@@ -201,7 +201,7 @@ async function oneShot<T>(mode: Mode, command: 'query' | 'health', args: object,
  * Asks for `types` of `<NAME>.local` as a one-shot querier (ephemeral source port) sent to `to`,
  * and checks every answer is the conventional unicast response RFC 6762 §6.7 asks for: sent to
  * the querier's own port from port 5353, the query's ID and question repeated, authoritative,
- * RD copied, TTLs of at most 10 s and no cache-flush bit. Returns the address records by type.
+ * RD copied, TTLs of at most 10 s, no cache-flush bit, at most 512 bytes. Returns the address records by type.
  */
 async function askOneShot(
   mode: Mode,
@@ -230,6 +230,7 @@ async function askOneShot(
       questions: [{ name: host, type: q.type, class: 1 }],
     });
     if (mode.kind === 'namespaces') expect(response!.from.address).toBe(APPLIANCE_ADDRESS);
+    expect(response!.bytes).toBeLessThanOrEqual(LEGACY_UNICAST_MAX_BYTES);
     for (const r of [...response!.answers, ...response!.additionals]) {
       expect(r.ttl, `${r.type} ${r.name}`).toBeLessThanOrEqual(LEGACY_UNICAST_TTL_S);
       expect(r.flush, `${r.type} ${r.name}`).toBe(false);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { acceptedAddresses, isOnLink, type Interfaces } from './addresses.js';
 import {
+  LEGACY_UNICAST_MAX_BYTES,
   LEGACY_UNICAST_TTL_S,
+  encodedBytes,
   isLegacyQuery,
   legacyUnicastResponse,
   withAcceptedAddressesOnly,
@@ -26,6 +28,7 @@ const RECORDS: RecordsByType = {
 
 const RD = 1 << 8;
 const AA = 1 << 10;
+const TC = 1 << 9;
 
 describe('legacy unicast responses (RFC 6762 §6.7)', () => {
   it('takes a source port other than 5353 for a one-shot querier', () => {
@@ -71,6 +74,32 @@ describe('legacy unicast responses (RFC 6762 §6.7)', () => {
       RECORDS,
     );
     expect(response?.questions).toEqual([{ name: HOST, type: 'A', class: 'IN' }]);
+  });
+
+  it('fits in 512 bytes: additionals left out first, then the answers that fit sent with TC', () => {
+    const long = 'a-hall-box-with-a-name-of-sixty-three-characters-for-this-test1';
+    const instance = `${long}._http._tcp.local`;
+    const txt = Array.from({ length: 6 }, (_, i) => Buffer.from(`key${i}=${'x'.repeat(40)}`));
+    const big: RecordsByType = {
+      PTR: [{ name: '_http._tcp.local', type: 'PTR', ttl: 28_800, data: instance }],
+      SRV: [{ name: instance, type: 'SRV', ttl: 120, data: { port: 8080, target: `${long}.local` } }],
+      TXT: [{ name: instance, type: 'TXT', ttl: 4_500, data: txt }],
+      A: Array.from({ length: 30 }, (_, i) => ({
+        name: `${long}.local`,
+        type: 'A',
+        ttl: 120,
+        data: `10.42.0.${i + 1}`,
+      })),
+    };
+    const browse = legacyUnicastResponse({ id: 8, questions: [{ name: '_http._tcp.local', type: 'PTR' }] }, big);
+    expect(browse?.answers).toHaveLength(1);
+    expect(browse?.additionals).toEqual([]);
+    expect(browse!.flags! & TC).toBe(0);
+    const many = legacyUnicastResponse({ id: 9, questions: [{ name: `${long}.local`, type: 'A' }] }, big);
+    expect(encodedBytes(many!)).toBeLessThanOrEqual(LEGACY_UNICAST_MAX_BYTES);
+    expect(many!.answers!.length).toBeGreaterThan(0);
+    expect(many!.answers!.length).toBeLessThan(30);
+    expect(many!.flags! & TC).toBe(TC);
   });
 
   it('stays silent for names that are not ours and for other classes', () => {

@@ -14,6 +14,9 @@
  *             additionals (§6.2: the other address family; for a PTR, the SRV, TXT and addresses)
  *   TTL       at most LEGACY_UNICAST_TTL_S (10 s): the querier keeps no coherent cache
  *   class     IN without the cache-flush bit (§10.2): it MUST NOT be set in a legacy response
+ *   size      at most 512 bytes, what a plain DNS client takes over UDP (RFC 1035 §4.2.1): past
+ *             that the additionals are left out, and if the answers alone do not fit, those that
+ *             do are sent with TC set (§18.5: TC means what it means in unicast DNS)
  *
  * Such a query is not answered by multicast as well: a hall of 1,000 phones each resolving the
  * box would otherwise wake every device in the hall a thousand times. A question with no record
@@ -23,8 +26,11 @@
 export const MDNS_PORT = 5353;
 /** The highest TTL in a legacy unicast response (RFC 6762 §6.7: SHOULD NOT exceed ten seconds). */
 export const LEGACY_UNICAST_TTL_S = 10;
+/** The largest legacy unicast response: a DNS message over UDP without EDNS (RFC 1035 §4.2.1). */
+export const LEGACY_UNICAST_MAX_BYTES = 512;
 /** DNS header flags (RFC 1035 §4.1.1), as multicast-dns/dns-packet carry them (QR apart). */
 const AUTHORITATIVE_ANSWER = 1 << 10;
+const TRUNCATED = 1 << 9;
 const RECURSION_DESIRED = 1 << 8;
 
 /** A resource record as multicast-dns (dns-packet) carries it. */
@@ -107,6 +113,46 @@ function forLegacyQuerier(record: MdnsRecord): MdnsRecord {
   };
 }
 
+/** A name's length on the wire as multicast-dns writes it: labels with length bytes, no compression. */
+const nameBytes = (name: string) =>
+  name.replace(/\.$/, '') === '' ? 1 : Buffer.byteLength(name.replace(/\.$/, '')) + 2;
+
+/** A record's length on the wire (name, type, class, TTL, length, data) for the types the box has. */
+function recordBytes(r: MdnsRecord): number {
+  let data = 0;
+  if (r.type === 'A') data = 4;
+  else if (r.type === 'AAAA') data = 16;
+  else if (r.type === 'PTR' && typeof r.data === 'string') data = nameBytes(r.data);
+  else if (r.type === 'SRV') data = 6 + nameBytes(String((r.data as { target?: unknown } | undefined)?.target ?? ''));
+  else if (r.type === 'TXT' && Array.isArray(r.data))
+    data = (r.data as unknown[]).reduce<number>(
+      (n, t) => n + 1 + (Buffer.isBuffer(t) ? t.length : Buffer.byteLength(String(t))),
+      0,
+    );
+  else data = Buffer.byteLength(JSON.stringify(r.data ?? ''));
+  return nameBytes(r.name) + 10 + data;
+}
+
+/** The whole message's length on the wire. */
+export function encodedBytes(packet: MdnsPacket): number {
+  const questions = (packet.questions ?? []).reduce((n, q) => n + nameBytes(q.name) + 4, 0);
+  const records = [...(packet.answers ?? []), ...(packet.additionals ?? [])].reduce((n, r) => n + recordBytes(r), 0);
+  return 12 + questions + records;
+}
+
+/** Within LEGACY_UNICAST_MAX_BYTES: additionals dropped first, then answers cut with TC set. */
+function fitted(packet: MdnsPacket): MdnsPacket {
+  if (encodedBytes(packet) <= LEGACY_UNICAST_MAX_BYTES) return packet;
+  const bare = { ...packet, additionals: [] };
+  if (encodedBytes(bare) <= LEGACY_UNICAST_MAX_BYTES) return bare;
+  const answers: MdnsRecord[] = [];
+  for (const r of packet.answers ?? []) {
+    if (encodedBytes({ ...bare, answers: [...answers, r] }) > LEGACY_UNICAST_MAX_BYTES) break;
+    answers.push(r);
+  }
+  return { ...bare, answers, flags: (packet.flags ?? 0) | TRUNCATED };
+}
+
 const key = (r: MdnsRecord) => `${r.type} ${r.name.toLowerCase()} ${JSON.stringify(r.data)}`;
 
 /** The conventional unicast response to a legacy query, or undefined when none of its questions is ours. */
@@ -120,14 +166,14 @@ export function legacyUnicastResponse(query: MdnsPacket, records: RecordsByType)
   if (answers.size === 0) return undefined;
   const additionals = new Map<string, MdnsRecord>();
   for (const r of additionalsFor(records, [...answers.values()])) if (!answers.has(key(r))) additionals.set(key(r), r);
-  return {
+  return fitted({
     id: query.id ?? 0,
     type: 'response',
     flags: AUTHORITATIVE_ANSWER | ((query.flags ?? 0) & RECURSION_DESIRED),
     questions,
     answers: [...answers.values()].map(forLegacyQuerier),
     additionals: [...additionals.values()].map(forLegacyQuerier),
-  };
+  });
 }
 
 /**
