@@ -119,7 +119,7 @@ const nameBytes = (name: string) =>
 
 /** A record's length on the wire (name, type, class, TTL, length, data) for the types the box has. */
 function recordBytes(r: MdnsRecord): number {
-  let data = 0;
+  let data: number;
   if (r.type === 'A') data = 4;
   else if (r.type === 'AAAA') data = 16;
   else if (r.type === 'PTR' && typeof r.data === 'string') data = nameBytes(r.data);
