@@ -324,6 +324,7 @@ function advertiseOnMdns(config: Config, store: HallStore, servers: Servers, log
     version: APPLIANCE_VERSION,
     scheme,
     port: servers.appPort,
+    listenAddress: (servers.server.address() as AddressInfo).address,
     interfaceAddress: config.mdnsInterface === 'all' ? undefined : config.mdnsInterface,
     onError: (line) => log('warn', line),
     onInfo: (line) => log('info', line),

@@ -15,19 +15,89 @@
  * that starts before DHCP has answered, or whose address changes, would go on announcing stale
  * addresses; so the addresses are compared every ADDRESS_CHECK_MS and, when they changed, the
  * services are withdrawn and published again.
+ *
+ * Two things bonjour-service does not do are added on its responder (see `answerAsTheHallNeeds`):
+ * one-shot queries (source port not 5353, e.g. Android) are answered by unicast to the querier
+ * (legacy-unicast.ts), and every packet carries address records only for the addresses the
+ * server accepts connections on (addresses.ts): no AAAA while it listens on 0.0.0.0.
  */
 import { networkInterfaces } from 'node:os';
 import { Bonjour, type Service } from 'bonjour-service';
+import { acceptedAddresses, isOnLink } from './addresses.js';
+import {
+  isLegacyQuery,
+  legacyUnicastResponse,
+  withAcceptedAddressesOnly,
+  type MdnsPacket,
+  type MdnsRecord,
+  type RecordsByType,
+} from './legacy-unicast.js';
 
 export const PROCTOR_SERVICE_TYPE = 'proctor';
 export const ADDRESS_CHECK_MS = 5_000;
 
-/** The host's non-loopback addresses, as a comparable key. */
-function addressKey(): string {
-  const addresses: string[] = [];
-  for (const list of Object.values(networkInterfaces()))
-    for (const a of list ?? []) if (!a.internal) addresses.push(a.address);
-  return addresses.sort().join(' ');
+/** The addresses a server listening on `listenAddress` accepts, as a comparable key. */
+function addressKey(listenAddress: string): string {
+  return [...acceptedAddresses(listenAddress, networkInterfaces())].sort().join(' ');
+}
+
+interface QuerySource {
+  address: string;
+  port: number;
+}
+type Done = (err?: Error | null) => void;
+type QueryListener = (query: MdnsPacket, from: QuerySource) => void;
+
+/**
+ * The parts of bonjour-service 1.4.4 (pinned in package.json) and its multicast-dns socket that
+ * the responder builds on: bonjour-service types its server as private and its socket as `any`.
+ */
+interface ResponderInternals {
+  server: {
+    /** The records it answers for, by type. */
+    registry: RecordsByType;
+    mdns: {
+      /** respond(packet, [to], [done]): every announcement, answer and goodbye goes through it. */
+      respond(packet: MdnsPacket | MdnsRecord[], to?: QuerySource | Done, done?: Done): void;
+      listeners(event: 'query'): QueryListener[];
+      removeAllListeners(event: 'query'): void;
+      on(event: 'query', listener: QueryListener): void;
+    };
+  };
+}
+
+/**
+ * Makes bonjour-service's responder answer one-shot queries by unicast (RFC 6762 §6.7; from a
+ * querier on the link only, §11) instead of by multicast, and keeps every address record it
+ * sends to the addresses the server accepts connections on.
+ */
+function answerAsTheHallNeeds(bonjour: Bonjour, listenAddress: string, onError: (message: string) => void): void {
+  const { server } = bonjour as unknown as ResponderInternals;
+  const { mdns } = server;
+  const respond = mdns.respond.bind(mdns);
+  mdns.respond = (packet, to, done) => {
+    const kept = withAcceptedAddressesOnly(
+      Array.isArray(packet) ? { answers: packet } : packet,
+      acceptedAddresses(listenAddress, networkInterfaces()),
+    );
+    const callback = typeof to === 'function' ? to : done;
+    if (kept) respond(kept, to, done);
+    else if (callback) process.nextTick(callback);
+  };
+  const multicastAnswerers = mdns.listeners('query');
+  mdns.removeAllListeners('query');
+  mdns.on('query', (query, from) => {
+    if (!isLegacyQuery(from.port)) {
+      for (const answer of multicastAnswerers) answer(query, from);
+      return;
+    }
+    if (!isOnLink(from.address, networkInterfaces())) return;
+    const response = legacyUnicastResponse(query, server.registry);
+    if (!response) return;
+    mdns.respond(response, { address: from.address, port: from.port }, (err) => {
+      if (err) onError(`mDNS: answering ${from.address}:${from.port}: ${String(err)}`);
+    });
+  });
 }
 
 export interface AdvertiseOptions {
@@ -40,6 +110,8 @@ export interface AdvertiseOptions {
   scheme: 'http' | 'https';
   /** The port of that scheme. */
   port: number;
+  /** The address the server listens on (`server.address().address`): only what it accepts is announced. */
+  listenAddress: string;
   /** One interface's IPv4 address to advertise on; undefined: every interface. */
   interfaceAddress?: string | undefined;
   /** Problems (a name conflict, a socket error): logged, never fatal. */
@@ -69,6 +141,7 @@ export function advertise(options: AdvertiseOptions): Advertisement {
   const bonjour = new Bonjour(socketOptions(options.interfaceAddress), (err: unknown) =>
     options.onError(`mDNS: ${String(err)}`),
   );
+  answerAsTheHallNeeds(bonjour, options.listenAddress, options.onError);
   const host = `${options.name}.local`;
   const txt = { id: options.applianceId, hall: options.hallId, version: options.version, scheme: options.scheme };
   // Probe for name conflicts the first time only: after an address change the name is ours.
@@ -96,10 +169,10 @@ export function advertise(options: AdvertiseOptions): Advertisement {
     return services;
   };
   publishAll(true);
-  let addresses = addressKey();
+  let addresses = addressKey(options.listenAddress);
   let withdrawn: Promise<void> | undefined;
   const watch = setInterval(() => {
-    const now = addressKey();
+    const now = addressKey(options.listenAddress);
     if (now === addresses || withdrawn) return;
     addresses = now;
     options.onInfo?.(`mDNS: addresses changed (${now || 'none'}): announcing ${host} again`);
