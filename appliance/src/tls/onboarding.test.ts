@@ -3,20 +3,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boxNames } from './box-names.js';
+import { boxNames, caScope } from './box-names.js';
 import { ensureLocalCa, type CaCertificate } from './local-ca.js';
 import { escapeHtml, onboardingApp } from './onboarding.js';
 import { ONBOARDING_EN } from './onboarding-text.js';
 
 let dir: string;
 let ca: CaCertificate;
+const NAMES = boxNames({ applianceName: 'exam-hall', hostname: 'hallpi', interfaces: {}, extraNames: [] });
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'onboarding-test-'));
   const made = await ensureLocalCa({
     dir: path.join(dir, 'tls'),
     applianceName: 'exam-hall',
-    names: boxNames({ applianceName: 'exam-hall', hostname: 'hallpi', interfaces: {}, extraNames: [] }),
-    extraDomains: [],
+    names: NAMES,
+    scope: caScope({ names: NAMES, interfaces: {}, configuredNetworks: [] }),
     now: Date.now(),
     log: () => undefined,
   });
