@@ -248,6 +248,7 @@ async function listen(config: Config, app: Hono, clock: ClockTrust, log: Log): P
   // With HTTPS on, plain HTTP serves the onboarding page (the CA) and sends everything else to HTTPS.
   const onboarding = onboardingApp({
     ca: () => keeper.material?.ca,
+    names: () => keeper.material?.names ?? tls.names,
     httpsPort: () => appPort,
     applianceName: config.applianceName,
   });
