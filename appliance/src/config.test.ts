@@ -63,6 +63,14 @@ describe('configuration', () => {
     expect(() => loadConfig({ PROCTOR_HTTPS_MODE: 'provided' }, '/x')).toThrow(/PROCTOR_TLS_CERT and PROCTOR_TLS_KEY/);
     expect(() => loadConfig({ PROCTOR_HTTPS_MODE: 'on' }, '/x')).toThrow(/PROCTOR_HTTPS_MODE/);
     expect(() => loadConfig({ PROCTOR_TLS_EXTRA_NAMES: 'bad name!' }, '/x')).toThrow(/PROCTOR_TLS_EXTRA_NAMES/);
+    expect(loadConfig({ PROCTOR_TLS_CA_NETWORKS: ' 10.42.0.0/24, FD00::/48 ' }, '/x').tlsCaNetworks).toEqual([
+      '10.42.0.0/24',
+      'fd00::/48',
+    ]);
+    expect(loadConfig({}, '/x').tlsCaNetworks).toEqual([]);
+    expect(() => loadConfig({ PROCTOR_TLS_CA_NETWORKS: '10.42.0.1/24' }, '/x')).toThrow(
+      /PROCTOR_TLS_CA_NETWORKS.*starts at 10\.42\.0\.0\/24/,
+    );
   });
 
   it('refuses bad values and unknown settings, naming each variable', () => {

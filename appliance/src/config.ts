@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseNetwork } from '../../domain/networks.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -264,6 +265,28 @@ export const CONFIG_SCHEMA = {
     description:
       'PROCTOR_HTTPS_MODE=local-ca: more DNS names or IP addresses for the certificate, comma-separated ' +
       '(e.g. a name the hall DNS gives the box). Names must be set before the CA is first made.',
+  },
+  tlsCaNetworks: {
+    env: 'PROCTOR_TLS_CA_NETWORKS',
+    schema: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((n) => n.trim().toLowerCase())
+          .filter((n) => n !== ''),
+      )
+      .superRefine((ranges, ctx) => {
+        for (const r of ranges) {
+          const parsed = parseNetwork(r);
+          if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
+        }
+      }),
+    default: '',
+    description:
+      'PROCTOR_HTTPS_MODE=local-ca: the hall subnets the box’s CA may vouch for, comma-separated CIDR ranges ' +
+      '(e.g. 10.20.0.0/24), instead of the subnet of each of the box’s addresses (at most a /24 or IPv6 /64). ' +
+      'The box’s own addresses are always included. Used when the CA is made.',
   },
   clockTrustMode: {
     env: 'PROCTOR_CLOCK_TRUST',

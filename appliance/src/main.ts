@@ -246,7 +246,10 @@ async function listen(config: Config, app: Hono, clock: ClockTrust, log: Log): P
   const keeper =
     config.httpsMode === 'off'
       ? undefined
-      : new CertificateKeeper({ ...config, httpsMode: config.httpsMode }, { now: () => clock.now(), log });
+      : new CertificateKeeper(
+          { ...config, httpsMode: config.httpsMode },
+          { now: () => clock.now(), trusted: () => clock.trusted, log },
+        );
   const tls: TlsMaterial | undefined = await keeper?.check();
   const limits = { perAddress: config.connectionsPerAddress, headersTimeoutMs: config.headersTimeoutSeconds * 1_000 };
   const timeouts = serverTimeouts(limits);
@@ -272,12 +275,14 @@ async function listen(config: Config, app: Hono, clock: ClockTrust, log: Log): P
       (server as HttpsServer).setSecureContext({ cert: m.certPem, key: m.keyPem });
       log('info', `tls: now serving the certificate valid until ${m.notAfter.toISOString()}`);
     });
-    clock.onChange(() => keeper.recheck('the clock changed'));
+    // A certificate issued on an untrusted clock is issued again once the clock is trusted.
+    keeper.followClock(clock);
   }
   if (!tls || !keeper) return { server, appPort };
   // With HTTPS on, plain HTTP serves the onboarding page (the CA) and sends everything else to HTTPS.
   const onboarding = onboardingApp({
     ca: () => keeper.material?.ca,
+    names: () => keeper.material?.names ?? tls.names,
     httpsPort: () => appPort,
     applianceName: config.applianceName,
   });

@@ -10,6 +10,7 @@
  * service worker script load); the certificate itself is checked against the CA by OpenSSL in
  * appliance/src/tls/local-ca.test.ts.
  */
+import { get } from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -116,16 +117,39 @@ describe('HTTPS with the appliance’s own CA, in Chromium', () => {
     const download = page.getByRole('link', { name: 'Download the certificate (.crt)' });
     expect(await download.getAttribute('href')).toBe('/ca.crt');
     expect((await page.getByTestId('fingerprint').textContent())?.trim()).toBe(fingerprint);
-    for (const platform of ['Windows', 'macOS', 'iPhone and iPad', 'Android', 'Chromebook (ChromeOS)'])
+    for (const platform of [
+      'Windows',
+      'macOS',
+      'iPhone and iPad',
+      'Android',
+      'Chromebook (ChromeOS)',
+      'Linux (Debian, Ubuntu, Raspberry Pi OS)',
+      'Firefox (any computer)',
+    ])
       await page.getByText(platform, { exact: true }).waitFor();
     await page.getByText('Android', { exact: true }).click();
     await page.getByText('Install a certificate', { exact: false }).waitFor();
+    await page.getByText('Linux (Debian, Ubuntu, Raspberry Pi OS)', { exact: true }).click();
+    await page.getByText('sudo update-ca-certificates', { exact: false }).waitFor();
     const ca = await page.context().request.get(`${onboarding}/ca.crt`);
     expect(ca.status()).toBe(200);
     expect(ca.headers()['content-type']).toBe('application/x-x509-ca-cert');
     await page.setViewportSize({ width: 360, height: 740 });
     await screenshot(page, 'https-onboarding-phone');
     expect(await audit(page, 'onboarding page, 360px'), 'serious or critical axe violations').toEqual([]);
+
+    // A request naming another host (a spoofed Host header, DNS rebinding) goes to the box's own name.
+    const elsewhere = await new Promise<{ status: number | undefined; location: string | undefined }>(
+      (resolve, reject) => {
+        get({ host: '127.0.0.1', port: box.httpPort, path: '/proctor/', headers: { host: 'intranet.school.internal' } })
+          .on('response', (res) => {
+            res.resume();
+            resolve({ status: res.statusCode, location: res.headers.location });
+          })
+          .on('error', reject);
+      },
+    );
+    expect(elsewhere).toEqual({ status: 307, location: `https://exam-hall.local:${box.appliance.port}/proctor/` });
 
     // App addresses on plain HTTP go to HTTPS.
     await page.goto(`${onboarding}/proctor/`);

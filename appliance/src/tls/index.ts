@@ -4,14 +4,14 @@
  * `certificateStatus()` for scripts (`npm run appliance -- certificate`, the box's doctor check).
  */
 import { readFile } from 'node:fs/promises';
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import path from 'node:path';
 import { isIP } from 'node:net';
-import { boxNames, isDnsName, sameNames, type BoxNames } from './box-names.js';
+import { boxNames, caScope, sameNames, type BoxNames } from './box-names.js';
 import { x509 } from './x509.js';
 import { ensureLocalCa, RENEW_WITHIN_DAYS, TLS_FILES, type CaCertificate, fingerprintOf } from './local-ca.js';
 
-export { boxNames, type BoxNames } from './box-names.js';
+export { boxNames, caScope, type BoxNames, type CaScope } from './box-names.js';
 export { fingerprintOf, RENEW_WITHIN_DAYS, TLS_FILES, type CaCertificate } from './local-ca.js';
 
 export type HttpsMode = 'off' | 'local-ca' | 'provided';
@@ -24,7 +24,17 @@ export interface TlsSettings {
   tlsCert: string;
   tlsKey: string;
   tlsExtraNames: readonly string[];
+  /** Address ranges the hall CA may vouch for instead of the box's interface subnets (empty: those). */
+  tlsCaNetworks: readonly string[];
 }
+
+/** What the box's names and the CA's scope are computed from (os.hostname(), os.networkInterfaces()). */
+export interface BoxNetwork {
+  hostname: string;
+  interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>;
+}
+
+const systemNetwork = (): BoxNetwork => ({ hostname: hostname(), interfaces: networkInterfaces() });
 
 /** What the HTTPS server is given. */
 export interface TlsMaterial {
@@ -34,6 +44,8 @@ export interface TlsMaterial {
   notAfter: Date;
   /** The local CA (local-ca mode only): offered on the onboarding page. */
   ca: CaCertificate | undefined;
+  /** The names and addresses the certificate carries: the only hosts the HTTP side redirects to. */
+  names: BoxNames;
 }
 
 /** Where the local CA keeps its files. */
@@ -51,19 +63,23 @@ export function certificatePaths(settings: TlsSettings): { cert: string; key: st
 }
 
 /** The box's names and addresses now, for its server certificate. */
-export function currentBoxNames(settings: TlsSettings): BoxNames {
+export function currentBoxNames(settings: TlsSettings, network: BoxNetwork = systemNetwork()): BoxNames {
   return boxNames({
     applianceName: settings.applianceName,
-    hostname: hostname(),
-    interfaces: networkInterfaces(),
+    hostname: network.hostname,
+    interfaces: network.interfaces,
     extraNames: settings.tlsExtraNames,
   });
 }
 
-/** The DNS names a new CA must permit besides .local and localhost: the host name and extra names. */
-function extraDomains(settings: TlsSettings): string[] {
-  const host = hostname().toLowerCase();
-  return [host, ...settings.tlsExtraNames.map((n) => n.toLowerCase())].filter((n) => isIP(n) === 0 && isDnsName(n));
+/** The DNS names and IP addresses in a certificate's subject alternative names. */
+export function certificateNames(cert: x509.X509Certificate): BoxNames {
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const items = san ? san.names.items : [];
+  return {
+    dns: items.filter((n) => n.type === 'dns').map((n) => n.value.toLowerCase()),
+    ips: items.filter((n) => n.type === 'ip' && isIP(n.value) !== 0).map((n) => n.value.toLowerCase()),
+  };
 }
 
 /** Loads the certificate of `provided` mode; throws with a clear message when it cannot. */
@@ -80,12 +96,19 @@ async function loadProvided(settings: TlsSettings): Promise<TlsMaterial> {
   const certPem = await read('certificate (PROCTOR_TLS_CERT)', settings.tlsCert);
   const keyPem = await read('key (PROCTOR_TLS_KEY)', settings.tlsKey);
   const cert = new x509.X509Certificate(certPem);
-  return { mode: 'provided', certPem, keyPem, notAfter: cert.notAfter, ca: undefined };
+  return { mode: 'provided', certPem, keyPem, notAfter: cert.notAfter, ca: undefined, names: certificateNames(cert) };
+}
+
+/** The part of the appliance's clock (time/clock-trust.ts) the keeper follows. */
+export interface KeeperClock {
+  readonly trusted: boolean;
+  onChange(listener: () => void): () => void;
 }
 
 /**
  * Keeps the server's certificate current: in local-ca mode it checks at start, once a day, when
- * the box's addresses change (looked at every 30 s) and when asked (e.g. when the clock becomes
+ * the box's addresses change (looked at every 30 s) and whenever the clock's trust changes
+ * (`followClock`: a certificate issued on an untrusted clock is issued again once it is
  * trusted), and hands a renewed certificate to `onRenewed` (the server swaps it in without a
  * restart). In provided mode it loads the files once.
  */
@@ -100,9 +123,16 @@ export class CertificateKeeper {
     private readonly deps: {
       now: () => number;
       log: (level: 'info' | 'warn', line: string) => void;
-      names?: () => BoxNames;
+      /** Whether `now` is trusted (default: always). */
+      trusted?: () => boolean;
+      /** The host name and interfaces (default: the system's). */
+      network?: () => BoxNetwork;
     },
   ) {}
+
+  private network(): BoxNetwork {
+    return (this.deps.network ?? systemNetwork)();
+  }
 
   /** Loads (and in local-ca mode creates or renews) the certificate. */
   async check(): Promise<TlsMaterial> {
@@ -116,15 +146,17 @@ export class CertificateKeeper {
       this.material = await loadProvided(this.settings);
       return this.material;
     }
-    const names = (this.deps.names ?? (() => currentBoxNames(this.settings)))();
+    const network = this.network();
+    const names = currentBoxNames(this.settings, network);
     this.names = names;
     const local = await ensureLocalCa({
       dir: tlsDir(this.settings.dataDir),
       applianceName: this.settings.applianceName,
       names,
-      extraDomains: extraDomains(this.settings),
+      scope: caScope({ names, interfaces: network.interfaces, configuredNetworks: this.settings.tlsCaNetworks }),
       now: this.deps.now(),
-      log: (line) => this.deps.log(line.startsWith('left out') ? 'warn' : 'info', `tls: ${line}`),
+      clockTrusted: (this.deps.trusted ?? (() => true))(),
+      log: (level, line) => this.deps.log(level, `tls: ${line}`),
     });
     this.material = {
       mode: 'local-ca',
@@ -132,6 +164,7 @@ export class CertificateKeeper {
       keyPem: local.server.keyPem,
       notAfter: local.server.notAfter,
       ca: local.ca,
+      names: local.server.names,
     };
     return this.material;
   }
@@ -151,7 +184,7 @@ export class CertificateKeeper {
     this.recheck = recheck;
     const daily = setInterval(() => recheck('daily'), 86_400_000);
     const addresses = setInterval(() => {
-      const now = (this.deps.names ?? (() => currentBoxNames(this.settings)))();
+      const now = currentBoxNames(this.settings, this.network());
       if (this.names && !sameNames(now, this.names)) recheck('the addresses changed');
     }, 30_000);
     daily.unref();
@@ -162,9 +195,28 @@ export class CertificateKeeper {
   /** Checks again now (e.g. the clock just became trusted). */
   recheck: (why: string) => void = () => undefined;
 
+  /**
+   * Checks again whenever the clock's trust or offset changes (after `watch`): a certificate
+   * issued on an untrusted clock may be expired or not yet valid by the right time, and is issued
+   * again once the clock is trusted.
+   */
+  followClock(clock: KeeperClock): void {
+    let wasTrusted = clock.trusted;
+    this.unfollow.push(
+      clock.onChange(() => {
+        const why = !wasTrusted && clock.trusted ? 'the clock is now trusted' : 'the clock changed';
+        wasTrusted = clock.trusted;
+        this.recheck(why);
+      }),
+    );
+  }
+
+  private unfollow: (() => void)[] = [];
+
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    for (const u of this.unfollow.splice(0)) u();
   }
 }
 
@@ -221,13 +273,13 @@ export async function certificateStatus(settings: TlsSettings, now = Date.now())
       status.problem = `no readable CA certificate at ${paths.ca}: ${(err as Error).message}`;
     }
   }
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  const names = certificateNames(cert);
   const daysLeft = Math.floor((cert.notAfter.getTime() - now) / 86_400_000);
   return {
     ...status,
     notAfter: cert.notAfter.toISOString(),
     daysLeft,
-    names: san ? san.names.items.map((n) => n.value) : [],
+    names: [...names.dns, ...names.ips],
     renewDue: daysLeft < RENEW_WITHIN_DAYS,
   };
 }

@@ -7,6 +7,8 @@ export interface Platform {
   id: string;
   name: string;
   steps: string[];
+  /** Terminal commands, shown as code; `{name}` is the appliance's name, `{file}` the PEM file's. */
+  commands?: string[];
   note?: string;
 }
 
@@ -44,7 +46,7 @@ export const ONBOARDING_EN = {
         'Choose “Place all certificates in the following store”, Browse, and pick “Trusted Root Certification Authorities”.',
         'Next, Finish. Windows warns and shows a “Thumbprint”: it is the SHA-1 fingerprint above. Answer Yes when they match.',
       ],
-      note: 'Chrome and Edge use this store; Firefox uses it too since version 68 (setting security.enterprise_roots.enabled).',
+      note: 'Chrome and Edge use this store; so does Firefox 120 and later (see Firefox below).',
     },
     {
       id: 'macos',
@@ -87,6 +89,34 @@ export const ONBOARDING_EN = {
         'Tick “Trust this certificate for identifying websites” and choose OK.',
       ],
       note: 'Managed Chromebooks: an administrator adds it in the Google Admin console under Devices → Networks → Certificates.',
+    },
+    {
+      id: 'linux',
+      name: 'Linux (Debian, Ubuntu, Raspberry Pi OS)',
+      steps: [
+        'Download the PEM text file (.pem) above.',
+        'In a terminal, copy it into the system’s certificate store under a name ending in .crt and update the store (the first two commands below; they need sudo). Fedora: copy it to /etc/pki/ca-trust/source/anchors/ and run sudo update-ca-trust.',
+        'Chrome and Chromium on Linux use their own store (NSS, in your home folder): add it there with certutil (the last command; sudo apt install libnss3-tools first), or open chrome://certificate-manager → Authorities → Import and tick “Trust this certificate for identifying websites”.',
+        'Firefox keeps its own store as well: follow the Firefox steps below.',
+        'Close the browser completely and open it again.',
+      ],
+      commands: [
+        'sudo cp ~/Downloads/{file} /usr/local/share/ca-certificates/{name}-ca.crt',
+        'sudo update-ca-certificates',
+        'certutil -d sql:$HOME/.pki/nssdb -A -t "C,," -n "{name} exam hall CA" -i ~/Downloads/{file}',
+      ],
+      note: 'No ~/.pki/nssdb yet? Open Chrome once, or run mkdir -p ~/.pki/nssdb && certutil -d sql:$HOME/.pki/nssdb -N --empty-password. Chromium installed as a snap uses ~/snap/chromium/current/.pki/nssdb instead.',
+    },
+    {
+      id: 'firefox',
+      name: 'Firefox (any computer)',
+      steps: [
+        'On Windows, macOS and Android, install the certificate for the system first (above): Firefox 120 and later then trust it by themselves (Settings → Privacy & Security → Certificates: “Allow Firefox to automatically trust third-party root certificates you install”). On an older Firefox, open about:config and set security.enterprise_roots.enabled to true.',
+        'On Linux (or to use Firefox’s own store anywhere): open Settings → Privacy & Security → Certificates → View Certificates… → Authorities → Import…, and choose the downloaded file.',
+        'Tick “Trust this CA to identify websites” and choose OK.',
+        'Close Firefox completely and open it again.',
+      ],
+      note: 'Managed Firefox: an administrator deploys the file with the Certificates → Install enterprise policy (policies.json).',
     },
   ] satisfies Platform[],
 } as const;

@@ -3,20 +3,27 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boxNames } from './box-names.js';
+import { boxNames, caScope, type BoxNames } from './box-names.js';
 import { ensureLocalCa, type CaCertificate } from './local-ca.js';
-import { escapeHtml, onboardingApp } from './onboarding.js';
+import { command, escapeHtml, onboardingApp } from './onboarding.js';
 import { ONBOARDING_EN } from './onboarding-text.js';
 
 let dir: string;
 let ca: CaCertificate;
+/** The names the box's certificate carries. */
+const NAMES: BoxNames = boxNames({
+  applianceName: 'exam-hall',
+  hostname: 'hallpi',
+  interfaces: {},
+  extraNames: ['192.168.1.20', 'fd00::5'],
+});
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'onboarding-test-'));
   const made = await ensureLocalCa({
     dir: path.join(dir, 'tls'),
     applianceName: 'exam-hall',
-    names: boxNames({ applianceName: 'exam-hall', hostname: 'hallpi', interfaces: {}, extraNames: [] }),
-    extraDomains: [],
+    names: NAMES,
+    scope: caScope({ names: NAMES, interfaces: {}, configuredNetworks: [] }),
     now: Date.now(),
     log: () => undefined,
   });
@@ -26,8 +33,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A provided certificate for a real domain (provided mode). */
+const PROVIDED: BoxNames = { dns: ['exam.school.example', '*.halls.school.example'], ips: [] };
 const app = (httpsPort = 8443, withCa = true) =>
-  onboardingApp({ ca: () => (withCa ? ca : undefined), httpsPort: () => httpsPort, applianceName: 'exam-hall' });
+  onboardingApp({
+    ca: () => (withCa ? ca : undefined),
+    names: () => (withCa ? NAMES : PROVIDED),
+    httpsPort: () => httpsPort,
+    applianceName: 'exam-hall',
+  });
 
 describe('the HTTP onboarding page (local-ca)', () => {
   it('offers the CA download, its fingerprint, install steps for every platform and the way to the HTTPS app', async () => {
@@ -40,7 +54,15 @@ describe('the HTTP onboarding page (local-ca)', () => {
     expect(html).toContain('href="/ca.crt"');
     expect(html).toContain('href="/ca.pem"');
     expect(html).toContain(ca.fingerprint);
-    for (const p of ['Windows', 'macOS', 'iPhone and iPad', 'Android', 'Chromebook (ChromeOS)'])
+    for (const p of [
+      'Windows',
+      'macOS',
+      'iPhone and iPad',
+      'Android',
+      'Chromebook (ChromeOS)',
+      'Linux (Debian, Ubuntu, Raspberry Pi OS)',
+      'Firefox (any computer)',
+    ])
       expect(html).toContain(p);
     for (const p of ONBOARDING_EN.platforms) for (const step of p.steps) expect(html).toContain(escapeHtml(step));
     expect(html).toContain('href="https://exam-hall.local:8443/"');
@@ -82,6 +104,24 @@ describe('the HTTP onboarding page (local-ca)', () => {
     expect(new X509Certificate(await pem.text()).ca).toBe(true);
   });
 
+  it('gives Linux the system store and Chrome’s NSS store commands, and Firefox its own store’s steps', async () => {
+    const html = await (await app().request('http://exam-hall.local:8080/')).text();
+    const linux = /<details id="linux">([\s\S]*?)<\/details>/.exec(html)?.[1] ?? '';
+    for (const line of [
+      'sudo cp ~/Downloads/exam-hall-ca.pem /usr/local/share/ca-certificates/exam-hall-ca.crt',
+      'sudo update-ca-certificates',
+      'certutil -d sql:$HOME/.pki/nssdb -A -t &#34;C,,&#34; -n &#34;exam-hall exam hall CA&#34; -i ~/Downloads/exam-hall-ca.pem',
+    ])
+      expect(linux).toContain(line);
+    expect(command('-i ~/Downloads/{file}', 'hall-2')).toBe('-i ~/Downloads/hall-2-ca.pem');
+    const firefox = /<details id="firefox">([\s\S]*?)<\/details>/.exec(html)?.[1] ?? '';
+    expect(firefox).toContain(
+      escapeHtml('Privacy & Security → Certificates → View Certificates… → Authorities → Import…'),
+    );
+    expect(firefox).toContain('Trust this CA to identify websites');
+    expect(firefox).toContain('security.enterprise_roots.enabled');
+  });
+
   it('sends every other address to the same path on HTTPS, by the name the device used', async () => {
     for (const [url, to] of [
       ['http://exam-hall.local:8080/proctor/', 'https://exam-hall.local:8443/proctor/'],
@@ -94,8 +134,36 @@ describe('the HTTP onboarding page (local-ca)', () => {
     }
     const post = await app().request('http://exam-hall.local/api/session', { method: 'POST', body: '{}' });
     expect(post.status).toBe(307);
+    // Not the favicon: the page's img-src would refuse it from the HTTPS origin (a console error).
+    expect((await app().request('http://exam-hall.local:8080/favicon.ico')).status).toBe(204);
     const onDefaultPort = await app(443).request('http://exam-hall.local/proctor/');
     expect(onDefaultPort.headers.get('location')).toBe('https://exam-hall.local/proctor/');
+  });
+
+  it('redirects only to the box’s own names: any other Host goes to <name>.local', async () => {
+    for (const [url, to] of [
+      ['http://evil.example/proctor/', 'https://exam-hall.local:8443/proctor/'],
+      ['http://intranet.school.internal/ca', 'https://exam-hall.local:8443/ca'],
+      ['http://192.168.1.1/api/time', 'https://exam-hall.local:8443/api/time'],
+      ['http://[fd00::6]/x', 'https://exam-hall.local:8443/x'],
+      ['http://exam-hall.local.evil.example/x', 'https://exam-hall.local:8443/x'],
+      ['http://sub.exam-hall.local/x', 'https://exam-hall.local:8443/x'],
+      // The box's names in other spellings stay as the device wrote them.
+      ['http://HALLPI/x', 'https://hallpi:8443/x'],
+      ['http://exam-hall.local./x', 'https://exam-hall.local:8443/x'],
+      ['http://[FD00:0:0::5]/x', 'https://[fd00::5]:8443/x'],
+      ['http://localhost:8080/x', 'https://localhost:8443/x'],
+    ] as const) {
+      const res = await app().request(url);
+      expect(res.headers.get('location'), url).toBe(to);
+    }
+    // The page itself, reached by another name, links and connects to the box's name only.
+    const res = await app().request('http://evil.example/');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('href="https://exam-hall.local:8443/"');
+    expect(html).not.toContain('evil.example');
+    expect(res.headers.get('content-security-policy')).toContain('connect-src https://exam-hall.local:8443');
   });
 
   it('in provided mode (a public certificate) sends everything to HTTPS, the page too', async () => {
@@ -103,5 +171,13 @@ describe('the HTTP onboarding page (local-ca)', () => {
     expect(res.status).toBe(307);
     expect(res.headers.get('location')).toBe('https://exam.school.example/');
     expect((await app(443, false).request('http://exam.school.example/ca.crt')).status).toBe(307);
+    // A name the certificate's wildcard covers stays; any other goes to its first name.
+    for (const [url, to] of [
+      ['http://hall-3.halls.school.example/x', 'https://hall-3.halls.school.example/x'],
+      ['http://a.b.halls.school.example/x', 'https://exam.school.example/x'],
+      ['http://evil.example/x', 'https://exam.school.example/x'],
+      ['http://exam-hall.local/x', 'https://exam.school.example/x'],
+    ] as const)
+      expect((await app(443, false).request(url)).headers.get('location'), url).toBe(to);
   });
 });

@@ -6,13 +6,22 @@
  *   GET /            the onboarding page (local-ca); a redirect to HTTPS in provided mode
  *   GET /ca.crt      the CA certificate, DER, application/x-x509-ca-cert (what phones install)
  *   GET /ca.pem      the same, PEM text
+ *   GET /favicon.ico 204: the browser asks for it on its own, and a redirect to HTTPS would be
+ *                    an image from another origin, which the page's img-src refuses
  *   anything else    307 to the same path and query on https://<host>:<HTTPS port>
+ *
+ * <host> is the name the device used only when it is one of the box's own (a name or address the
+ * HTTPS certificate carries); any other Host header goes to the box's primary name
+ * (`<applianceName>.local`, or the certificate's first name in provided mode), so the HTTP side
+ * can never be made to send a device somewhere else.
  *
  * The page asks the HTTPS side for /api/health in the background: when that succeeds the device
  * already trusts the CA, and the page goes on to the app by itself (`/?stay` keeps it).
  */
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { isIP } from 'node:net';
+import type { BoxNames } from './box-names.js';
 import type { CaCertificate } from './local-ca.js';
 import { ONBOARDING_EN, type OnboardingText } from './onboarding-text.js';
 import { policy, setSecurityHeaders, styleHash } from '../http/security-headers.js';
@@ -20,20 +29,47 @@ import { policy, setSecurityHeaders, styleHash } from '../http/security-headers.
 export interface OnboardingDeps {
   /** The hall CA (local-ca mode); undefined in provided mode (a public certificate needs no onboarding). */
   ca: () => CaCertificate | undefined;
+  /** The names and addresses the HTTPS certificate carries: the only hosts redirected to. */
+  names: () => BoxNames;
   /** The HTTPS port (known once the server listens). */
   httpsPort: () => number;
   applianceName: string;
   text?: OnboardingText;
 }
 
-const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/i;
-
 export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-/** https://<the host the device used>[:port] — the name the device reached the box by. */
-export function httpsOrigin(c: Context, deps: Pick<OnboardingDeps, 'httpsPort' | 'applianceName'>): string {
-  const asked = new URL(c.req.url).hostname;
-  const host = HOST.test(asked) ? asked : `${deps.applianceName}.local`;
+/** An address as the URL parser writes it (IPv6 compressed, lower case), without brackets. */
+const canonicalIp = (ip: string) =>
+  isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : new URL(`http://${ip}/`).hostname;
+
+/** Whether a certificate name (possibly a wildcard, `*.school.example`) covers `host`. */
+function dnsCovers(name: string, host: string): boolean {
+  const n = name.toLowerCase();
+  if (!n.startsWith('*.')) return n === host;
+  const dot = host.indexOf('.');
+  return dot > 0 && host.slice(dot + 1) === n.slice(2);
+}
+
+/**
+ * The host to send a device to: the one it asked for (the URL's host, from the Host header) when
+ * it is one of the box's names or addresses, else the box's primary name.
+ */
+export function redirectHost(asked: string, names: BoxNames, applianceName: string): string {
+  const host = asked.toLowerCase().replace(/\.$/, '');
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (isIP(bare) !== 0) {
+    const ip = canonicalIp(bare);
+    if (names.ips.some((n) => isIP(n) !== 0 && canonicalIp(n) === ip)) return isIP(ip) === 6 ? `[${ip}]` : ip;
+  } else if (names.dns.some((n) => dnsCovers(n, host))) return host;
+  const primary = `${applianceName}.local`;
+  if (names.dns.includes(primary)) return primary;
+  return names.dns.find((n) => !n.startsWith('*.')) ?? primary;
+}
+
+/** https://<host>[:port] — the name the device reached the box by, when it is the box's. */
+export function httpsOrigin(c: Context, deps: Pick<OnboardingDeps, 'httpsPort' | 'applianceName' | 'names'>): string {
+  const host = redirectHost(new URL(c.req.url).hostname, deps.names(), deps.applianceName);
   const port = deps.httpsPort();
   return `https://${host}${port === 443 ? '' : `:${port}`}`;
 }
@@ -55,6 +91,7 @@ const ONBOARDING_CSS = `
   details { border: 1px solid #8886; border-radius: .5rem; padding: .5rem .75rem; margin: .5rem 0; }
   summary { cursor: pointer; font-weight: 600; min-height: 1.75rem; }
   .note { font-size: .95rem; opacity: .85; }
+  pre { overflow-x: auto; padding: .5rem .75rem; border-radius: .25rem; background: #8882; font-size: .9rem; }
   [role=status]:empty { display: none; }
   [role=status] { padding: .5rem .75rem; border-radius: .5rem; background: #def7ec; color: #03543f; }
 `;
@@ -89,6 +126,10 @@ export function onboardingCsp(httpsOrigin: string): string {
   });
 }
 
+/** A command line of the install steps with the appliance's name and the PEM file's name in it. */
+export const command = (line: string, name: string) =>
+  line.replaceAll('{file}', `${name}-ca.pem`).replaceAll('{name}', name);
+
 /** The onboarding page's HTML: accessible, readable on a phone, no external resources. */
 export function onboardingPage(ca: CaCertificate, origin: string, name: string, text: OnboardingText): string {
   const sha1 = colonHex(createHash('sha1').update(ca.der).digest());
@@ -98,6 +139,7 @@ export function onboardingPage(ca: CaCertificate, origin: string, name: string, 
       <details id="${p.id}">
         <summary>${escapeHtml(p.name)}</summary>
         <ol>${p.steps.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ol>
+        ${'commands' in p && p.commands ? `<pre tabindex="0"><code>${p.commands.map((line) => escapeHtml(command(line, name))).join('\n')}</code></pre>` : ''}
         ${'note' in p && p.note ? `<p class="note">${escapeHtml(p.note)}</p>` : ''}
       </details>`,
     )
@@ -166,6 +208,7 @@ export function onboardingApp(deps: OnboardingDeps): Hono {
   app.get('/onboarding.js', (c) =>
     c.body(ONBOARDING_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
   );
+  app.get('/favicon.ico', (c) => c.body(null, 204, { 'cache-control': 'max-age=86400' }));
   app.get('/ca.crt', (c) => {
     const ca = deps.ca();
     if (!ca) return toHttps(c);
