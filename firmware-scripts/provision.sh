@@ -309,7 +309,7 @@ step_settings() {
     echo "# replaced). Other settings (README, Configuration) go in $CONFIG_DIR/local.env."
     echo "PROCTOR_APPLIANCE_NAME=$APP_NAME"
     echo "PROCTOR_HALL_ID=$HALL_ID"
-    echo "PROCTOR_HOST=0.0.0.0"
+    echo "PROCTOR_HOST=::"
     echo "PROCTOR_HTTPS_MODE=$HTTPS_MODE"
     echo "PROCTOR_PORT=$PORT"
     if [[ "$HTTPS_MODE" != off ]]; then echo "PROCTOR_HTTP_PORT=$HTTP_PORT"; fi

@@ -208,7 +208,6 @@ export function onboardingApp(deps: OnboardingDeps): Hono {
   app.get('/onboarding.js', (c) =>
     c.body(ONBOARDING_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
   );
-  app.get('/favicon.ico', (c) => c.body(null, 204, { 'cache-control': 'max-age=86400' }));
   app.get('/ca.crt', (c) => {
     const ca = deps.ca();
     if (!ca) return toHttps(c);
