@@ -316,7 +316,7 @@ function advertiseOnMdns(config: Config, store: HallStore, servers: Servers, log
   if (isLoopback(config.host)) {
     log(
       'info',
-      `mDNS: not advertising: the appliance listens on ${config.host} only (PROCTOR_HOST=0.0.0.0 for the hall)`,
+      `mDNS: not advertising: the appliance listens on ${config.host} only (PROCTOR_HOST=:: or 0.0.0.0 for the hall)`,
     );
     return undefined;
   }
