@@ -9,6 +9,13 @@
 #   raspi-config nonint do_overlayfs 0 / do_wifi_country CC -> overlayroot=tmpfs /
 #                              cfg80211.ieee80211_regdom=CC in DIR/boot/firmware/cmdline.txt
 #   node --version             -> $STUB_NODE_VERSION (default v24.11.0)
+#   uname -m                   -> $STUB_MACHINE (default aarch64: a Raspberry Pi)
+#   systemctl disable UNIT     -> removes the multi-user.target.wants symlink
+#   .../node/bin/node --version -> v<the "node" of the release.json two folders up> (the
+#                                 release's own Node.js runs)
+#   .../node/bin/node .../health-probe.mjs URL VERSION -> healthy (exit 0), unless the release
+#                                 DIR/opt/proctor-appliance/current names is
+#                                 releases/$STUB_UNHEALTHY_RELEASE (exit 1)
 # Everything else succeeds and does nothing.
 set -euo pipefail
 
@@ -78,6 +85,7 @@ case "$COMMAND" in
         if [[ -L "$wants" ]]; then exit 0; fi
         exit 1
         ;;
+      disable) rm -f -- "$wants" ;;
       is-active) exit 3 ;;
     esac
     ;;
@@ -89,6 +97,23 @@ case "$COMMAND" in
     ;;
   node)
     printf '%s\n' "${STUB_NODE_VERSION:-v24.11.0}"
+    ;;
+  uname)
+    printf '%s\n' "${STUB_MACHINE:-aarch64}"
+    ;;
+  */node/bin/node)
+    if [[ "${1:-}" == --version ]]; then
+      manifest="$ROOT${COMMAND%/node/bin/node}/release.json"
+      [[ -f "$manifest" ]] || exit 127
+      printf 'v%s\n' "$(sed -nE 's/^  "node": "([^"]+)",?$/\1/p' "$manifest")"
+    elif [[ "${1:-}" == */health-probe.mjs ]]; then
+      current="$(readlink "$ROOT/opt/proctor-appliance/current" 2>/dev/null || true)"
+      if [[ -n "${STUB_UNHEALTHY_RELEASE:-}" && "$current" == "releases/$STUB_UNHEALTHY_RELEASE" ]]; then
+        printf 'no answer: ECONNREFUSED (stub: %s is unhealthy)\n' "$current"
+        exit 1
+      fi
+      printf 'HTTP 200, status ok, version %s (stub)\n' "${3:-}"
+    fi
     ;;
 esac
 exit 0
