@@ -26,14 +26,15 @@ main() {
       *) break ;;
     esac
   done
-  local app settings_list=() as_user=()
-  app="$(target "$APP_DIR")"
+  local app box_app settings_list=() as_user=()
+  box_app="$(installed_app)"
+  app="$(target "$box_app")"
   [[ -f "$app/appliance/dist/cli.js" ]] || die "the app is not installed in $app (run provision.sh)"
   mapfile -t settings_list < <(appliance_settings)
   # Files given on the command line are read as proctor: relative paths from here still work.
   if ((EUID == 0)) && ! stubbed; then as_user=(runuser -u "$SERVICE_USER" --); fi
   # The bundled command line (appliance/dist/cli.js, built with main.js): no TypeScript on the box.
-  local command=("${as_user[@]}" env "${settings_list[@]}" node --enable-source-maps "$APP_DIR/appliance/dist/cli.js" "$@")
+  local command=("${as_user[@]}" env "${settings_list[@]}" "$(app_node "$box_app")" --enable-source-maps "$box_app/appliance/dist/cli.js" "$@")
   if ((DRY_RUN)); then
     log "would run: ${command[*]}"
     return 0

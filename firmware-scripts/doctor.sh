@@ -36,13 +36,14 @@ parse_args() {
 
 main() {
   parse_args "$@"
-  local app settings_list=()
-  app="$(target "$APP_DIR")"
+  local app box_app settings_list=()
+  box_app="$(installed_app)"
+  app="$(target "$box_app")"
   [[ -f "$app/appliance/dist/cli.js" ]] || { log "the app is not installed in $app (run provision.sh)"; exit 2; }
   mapfile -t settings_list < <(appliance_settings)
-  local command=(env "${settings_list[@]}" node --enable-source-maps appliance/dist/cli.js doctor "${DOCTOR_ARGS[@]}")
+  local command=(env "${settings_list[@]}" "$(app_node "$box_app")" --enable-source-maps appliance/dist/cli.js doctor "${DOCTOR_ARGS[@]}")
   if ((DRY_RUN)); then
-    log "would run in $APP_DIR: ${command[*]}"
+    log "would run in $box_app: ${command[*]}"
     return 0
   fi
   local status=0 report

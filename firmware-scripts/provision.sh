@@ -7,11 +7,27 @@
 # data partition and a read-only root (overlay). Idempotent: a second run changes nothing.
 #
 # Usage: sudo firmware-scripts/provision.sh --name NAME --hall HALL_ID [options]
+#        sudo firmware-scripts/provision.sh --rollback | --uninstall [--purge-data]
 #   --name NAME                 the box's name: <NAME>.local in the hall (default: as before)
 #   --hall HALL_ID              the hall it serves (default: as before)
-#   --app DIR                   the app to install: a checkout or an unpacked release that holds
-#                               a built appliance/dist and client/dist (`npm run build`; default:
-#                               the repository of this script)
+#   --release FILE|DIR          install a release (`npm run release`: its .tar.gz, or the folder it
+#                               unpacks to) with no network: verified against its release.json,
+#                               unpacked into /opt/proctor-appliance/releases/<version>, switched
+#                               to atomically (the `current` link), the previous release kept; the
+#                               service restarts on it and, when it is not healthy within
+#                               --health-timeout, goes back to the previous release by itself
+#                               (default when this script sits in an unpacked release: that one)
+#   --app DIR                   instead, install a checkout that holds a built appliance/dist and
+#                               client/dist (`npm run build`) in place in /opt/proctor-appliance,
+#                               with `npm ci --omit=dev` (needs the internet) and the system's
+#                               Node.js 24 (default: the repository of this script)
+#   --rollback                  switch back to the previous release, restart, check its health
+#   --uninstall                 stop and remove the service, the app (every release) and the box's
+#                               commands; keeps the data folder /var/lib/proctor-appliance and the
+#                               settings in /etc/proctor-appliance
+#   --purge-data                with --uninstall: delete the data folder (exams, answers, the
+#                               box's keys and CA), the settings and the doctor's logs too
+#   --health-timeout SECONDS    how long a new release has to answer /api/health (default 90)
 #   --https-mode MODE           local-ca (default: the box makes its own CA; devices install it
 #                               from the onboarding page), provided, or off (no offline reload)
 #   --port PORT                 the app's port (default 443; 80 with --https-mode off)
@@ -57,11 +73,31 @@ NODE_MIN_MINOR=11
 # holds the placeholder page and the sources that the bundles' source maps name.
 APP_PATHS=(package.json package-lock.json tsconfig.json README.md appliance/src appliance/dist domain sync examples docs systemd firmware-scripts client/dist)
 BASE_PACKAGES=(nodejs avahi-daemon libnss-mdns chrony logrotate)
+# Releases side by side, and links to the one that runs and the one before (relative, so that
+# they hold under --root too): current -> releases/<version> (or `.` for an app installed in
+# place with --app), previous -> the release current named before the last switch.
+RELEASES_DIR="$APP_DIR/releases"
+CURRENT_LINK="$APP_DIR/current"
+PREVIOUS_LINK="$APP_DIR/previous"
+RELEASE_FORMAT=proctor-appliance-release/1
 AP_PACKAGES=(hostapd dnsmasq)
 
 APP_NAME=""
 HALL_ID=""
-APP_SOURCE="$REPO_DIR"
+APP_SOURCE=""
+# provision (default), rollback or uninstall.
+ACTION=provision
+RELEASE_SOURCE=""
+RELEASE_VERSION=""
+RELEASE_ARCH=""
+RELEASE_NODE=""
+PURGE_DATA=0
+HEALTH_TIMEOUT=90
+# The systemd units to install: this script's, or those of the release being installed.
+UNIT_SOURCE_DIR="$REPO_DIR/systemd"
+# What the links named before this run switched them (for the automatic rollback).
+OLD_CURRENT=""
+OLD_PREVIOUS=""
 PORT=""
 HTTP_PORT=""
 HTTPS_MODE=""
@@ -100,6 +136,11 @@ parse_args() {
       --name) APP_NAME="${2:?--name needs a value}"; shift 2 ;;
       --hall) HALL_ID="${2:?--hall needs a value}"; shift 2 ;;
       --app) APP_SOURCE="${2:?--app needs a folder}"; shift 2 ;;
+      --release) RELEASE_SOURCE="${2:?--release needs a release file or folder}"; shift 2 ;;
+      --rollback) ACTION=rollback; shift ;;
+      --uninstall) ACTION=uninstall; shift ;;
+      --purge-data) PURGE_DATA=1; shift ;;
+      --health-timeout) HEALTH_TIMEOUT="${2:?--health-timeout needs seconds}"; shift 2 ;;
       --port) PORT="${2:?--port needs a value}"; shift 2 ;;
       --http-port) HTTP_PORT="${2:?--http-port needs a value}"; shift 2 ;;
       --https-mode) HTTPS_MODE="${2:?--https-mode needs a value}"; shift 2 ;;
@@ -184,11 +225,78 @@ check_settings() {
   if [[ -n "$AP_SSID" ]] && ((${#AP_PASSPHRASE} < 8 || ${#AP_PASSPHRASE} > 63)); then
     die "the AP passphrase must have 8-63 characters"
   fi
+  if [[ -n "$RELEASE_SOURCE" ]]; then
+    check_release_source
+    return 0
+  fi
   [[ -f "$APP_SOURCE/package.json" ]] || die "--app $APP_SOURCE holds no package.json"
   [[ -f "$APP_SOURCE/appliance/dist/main.js" && -f "$APP_SOURCE/appliance/dist/cli.js" ]] ||
     die "$APP_SOURCE/appliance/dist is not built: run \`npm ci && npm run build\` there first (or use a release)"
   [[ -f "$APP_SOURCE/client/dist/index.html" ]] ||
     die "$APP_SOURCE/client/dist is not built: run \`npm ci && npm run build\` there first (or use a release)"
+}
+
+# Which app to install: --release, --app, else the release this script sits in, else its checkout.
+choose_source() {
+  [[ -z "$RELEASE_SOURCE" || -z "$APP_SOURCE" ]] || die "--release and --app exclude each other: give one"
+  if ((PURGE_DATA)) && [[ "$ACTION" != uninstall ]]; then die "--purge-data goes with --uninstall only"; fi
+  if ! [[ "$HEALTH_TIMEOUT" =~ ^[0-9]+$ ]] || ((HEALTH_TIMEOUT < 1)); then
+    die "--health-timeout: a number of seconds ($HEALTH_TIMEOUT)"
+  fi
+  [[ "$ACTION" == provision ]] || return 0
+  if [[ -z "$RELEASE_SOURCE" && -z "$APP_SOURCE" ]]; then
+    if [[ -f "$REPO_DIR/release.json" ]]; then RELEASE_SOURCE="$REPO_DIR"; else APP_SOURCE="$REPO_DIR"; fi
+  fi
+}
+
+# A top-level value of a release manifest (release.json, one key a line: scripts/release-manifest.ts).
+manifest_value() {
+  sed -nE "s/^  \"$2\": \"?([^\",]*)\"?,?\$/\1/p" "$1" | head -n 1
+}
+
+# The manifest's files as sha256sum lines ("<hex>  <path>").
+manifest_sums() {
+  sed -nE 's/^    "([^"]+)": "([0-9a-f]{64})",?$/\2  \1/p' "$1"
+}
+
+# This box's CPU in Node's words (process.arch): arm64 or x64.
+box_arch() {
+  local machine
+  machine="$(query uname -m)"
+  case "$machine" in
+    aarch64 | arm64) echo arm64 ;;
+    x86_64 | amd64) echo x64 ;;
+    *) echo "$machine" ;;
+  esac
+}
+
+# Reads the release's manifest (from the tarball without unpacking it, or from the folder) and
+# refuses a release that is not one, or is for another CPU, before anything is changed.
+check_release_source() {
+  local manifest arch
+  manifest="$(mktemp)"
+  if [[ -d "$RELEASE_SOURCE" ]]; then
+    [[ -f "$RELEASE_SOURCE/release.json" ]] || die "--release $RELEASE_SOURCE holds no release.json: not an unpacked release (npm run release)"
+    cp -- "$RELEASE_SOURCE/release.json" "$manifest"
+  elif [[ -f "$RELEASE_SOURCE" ]]; then
+    # release.json is the tarball's first file: read it without unpacking the rest.
+    tar -xzOf "$RELEASE_SOURCE" --wildcards --occurrence=1 '*/release.json' >"$manifest" 2>/dev/null ||
+      die "--release $RELEASE_SOURCE: not a release tarball (no release.json in it)"
+  else
+    die "--release $RELEASE_SOURCE: no such file or folder"
+  fi
+  [[ "$(manifest_value "$manifest" format)" == "$RELEASE_FORMAT" ]] ||
+    die "--release $RELEASE_SOURCE: its release.json is not of the format $RELEASE_FORMAT"
+  RELEASE_VERSION="$(manifest_value "$manifest" version)"
+  RELEASE_ARCH="$(manifest_value "$manifest" arch)"
+  RELEASE_NODE="$(manifest_value "$manifest" node)"
+  rm -f -- "$manifest"
+  [[ "$RELEASE_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)*$ ]] ||
+    die "--release $RELEASE_SOURCE: bad version in release.json ($RELEASE_VERSION)"
+  arch="$(box_arch)"
+  [[ "$RELEASE_ARCH" == "$arch" ]] ||
+    die "--release $RELEASE_SOURCE is for linux-$RELEASE_ARCH, this box is linux-$arch: use the linux-$arch release (npm run release -- --arch $arch)"
+  UNIT_SOURCE_DIR=""
 }
 
 step_preflight() {
@@ -214,7 +322,12 @@ package_installed() {
 
 step_packages() {
   log "== packages"
-  local wanted=("${BASE_PACKAGES[@]}") missing=() package
+  local wanted=() missing=() package
+  for package in "${BASE_PACKAGES[@]}"; do
+    # A release brings its own Node.js (node/bin/node): no Debian or NodeSource nodejs needed.
+    if [[ -n "$RELEASE_SOURCE" && "$package" == nodejs ]]; then continue; fi
+    wanted+=("$package")
+  done
   if [[ -n "$AP_SSID" ]]; then wanted+=("${AP_PACKAGES[@]}"); fi
   for package in "${wanted[@]}"; do
     package_installed "$package" || missing+=("$package")
@@ -225,11 +338,16 @@ step_packages() {
   fi
 }
 
-# Debian Bookworm's own nodejs is 18: Node.js 24 LTS (>= 24.11) comes from NodeSource's apt repository,
-# set up before this script (README, "Installing in a hall").
+# A release brings its Node.js (checked when it is unpacked). For --app, Debian Bookworm's own
+# nodejs is 18: Node.js 24 LTS (>= 24.11) comes from NodeSource's apt repository, set up before
+# this script.
 step_node_version() {
   log "== node"
   local version major minor
+  if [[ -n "$RELEASE_SOURCE" ]]; then
+    log "the release's own Node.js $RELEASE_NODE (node/bin/node)"
+    return 0
+  fi
   version="$(query node --version 2>/dev/null || true)"
   if ((DRY_RUN)) && [[ -z "$version" ]]; then
     log "would need node >= $NODE_MIN_MAJOR.$NODE_MIN_MINOR (not installed yet)"
@@ -298,8 +416,229 @@ step_app() {
     run npm --prefix "$(target "$APP_DIR")" ci --omit=dev --no-audit --no-fund
     if ((!DRY_RUN)); then printf '%s\n' "$lock_digest" >"$npm_marker"; fi
   fi
-  ensure_symlink /usr/local/sbin/proctor-doctor "$APP_DIR/firmware-scripts/doctor.sh"
-  ensure_symlink /usr/local/sbin/proctor-appliance "$APP_DIR/firmware-scripts/appliance-cli.sh"
+  # The unit runs current/node/bin/node: here that is the system's Node.js, and current is the
+  # app in place.
+  ensure_symlink "$APP_DIR/node/bin/node" /usr/bin/node
+  if ((CHANGED)); then RESTART_APPLIANCE=1; fi
+  if [[ "$(readlink "$(target "$CURRENT_LINK")" 2>/dev/null)" != "." ]]; then switch_to .; fi
+  link_box_commands
+}
+
+# The box's commands, through `current` (so they run the release that runs).
+link_box_commands() {
+  ensure_symlink /usr/local/sbin/proctor-doctor "$CURRENT_LINK/firmware-scripts/doctor.sh"
+  ensure_symlink /usr/local/sbin/proctor-appliance "$CURRENT_LINK/firmware-scripts/appliance-cli.sh"
+}
+
+# Points LINK (under ROOT) at TO atomically: a new link beside it, renamed over it (rename(2)).
+replace_link() {
+  local path
+  path="$(target "$1")"
+  mkdir -p "$(dirname "$path")"
+  ln -sfn -- "$2" "$path.new"
+  mv -T -- "$path.new" "$path"
+}
+
+# Makes `current` name TO (releases/<version>, or . for the app in place) and `previous` what
+# current named before; remembers both for the automatic rollback.
+switch_to() {
+  local to="$1"
+  OLD_CURRENT="$(readlink "$(target "$CURRENT_LINK")" 2>/dev/null || true)"
+  OLD_PREVIOUS="$(readlink "$(target "$PREVIOUS_LINK")" 2>/dev/null || true)"
+  if [[ -z "$OLD_CURRENT" && -f "$(target "$APP_DIR/appliance/dist/main.js")" ]]; then
+    # An app installed in place by an older provisioning (before releases): it becomes the
+    # previous one, run by the system's Node.js as before.
+    OLD_CURRENT=.
+    ensure_symlink "$APP_DIR/node/bin/node" /usr/bin/node
+  fi
+  changed
+  RESTART_APPLIANCE=1
+  if ((DRY_RUN)); then
+    log "would switch $CURRENT_LINK to $to${OLD_CURRENT:+ (previous: $OLD_CURRENT)}"
+    return 0
+  fi
+  if [[ -n "$OLD_CURRENT" && "$OLD_CURRENT" != "$to" ]]; then replace_link "$PREVIOUS_LINK" "$OLD_CURRENT"; fi
+  replace_link "$CURRENT_LINK" "$to"
+  log "switched $CURRENT_LINK to $to${OLD_CURRENT:+ (previous: $OLD_CURRENT)}"
+}
+
+# Verifies an unpacked release in DIR against its release.json: the format, version and arch
+# checked before, exactly the files it lists (no more, no links), each with its SHA-256.
+verify_release() {
+  local dir="$1" manifest listed present odd sums
+  manifest="$dir/release.json"
+  [[ -f "$manifest" ]] || die "the release has no release.json"
+  [[ "$(manifest_value "$manifest" version)" == "$RELEASE_VERSION" && "$(manifest_value "$manifest" arch)" == "$RELEASE_ARCH" ]] ||
+    die "the release's release.json changed while it was unpacked"
+  odd="$(find "$dir" ! -type f ! -type d -printf '%P\n' | head -n 5)"
+  [[ -z "$odd" ]] || die "the release holds links or special files, which a release never does: $odd"
+  sums="$(mktemp)"
+  manifest_sums "$manifest" >"$sums"
+  listed="$(wc -l <"$sums")"
+  present="$(find "$dir" -type f ! -path "$dir/release.json" | wc -l)"
+  if ((listed == 0 || listed != present)); then
+    rm -f -- "$sums"
+    die "the release holds $present files, its release.json lists $listed: an incomplete or altered copy"
+  fi
+  if ! (cd "$dir" && sha256sum --check --quiet --strict "$sums" >&2); then
+    rm -f -- "$sums"
+    die "the release's files do not match their SHA-256s in release.json (a damaged copy?): nothing was changed"
+  fi
+  rm -f -- "$sums"
+  local need
+  for need in appliance/dist/main.js appliance/dist/cli.js client/dist/index.html node/bin/node "systemd/$UNIT"; do
+    [[ -f "$dir/$need" ]] || die "the release has no $need"
+  done
+  log "verified $listed files against release.json"
+}
+
+# Unpacks (or copies) the release into RELEASES_DIR/.incoming, verifies it, checks that its Node.js
+# runs here, and moves it to RELEASES_DIR/<version>; then switches `current` to it.
+step_release() {
+  local dest_box dest incoming top version_box node_version
+  dest_box="$RELEASES_DIR/$RELEASE_VERSION"
+  dest="$(target "$dest_box")"
+  log "== release $RELEASE_VERSION (linux-$RELEASE_ARCH) in $dest_box"
+  UNIT_SOURCE_DIR="$dest/systemd"
+  if [[ -f "$dest/release.json" ]] && release_manifest_matches "$dest/release.json"; then
+    log "already installed"
+  elif ((DRY_RUN)); then
+    changed
+    log "would unpack $RELEASE_SOURCE, verify its files against release.json and install it as $dest_box"
+    UNIT_SOURCE_DIR="$REPO_DIR/systemd"
+  else
+    if [[ "$(readlink "$(target "$CURRENT_LINK")" 2>/dev/null)" == "releases/$RELEASE_VERSION" ]]; then
+      die "$dest_box runs now and holds another build of $RELEASE_VERSION: build the release again from a new commit"
+    fi
+    changed
+    install -d -m 755 "$(target "$APP_DIR")" "$(target "$RELEASES_DIR")"
+    incoming="$(target "$RELEASES_DIR/.incoming")"
+    rm -rf -- "$incoming"
+    install -d -m 700 "$incoming"
+    # A refused or interrupted release leaves nothing behind.
+    # shellcheck disable=SC2064 # the path is fixed now, on purpose
+    trap "rm -rf -- '$incoming'" EXIT
+    if [[ -d "$RELEASE_SOURCE" ]]; then
+      log "copying $RELEASE_SOURCE"
+      cp -R --no-preserve=ownership -- "$RELEASE_SOURCE" "$incoming/release"
+    else
+      log "unpacking $RELEASE_SOURCE"
+      tar -xzf "$RELEASE_SOURCE" -C "$incoming" --no-same-owner
+    fi
+    top="$(find "$incoming" -mindepth 1 -maxdepth 1 -printf '%f\n')"
+    [[ -n "$top" && "$top" != *$'\n'* && -d "$incoming/$top" ]] || die "the release tarball must hold exactly one folder"
+    verify_release "$incoming/$top"
+    # Its Node.js runs on this CPU and is the one the manifest names.
+    version_box="$RELEASES_DIR/.incoming/$top/node/bin/node"
+    node_version="$(query "$version_box" --version 2>/dev/null || true)"
+    [[ "$node_version" == "v$RELEASE_NODE" ]] ||
+      die "the release's node/bin/node does not run here (it said '${node_version}', expected v$RELEASE_NODE)"
+    chmod 755 "$incoming/$top"
+    rm -rf -- "$dest"
+    mv -T -- "$incoming/$top" "$dest"
+    rm -rf -- "$incoming"
+    trap - EXIT
+    log "installed $dest_box"
+  fi
+  if [[ "$(readlink "$(target "$CURRENT_LINK")" 2>/dev/null)" != "releases/$RELEASE_VERSION" ]]; then
+    switch_to "releases/$RELEASE_VERSION"
+  fi
+  link_box_commands
+}
+
+# The release in RELEASES_DIR has the same manifest as the one being installed.
+release_manifest_matches() {
+  local manifest
+  manifest="$(mktemp)"
+  if [[ -d "$RELEASE_SOURCE" ]]; then
+    cp -- "$RELEASE_SOURCE/release.json" "$manifest"
+  else
+    tar -xzOf "$RELEASE_SOURCE" --wildcards --occurrence=1 '*/release.json' >"$manifest"
+  fi
+  local status=0
+  cmp -s "$manifest" "$1" || status=1
+  rm -f -- "$manifest"
+  return "$status"
+}
+
+# Keeps the releases that current and previous name; removes the others (an SD card is small).
+prune_releases() {
+  local dir name keep_current keep_previous
+  keep_current="$(readlink "$(target "$CURRENT_LINK")" 2>/dev/null || true)"
+  keep_previous="$(readlink "$(target "$PREVIOUS_LINK")" 2>/dev/null || true)"
+  [[ -d "$(target "$RELEASES_DIR")" ]] || return 0
+  for dir in "$(target "$RELEASES_DIR")"/*; do
+    [[ -d "$dir" ]] || continue
+    name="releases/$(basename "$dir")"
+    [[ "$name" == "$keep_current" || "$name" == "$keep_previous" ]] && continue
+    changed
+    if ((DRY_RUN)); then
+      log "would remove the old release $APP_DIR/$name"
+    else
+      log "removing the old release $APP_DIR/$name"
+      rm -rf -- "$dir"
+    fi
+  done
+}
+
+# The version the app that LINK (current or previous) names says it is (/api/health's version).
+app_version() {
+  local to
+  to="$(readlink "$(target "$1")" 2>/dev/null || true)"
+  [[ -n "$to" ]] || return 0
+  sed -nE 's/^  "version": "([^"]+)",?$/\1/p' "$(target "$APP_DIR/$to/package.json")" 2>/dev/null | head -n 1
+}
+
+# Waits up to HEALTH_TIMEOUT seconds for the appliance to answer /api/health as healthy, with
+# VERSION (the app current names); asks with that app's node (lib/health-probe.mjs).
+wait_healthy() {
+  local version="$1" scheme=https deadline answer=""
+  if [[ "$HTTPS_MODE" == off ]]; then scheme=http; fi
+  local url="$scheme://127.0.0.1:$PORT/api/health"
+  deadline=$((SECONDS + HEALTH_TIMEOUT))
+  log "waiting up to ${HEALTH_TIMEOUT}s for $url to say version $version is healthy"
+  while true; do
+    if answer="$(query "$CURRENT_LINK/node/bin/node" "$SCRIPT_DIR/lib/health-probe.mjs" "$url" "$version" 2>&1)"; then
+      log "healthy: $answer"
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then break; fi
+    sleep 2
+  done
+  log "not healthy after ${HEALTH_TIMEOUT}s: ${answer:-no answer}"
+  return 1
+}
+
+# Installs the unit of the app that current names (a rollback may go back to an older unit).
+install_current_unit() {
+  local unit_file
+  unit_file="$(target "$APP_DIR/$(readlink "$(target "$CURRENT_LINK")")/systemd/$UNIT")"
+  [[ -f "$unit_file" ]] || return 0
+  install_file "$unit_file" "/etc/systemd/system/$UNIT" 644
+  if ((CHANGED)); then run systemctl daemon-reload; fi
+}
+
+# The new release did not become healthy: current and previous back to what they were, the
+# failed release removed, the old one restarted and checked.
+roll_back_failed_release() {
+  local failed="$RELEASE_VERSION"
+  if [[ -z "$OLD_CURRENT" ]]; then
+    die "release $failed is not healthy and there is no previous release to go back to: see journalctl -u $UNIT, then proctor-doctor"
+  fi
+  log "== release $failed is not healthy: back to $OLD_CURRENT"
+  replace_link "$CURRENT_LINK" "$OLD_CURRENT"
+  if [[ -n "$OLD_PREVIOUS" && "$OLD_PREVIOUS" != "$OLD_CURRENT" ]]; then
+    replace_link "$PREVIOUS_LINK" "$OLD_PREVIOUS"
+  else
+    rm -f -- "$(target "$PREVIOUS_LINK")"
+  fi
+  rm -rf -- "$(target "$RELEASES_DIR/$failed")"
+  install_current_unit
+  run systemctl restart "$UNIT" || true
+  if wait_healthy "$(app_version "$CURRENT_LINK")"; then
+    die "release $failed did not become healthy within ${HEALTH_TIMEOUT}s: rolled back to $OLD_CURRENT, which is healthy (why it failed: journalctl -u $UNIT)"
+  fi
+  die "release $failed did not become healthy, and neither did $OLD_CURRENT after the rollback: see journalctl -u $UNIT, then proctor-doctor"
 }
 
 step_settings() {
@@ -323,7 +662,7 @@ step_units() {
   log "== systemd units"
   local reload=0 unit
   for unit in "$UNIT" "$AP_UNIT"; do
-    install_file "$REPO_DIR/systemd/$unit" "/etc/systemd/system/$unit" 644
+    install_file "$UNIT_SOURCE_DIR/$unit" "/etc/systemd/system/$unit" 644
     if ((CHANGED)); then
       reload=1
       if [[ "$unit" == "$UNIT" ]]; then RESTART_APPLIANCE=1; fi
@@ -624,23 +963,117 @@ step_read_only_root() {
   if ((CHANGED)); then log "$CMDLINE: $OVERLAYROOT_TOKEN (from the next boot)"; else log "overlay root already enabled ($OVERLAYROOT_TOKEN)"; fi
 }
 
+# Restarts the appliance when something it reads changed. A new release must then become healthy,
+# or it is rolled back; only once it is are the releases older than the previous one removed.
 step_restart() {
-  if ((RESTART_APPLIANCE)); then
-    run systemctl restart "$UNIT"
+  if [[ -z "$RELEASE_SOURCE" ]]; then
+    if ((RESTART_APPLIANCE)); then run systemctl restart "$UNIT"; fi
+    return 0
   fi
+  if ((RESTART_APPLIANCE)) && ((DRY_RUN)); then run systemctl restart "$UNIT"; fi
+  if ((RESTART_APPLIANCE)) && ((!DRY_RUN)); then
+    log "== restart on release $RELEASE_VERSION"
+    if ! { run systemctl restart "$UNIT" && wait_healthy "$RELEASE_VERSION"; }; then roll_back_failed_release; fi
+  fi
+  prune_releases
+}
+
+# --rollback: current and previous swap, the unit restarts on the previous release.
+rollback_main() {
+  local current previous
+  current="$(readlink "$(target "$CURRENT_LINK")" 2>/dev/null || true)"
+  previous="$(readlink "$(target "$PREVIOUS_LINK")" 2>/dev/null || true)"
+  [[ -n "$previous" && -d "$(target "$APP_DIR/$previous")" ]] ||
+    die "no previous release to roll back to (${current:-nothing} is installed; $PREVIOUS_LINK is missing)"
+  HTTPS_MODE="$(previous_setting PROCTOR_HTTPS_MODE)"
+  PORT="$(previous_setting PROCTOR_PORT)"
+  [[ -n "$HTTPS_MODE" ]] || HTTPS_MODE=local-ca
+  if [[ -z "$PORT" ]]; then
+    if [[ "$HTTPS_MODE" == off ]]; then PORT=80; else PORT=443; fi
+  fi
+  log "== rollback: $current -> $previous"
+  if ((DRY_RUN)); then
+    log "would switch $CURRENT_LINK to $previous (previous: $current) and restart $UNIT"
+    return 0
+  fi
+  replace_link "$CURRENT_LINK" "$previous"
+  replace_link "$PREVIOUS_LINK" "$current"
+  CHANGES=$((CHANGES + 1))
+  install_current_unit
+  run systemctl restart "$UNIT" || true
+  wait_healthy "$(app_version "$CURRENT_LINK")" ||
+    die "$previous is not healthy after the rollback: see journalctl -u $UNIT; \`provision.sh --rollback\` again goes back to $current"
+  log "rolled back to $previous; \`provision.sh --rollback\` again goes back to $current"
+}
+
+# Deletes PATH (under ROOT), a file, link or folder, when it is there.
+remove_path() {
+  local path
+  path="$(target "$1")"
+  [[ -e "$path" || -L "$path" ]] || return 0
+  changed
+  if ((DRY_RUN)); then
+    log "would remove $1"
+  else
+    log "removing $1"
+    rm -rf -- "$path"
+  fi
+}
+
+# --uninstall: the service, the app and the box's commands go; the data and settings stay
+# (unless --purge-data); the OS's packages and settings (chrony, avahi, access point, fstab) and
+# the proctor user stay as provisioning left them.
+uninstall_main() {
+  log "== uninstall"
+  local unit
+  for unit in "$UNIT" "$AP_UNIT"; do
+    if [[ -f "$(target "/etc/systemd/system/$unit")" ]]; then
+      run systemctl disable --now "$unit" || true
+      remove_path "/etc/systemd/system/$unit"
+    fi
+  done
+  if ((CHANGES > 0)); then run systemctl daemon-reload; fi
+  remove_path /usr/local/sbin/proctor-doctor
+  remove_path /usr/local/sbin/proctor-appliance
+  remove_path "$APP_DIR"
+  if ((PURGE_DATA)); then
+    local data
+    data="$(target "$DATA_DIR")"
+    if [[ -d "$data" ]] && query findmnt -n "$DATA_DIR" >/dev/null 2>&1; then
+      # A data partition: empty it, keep the mount point.
+      changed
+      if ((DRY_RUN)); then log "would delete everything in $DATA_DIR (a mounted partition)"; else
+        log "deleting everything in $DATA_DIR"
+        find "$data" -mindepth 1 -delete
+      fi
+    else
+      remove_path "$DATA_DIR"
+    fi
+    remove_path "$CONFIG_DIR"
+    remove_path "$LOG_DIR"
+    log "deleted the data folder $DATA_DIR, the settings in $CONFIG_DIR and the logs in $LOG_DIR"
+  else
+    log "kept the data folder $DATA_DIR (exams, answers, the box's keys and CA) and the settings in $CONFIG_DIR: --uninstall --purge-data deletes them too"
+  fi
+  log "left as they were: the $SERVICE_USER user, the Debian packages, chrony, avahi, journald, logrotate, access-point and fstab settings"
 }
 
 main() {
   parse_args "$@"
+  choose_source
+  if stubbed; then log "operating on $ROOT; system commands are stubbed ($STUB)"; fi
+  case "$ACTION" in
+    rollback) step_preflight; rollback_main; return 0 ;;
+    uninstall) step_preflight; uninstall_main; finish; return 0 ;;
+  esac
   check_settings
   export DEBIAN_FRONTEND=noninteractive
-  if stubbed; then log "operating on $ROOT; system commands are stubbed ($STUB)"; fi
   step_preflight
   step_check_data_device
   step_packages
   step_node_version
   step_user
-  step_app
+  if [[ -n "$RELEASE_SOURCE" ]]; then step_release; else step_app; fi
   step_settings
   step_units
   step_hostname
@@ -650,10 +1083,16 @@ main() {
   step_data_partition
   step_read_only_root
   step_restart
+  finish
+}
+
+finish() {
   if ((DRY_RUN)); then
     log "dry run: $CHANGES change(s) would be made"
   elif ((CHANGES == 0)); then
     log "nothing to change: the box is provisioned"
+  elif [[ "$ACTION" == uninstall ]]; then
+    log "done: $CHANGES change(s)"
   else
     log "done: $CHANGES change(s); check with: proctor-doctor"
   fi

@@ -101,13 +101,19 @@ export function unusedRuntimeDependencies(metafile: Metafile, dependencies: Reco
     .sort();
 }
 
-/** Builds appliance/dist/main.js and cli.js (and their source maps); rejects when it failed. */
-export async function buildAppliance(): Promise<{ ms: number; bytes: Record<string, number> }> {
+/**
+ * Builds appliance/dist/main.js and cli.js (and their source maps); rejects when it failed.
+ * `outdir` puts them elsewhere (a release builds into its staging folder, leaving the checkout's
+ * appliance/dist alone).
+ */
+export async function buildAppliance(
+  outdir: string = APPLIANCE_DIST,
+): Promise<{ ms: number; bytes: Record<string, number> }> {
   const started = performance.now();
   const result = await build({
     absWorkingDir: REPO_ROOT,
     entryPoints: ENTRY_POINTS,
-    outdir: APPLIANCE_DIST,
+    outdir,
     bundle: true,
     platform: 'node',
     format: 'esm',

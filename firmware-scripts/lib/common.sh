@@ -185,6 +185,26 @@ ensure_symlink() {
 
 # Where provisioning puts the app, its settings and its data.
 APP_DIR=/opt/proctor-appliance
+
+# The app that runs, as a path on the box: the release the `current` link names
+# (/opt/proctor-appliance/releases/<version>), the app installed in place (current -> .), or
+# APP_DIR itself where provisioning from before releases left no link.
+installed_app() {
+  local to
+  to="$(readlink "$(target "$APP_DIR/current")" 2>/dev/null || true)"
+  case "$to" in
+    "" | .) printf '%s\n' "$APP_DIR" ;;
+    /*) printf '%s\n' "$to" ;;
+    *) printf '%s\n' "$APP_DIR/$to" ;;
+  esac
+}
+
+# The Node.js that runs APP (a path on the box): its own node/bin/node (a release's, or the link
+# to the system's that --app makes), else `node` from the PATH.
+app_node() {
+  local node="$1/node/bin/node"
+  if [[ -e "$(target "$node")" || -L "$(target "$node")" ]]; then printf '%s\n' "$node"; else printf 'node\n'; fi
+}
 APPLIANCE_ENV_FILES=(/etc/proctor-appliance/env /etc/proctor-appliance/local.env)
 DATA_DIR=/var/lib/proctor-appliance
 

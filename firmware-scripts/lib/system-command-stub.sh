@@ -16,6 +16,13 @@
 #                              UUID=/LABEL=/... resolved through DIR/dev/disk/by-*), `mount -t T DEV
 #                              DIR` DEV; nothing is mounted for real, so DIR stays an ordinary folder
 #                              (a "device"'s files are whatever was written into its mount point)
+#   uname -m                   -> $STUB_MACHINE (default aarch64: a Raspberry Pi)
+#   systemctl disable UNIT     -> removes the multi-user.target.wants symlink
+#   .../node/bin/node --version -> v<the "node" of the release.json two folders up> (the
+#                                 release's own Node.js runs)
+#   .../node/bin/node .../health-probe.mjs URL VERSION -> healthy (exit 0), unless the release
+#                                 DIR/opt/proctor-appliance/current names is
+#                                 releases/$STUB_UNHEALTHY_RELEASE (exit 1)
 # Everything else succeeds and does nothing.
 set -euo pipefail
 
@@ -108,6 +115,7 @@ case "$COMMAND" in
         if [[ -L "$wants" ]]; then exit 0; fi
         exit 1
         ;;
+      disable) rm -f -- "$wants" ;;
       is-active)
         # Active: the units named in $STUB_ACTIVE_UNITS (space-separated); none by default.
         if [[ " ${STUB_ACTIVE_UNITS:-} " == *" $unit "* ]]; then exit 0; fi
@@ -166,6 +174,23 @@ case "$COMMAND" in
     printf '\n'
     if [[ -f "$MOUNTS" ]]; then
       awk -v d="$device" '$1 == d || index($1, d) == 1 && substr($1, length(d) + 1) ~ /^p?[0-9]+$/ { print $2 }' "$MOUNTS"
+    fi
+    ;;
+  uname)
+    printf '%s\n' "${STUB_MACHINE:-aarch64}"
+    ;;
+  */node/bin/node)
+    if [[ "${1:-}" == --version ]]; then
+      manifest="$ROOT${COMMAND%/node/bin/node}/release.json"
+      [[ -f "$manifest" ]] || exit 127
+      printf 'v%s\n' "$(sed -nE 's/^  "node": "([^"]+)",?$/\1/p' "$manifest")"
+    elif [[ "${1:-}" == */health-probe.mjs ]]; then
+      current="$(readlink "$ROOT/opt/proctor-appliance/current" 2>/dev/null || true)"
+      if [[ -n "${STUB_UNHEALTHY_RELEASE:-}" && "$current" == "releases/$STUB_UNHEALTHY_RELEASE" ]]; then
+        printf 'no answer: ECONNREFUSED (stub: %s is unhealthy)\n' "$current"
+        exit 1
+      fi
+      printf 'HTTP 200, status ok, version %s (stub)\n' "${3:-}"
     fi
     ;;
 esac

@@ -204,10 +204,13 @@ describe('firmware scripts', () => {
       'state-changing commands in run 2',
     ).toEqual([]);
 
-    // The box's commands, installed as links, run the app with the box's settings.
+    // The box's commands, installed as links through `current`, run the app with the box's
+    // settings; an app installed in place (--app) is current itself, run by the system's node.
     expect(readlinkSync(path.join(root, 'usr/local/sbin/proctor-doctor'))).toBe(
-      '/opt/proctor-appliance/firmware-scripts/doctor.sh',
+      '/opt/proctor-appliance/current/firmware-scripts/doctor.sh',
     );
+    expect(readlinkSync(path.join(root, 'opt/proctor-appliance/current'))).toBe('.');
+    expect(readlinkSync(path.join(root, 'opt/proctor-appliance/node/bin/node'))).toBe('/usr/bin/node');
     const cli = spawnSync(
       'bash',
       [path.join(ROOT, 'firmware-scripts', 'appliance-cli.sh'), '--dry-run', '--root', root, 'proctor', 'list'],
@@ -215,7 +218,7 @@ describe('firmware scripts', () => {
     );
     expect(cli.status, cli.stderr).toBe(0);
     expect(cli.stderr).toMatch(
-      /would run: env STATE_DIRECTORY=\/var\/lib\/proctor-appliance PROCTOR_APPLIANCE_NAME=hall-a PROCTOR_HALL_ID=hall-a .* node --enable-source-maps \/opt\/proctor-appliance\/appliance\/dist\/cli\.js proctor list/,
+      /would run: env STATE_DIRECTORY=\/var\/lib\/proctor-appliance PROCTOR_APPLIANCE_NAME=hall-a PROCTOR_HALL_ID=hall-a .* \/opt\/proctor-appliance\/node\/bin\/node --enable-source-maps \/opt\/proctor-appliance\/appliance\/dist\/cli\.js proctor list/,
     );
     const doctor = spawnSync('bash', [path.join(ROOT, 'firmware-scripts', 'doctor.sh'), '--dry-run', '--root', root], {
       encoding: 'utf8',

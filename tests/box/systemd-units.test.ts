@@ -87,7 +87,9 @@ describe('systemd units', () => {
   it('runs the appliance as `npm start` does: the same node flags and environment, plus the heap cap', () => {
     const unit = readFileSync(APPLIANCE_UNIT, 'utf8');
     const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.trim().split(/\s+/) ?? [];
-    expect(execStart[0]).toBe('/usr/bin/node');
+    // The release that `current` names, with its own Node.js (provision.sh --release).
+    expect(execStart[0]).toBe('/opt/proctor-appliance/current/node/bin/node');
+    expect(unit).toMatch(/^WorkingDirectory=\/opt\/proctor-appliance\/current$/m);
     expect(execStart.at(-1)).toBe('appliance/dist/main.js');
     const start = startCommand();
     const unitFlags = execStart.slice(1, -1);
