@@ -214,7 +214,9 @@ async function runExaminee(h: Hall, context: BrowserContext, index: number, prof
       cdp = await throttle(page, profile.cpu);
       await page.goto(`${h.origin}/`);
       onScreen = await shownQuestion(page);
-      const survived = await deviceAnswers(page);
+      // What survived, once the device database has settled: a write the dead tab had sent may
+      // still land, and the new page may pull the appliance's copy, just after it opens.
+      const survived = await settledDeviceAnswers(page);
       for (const q of TEXT_QUESTIONS) {
         const before = typed[q.id] ?? '';
         const after = (survived[q.id] as string | undefined) ?? '';
@@ -243,6 +245,18 @@ const timeLeftSeconds = (text: string | null) =>
     .trim()
     .split(':')
     .reduce((total, part) => total * 60 + Number(part), 0);
+
+/** The device database's answers once two reads 750 ms apart agree (at most 20 s). */
+async function settledDeviceAnswers(p: Page): Promise<Answers> {
+  let last = JSON.stringify(await deviceAnswers(p));
+  for (const end = Date.now() + 20_000; Date.now() < end;) {
+    await new Promise((r) => setTimeout(r, 750));
+    const now = JSON.stringify(await deviceAnswers(p));
+    if (now === last) return JSON.parse(now) as Answers;
+    last = now;
+  }
+  throw new Error(`the device database did not settle: ${last}`);
+}
 
 /** The answers as stored: a field left empty is no answer (every chunk typed has a word). */
 const nonEmpty = (typed: Record<string, string>): Answers =>
