@@ -43,6 +43,10 @@ export const ERRORS = {
     message: 'Too many wrong sign-ins from this network. Wait a few minutes and try again, or ask a proctor.',
   },
   /** Too many sign-ins are being slowed down at once (an account under attack): the next try may pass. */
+  'sync-not-configured': {
+    status: 409,
+    message: 'This appliance has no central server to sync with (PROCTOR_SYNC_URL is not set).',
+  },
   'sign-in-busy': { status: 429, message: 'Sign-in is slowed down right now. Try again in a few seconds.' },
   'exam-choice-required': {
     status: 409,

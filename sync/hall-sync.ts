@@ -14,7 +14,9 @@
  *              about 5.5 MB of JSON, so a Pi with 1 GB never holds more than a few batches).
  * - Blob chunks are written lazily by the BlobChunker below from the blob files the appliance's
  *   events name (see blob-chunks.ts); drafts are not pushed (docs/sync.md says why).
- * - Offline: each replication retries with exponential backoff (initial to max, doubling).
+ * - Offline: each replication retries with exponential backoff (1 s doubling, at most 30 s: a
+ *   flapping hall link is back in sync within half a minute of coming back); `syncNow()` (the
+ *   dashboard's "Sync now") tries at once.
  * - Status: see sync-status.ts; the sync's own bookkeeping (pushed seqs, chunker seq, last
  *   success) lives in `_local/sync-state`, which never replicates.
  */
@@ -35,7 +37,7 @@ export interface HallSyncOptions {
   /** Documents the pull wrote into the local database (exams, roster entries, ...). */
   onPulled: (docs: PouchDB.Doc[]) => void;
   log?: (level: 'info' | 'warn' | 'error', line: string) => void;
-  /** Retry waits: first wait and the cap (ms). Default 1 s to 5 min. */
+  /** Retry waits: first wait and the cap (ms). Default 1 s to 30 s. */
   backOff?: { initialMs: number; maxMs: number };
   batchSize?: { pull?: number; records?: number; blobs?: number };
   /** Least time between two recomputations of the pending documents (ms). Default 2 s. */
@@ -54,6 +56,7 @@ interface RepState {
 
 interface SavedState {
   lastSuccessAt: string | null;
+  lastContactAt?: string | null;
   /** The local seq up to which each push has completed batches (its checkpoint). */
   pushedSeq: Partial<Record<'records' | 'blobs', number | string>>;
   /** The local seq up to which the chunker has written chunk documents. */
@@ -93,7 +96,7 @@ export class HallSync implements SyncStatusSource {
 
   constructor(private readonly options: HallSyncOptions) {
     this.log = options.log ?? (() => undefined);
-    this.backOff = options.backOff ?? { initialMs: 1_000, maxMs: 5 * 60_000 };
+    this.backOff = options.backOff ?? { initialMs: 1_000, maxMs: 30_000 };
     this.hallDb = hallDbName(options.hallId);
     this.chunker = new BlobChunker(options, (seq) => {
       this.saved.chunkerSeq = seq;
@@ -113,6 +116,7 @@ export class HallSync implements SyncStatusSource {
       this.savedRev = doc._rev;
       this.saved = {
         lastSuccessAt: doc.lastSuccessAt ?? null,
+        lastContactAt: doc.lastContactAt ?? null,
         pushedSeq: doc.pushedSeq ?? {},
         chunkerSeq: doc.chunkerSeq ?? 0,
       };
@@ -144,6 +148,7 @@ export class HallSync implements SyncStatusSource {
       configured: true,
       state: this.state(),
       lastSuccessAt: this.saved.lastSuccessAt,
+      lastContactAt: this.saved.lastContactAt ?? null,
       pending: this.pending === null ? null : this.withBacklog(this.pending),
       lastError: this.lastError,
     };
@@ -164,6 +169,31 @@ export class HallSync implements SyncStatusSource {
     if (problems.length > 0) return 'offline';
     if (reps.length > 0 && reps.every((r) => r.upToDate && !r.active) && !this.chunker.busy) return 'idle';
     return 'syncing';
+  }
+
+  /**
+   * Tries the central server now instead of at the next retry: the replications start over from
+   * their checkpoints (nothing is sent twice). A no-op before start() and after stop().
+   */
+  syncNow(): SyncStatus {
+    if (!this.started || this.stopped) return this.status();
+    this.log('info', 'sync: a proctor asked to sync now');
+    clearTimeout(this.retryTimer);
+    this.retryDelay = 0;
+    const running = [...this.reps.values()];
+    this.reps.clear();
+    this.progress = undefined;
+    for (const r of running) r.rep.cancel();
+    void this.connect();
+    return this.status();
+  }
+
+  /** Something was exchanged with the central server: the link works (saved at most every 10 s). */
+  private contact(): void {
+    const now = this.options.clock.now();
+    const last = this.saved.lastContactAt ? Date.parse(this.saved.lastContactAt) : 0;
+    this.saved.lastContactAt = new Date(now).toISOString();
+    if (now - last >= 10_000) this.save();
   }
 
   /** Logs a problem once, not at every retry while it lasts. */
@@ -193,6 +223,7 @@ export class HallSync implements SyncStatusSource {
       return;
     }
     if (this.stopped) return;
+    this.contact();
     this.retryDelay = 0;
     this.startPull();
     this.pushIfAllowed(session.roles, this.remote);
@@ -292,6 +323,7 @@ export class HallSync implements SyncStatusSource {
       } else {
         r.problem = undefined;
         r.upToDate = true;
+        this.contact();
       }
       if (push && !PUSHES.some((p) => this.reps.get(p)?.active)) this.progress = undefined;
       if (push && PUSHES.every((p) => this.reps.get(p)?.upToDate)) {
@@ -303,6 +335,7 @@ export class HallSync implements SyncStatusSource {
       this.afterChange();
     });
     rep.on('change', (info) => {
+      this.contact();
       const docs = info.docs ?? [];
       if (name === 'pull') {
         if (docs.length > 0) this.options.onPulled(docs);
@@ -325,6 +358,8 @@ export class HallSync implements SyncStatusSource {
       this.log('warn', `sync: ${this.lastError}`);
     });
     rep.on('error', (err) => {
+      // A replication replaced by syncNow() is none of this sync's business any more.
+      if (this.reps.get(name) !== r) return;
       // With retry on, PouchDB gives up only on what retrying cannot fix; start over later.
       r.problem = describeSyncError(err, this.options.link.server, this.hallDb);
       this.lastError = r.problem.message;

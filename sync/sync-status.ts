@@ -14,6 +14,12 @@ export interface SyncStatus {
   state: SyncState;
   /** When everything was last exchanged with the central server (ISO time), if ever. */
   lastSuccessAt: string | null;
+  /**
+   * When the appliance last exchanged anything with the central server successfully (ISO time: a
+   * sign-in and check, a batch, a caught-up replication), if ever: the link works, even while
+   * something is still to send.
+   */
+  lastContactAt: string | null;
   /** Appliance documents (events, submissions, blob chunks) not yet pushed, and their bytes. */
   pending: { docs: number; bytes: number } | null;
   /** While pushing: documents pushed in this round, of the total to push. */
@@ -25,6 +31,8 @@ export interface SyncStatus {
 /** Anything that can tell the sync's status (the HTTP route asks this). */
 export interface SyncStatusSource {
   status(): SyncStatus;
+  /** Tries the central server now (the "Sync now" button), not at the next retry. */
+  syncNow?(): SyncStatus;
 }
 
 /** The status of an appliance with no central server configured. */
@@ -32,6 +40,7 @@ export const SYNC_NOT_CONFIGURED: Readonly<SyncStatus> = Object.freeze({
   configured: false,
   state: 'off',
   lastSuccessAt: null,
+  lastContactAt: null,
   pending: null,
   lastError: null,
 });

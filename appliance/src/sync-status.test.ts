@@ -42,6 +42,7 @@ describe('GET /api/sync/status', () => {
         configured: false,
         state: 'off',
         lastSuccessAt: null,
+        lastContactAt: null,
         pending: null,
         lastError: null,
       });

@@ -250,6 +250,8 @@ const MATRIX: Record<string, Row> = {
   'GET /api/proctor/exams/:examId/report.csv': { expect: PROCTORS(200) },
   'GET /api/proctor/exams/:examId/events.jsonl': { expect: PROCTORS(200) },
   'GET /api/sync/status': { expect: PROCTORS(200) },
+  // The matrix's appliance has no central server: a proctor gets 409 sync-not-configured.
+  'POST /api/sync/now': { expect: PROCTORS(409) },
   // Chief only, after everything that reads A's submission.
   'POST /api/proctor/exams/:examId/participants/:studentId/remove-submission': {
     body: () => ({ reason: 'submitted the wrong file' }),

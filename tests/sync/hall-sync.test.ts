@@ -69,7 +69,10 @@ describe('sync with the central server', () => {
     await removeDir(tmp);
   });
 
-  const startSync = (user = server.addUser('hall-h1', 'hall-pass', [`appliance:${appliance.store.applianceId}`])) => {
+  const startSync = (
+    user = server.addUser('hall-h1', 'hall-pass', [`appliance:${appliance.store.applianceId}`]),
+    backOff = { initialMs: 50, maxMs: 400 },
+  ) => {
     sync = new HallSync({
       db: appliance.store.db,
       blobPath: (sha) => appliance.store.blobs.pathOf(sha),
@@ -80,7 +83,7 @@ describe('sync with the central server', () => {
       onPulled: (docs) => {
         for (const examId of appliance.store.applyPulled(docs)) void appliance.store.loadRoster(examId);
       },
-      backOff: { initialMs: 50, maxMs: 400 },
+      backOff,
       pendingIntervalMs: 50,
     });
     void sync.start();
@@ -106,6 +109,7 @@ describe('sync with the central server', () => {
       configured: false,
       state: 'off',
       lastSuccessAt: null,
+      lastContactAt: null,
       pending: null,
       lastError: null,
     });
@@ -197,6 +201,28 @@ describe('sync with the central server', () => {
     startSync(user);
     await until('a sync', () => sync!.status().state === 'idle');
     expect(sync!.status().lastError).toBeNull();
+  });
+
+  it('"Sync now" tries the central server at once instead of at the next retry, and says when it last answered', async () => {
+    // The hall's user is not there yet: refused, and the next try is a minute away.
+    const user = { username: 'hall-h1', password: 'hall-pass' };
+    startSync(user, { initialMs: 60_000, maxMs: 60_000 });
+    await until('an error', () => sync!.status().state === 'error');
+    expect(sync!.status().lastContactAt).toBeNull();
+    server.addUser(user.username, user.password, [`appliance:${appliance.store.applianceId}`]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(sync!.status().state).toBe('error');
+    const asked = Date.now();
+    sync!.syncNow();
+    await until('a sync', () => sync!.status().state === 'idle');
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    const contact = sync!.status().lastContactAt;
+    expect(contact).not.toBeNull();
+    expect(Date.parse(contact!)).toBeGreaterThanOrEqual(appliance.store.clock.now() - 60_000);
+    expect(sync!.status().lastError).toBeNull();
+    // Asking again while all is well changes nothing but the contact time.
+    sync!.syncNow();
+    await until('idle again', () => sync!.status().state === 'idle');
   });
 
   it('tells the institution which role the hall’s user lacks, pushes nothing, and pushes once it is granted', async () => {

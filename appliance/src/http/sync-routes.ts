@@ -5,13 +5,18 @@
  * central server configured it is `{ configured: false, state: 'off', ... }`.
  *
  *   { configured: boolean, state: 'off' | 'idle' | 'syncing' | 'offline' | 'error',
- *     lastSuccessAt: ISO string | null, pending: { docs, bytes } | null,
- *     progress?: { done, total }, lastError: string | null }
+ *     lastSuccessAt: ISO string | null, lastContactAt: ISO string | null,
+ *     pending: { docs, bytes } | null, progress?: { done, total }, lastError: string | null }
+ *
+ * POST /api/sync/now: try the central server now, not at the next retry (the "Sync now" button;
+ * any proctor; same-origin like every proctor write); answers 202 with the status. Without a
+ * central server configured: 409 sync-not-configured.
  */
 import { Hono } from 'hono';
 import type { ProctorAccounts } from '../proctors/accounts.js';
 import type { ProctorSessions } from '../proctors/sessions.js';
-import { requireProctorSession, type ProctorSessionEnv } from './proctor-session.js';
+import { requireProctorSession, sameOriginOnly, type ProctorSessionEnv } from './proctor-session.js';
+import { sendRefusal } from './responses.js';
 import type { SyncStatusSource } from '../../../sync/sync-status.js';
 
 export interface SyncRouteDeps {
@@ -23,10 +28,17 @@ export interface SyncRouteDeps {
 
 export function syncRoutes(deps: SyncRouteDeps): Hono<ProctorSessionEnv> {
   const app = new Hono<ProctorSessionEnv>();
+  app.use('*', sameOriginOnly);
   app.use('*', requireProctorSession(deps));
   app.get('/status', (c) => {
     c.header('cache-control', 'no-store');
     return c.json(deps.sync.status());
+  });
+  app.post('/now', (c) => {
+    const { sync } = deps;
+    if (!sync.status().configured || sync.syncNow === undefined) return sendRefusal(c, 'sync-not-configured');
+    c.header('cache-control', 'no-store');
+    return c.json(sync.syncNow(), 202);
   });
   return app;
 }

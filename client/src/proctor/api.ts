@@ -64,6 +64,8 @@ export interface SyncStatus {
   configured: boolean;
   state: 'off' | 'idle' | 'syncing' | 'offline' | 'error';
   lastSuccessAt: string | null;
+  /** When the appliance last exchanged anything with the central server successfully. */
+  lastContactAt: string | null;
   pending: { docs: number; bytes: number } | null;
   progress?: { done: number; total: number };
   lastError: string | null;
@@ -184,6 +186,8 @@ export const saveColumnPreferences = (
   callApi(`${P}/preferences/columns`, { method: 'PUT', json: { columns } });
 
 export const syncStatus = (): Promise<ApiResult<SyncStatus>> => callApi('/api/sync/status');
+/** Tries the central server now, not at the next retry. */
+export const syncNow = (): Promise<ApiResult<SyncStatus>> => callApi('/api/sync/now', { method: 'POST' });
 
 export const monitorUrl = (examId: string): string => `${exam(examId)}/monitor`;
 export const reportUrl = (examId: string): string => `${exam(examId)}/report.csv`;

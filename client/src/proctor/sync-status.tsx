@@ -1,12 +1,14 @@
 /**
  * The Sync status tab: GET /api/sync/status (appliance/src/http/sync-routes.ts, sync/), asked
  * every 5 seconds while the tab is open: the state as a coloured badge with an icon and words, the
- * last successful sync, what waits to be sent, a progress bar while pushing, the last error in
- * plain words. Without a central server configured it says so, and what each state means.
+ * last successful sync and the last contact with the central server (the link works although
+ * something is still to send), what waits to be sent, a progress bar while pushing, the last
+ * error in plain words; "Sync now" tries the central server at once (POST /api/sync/now) instead
+ * of at the next retry. Without a central server configured it says so, and what each state means.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { t } from '../i18n';
-import { syncStatus, type SyncStatus } from './api';
+import { syncNow, syncStatus, type SyncStatus } from './api';
 import { dateTime } from './format';
 
 const S = t.proctor.sync;
@@ -34,6 +36,18 @@ export function SyncStatusTab() {
     } else setError(r.message);
   };
   const [checkedAt, setCheckedAt] = useState<number | undefined>(undefined);
+  const [asked, setAsked] = useState(false);
+  const now = async () => {
+    setAsked(true);
+    const r = await syncNow();
+    if (r.ok) {
+      setStatus(r.body);
+      setError(undefined);
+    } else setError(r.message);
+    setCheckedAt(Date.now());
+    // The answer comes within a few seconds: look again sooner than the 5 s poll.
+    setTimeout(() => void load().then(() => setAsked(false)), 1_500);
+  };
   useEffect(() => {
     void load().then(() => setCheckedAt(Date.now()));
     const timer = setInterval(() => void load().then(() => setCheckedAt(Date.now())), POLL_MS);
@@ -72,6 +86,12 @@ export function SyncStatusTab() {
                   <dt>{S.lastSuccess}</dt>
                   <dd>{status.lastSuccessAt === null ? S.never : dateTime(status.lastSuccessAt)}</dd>
                 </div>
+                <div>
+                  <dt>{S.lastContact}</dt>
+                  <dd data-testid="sync-last-contact">
+                    {status.lastContactAt === null ? S.never : dateTime(status.lastContactAt)}
+                  </dd>
+                </div>
                 {status.pending !== null && (
                   <div>
                     <dt>{S.pending}</dt>
@@ -98,9 +118,19 @@ export function SyncStatusTab() {
             )}
           </dl>
           {checkedAt !== undefined && <p class="muted">{S.checkedAt(new Date(checkedAt).toLocaleTimeString())}</p>}
-          <button type="button" class="secondary" onClick={() => void load().then(() => setCheckedAt(Date.now()))}>
-            {S.refresh}
-          </button>
+          <div class="button-row">
+            {status.configured && (
+              <button type="button" onClick={() => void now()} disabled={asked}>
+                {S.syncNow}
+              </button>
+            )}
+            <button type="button" class="secondary" onClick={() => void load().then(() => setCheckedAt(Date.now()))}>
+              {S.refresh}
+            </button>
+          </div>
+          <p class="visually-hidden" aria-live="polite">
+            {asked ? S.syncNowAsked : ''}
+          </p>
         </>
       )}
       <section aria-labelledby="sync-states-heading">
