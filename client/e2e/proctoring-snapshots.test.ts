@@ -225,6 +225,17 @@ describe('proctoring snapshots (built client, fake camera and screen, appliance 
       expect(createHash('sha256').update(image).digest('hex')).toBe(data.sha256);
       expect([...image.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
     }
+
+    // The Sync status tab: the last contact beside the last sync, and Sync now, clicked.
+    await p.getByRole('tab', { name: 'Sync status' }).click();
+    const contact = p.getByTestId('sync-last-contact');
+    await contact.filter({ hasNotText: 'Never' }).waitFor();
+    const syncNow = p.getByRole('button', { name: 'Sync now' });
+    await syncNow.click();
+    await p.getByRole('button', { name: 'Sync now', disabled: false }).waitFor({ timeout: 15_000 });
+    await p.locator('dl.facts .sync-badge[data-state="idle"]').waitFor({ timeout: 30_000 });
+    await screenshot(p, 'sync-status-configured');
+    expect(await audit(p, 'sync status, configured')).toEqual([]);
     expect(consoles.flat()).toEqual([]);
   });
 });
