@@ -10,6 +10,15 @@ import { parseNetwork } from '../../domain/networks.js';
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** A comma-separated setting as its items, trimmed, lower-cased, empty ones dropped. */
+const commaList = () =>
+  z.string().transform((v) =>
+    v
+      .split(',')
+      .map((n) => n.trim().toLowerCase())
+      .filter((n) => n !== ''),
+  );
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** Every setting: environment variable, schema, default (as the variable's text), description. */
@@ -252,15 +261,9 @@ export const CONFIG_SCHEMA = {
   },
   tlsExtraNames: {
     env: 'PROCTOR_TLS_EXTRA_NAMES',
-    schema: z
-      .string()
-      .transform((v) =>
-        v
-          .split(',')
-          .map((n) => n.trim().toLowerCase())
-          .filter((n) => n !== ''),
-      )
-      .pipe(z.array(z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/)]))),
+    schema: commaList().pipe(
+      z.array(z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/)])),
+    ),
     default: '',
     description:
       'PROCTOR_HTTPS_MODE=local-ca: more DNS names or IP addresses for the certificate, comma-separated ' +
@@ -268,20 +271,12 @@ export const CONFIG_SCHEMA = {
   },
   tlsCaNetworks: {
     env: 'PROCTOR_TLS_CA_NETWORKS',
-    schema: z
-      .string()
-      .transform((v) =>
-        v
-          .split(',')
-          .map((n) => n.trim().toLowerCase())
-          .filter((n) => n !== ''),
-      )
-      .superRefine((ranges, ctx) => {
-        for (const r of ranges) {
-          const parsed = parseNetwork(r);
-          if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
-        }
-      }),
+    schema: commaList().superRefine((ranges, ctx) => {
+      for (const r of ranges) {
+        const parsed = parseNetwork(r);
+        if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
+      }
+    }),
     default: '',
     description:
       'PROCTOR_HTTPS_MODE=local-ca: the hall subnets the box’s CA may vouch for, comma-separated CIDR ranges ' +

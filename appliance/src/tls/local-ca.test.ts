@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, get } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir, type NetworkInterfaceInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { boxNames, caScope, type BoxNames } from './box-names.js';
@@ -20,29 +20,13 @@ import {
 } from './local-ca.js';
 import { x509 } from './x509.js';
 import { ClockTrust, type TimeSyncState } from '../time/clock-trust.js';
+import { v4, v6 } from '../../../tests/support/network-interfaces.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 30, 8, 0, 0);
-const v4 = (address: string, netmask: string, internal = false): NetworkInterfaceInfo => ({
-  address,
-  netmask,
-  family: 'IPv4',
-  mac: '',
-  internal,
-  cidr: null,
-});
-const v6 = (address: string, netmask: string): NetworkInterfaceInfo => ({
-  address,
-  netmask,
-  family: 'IPv6',
-  mac: '',
-  internal: false,
-  scopeid: 2,
-  cidr: null,
-});
 const INTERFACES = {
   lo: [v4('127.0.0.1', '255.0.0.0', true)],
-  eth0: [v4('192.168.1.20', '255.255.255.0'), v6('fe80::1%eth0', 'ffff:ffff:ffff:ffff::')],
+  eth0: [v4('192.168.1.20', '255.255.255.0'), v6('fe80::1%eth0', 'ffff:ffff:ffff:ffff::', 2)],
 };
 const NETWORK: BoxNetwork = { hostname: 'hallpi', interfaces: INTERFACES };
 const NAMES: BoxNames = boxNames({ applianceName: 'exam-hall', ...NETWORK, extraNames: [] });
@@ -87,8 +71,8 @@ describe('what the hall CA may vouch for (caScope)', () => {
       lo: [v4('127.0.0.1', '255.0.0.0', true)],
       eth0: [
         v4('172.20.14.9', '255.255.0.0'),
-        v6('2001:db8:5:6:7::9', 'ffff:ffff:ffff:ffff::'),
-        v6('fe80::9%eth0', 'ffff:ffff:ffff:ffff::'),
+        v6('2001:db8:5:6:7::9', 'ffff:ffff:ffff:ffff::', 2),
+        v6('fe80::9%eth0', 'ffff:ffff:ffff:ffff::', 2),
       ],
       wlan0: [v4('10.42.0.1', '255.255.255.0'), v4('169.254.3.4', '255.255.0.0')],
       usb0: [v4('192.168.7.2', '255.255.255.252')],

@@ -6,31 +6,13 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { NetworkInterfaceInfo } from 'node:os';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boxNames, caScope, type BoxNames } from './box-names.js';
 import { ensureLocalCa, issueServerCertificate, TLS_FILES } from './local-ca.js';
 import { x509 } from './x509.js';
-
-const v4 = (address: string, netmask: string, internal = false): NetworkInterfaceInfo => ({
-  address,
-  netmask,
-  family: 'IPv4',
-  mac: '',
-  internal,
-  cidr: null,
-});
-const v6 = (address: string, netmask: string): NetworkInterfaceInfo => ({
-  address,
-  netmask,
-  family: 'IPv6',
-  mac: '',
-  internal: false,
-  scopeid: 0,
-  cidr: null,
-});
+import { v4, v6 } from '../../../tests/support/network-interfaces.js';
 
 /** A box on a school's /16 that also runs the hall's own Wi-Fi (10.42.0.1/24), with an IPv6 /64. */
 const INTERFACES = {
