@@ -210,19 +210,29 @@ export class ResumeCodes {
 
   /**
    * Makes every examinee's triples ahead of need, one examinee at a time, behind examinees'
-   * own requests (call it when an exam is imported or the appliance starts).
-   * @returns how many examinees' triples were made
+   * own requests (call it when an exam is imported or the appliance starts). Resolves once every
+   * examinee's triples are ready, including those an examinee's own request was making.
+   * @returns the examinees of the exam, and how many of their triples this call made
    */
-  async prepare(examId: string): Promise<number> {
+  async prepare(examId: string): Promise<{ examinees: number; made: number }> {
     const exam = this.store.projection.exams.get(examId);
-    if (!exam) return 0;
+    if (!exam) return { examinees: 0, made: 0 };
     let made = 0;
+    let examinees = 0;
+    const already: Promise<ResumeTriple[]>[] = [];
     for (const [studentId, entry] of [...exam.examinees]) {
-      if (!entry.doc || this.tripleCache.has(`${examId}|${studentId}`)) continue;
+      if (!entry.doc) continue;
+      examinees++;
+      const cached = this.tripleCache.get(`${examId}|${studentId}`);
+      if (cached) {
+        already.push(cached);
+        continue;
+      }
       await this.compute(examId, studentId, false);
       made++;
     }
-    return made;
+    await Promise.all(already);
+    return { examinees, made };
   }
 
   /**
