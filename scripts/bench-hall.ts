@@ -12,24 +12,36 @@
  *   5. submission storm: every examinee POSTs its answer file (--file-kb) within --storm-spread-s;
  *      each must be answered 2xx with a receipt.
  *
- * Then the same submission workload against the baseline server (scripts/bench-hall-baseline.ts,
- * plain node:http that streams each body to a file and fsyncs it before answering): the physical
- * limit of this machine. throughputRatio = appliance storm MB/s / baseline storm MB/s.
+ * The same submission workload runs against the baseline server (scripts/bench-hall-baseline.ts,
+ * plain node:http that streams each body to a file and fsyncs it before answering), the physical
+ * limit of this machine, twice: right before the appliance's storm and right after the appliance
+ * has stopped. throughputRatio = appliance storm MB/s / the mean of the two baseline storms' MB/s,
+ * so that a machine whose speed drifts (other work on it, the disk's fsync time) moves both sides.
+ *
+ * --pi-budget: the appliance (and the import, and the baseline server in groups of its own) runs
+ * in cgroups sized like one Raspberry Pi 4 core (scripts/bench-hall-cgroup.ts: one CPU, 30 % CFS
+ * quota, 1 GiB memory), this load generator on the other CPUs. After the storm the bench waits
+ * (at most --resume-wait-s from the import, 1200) for the appliance's log line saying every
+ * examinee's resume-code triples are ready: resumeCodesReadyS is the time from the start of the
+ * import to that line.
  *
  * Measured: latency percentiles per step, errors (non-2xx or a failed connection), storm
- * throughput, the appliance's CPU time per step (/proc/<pid>/stat) and its peak resident memory
- * (VmRSS polled every 100 ms, and VmHWM). Prints readable lines and, as its last line, one JSON
- * object. Exits 1 when a submission was not acknowledged or anything failed.
+ * throughput, the appliance's CPU time per step (/proc/<pid>/stat), its peak resident memory
+ * (VmRSS polled every 100 ms, and VmHWM), its resident memory 2 s after it started (idleRssMB),
+ * the bytes it had written to storage at the end of the day (/proc/<pid>/io write_bytes: SD-card
+ * wear), and the load average. Prints readable lines and, as its last line, one JSON object.
+ * Exits 1 when a submission was not acknowledged or anything failed.
  *
  * Options: --examinees N (1000) --file-kb N (200) --autosave-s N (15) --duration-s N (60)
  *          --signin-spread-s N (5) --storm-spread-s N (1) --integrity-rate F (0.05)
  *          --cpu-prof DIR (write a V8 CPU profile of the appliance into DIR) --keep (keep the temp dir)
+ *          --pi-budget --resume-wait-s N (1200)
  */
 import { spawn } from 'node:child_process';
 import { Agent } from 'node:http';
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { serialiseAnswerFile } from '../domain/answers.js';
@@ -38,7 +50,6 @@ import {
   applianceEnv,
   makeTempDir,
   removeTempDir,
-  runApplianceCli,
   withDeadline,
   writeExamFiles,
   type RosterLine,
@@ -56,7 +67,8 @@ import {
   spreadOver,
   type Reply,
 } from './bench-hall-support.js';
-import { APPLIANCE_MAIN, buildAppliance, startCommand } from './appliance-build.js';
+import { APPLIANCE_CLI, APPLIANCE_MAIN, buildAppliance, startCommand } from './appliance-build.js';
+import { PiBudget, diskWrites } from './bench-hall-cgroup.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -85,10 +97,33 @@ const OPTIONS = {
   integrityRate: option('integrity-rate', 0.05),
   cpuProf: textOption('cpu-prof'),
   keep: process.argv.includes('--keep'),
+  piBudget: process.argv.includes('--pi-budget'),
+  resumeWaitS: option('resume-wait-s', 1_200),
 };
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
+const loadAverage = () => loadavg().map((l) => round(l, 2));
+/** The log line of appliance/src/main.ts once every examinee's resume-code triples are ready. */
+const RESUME_READY = /resume codes: triples ready for all (\d+) examinees of exam-1/;
+
+/** `appliance import` from the bundle, as the box runs it (under `wrapper`, e.g. the Pi budget). */
+function importRoster(wrapper: readonly string[], args: readonly string[], env: Record<string, string>) {
+  const start = startCommand();
+  const command = [...wrapper, process.execPath, ...start.nodeFlags, APPLIANCE_CLI, 'import', ...args];
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd: ROOT,
+    env: { ...env, ...start.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+  return new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
 
 /** An answer file of about `bytes` bytes: the essay carries the bulk (≤ 200,000 characters each). */
 function answerFileOf(studentId: string, bytes: number): Buffer {
@@ -219,8 +254,12 @@ async function storm(
   };
 }
 
-function startBaseline(dir: string): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench-hall-baseline.ts', dir], {
+function startBaseline(
+  dir: string,
+  wrapper: readonly string[],
+): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
+  const command = [...wrapper, process.execPath, '--import', 'tsx', 'scripts/bench-hall-baseline.ts', dir];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -254,11 +293,36 @@ async function main(): Promise<void> {
   say(
     `bench:hall: ${n} examinees, answer files of ${OPTIONS.fileKb} KB, autosave every ${OPTIONS.autosaveS} s ` +
       `for ${OPTIONS.durationS} s; machine: ${cpus()[0]?.model ?? '?'} × ${cpus().length}, ` +
-      `${round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+      `${round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average ${loadAverage().join(', ')}`,
   );
+  const budget = OPTIONS.piBudget ? PiBudget.create(cpus().length) : undefined;
+  const boxWrapper = budget?.wrapper('box') ?? [];
+  if (budget) {
+    say(
+      `  Pi budget: the appliance in cgroups ${budget.name}-box (CPU ${budget.boxCpu}, ` +
+        `30 % CFS quota, 1 GiB memory), the load generator on CPU ${budget.loadCpus}`,
+    );
+  }
   const tmp = await makeTempDir('proctor-bench-hall-');
   const dataDir = path.join(tmp, 'data');
   let appliance: ApplianceProcess | undefined;
+  let baseline: Awaited<ReturnType<typeof startBaseline>> | undefined;
+  // Ctrl-C: end what this run started (by PID) and remove its cgroups before leaving.
+  const onSignal = (signal: NodeJS.Signals) => {
+    for (const pid of [appliance?.serverPid, baseline?.pid]) {
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    budget?.remove();
+    process.stderr.write(`bench:hall: stopped by ${signal}; ${tmp} left behind\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const streams: HeldStream[] = [];
   let failed: boolean;
   try {
@@ -268,8 +332,12 @@ async function main(): Promise<void> {
     const startMs = Date.now() + leadMs;
     const files = await writeExamFiles(tmp, { startMs, examinees: n });
     const env = applianceEnv(dataDir);
-    const imported = await runApplianceCli(['import', files.examPath, files.rosterPath], env);
-    if (imported.code !== 0) throw new Error(`import failed: ${imported.stderr}`);
+    await buildAppliance();
+    // The roster's import starts the clock of resumeCodesReadyS.
+    const importedAt = performance.now();
+    const imported = await importRoster(boxWrapper, [files.examPath, files.rosterPath], env);
+    if (imported.code !== 0) throw new Error(`import failed: ${imported.output}`);
+    const importS = round((performance.now() - importedAt) / 1_000, 2);
     // What the box runs: `npm start`'s environment and node flags (and --cpu-prof), on the bundle.
     const start = startCommand();
     const nodeOptions = [...start.nodeFlags];
@@ -277,16 +345,32 @@ async function main(): Promise<void> {
       await mkdir(OPTIONS.cpuProf, { recursive: true });
       nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(OPTIONS.cpuProf)}`);
     }
-    await buildAppliance();
     appliance = await ApplianceProcess.start({
       dataDir,
       command: [process.execPath, ...nodeOptions, APPLIANCE_MAIN],
       env: start.env,
+      wrapper: boxWrapper,
+      wrapperExecs: true,
+      readyTimeoutMs: budget ? 120_000 : 30_000,
     });
     const pid = appliance.serverPid;
     const port = appliance.port;
     const memory = new MemoryWatch(pid);
-    say(`  appliance PID ${pid} on port ${port}; the exam starts in ${round((startMs - Date.now()) / 1_000)} s`);
+    say(
+      `  appliance PID ${pid} on port ${port}; import ${importS} s; the exam starts in ` +
+        `${round((startMs - Date.now()) / 1_000)} s`,
+    );
+    // When every examinee's resume-code triples are ready: the appliance logs it.
+    let resumeCodesReadyS: number | null = null;
+    const resumeWatch = setInterval(() => {
+      if (resumeCodesReadyS === null && RESUME_READY.test(appliance?.stderr ?? '')) {
+        resumeCodesReadyS = round((performance.now() - importedAt) / 1_000);
+        say(`  resume codes ready for the whole roster ${resumeCodesReadyS} s after the import began`);
+      }
+    }, 250);
+    await sleep(2_000);
+    const idleRssMB = round((await memoryMB(pid)).rss);
+    say(`  appliance RSS ${idleRssMB} MB 2 s after READY (idle, the roster imported)`);
 
     const agent = deviceAgent(n);
     const tokens: string[] = new Array<string>(n).fill('');
@@ -398,9 +482,29 @@ async function main(): Promise<void> {
     say(line('integrity events', integrityF, firstError(integrity, integrityOk)));
     const heldBeforeStorm = streams.filter((s) => !s.closed).length;
 
-    // 5. Submission storm.
+    // 5. Submission storm, between two baseline storms (the baseline server started now, idle
+    // until its storm; in the Pi budget in groups of its own).
     const bodies = roster.map((r) => answerFileOf(r.studentId, fileBytes));
     const shas = bodies.map((b) => createHash('sha256').update(b).digest('hex'));
+    const baselineDir = path.join(tmp, 'baseline');
+    await mkdir(baselineDir);
+    const baselineStorm = async (name: string) => {
+      baseline ??= await startBaseline(baselineDir, budget?.wrapper('base') ?? []);
+      const b = await step(baseline.pid, () =>
+        storm(
+          baseline!.port,
+          bodies,
+          () => ({ 'content-type': 'application/json' }),
+          '/upload',
+          (r) => r.status === 201,
+        ),
+      );
+      const { replies: _replies, ...f } = { ...b.value, ...cpuOf(b), loadAverage: loadAverage() };
+      say(line(name, f, `; ${f.mbPerSec} MB/s, ${f.perSec} uploads/s; load average ${f.loadAverage.join(', ')}`));
+      return f;
+    };
+    const baselineBefore = await baselineStorm('baseline before');
+    await sleep(1_000);
     const submitOk = (r: Reply) =>
       r.status >= 200 && r.status < 300 && typeof (JSON.parse(r.body) as { receipt?: unknown }).receipt === 'object';
     const submit = await step(pid, () =>
@@ -430,11 +534,13 @@ async function main(): Promise<void> {
       serverCpuPct: submit.serverCpuPct,
       loadCpuS: submit.loadCpuS,
     };
+    const stormLoad = loadAverage();
     say(
       line(
         'submission storm',
         submitF,
         `; ${acknowledged} acknowledged; ${submitF.mbPerSec} MB/s, ${submitF.perSec} submissions/s` +
+          `; load average ${stormLoad.join(', ')}` +
           firstError(submitReplies, (r) => r.status >= 200 && r.status < 300),
       ),
     );
@@ -446,40 +552,44 @@ async function main(): Promise<void> {
     for (const s of streams) s.close();
     agent.destroy();
     sseAgent.destroy();
+    const dayDisk = diskWrites(pid);
+    if (budget && resumeCodesReadyS === null) {
+      const until = importedAt + OPTIONS.resumeWaitS * 1_000;
+      say(
+        `  waiting (at most ${round((until - performance.now()) / 1_000)} s) for the resume codes of the whole roster`,
+      );
+      while (resumeCodesReadyS === null && performance.now() < until) await sleep(1_000);
+      if (resumeCodesReadyS === null) say(`  resume codes NOT ready ${OPTIONS.resumeWaitS} s after the import`);
+    }
+    clearInterval(resumeWatch);
+    const endIdleRssMB = round((await memoryMB(pid)).rss);
+    // Written by the end: the day's journal, blobs and PouchDB, with LevelDB's compactions so far.
+    const disk = diskWrites(pid);
     const totalCpuS = round(await cpuSeconds(pid), 2);
     const peakRssMB = await memory.stop();
-    say(`  appliance peak RSS ${peakRssMB} MB; CPU ${totalCpuS} s in all`);
+    const budgetFigures = budget?.figures();
+    say(
+      `  appliance peak RSS ${peakRssMB} MB, ${endIdleRssMB} MB at the end; CPU ${totalCpuS} s in all; ` +
+        `wrote ${round(dayDisk.writeBytes / 1e6)} MB to storage by the end of the storm, ` +
+        `${round(disk.writeBytes / 1e6)} MB by the end (${round(disk.cancelledWriteBytes / 1e6)} MB of it cancelled)`,
+    );
+    if (budgetFigures) {
+      say(
+        `  Pi budget: throttled in ${budgetFigures.throttledPeriods} periods (${budgetFigures.throttledS} s); ` +
+          `cgroup memory peak ${budgetFigures.memoryPeakMB} MB (page cache included), failcnt ${budgetFigures.memoryFailcnt}`,
+      );
+    }
     await appliance.stop('SIGTERM', 60_000);
 
-    // The same storm against the baseline server.
-    const baselineDir = path.join(tmp, 'baseline');
-    await mkdir(baselineDir);
-    const baseline = await startBaseline(baselineDir);
-    let baselineF;
-    try {
-      const b = await step(baseline.pid, () =>
-        storm(
-          baseline.port,
-          bodies,
-          () => ({ 'content-type': 'application/json' }),
-          '/upload',
-          (r) => r.status === 201,
-        ),
-      );
-      baselineF = { ...b.value, ...cpuOf(b) };
-    } finally {
-      await baseline.stop();
-    }
-    const { replies: _b, ...baselineFigures } = baselineF;
+    const baselineAfter = await baselineStorm('baseline after');
+    await baseline?.stop();
+    baseline = undefined;
+    const baselineMBps = round((baselineBefore.mbPerSec + baselineAfter.mbPerSec) / 2, 2);
+    const throughputRatio = round(submitF.mbPerSec / baselineMBps, 2);
     say(
-      line(
-        'baseline storm',
-        baselineFigures,
-        `; ${baselineFigures.mbPerSec} MB/s, ${baselineFigures.perSec} uploads/s`,
-      ),
+      `  throughput ratio (appliance / mean of the baselines ${baselineBefore.mbPerSec} and ` +
+        `${baselineAfter.mbPerSec} MB/s) ${throughputRatio}`,
     );
-    const throughputRatio = round(submitF.mbPerSec / baselineFigures.mbPerSec, 2);
-    say(`  throughput ratio (appliance / baseline) ${throughputRatio}`);
 
     const errors =
       signInF.errors +
@@ -491,6 +601,7 @@ async function main(): Promise<void> {
       submitF.errors +
       (n - held);
     const result = {
+      ...(budget ? { piBudget: true, resumeCodesReadyS } : {}),
       examinees: n,
       fileKb: OPTIONS.fileKb,
       signInP99Ms: signInF.latency.p99,
@@ -505,13 +616,24 @@ async function main(): Promise<void> {
       submitStormS: round(submitF.wallMs / 1_000, 2),
       submitMBps: submitF.mbPerSec,
       submitPerSec: submitF.perSec,
-      baselineMBps: baselineFigures.mbPerSec,
-      baselineP99Ms: baselineFigures.latency.p99,
+      baselineMBps,
+      baselineBeforeMBps: baselineBefore.mbPerSec,
+      baselineAfterMBps: baselineAfter.mbPerSec,
+      baselineP99Ms: Math.max(baselineBefore.latency.p99, baselineAfter.latency.p99),
       throughputRatio,
       errors,
       acknowledged,
       peakRssMB,
+      idleRssMB,
+      endIdleRssMB,
+      importS,
+      diskWrittenMB: round(disk.writeBytes / 1e6),
+      diskWrittenByStormEndMB: round(dayDisk.writeBytes / 1e6),
+      diskCancelledMB: round(disk.cancelledWriteBytes / 1e6),
       serverCpuS: totalCpuS,
+      loadAverageAtStorm: stormLoad,
+      loadAverageAtEnd: loadAverage(),
+      ...(budgetFigures ? { piBudgetCgroup: budgetFigures } : {}),
       steps: {
         signIn: signInF,
         download: downloadF,
@@ -519,7 +641,8 @@ async function main(): Promise<void> {
         autosave: autosaveF,
         integrity: integrityF,
         submit: submitF,
-        baseline: baselineFigures,
+        baselineBefore,
+        baselineAfter,
       },
     };
     failed = errors > 0 || acknowledged < n;
@@ -527,6 +650,8 @@ async function main(): Promise<void> {
   } finally {
     for (const s of streams) s.close();
     await appliance?.kill();
+    await baseline?.stop();
+    budget?.remove();
     if (OPTIONS.keep) say(`  kept ${tmp}`);
     else await removeTempDir(tmp);
   }

@@ -26,6 +26,46 @@ describe('ForegroundLoad: background work waits while requests pile up', () => {
     expect(load.isQuiet()).toBe(true);
   });
 
+  it('is idle only with nothing in flight and no request begun or ended for a while', () => {
+    let now = 1_000;
+    const load = new ForegroundLoad({ now: () => now });
+    expect(load.isIdle()).toBe(true);
+    const end = load.begin();
+    now += 5_000;
+    expect(load.isIdle()).toBe(false); // one slow request in flight
+    end();
+    now += 999;
+    expect(load.isIdle()).toBe(false);
+    now += 1;
+    expect(load.isIdle()).toBe(true);
+    expect(load.isIdle(2_000)).toBe(false);
+  });
+
+  it('under a CPU quota the background worker keeps to half of it while the hall is served', async () => {
+    let now = 0;
+    let idle = false;
+    const rests: number[] = [];
+    const pbkdf2 = idlePriorityPbkdf2Sha256({
+      cpuQuota: 0.3,
+      isIdle: () => idle,
+      now: () => now,
+      sleep: async (ms) => {
+        rests.push(ms);
+        now += ms;
+      },
+    });
+    const run = () => pbkdf2(new Uint8Array([1]), new Uint8Array([2]), 100_000, 32);
+    // Each job really ran on the worker; its thread CPU (some ms) sets the rest before the next.
+    await Promise.all([run(), run(), run()]);
+    expect(rests).toHaveLength(2);
+    for (const rest of rests) expect(rest).toBeGreaterThan(0);
+    // A job of c ms of CPU is followed by c / 0.15 ms in all: at most 15 % of a core.
+    rests.length = 0;
+    idle = true;
+    await Promise.all([run(), run()]);
+    expect(rests).toEqual([]); // nobody served: the whole quota
+  });
+
   it('whenQuiet resolves at once when quiet and waits out a storm otherwise', async () => {
     const load = new ForegroundLoad({ maxInFlight: 0, settleMs: 20 });
     await load.whenQuiet();

@@ -20,6 +20,8 @@ export interface ForegroundLoadOptions {
 
 export class ForegroundLoad {
   private inFlightNow = 0;
+  /** When the last request began or ended (or -Infinity). */
+  private lastRequestAt = Number.NEGATIVE_INFINITY;
   /** When the requests in flight last went above maxInFlight (or -Infinity). */
   private lastBusyAt = Number.NEGATIVE_INFINITY;
   private readonly maxInFlight: number;
@@ -39,15 +41,22 @@ export class ForegroundLoad {
   /** A request has begun; call the function returned once it has been answered (once). */
   begin(): () => void {
     this.inFlightNow++;
+    this.lastRequestAt = this.now();
     if (this.inFlightNow > this.maxInFlight) this.lastBusyAt = this.now();
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
+      this.lastRequestAt = this.now();
       // Still busy up to this moment: the quiet starts when the count drops back.
       if (this.inFlightNow > this.maxInFlight) this.lastBusyAt = this.now();
       this.inFlightNow--;
     };
+  }
+
+  /** No request in flight, and none began or ended for `forMs` (nobody is being served). */
+  isIdle(forMs = 1_000): boolean {
+    return this.inFlightNow === 0 && this.now() - this.lastRequestAt >= forMs;
   }
 
   /** Whether background work may run now. */

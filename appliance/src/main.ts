@@ -21,7 +21,7 @@ import { DEMO_EXAM_ID, readDemo, seedDemoOnce, seedDemoProctorsOnce } from './de
 import type { ExamDay } from './exam-day.js';
 import { DEMO_PROCTORS } from './proctors/accounts.js';
 import { WorkerAnswerFileChecker } from './answer-files/checker.js';
-import type { WorkerPriority } from './resume-codes.js';
+import type { ResumeCodes, WorkerPriority } from './resume-codes.js';
 import { createServices, type Services } from './services.js';
 import { createLog, type Log } from './log.js';
 import { clientFiles, isClientBuilt } from './http/static-files.js';
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     log,
     hstsMaxAgeSeconds: config.httpsMode === 'off' ? undefined : config.hstsMaxAgeSeconds,
   });
-  const presenceTimer = startBackgroundWork(config, services);
+  const presenceTimer = startBackgroundWork(config, services, log);
   // READY=1 only for a box that can keep what it acknowledges.
   const storage = await checkStorage(config.dataDir);
   if (!storage.ok) throw new Error(`storage check failed: ${storage.reason}`);
@@ -204,7 +204,7 @@ function startServices(
     onNewExams: (examIds) => {
       for (const examId of examIds) {
         log('info', `sync: exam ${examId} arrived from the central server`);
-        void withoutSync.resumeCodes.prepare(examId);
+        prepareResumeCodes(withoutSync.resumeCodes, examId, log);
       }
     },
   });
@@ -219,7 +219,7 @@ async function clientPages(log: Log): Promise<ClientPages> {
 }
 
 /** The presence timer, and resume-code triples for the exams there are. Returns the timer. */
-function startBackgroundWork(config: Config, services: Services): NodeJS.Timeout {
+function startBackgroundWork(config: Config, services: Services, log: Log): NodeJS.Timeout {
   // Presence: examinees not heard from within the timeout become "disconnected".
   const presenceTimer = setInterval(
     () => services.presence.tick(),
@@ -227,8 +227,27 @@ function startBackgroundWork(config: Config, services: Services): NodeJS.Timeout
   );
   presenceTimer.unref();
   // Resume-code triples cost PBKDF2 time: make them in the lobby, not at the synchronised start.
-  for (const examId of services.store.projection.exams.keys()) void services.resumeCodes.prepare(examId);
+  for (const examId of services.store.projection.exams.keys()) prepareResumeCodes(services.resumeCodes, examId, log);
   return presenceTimer;
+}
+
+/**
+ * Prepares an exam's resume-code triples in the background and logs when every examinee's are
+ * ready ("resume codes: triples ready ..."): how a proctor's doctor, or bench:hall, sees that a
+ * locked device can be resumed offline for the whole roster.
+ */
+function prepareResumeCodes(resumeCodes: ResumeCodes, examId: string, log: Log): void {
+  const started = performance.now();
+  resumeCodes.prepare(examId).then(
+    ({ examinees, made }) =>
+      log(
+        'info',
+        `resume codes: triples ready for all ${examinees} examinees of ${examId} ` +
+          `(${made} prepared in ${Math.round((performance.now() - started) / 100) / 10} s)`,
+      ),
+    (err: unknown) =>
+      log('error', `resume codes: preparing ${examId} failed: ${err instanceof Error ? err.message : String(err)}`),
+  );
 }
 
 interface Servers {

@@ -89,9 +89,17 @@ try {
   priority.reason = String((err && err.stderr && String(err.stderr).trim()) || (err && err.message) || err);
 }
 parentPort.postMessage({ priority });
+const threadCpuMs = () => {
+  if (typeof process.threadCpuUsage !== 'function') return undefined;
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+};
 parentPort.on('message', ({ password, salt, iterations, length }) => {
   try {
-    parentPort.postMessage({ key: pbkdf2Sync(password, salt, iterations, length, 'sha256') });
+    const cpu0 = threadCpuMs();
+    const key = pbkdf2Sync(password, salt, iterations, length, 'sha256');
+    const cpu1 = threadCpuMs();
+    parentPort.postMessage({ key, cpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0 });
   } catch (err) {
     parentPort.postMessage({ error: String(err) });
   }
@@ -108,17 +116,34 @@ export interface WorkerPriority {
   reason?: string;
 }
 
+export interface IdlePriorityOptions {
+  onPriority?: (priority: WorkerPriority) => void;
+  /** Resolves when background work may run (ForegroundLoad: no storm in progress). */
+  whenQuiet?: () => Promise<void>;
+  /**
+   * The process's CPU quota in cores (cpuQuotaCores(), e.g. 0.3), if it has one. Then, unless
+   * `isIdle()`, the worker keeps to half of it: after a job of c ms of CPU it rests until
+   * c / (quota / 2) ms have passed since the job began. Without it a busy worker spends the
+   * quota while serving sleeps, and the whole process then waits for the next CFS period
+   * (bench:hall --pi-budget: autosave p99 477 ms at 30 % of a core; docs/performance.md).
+   */
+  cpuQuota?: number;
+  /** Nobody is being served (no request for a while): the worker may use the whole quota. */
+  isIdle?: () => boolean;
+  /** The clock, ms, and the wait (tests). */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
 /**
  * PBKDF2-HMAC-SHA256 in one worker thread at idle CPU priority (SCHED_IDLE, else nice 19): it
  * uses only the CPU that serving the hall leaves idle, and never occupies libuv's threadpool,
  * which the journal's fsync and the blob files need during a storm. Jobs go to the worker one at
- * a time, each only once `whenQuiet` resolves (ForegroundLoad: no storm in progress). The worker
- * is started on first use and does not keep the process alive; `onPriority` hears which priority
- * it got.
+ * a time, each only once `whenQuiet` resolves (ForegroundLoad: no storm in progress), and under a
+ * CPU quota at most half the quota while the hall is served (`cpuQuota`). The worker is started
+ * on first use and does not keep the process alive; `onPriority` hears which priority it got.
  */
-export function idlePriorityPbkdf2Sha256(
-  options: { onPriority?: (priority: WorkerPriority) => void; whenQuiet?: () => Promise<void> } = {},
-): Pbkdf2Sha256 {
+export function idlePriorityPbkdf2Sha256(options: IdlePriorityOptions = {}): Pbkdf2Sha256 {
   interface Job {
     message: { password: Uint8Array; salt: Uint8Array; iterations: number; length: number };
     resolve: (key: Uint8Array) => void;
@@ -128,9 +153,18 @@ export function idlePriorityPbkdf2Sha256(
   const waiting: Job[] = [];
   let running: Job | undefined;
   let pumping = false;
-  const finish = (outcome: { key: Uint8Array } | { error: Error }) => {
+  const now = options.now ?? (() => performance.now());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref()));
+  /** When the running job was sent; the next job not before `restUntil`. */
+  let sentAt = 0;
+  let restUntil = 0;
+  const finish = (outcome: { key: Uint8Array } | { error: Error }, cpuMs?: number) => {
     const job = running;
     running = undefined;
+    if (options.cpuQuota !== undefined && options.cpuQuota > 0) {
+      const used = cpuMs ?? now() - sentAt;
+      restUntil = sentAt + used / (options.cpuQuota / 2);
+    }
     if ('key' in outcome) job?.resolve(outcome.key);
     else job?.reject(outcome.error);
     void pump();
@@ -138,9 +172,9 @@ export function idlePriorityPbkdf2Sha256(
   const start = (): Worker => {
     const w = new Worker(IDLE_WORKER_SOURCE, { eval: true });
     w.unref();
-    w.on('message', (m: { key?: Uint8Array; error?: string; priority?: WorkerPriority }) => {
+    w.on('message', (m: { key?: Uint8Array; error?: string; priority?: WorkerPriority; cpuMs?: number }) => {
       if (m.priority) options.onPriority?.(m.priority);
-      else if (m.key) finish({ key: new Uint8Array(m.key.buffer, m.key.byteOffset, m.key.byteLength) });
+      else if (m.key) finish({ key: new Uint8Array(m.key.buffer, m.key.byteOffset, m.key.byteLength) }, m.cpuMs);
       else finish({ error: new Error(m.error ?? 'pbkdf2 failed') });
     });
     w.on('error', (err) => {
@@ -156,8 +190,14 @@ export function idlePriorityPbkdf2Sha256(
     try {
       while (waiting.length > 0 && !running) {
         await options.whenQuiet?.();
+        const rest = restUntil - now();
+        if (rest > 0 && !(options.isIdle?.() ?? false)) {
+          await sleep(rest);
+          continue;
+        }
         const job = waiting.shift()!;
         running = job;
+        sentAt = now();
         worker ??= start();
         worker.postMessage(job.message);
       }
@@ -210,19 +250,29 @@ export class ResumeCodes {
 
   /**
    * Makes every examinee's triples ahead of need, one examinee at a time, behind examinees'
-   * own requests (call it when an exam is imported or the appliance starts).
-   * @returns how many examinees' triples were made
+   * own requests (call it when an exam is imported or the appliance starts). Resolves once every
+   * examinee's triples are ready, including those an examinee's own request was making.
+   * @returns the examinees of the exam, and how many of their triples this call made
    */
-  async prepare(examId: string): Promise<number> {
+  async prepare(examId: string): Promise<{ examinees: number; made: number }> {
     const exam = this.store.projection.exams.get(examId);
-    if (!exam) return 0;
+    if (!exam) return { examinees: 0, made: 0 };
     let made = 0;
+    let examinees = 0;
+    const already: Promise<ResumeTriple[]>[] = [];
     for (const [studentId, entry] of [...exam.examinees]) {
-      if (!entry.doc || this.tripleCache.has(`${examId}|${studentId}`)) continue;
+      if (!entry.doc) continue;
+      examinees++;
+      const cached = this.tripleCache.get(`${examId}|${studentId}`);
+      if (cached) {
+        already.push(cached);
+        continue;
+      }
       await this.compute(examId, studentId, false);
       made++;
     }
-    return made;
+    await Promise.all(already);
+    return { examinees, made };
   }
 
   /**

@@ -12,6 +12,7 @@ import { ProctorAccounts } from './proctors/accounts.js';
 import { ColumnPreferences } from './proctors/preferences.js';
 import { ProctorSessions } from './proctors/sessions.js';
 import { ForegroundLoad } from './foreground-load.js';
+import { cpuQuotaCores } from './cpu-quota.js';
 import { idlePriorityPbkdf2Sha256, ResumeCodes, type WorkerPriority } from './resume-codes.js';
 import type { HallStore } from './store/hall-store.js';
 import { DiskSpace } from './disk-space.js';
@@ -143,6 +144,8 @@ export function createServices(
       backgroundPbkdf2: idlePriorityPbkdf2Sha256({
         onPriority: options.onBackgroundPriority,
         whenQuiet: () => foreground.whenQuiet(),
+        cpuQuota: cpuQuotaCores(),
+        isIdle: () => foreground.isIdle(),
       }),
     }),
     clockTrust,
