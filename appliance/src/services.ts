@@ -84,12 +84,19 @@ export interface Services {
   uploadPace: UploadPace;
 }
 
-type SignInSetting =
-  'signInAddressFailures' | 'loginAttempts' | 'loginAddressFailures' | 'signInDelayCapMs' | 'signInTrackedKeys';
-const setting = (options: ServiceOptions, key: SignInSetting): number =>
+type NumberSetting =
+  | 'signInAddressFailures'
+  | 'loginAttempts'
+  | 'loginAddressFailures'
+  | 'signInDelayCapMs'
+  | 'signInTrackedKeys'
+  | 'streamsPerSession'
+  | 'streamsPerAddress'
+  | 'uploadMinBytesPerSecond'
+  | 'uploadRateWindowSeconds';
+/** A numeric setting as given, else its default from the one config schema. */
+const setting = (options: ServiceOptions, key: NumberSetting): number =>
   options[key] ?? Number(CONFIG_SCHEMA[key].default);
-
-const configDefault = (key: keyof typeof CONFIG_SCHEMA) => Number(CONFIG_SCHEMA[key].default);
 
 export function createServices(
   store: HallStore,
@@ -155,12 +162,12 @@ export function createServices(
     loginGuard: guard(setting(options, 'loginAttempts'), setting(options, 'loginAddressFailures')),
     proctorDevices: new ProctorDevices(Buffer.from(store.secrets.value.sessionKey, 'base64'), store.clock),
     streams: new StreamCaps({
-      perSession: options.streamsPerSession ?? configDefault('streamsPerSession'),
-      perAddress: options.streamsPerAddress ?? configDefault('streamsPerAddress'),
+      perSession: setting(options, 'streamsPerSession'),
+      perAddress: setting(options, 'streamsPerAddress'),
     }),
     uploadPace: {
-      minBytesPerSecond: options.uploadMinBytesPerSecond ?? configDefault('uploadMinBytesPerSecond'),
-      windowMs: (options.uploadRateWindowSeconds ?? configDefault('uploadRateWindowSeconds')) * 1_000,
+      minBytesPerSecond: setting(options, 'uploadMinBytesPerSecond'),
+      windowMs: setting(options, 'uploadRateWindowSeconds') * 1_000,
     },
   };
 }

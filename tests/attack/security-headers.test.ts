@@ -94,6 +94,15 @@ function expectStrictHeaders(where: string, h: Answer['headers']): void {
   });
 }
 
+/** Plain HTTP: no Strict-Transport-Security, no Cross-Origin-Opener-Policy (HTTPS only). */
+function expectNoHttpsOnlyHeaders(p: string, h: Answer['headers']): void {
+  expect({ p, hsts: h['strict-transport-security'], coop: h['cross-origin-opener-policy'] }).toEqual({
+    p,
+    hsts: undefined,
+    coop: undefined,
+  });
+}
+
 describe('security headers on every address (real appliance process)', () => {
   describe('over plain HTTP (PROCTOR_HTTPS_MODE=off)', () => {
     let hall: RunningHall;
@@ -109,15 +118,7 @@ describe('security headers on every address (real appliance process)', () => {
         const res = await httpGet(`${hall.proc.baseUrl}${p}`, method, body);
         expect({ p, status: res.status < 500 }).toEqual({ p, status: true });
         expectStrictHeaders(`${method} ${p} → ${res.status}`, res.headers);
-        expect({
-          p,
-          hsts: res.headers['strict-transport-security'],
-          coop: res.headers['cross-origin-opener-policy'],
-        }).toEqual({
-          p,
-          hsts: undefined,
-          coop: undefined,
-        });
+        expectNoHttpsOnlyHeaders(p, res.headers);
       }
     });
 
@@ -182,15 +183,7 @@ describe('security headers on every address (real appliance process)', () => {
         const res = await httpGet(`http://127.0.0.1:${httpPort}${p}`);
         expect({ p, status: res.status }).toEqual({ p, status });
         expectStrictHeaders(`onboarding ${p}`, res.headers);
-        expect({
-          p,
-          hsts: res.headers['strict-transport-security'],
-          coop: res.headers['cross-origin-opener-policy'],
-        }).toEqual({
-          p,
-          hsts: undefined,
-          coop: undefined,
-        });
+        expectNoHttpsOnlyHeaders(p, res.headers);
       }
     });
   });
