@@ -167,7 +167,19 @@ export function initialExamineeState(studentId: string): ExamineeState {
   };
 }
 
-/** The submission that counts: the latest not removed by a proctor. */
+/**
+ * Adds a submission in the order of its acceptance time (ties: by id). Two appliances of one
+ * hall may each accept a file from the same examinee; every box then orders them the same way,
+ * and so does the institution's `collect`: the latest accepted counts.
+ */
+function withSubmission(list: readonly SubmissionRecord[], s: SubmissionRecord): SubmissionRecord[] {
+  let i = list.length;
+  while (i > 0 && (list[i - 1]!.at > s.at || (list[i - 1]!.at === s.at && list[i - 1]!.submissionId > s.submissionId)))
+    i--;
+  return [...list.slice(0, i), s, ...list.slice(i)];
+}
+
+/** The submission that counts: the latest accepted not removed by a proctor. */
 export function activeSubmission(state: ExamineeState): SubmissionRecord | undefined {
   for (let i = state.submissions.length - 1; i >= 0; i--) {
     const s = state.submissions[i]!;
@@ -215,21 +227,18 @@ export function applyExamineeEvent(previous: ExamineeState, event: ExamEvent): E
     case 'submission-accepted':
       return {
         ...state,
-        submissions: [
-          ...state.submissions,
-          {
-            submissionId: event.data.submissionId,
-            n: event.data.n,
-            sha256: event.data.sha256,
-            size: event.data.size,
-            at: event.at,
-            submissionType: event.data.submissionType,
-            late: event.data.late,
-            removed: false,
-            timing: event.data.timing ?? (event.data.late ? 'late' : 'on-time'),
-            ...(event.data.differingAnswers === undefined ? {} : { differingAnswers: event.data.differingAnswers }),
-          },
-        ],
+        submissions: withSubmission(state.submissions, {
+          submissionId: event.data.submissionId,
+          n: event.data.n,
+          sha256: event.data.sha256,
+          size: event.data.size,
+          at: event.at,
+          submissionType: event.data.submissionType,
+          late: event.data.late,
+          removed: false,
+          timing: event.data.timing ?? (event.data.late ? 'late' : 'on-time'),
+          ...(event.data.differingAnswers === undefined ? {} : { differingAnswers: event.data.differingAnswers }),
+        }),
       };
     case 'time-up-answers-kept': {
       const { submissionId, timeUpDraftId, sha256, differingQuestions, unseenMs } = event.data;

@@ -18,6 +18,8 @@ export interface PlanOptions {
   examinees: number;
   events: number;
   seed: number;
+  /** The appliance that records the day (it is in the submissions' ids). */
+  applianceId: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,7 +272,7 @@ export function planExamDay(exam: ExamDoc, o: PlanOptions): Plan {
             actor,
             studentId,
             data: {
-              submissionId: submissionDocId(exam.examId, studentId, n),
+              submissionId: submissionDocId(exam.examId, studentId, o.applianceId, n),
               n,
               sha256: sha256(bytes),
               size: bytes.length,

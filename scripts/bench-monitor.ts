@@ -111,9 +111,9 @@ async function generate(dataDir: string, o: Options): Promise<Plan> {
   const parsed = parseExamFile(await readFile(path.join(ROOT, 'examples', 'exam-demo.json'), 'utf8'));
   if (!parsed.ok) throw new Error(`examples/exam-demo.json: ${JSON.stringify(parsed.errors)}`);
   const exam = toExamDoc(parsed.exam);
-  const plan = planExamDay(exam, o);
   const clock = new FakeClock(Date.parse(exam.downloadWindow.opens) - 60 * MINUTE);
   const store = await HallStore.open({ dataDir, clock, hallId: HALL_ID });
+  const plan = planExamDay(exam, { ...o, applianceId: store.applianceId });
   await store.putExam(
     exam,
     plan.roster.map((e) => toExamineeDoc(exam.examId, e)),
@@ -131,7 +131,7 @@ async function generate(dataDir: string, o: Options): Promise<Plan> {
     const sub = p.submission;
     let withDocs: SubmissionDoc[] = [];
     if (sub && studentId) {
-      const submissionId = submissionDocId(exam.examId, studentId, sub.n);
+      const submissionId = submissionDocId(exam.examId, studentId, store.applianceId, sub.n);
       const file = { sha256: sha256(sub.bytes), size: sub.bytes.length };
       const receipt = store.receiptSigner.sign({
         format: 'receipt/v2',

@@ -9,7 +9,7 @@
  * - Push, two replications with a JS filter that the replicator runs locally on the source (never
  *   a Mango selector: the stand-in server mishandles them, and a local filter costs the server
  *   nothing):
- *     records: this appliance's `event:` and `submission:` documents, 250 a batch;
+ *     records: this appliance's `event:`, `submission:` and `receipt-key:` documents, 250 a batch;
  *     blobs:   this appliance's `blob:` chunk documents, 8 a batch (at most 4 MiB of content,
  *              about 5.5 MB of JSON, so a Pi with 1 GB never holds more than a few batches).
  * - Blob chunks are written lazily by the BlobChunker below from the blob files the appliance's
@@ -17,14 +17,26 @@
  * - Offline: each replication retries with exponential backoff (1 s doubling, at most 30 s: a
  *   flapping hall link is back in sync within half a minute of coming back); `syncNow()` (the
  *   dashboard's "Sync now") tries at once.
+ * - Refused documents (the central server's validate_doc_update said no) are kept in a list, shown
+ *   in the status and offered again at each connection and "Sync now" (refused-docs.ts); the
+ *   heartbeat `appliance-status:<applianceId>` is written to the central server every minute
+ *   while the link is up, and the receipt key published once (published-docs.ts).
  * - Status: see sync-status.ts; the sync's own bookkeeping (pushed seqs, chunker seq, last
  *   success) lives in `_local/sync-state`, which never replicates.
  */
 import type { Clock } from '../domain/clock.js';
-import { blobOfEvent, chunkCount, writeBlobChunks } from './blob-chunks.js';
+import { BlobChunker } from './blob-chunker.js';
 import { type CentralLink, checkCentralDb, hallDbName, openCentralDb, sessionOf } from './central-link.js';
 import { applianceRole } from './central/validate-doc-update.js';
-import { describeSyncError, type SyncProblem, type SyncStatus, type SyncStatusSource } from './sync-status.js';
+import { Heartbeat, RECEIPT_KEY_PREFIX, ensureReceiptKeyDoc, receiptKeyDoc } from './published-docs.js';
+import { RefusedDocs, offerAgain } from './refused-docs.js';
+import {
+  describeSyncError,
+  type RefusedDoc,
+  type SyncProblem,
+  type SyncStatus,
+  type SyncStatusSource,
+} from './sync-status.js';
 
 export interface HallSyncOptions {
   db: PouchDB.Database;
@@ -42,7 +54,17 @@ export interface HallSyncOptions {
   batchSize?: { pull?: number; records?: number; blobs?: number };
   /** Least time between two recomputations of the pending documents (ms). Default 2 s. */
   pendingIntervalMs?: number;
+  /** The box's receipt public key (base64 raw Ed25519), published once as `receipt-key:<applianceId>`. */
+  receiptPublicKey?: string;
+  /** What the heartbeat says of the box besides the sync; no heartbeat without it. */
+  identity?: { version: string; startedAt: string; clockTrusted: () => boolean };
+  /** How often the heartbeat is written while the link is up (ms). Default 60 s. */
+  heartbeatIntervalMs?: number;
 }
+
+/** This appliance's records the records push sends (chunks go by the blobs push). */
+const isRecordId = (id: string) =>
+  id.startsWith('event:') || id.startsWith('submission:') || id.startsWith(RECEIPT_KEY_PREFIX);
 
 type RepName = 'pull' | 'records' | 'blobs';
 const PUSHES: readonly RepName[] = ['records', 'blobs'];
@@ -61,6 +83,8 @@ interface SavedState {
   pushedSeq: Partial<Record<'records' | 'blobs', number | string>>;
   /** The local seq up to which the chunker has written chunk documents. */
   chunkerSeq: number | string;
+  /** Documents the central server refused and has not taken since. */
+  refused?: RefusedDoc[];
 }
 
 const STATE_DOC_ID = '_local/sync-state';
@@ -89,6 +113,9 @@ export class HallSync implements SyncStatusSource {
   private stopped = false;
   private started = false;
   private remote: PouchDB.Database | undefined;
+  private refused = new RefusedDocs();
+  private heartbeat: Heartbeat | undefined;
+  private offering: Promise<void> | undefined;
   private readonly chunker: BlobChunker;
   private readonly log: (level: 'info' | 'warn' | 'error', line: string) => void;
   private readonly backOff: { initialMs: number; maxMs: number };
@@ -120,8 +147,16 @@ export class HallSync implements SyncStatusSource {
         pushedSeq: doc.pushedSeq ?? {},
         chunkerSeq: doc.chunkerSeq ?? 0,
       };
+      this.refused = new RefusedDocs(doc.refused ?? []);
     } catch {
       // First start: nothing saved yet.
+    }
+    const { receiptPublicKey, applianceId, hallId } = this.options;
+    if (receiptPublicKey !== undefined) {
+      await ensureReceiptKeyDoc(
+        this.options.db,
+        receiptKeyDoc(applianceId, hallId, receiptPublicKey, this.options.clock.now()),
+      ).catch((err: unknown) => this.log('error', `sync: cannot publish the receipt key: ${String(err)}`));
     }
     // Count what waits before connecting, so the status says it from the start.
     await this.countPending();
@@ -138,6 +173,8 @@ export class HallSync implements SyncStatusSource {
     clearTimeout(this.pendingTimer);
     for (const r of this.reps.values()) r.rep.cancel();
     this.reps.clear();
+    await this.heartbeat?.stop();
+    await this.offering;
     await this.chunker.stop();
     await this.pendingRun;
     await this.saving;
@@ -151,6 +188,8 @@ export class HallSync implements SyncStatusSource {
       lastContactAt: this.saved.lastContactAt ?? null,
       pending: this.pending === null ? null : this.withBacklog(this.pending),
       lastError: this.lastError,
+      refused: this.refused.listed(),
+      refusedCount: this.refused.count,
     };
     if (this.progress) out.progress = { ...this.progress };
     return out;
@@ -167,6 +206,7 @@ export class HallSync implements SyncStatusSource {
     const problems = [this.setupProblem, ...reps.map((r) => r.problem)].filter((p): p is SyncProblem => !!p);
     if (problems.some((p) => p.kind === 'error')) return 'error';
     if (problems.length > 0) return 'offline';
+    if (this.refused.count > 0) return 'error';
     if (reps.length > 0 && reps.every((r) => r.upToDate && !r.active) && !this.chunker.busy) return 'idle';
     return 'syncing';
   }
@@ -290,14 +330,61 @@ export class HallSync implements SyncStatusSource {
     const batch = this.options.batchSize ?? {};
     const common = this.replicationOptions();
     // The filters run here, on the local source, for each changed document.
-    const ownRecord = (doc: PouchDB.Doc) =>
-      (doc._id.startsWith('event:') || doc._id.startsWith('submission:')) && doc.applianceId === applianceId;
+    const ownRecord = (doc: PouchDB.Doc) => isRecordId(doc._id) && doc.applianceId === applianceId;
     const ownChunk = (doc: PouchDB.Doc) => doc._id.startsWith('blob:') && doc.applianceId === applianceId;
     this.watch('records', db.replicate.to(remote, { ...common, batch_size: batch.records ?? 250, filter: ownRecord }));
     this.watch(
       'blobs',
       db.replicate.to(remote, { ...common, batch_size: batch.blobs ?? 8, batches_limit: 2, filter: ownChunk }),
     );
+    if (this.refused.count > 0) this.offering ??= this.offerRefused(remote).finally(() => (this.offering = undefined));
+    this.startHeartbeat(remote);
+  }
+
+  /** Offers the refused documents again; those the server takes now leave the list. */
+  private async offerRefused(remote: PouchDB.Database): Promise<void> {
+    const result = await offerAgain(this.options.db, remote, this.refused.ids());
+    if (!result || this.stopped) return;
+    for (const id of result.taken) {
+      this.refused.take(id);
+      this.log('info', `sync: the central server took ${id}, refused before`);
+    }
+    for (const [id, reason] of result.refused)
+      this.refused.add(id, reason, new Date(this.options.clock.now()).toISOString());
+    if (this.refused.count > 0) this.lastError = this.refused.describe();
+    this.save();
+    this.afterChange();
+  }
+
+  private startHeartbeat(remote: PouchDB.Database): void {
+    const identity = this.options.identity;
+    if (!identity) return;
+    if (this.heartbeat) {
+      void this.heartbeat.beat();
+      return;
+    }
+    this.heartbeat = new Heartbeat(
+      remote,
+      () => {
+        const status = this.status();
+        return {
+          applianceId: this.options.applianceId,
+          hallId: this.options.hallId,
+          version: identity.version,
+          at: new Date(this.options.clock.now()).toISOString(),
+          clockTrusted: identity.clockTrusted(),
+          state: status.state === 'off' ? 'offline' : status.state,
+          lastContactAt: status.lastContactAt,
+          lastSuccessAt: status.lastSuccessAt,
+          pending: status.pending,
+          refused: status.refusedCount,
+          startedAt: identity.startedAt,
+        };
+      },
+      this.options.heartbeatIntervalMs ?? 60_000,
+      this.log,
+    );
+    this.heartbeat.start();
   }
 
   private watch(name: RepName, rep: PouchDB.Replication): void {
@@ -354,8 +441,13 @@ export class HallSync implements SyncStatusSource {
     });
     rep.on('denied', (err) => {
       const e = err as { id?: string; message?: string; reason?: string };
-      this.lastError = `The central server refused ${e.id ?? 'a document'}: ${e.reason ?? e.message ?? 'forbidden'}.`;
-      this.log('warn', `sync: ${this.lastError}`);
+      const reason = e.reason ?? e.message ?? 'forbidden';
+      if (e.id !== undefined && this.refused.add(e.id, reason, new Date(this.options.clock.now()).toISOString())) {
+        this.save();
+      }
+      this.lastError =
+        e.id === undefined ? `The central server refused a document: ${reason}.` : this.refused.describe();
+      this.log('warn', `sync: the central server refused ${e.id ?? 'a document'}: ${reason}`);
     });
     rep.on('error', (err) => {
       // A replication replaced by syncNow() is none of this sync's business any more.
@@ -392,7 +484,12 @@ export class HallSync implements SyncStatusSource {
     this.saving = this.saving.then(async () => {
       this.saveQueued = false;
       try {
-        const doc = { _id: STATE_DOC_ID, ...this.saved, ...(this.savedRev ? { _rev: this.savedRev } : {}) };
+        const doc = {
+          _id: STATE_DOC_ID,
+          ...this.saved,
+          refused: this.refused.toJSON(),
+          ...(this.savedRev ? { _rev: this.savedRev } : {}),
+        };
         this.savedRev = (await this.options.db.put(doc as unknown as PouchDB.Doc)).rev;
       } catch (err) {
         if (!this.stopped) this.log('warn', `sync: saving its state failed: ${String(err)}`);
@@ -435,7 +532,7 @@ export class HallSync implements SyncStatusSource {
     const kinds: { since: number | string; match: (id: string) => boolean }[] = [
       {
         since: this.saved.pushedSeq.records ?? 0,
-        match: (id) => id.startsWith('event:') || id.startsWith('submission:'),
+        match: isRecordId,
       },
       { since: this.saved.pushedSeq.blobs ?? 0, match: (id) => id.startsWith('blob:') },
     ];
@@ -464,91 +561,5 @@ export class HallSync implements SyncStatusSource {
     } catch (err) {
       if (!this.stopped) this.log('warn', `sync: counting pending documents failed: ${String(err)}`);
     }
-  }
-}
-
-/**
- * Writes blob chunk documents for the blobs this appliance's events name, in the order the
- * events were written, one blob at a time. It follows the local changes feed from its saved seq;
- * the chunk documents are derived from durable blob files, so losing them (or the saved seq) in
- * a crash only means they are written again.
- */
-class BlobChunker {
-  private feed: PouchDB.ChangesEmitter | undefined;
-  private readonly queue: { sha256: string; size: number; seq: number | string }[] = [];
-  /** The blob being turned into chunk documents, if any. */
-  private current: { size: number } | undefined;
-  private lastSeq: number | string | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
-
-  constructor(
-    private readonly options: HallSyncOptions,
-    private readonly onProgress: (seq: number | string) => void,
-  ) {}
-
-  start(since: number | string, onAnyChange: () => void): void {
-    const { db, applianceId } = this.options;
-    this.feed = db.changes({ since, live: true, include_docs: true, return_docs: false });
-    this.feed.on('change', (c) => {
-      onAnyChange();
-      const blob = c.doc && c.doc.applianceId === applianceId ? blobOfEvent(c.doc) : undefined;
-      if (blob) this.queue.push({ sha256: blob.sha256, size: Math.max(0, blob.size), seq: c.seq });
-      this.lastSeq = c.seq;
-      this.kick();
-    });
-    this.feed.on('error', (err) => {
-      if (!this.stopped) this.options.log?.('error', `sync: the local changes feed failed: ${String(err)}`);
-    });
-  }
-
-  private kick(): void {
-    if (this.running || this.stopped) return;
-    this.running = (async () => {
-      while (!this.stopped) {
-        const next = this.queue.shift();
-        this.current = next;
-        if (!next) {
-          if (this.lastSeq !== undefined) this.onProgress(this.lastSeq);
-          break;
-        }
-        try {
-          await writeBlobChunks(
-            this.options.db,
-            this.options.blobPath(next.sha256),
-            next.sha256,
-            this.options.applianceId,
-          );
-        } catch (err) {
-          if (this.stopped) break;
-          this.options.log?.('error', `sync: cannot send blob ${next.sha256}: ${String(err)}`);
-        }
-      }
-    })().finally(() => {
-      this.running = undefined;
-      this.current = undefined;
-      if (this.queue.length > 0 && !this.stopped) this.kick();
-    });
-  }
-
-  /** Blobs named by events but not yet written as chunk documents: their chunks and bytes. */
-  backlog(): { docs: number; bytes: number } {
-    let docs = 0;
-    let bytes = 0;
-    for (const b of this.current ? [this.current, ...this.queue] : this.queue) {
-      docs += chunkCount(b.size);
-      bytes += b.size;
-    }
-    return { docs, bytes };
-  }
-
-  get busy(): boolean {
-    return this.running !== undefined;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.feed?.cancel();
-    await this.running;
   }
 }

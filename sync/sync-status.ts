@@ -3,30 +3,9 @@
  * wrong.
  */
 
-/** off: no central server configured; idle: everything exchanged, waiting for changes; syncing:
- * exchanging; offline: the central server cannot be reached, retrying with backoff; error: it
- * answers but refuses (credentials, permissions, missing database), retrying with backoff. */
-export type SyncState = 'off' | 'idle' | 'syncing' | 'offline' | 'error';
+import type { SyncStatus } from '../domain/sync-status.js';
 
-/** The sync's status, as the dashboard shows it. */
-export interface SyncStatus {
-  configured: boolean;
-  state: SyncState;
-  /** When everything was last exchanged with the central server (ISO time), if ever. */
-  lastSuccessAt: string | null;
-  /**
-   * When the appliance last exchanged anything with the central server successfully (ISO time: a
-   * sign-in and check, a batch, a caught-up replication), if ever: the link works, even while
-   * something is still to send.
-   */
-  lastContactAt: string | null;
-  /** Appliance documents (events, submissions, blob chunks) not yet pushed, and their bytes. */
-  pending: { docs: number; bytes: number } | null;
-  /** While pushing: documents pushed in this round, of the total to push. */
-  progress?: { done: number; total: number };
-  /** The last problem, in words a proctor can act on or pass on; null once a sync succeeds. */
-  lastError: string | null;
-}
+export type { RefusedDoc, SyncState, SyncStatus } from '../domain/sync-status.js';
 
 /** Anything that can tell the sync's status (the HTTP route asks this). */
 export interface SyncStatusSource {
@@ -43,10 +22,12 @@ export const SYNC_NOT_CONFIGURED: Readonly<SyncStatus> = Object.freeze({
   lastContactAt: null,
   pending: null,
   lastError: null,
+  refused: [],
+  refusedCount: 0,
 });
 
 /** The status source of an appliance with no central server configured. */
-export const notConfiguredSync: SyncStatusSource = { status: () => ({ ...SYNC_NOT_CONFIGURED }) };
+export const notConfiguredSync: SyncStatusSource = { status: () => ({ ...SYNC_NOT_CONFIGURED, refused: [] }) };
 
 /** A failure, classified: offline (no link) or error (the server refuses), with its words. */
 export interface SyncProblem {

@@ -14,6 +14,7 @@ import { paceUploads } from './http/upload-body.js';
 import { sendRefusal } from './http/responses.js';
 import { rawPublicKey } from './crypto/receipts.js';
 import { StorageUnavailableError } from './store/storage-problems.js';
+import type { SyncStatus } from '../../domain/sync-status.js';
 
 export interface AppDeps {
   services: Services;
@@ -67,6 +68,8 @@ export function buildApp(deps: AppDeps): Hono {
         snapshots: { stillNeededBytes: monitor.snapshotsStillNeeded().bytes },
         // Event streams open now (capped per session and per address: PROCTOR_STREAMS_PER_*).
         streams: deps.services.streams.count(),
+        // The sync with the central server; refused: documents it refused, kept until it takes them.
+        sync: syncSummary(deps.services.sync.status()),
       },
       healthy ? 200 : 503,
     );
@@ -140,4 +143,9 @@ export function buildApp(deps: AppDeps): Hono {
   });
 
   return app;
+}
+
+/** What the health answer says of the sync (the Sync status tab has the rest). */
+function syncSummary(s: SyncStatus): { state: SyncStatus['state']; lastSuccessAt: string | null; refused: number } {
+  return { state: s.state, lastSuccessAt: s.lastSuccessAt, refused: s.refusedCount };
 }

@@ -560,7 +560,7 @@ const CASES: Case[] = [
     name: 'a time-up decision with an unknown choice',
     request: () =>
       chief.request('POST', '/api/proctor/exams/exam-1/participants/S3/time-up-decision', {
-        submissionId: 'submission:exam-1:S3:1',
+        submissionId: `submission:exam-1:S3:${appliance.store.applianceId}:1`,
         choice: 'the-better-one',
       }),
     status: 400,
@@ -570,7 +570,7 @@ const CASES: Case[] = [
     name: 'a time-up decision on a submission handed in on time',
     request: () =>
       chief.request('POST', '/api/proctor/exams/exam-1/participants/S3/time-up-decision', {
-        submissionId: 'submission:exam-1:S3:1',
+        submissionId: `submission:exam-1:S3:${appliance.store.applianceId}:1`,
         choice: 'answers-at-time-up',
       }),
     status: 409,
@@ -580,7 +580,7 @@ const CASES: Case[] = [
     name: 'a time-up decision on another examinee’s submission',
     request: () =>
       chief.request('POST', '/api/proctor/exams/exam-1/participants/S1/time-up-decision', {
-        submissionId: 'submission:exam-1:S3:1',
+        submissionId: `submission:exam-1:S3:${appliance.store.applianceId}:1`,
         choice: 'submitted-file',
       }),
     status: 404,

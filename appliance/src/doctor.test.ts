@@ -9,7 +9,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../domain/clock.js';
 import { sha256HexOfText } from '../../domain/canonical.js';
 import { ExamineeClient, openTestAppliance, removeDir, testExam } from '../../tests/support/appliance.js';
-import { blobCheck, formatDoctor, judgeCertificate, judgeDisk, judgeSnapshotSpace, runDoctor } from './doctor.js';
+import {
+  blobCheck,
+  formatDoctor,
+  judgeCertificate,
+  judgeDisk,
+  judgeSnapshotSpace,
+  judgeSync,
+  runDoctor,
+} from './doctor.js';
 
 const MB = 1024 * 1024;
 const work = mkdtempSync(path.join(tmpdir(), 'proctor-doctor-'));
@@ -32,6 +40,20 @@ describe('doctor', () => {
     expect(judgeDisk(1_500 * MB, 15_000 * MB).status).toBe('warn');
     expect(judgeDisk(400 * MB, 30_000 * MB).status).toBe('fail');
     expect(judgeDisk(1_000 * MB, 100_000 * MB).status).toBe('fail');
+  });
+
+  it('warns while the central server refuses documents of this box, or the box', () => {
+    expect(judgeSync({ state: 'off', lastSuccessAt: null, refused: 0 })).toMatchObject({ status: 'ok' });
+    expect(judgeSync({ state: 'idle', lastSuccessAt: '2026-12-01T10:00:00.000Z', refused: 0 })).toMatchObject({
+      status: 'ok',
+      detail: 'idle; last complete sync 2026-12-01T10:00:00.000Z',
+    });
+    expect(judgeSync({ state: 'error', lastSuccessAt: null, refused: 2 })).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('refused 2 document(s)'),
+    });
+    expect(judgeSync({ state: 'error', lastSuccessAt: null, refused: 0 }).status).toBe('warn');
+    expect(judgeSync(undefined).status).toBe('ok');
   });
 
   it('warns when the data disk cannot hold the proctoring snapshots still to come', () => {

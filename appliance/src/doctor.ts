@@ -69,6 +69,30 @@ export function judgeSnapshotSpace(stillNeededBytes: number, freeBytes: number):
   return { name, status: 'ok', detail };
 }
 
+/**
+ * The sync as /api/health says it: warn while the central server refuses documents of this box
+ * (they wait on the box, offered again at each reconnection, until the institution acts) or
+ * refuses the box; ok otherwise, also with no central server configured.
+ */
+export function judgeSync(sync: unknown): DoctorCheck {
+  const name = 'sync';
+  const s = sync as { state?: unknown; lastSuccessAt?: unknown; refused?: unknown } | undefined;
+  if (!s || typeof s.state !== 'string') return { name, status: 'ok', detail: 'not in /api/health' };
+  if (s.state === 'off') return { name, status: 'ok', detail: 'no central server configured' };
+  const last =
+    typeof s.lastSuccessAt === 'string' ? `last complete sync ${s.lastSuccessAt}` : 'never synced completely';
+  const refused = typeof s.refused === 'number' ? s.refused : 0;
+  if (refused > 0)
+    return {
+      name,
+      status: 'warn',
+      detail: `the central server refused ${refused} document(s) of this box (they stay here; see the Sync status tab); ${last}`,
+    };
+  if (s.state === 'error')
+    return { name, status: 'warn', detail: `the central server refuses the box (see the Sync status tab); ${last}` };
+  return { name, status: 'ok', detail: `${s.state}; ${last}` };
+}
+
 /** Certificate days left: fail when expired, warn under 30 days; no file: HTTPS off (warn). */
 export function judgeCertificate(
   pem: string | undefined,
@@ -185,8 +209,7 @@ async function healthCheck(url: string, ca: string | undefined, freeBytes: numbe
           : {}),
       },
     ];
-    if (body.sync !== undefined) out.push({ name: 'sync', status: 'ok', detail: JSON.stringify(body.sync) });
-    else out.push({ name: 'sync', status: 'ok', detail: 'not in /api/health: proctors see it in the Sync status tab' });
+    out.push(judgeSync(body.sync));
     return [...out, ...snapshots];
   } catch (err) {
     return [{ name: 'appliance health', status: 'fail', detail: `${url}: ${whyNoAnswer(err)}` }];

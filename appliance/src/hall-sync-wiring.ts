@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../../domain/clock.js';
 import { centralLink, HallSync, notConfiguredSync, type SyncStatusSource } from '../../sync/index.js';
+import { rawPublicKey } from './crypto/receipts.js';
 import type { HallStore } from './store/hall-store.js';
 
 export interface SyncSettings {
@@ -26,6 +27,8 @@ export function createHallSync(
     log?: (level: 'info' | 'warn' | 'error', line: string) => void;
     /** Called with the ids of exams the pull brought that the appliance did not have. */
     onNewExams?: (examIds: string[]) => void;
+    /** For the heartbeat (appliance-status:<applianceId>): the version and the clock's trust. */
+    identity?: { version: string; clockTrusted: () => boolean };
   },
 ): SyncStatusSource & { start(): Promise<void>; stop(): Promise<void> } {
   if (settings.syncUrl === '')
@@ -42,6 +45,10 @@ export function createHallSync(
     hallId: store.hallId,
     link,
     clock: options.clock,
+    receiptPublicKey: rawPublicKey(store.receiptSigner.publicKey),
+    ...(options.identity
+      ? { identity: { ...options.identity, startedAt: new Date(options.clock.now()).toISOString() } }
+      : {}),
     ...(options.log ? { log: options.log } : {}),
     onPulled: (docs) => {
       const newExams = store.applyPulled(docs);

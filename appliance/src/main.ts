@@ -201,6 +201,7 @@ function startServices(
   const sync = createHallSync(store, config, {
     clock,
     log,
+    identity: { version: APPLIANCE_VERSION, clockTrusted: () => clock.trusted },
     onNewExams: (examIds) => {
       for (const examId of examIds) {
         log('info', `sync: exam ${examId} arrived from the central server`);

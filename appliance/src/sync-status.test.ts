@@ -45,6 +45,8 @@ describe('GET /api/sync/status', () => {
         lastContactAt: null,
         pending: null,
         lastError: null,
+        refused: [],
+        refusedCount: 0,
       });
     }
   });

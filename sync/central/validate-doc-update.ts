@@ -35,14 +35,23 @@ export const VALIDATE_DOC_UPDATE = `function (newDoc, oldDoc, userCtx, secObj) {
   if (newDoc._deleted) {
     throw { forbidden: 'A hall may not delete documents (' + id + ').' };
   }
+  var parts = id.split(':');
+  if (parts[0] === 'appliance-status') {
+    if (parts.length !== 2 || newDoc.type !== 'appliance-status' || newDoc.applianceId !== parts[1]) {
+      throw { forbidden: id + ' must be the heartbeat of appliance ' + parts[1] + '.' };
+    }
+    if (roles.indexOf('appliance:' + parts[1]) === -1) {
+      throw { forbidden: 'This user may not write the heartbeat of appliance ' + parts[1] + '.' };
+    }
+    return;
+  }
   if (oldDoc && !oldDoc._deleted) {
     throw { forbidden: 'Appliance documents are immutable: ' + id + ' exists already.' };
   }
-  var parts = id.split(':');
-  var kinds = { event: 'event', submission: 'submission', blob: 'blob-chunk' };
+  var kinds = { event: 'event', submission: 'submission', blob: 'blob-chunk', 'receipt-key': 'receipt-key' };
   var type = kinds.hasOwnProperty(parts[0]) ? kinds[parts[0]] : undefined;
   if (!type) {
-    throw { forbidden: 'A hall may only create event:, submission: and blob: documents, not ' + id + '.' };
+    throw { forbidden: 'A hall may only create event:, submission:, blob: and receipt-key: documents, not ' + id + '.' };
   }
   if (newDoc.type !== type) {
     throw { forbidden: id + ' must have type "' + type + '".' };
@@ -57,7 +66,10 @@ export const VALIDATE_DOC_UPDATE = `function (newDoc, oldDoc, userCtx, secObj) {
   if (type === 'event' && (parts.length !== 4 || parts[2] !== appliance || newDoc.examId !== parts[1])) {
     throw { forbidden: id + ' does not match its examId and applianceId.' };
   }
-  if (type === 'submission' && (parts.length !== 4 || newDoc.examId !== parts[1] || newDoc.studentId !== parts[2])) {
+  if (type === 'receipt-key' && (parts.length !== 2 || parts[1] !== appliance)) {
+    throw { forbidden: id + ' does not match its applianceId.' };
+  }
+  if (type === 'submission' && ((parts.length !== 4 && parts.length !== 5) || newDoc.examId !== parts[1] || newDoc.studentId !== parts[2] || (parts.length === 5 && parts[3] !== appliance))) {
     throw { forbidden: id + ' does not match its examId and studentId.' };
   }
   if (type === 'blob-chunk' && (parts.length !== 3 || newDoc.sha256 !== parts[1] || String(newDoc.index) !== parts[2])) {

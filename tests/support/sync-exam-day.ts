@@ -118,7 +118,7 @@ export async function recordExamDay(
     );
     const answerFile = await commitBlob(store, answers);
     blobs.set(answerFile.sha256, answerFile.size);
-    const submissionId = submissionDocId(examId, studentId, 1);
+    const submissionId = submissionDocId(examId, studentId, store.applianceId, 1);
     const receivedAt = DAY_START + 60 * 60_000 + i * 100;
     const doc: SubmissionDoc = {
       _id: submissionId,

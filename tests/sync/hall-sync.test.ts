@@ -10,7 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addTestProctors, ProctorClient, removeDir, testExam, type TestAppliance } from '../support/appliance.js';
 import { rosterEntrySchema } from '../../domain/exam-format.js';
 import { runSyncCli } from '../../sync/cli.js';
-import { HallSync } from '../../sync/hall-sync.js';
+import { HallSync, type HallSyncOptions } from '../../sync/hall-sync.js';
+import { openCentralDb } from '../../sync/central-link.js';
+import { rawPublicKey } from '../../appliance/src/crypto/receipts.js';
 import { createHallSync } from '../../appliance/src/hall-sync-wiring.js';
 import { SYNC_NOT_CONFIGURED, type SyncStatus } from '../../sync/index.js';
 import { startCentralServer, type CentralServer } from '../support/central-server.js';
@@ -72,6 +74,7 @@ describe('sync with the central server', () => {
   const startSync = (
     user = server.addUser('hall-h1', 'hall-pass', [`appliance:${appliance.store.applianceId}`]),
     backOff = { initialMs: 50, maxMs: 400 },
+    more: Partial<HallSyncOptions> = {},
   ) => {
     sync = new HallSync({
       db: appliance.store.db,
@@ -85,6 +88,7 @@ describe('sync with the central server', () => {
       },
       backOff,
       pendingIntervalMs: 50,
+      ...more,
     });
     void sync.start();
     return sync;
@@ -112,6 +116,8 @@ describe('sync with the central server', () => {
       lastContactAt: null,
       pending: null,
       lastError: null,
+      refused: [],
+      refusedCount: 0,
     });
   });
 
@@ -235,5 +241,88 @@ describe('sync with the central server', () => {
     server.addUser('hall-h1', 'hall-pass', [`appliance:${appliance.store.applianceId}`]);
     await until('the push', () => sync!.status().state === 'idle' && server.receivedTotal() > 0);
     expect(sync!.status().lastError).toBeNull();
+  });
+
+  it('publishes the receipt key once and keeps a heartbeat of the box on the central server', async () => {
+    await recordExamDay(appliance.store, { examinees: 2 });
+    let trusted = false;
+    const identity = { version: '9.8.7', startedAt: '2026-12-01T08:00:00.000Z', clockTrusted: () => trusted };
+    startSync(undefined, undefined, {
+      identity,
+      heartbeatIntervalMs: 100,
+      receiptPublicKey: rawPublicKey(appliance.store.receiptSigner.publicKey),
+    });
+    await until('the push', () => sync!.status().state === 'idle' && sync!.status().pending?.docs === 0);
+    const central = openCentralDb(server.link(server.admin), 'h1');
+    const id = appliance.store.applianceId;
+    expect(await central.get(`receipt-key:${id}`)).toMatchObject({
+      type: 'receipt-key',
+      applianceId: id,
+      hallId: 'h1',
+      algorithm: 'Ed25519',
+      publicKey: rawPublicKey(appliance.store.receiptSigner.publicKey),
+    });
+    const beat = await until('a heartbeat saying idle', async () => {
+      const doc = await central.get(`appliance-status:${id}`).catch(() => undefined);
+      return doc?.state === 'idle' ? doc : undefined;
+    });
+    expect(beat).toMatchObject({
+      type: 'appliance-status',
+      applianceId: id,
+      hallId: 'h1',
+      version: '9.8.7',
+      clockTrusted: false,
+      refused: 0,
+      pending: { docs: 0, bytes: 0 },
+      startedAt: identity.startedAt,
+    });
+    // It is updated in place while the link is up: the clock becomes trusted.
+    trusted = true;
+    const later = await until('a later heartbeat', async () => {
+      const doc = await central.get(`appliance-status:${id}`);
+      return doc.clockTrusted === true ? doc : undefined;
+    });
+    expect(Number(String(later._rev).split('-')[0])).toBeGreaterThan(1);
+    // A restart of the sync writes the key again as the same revision: one revision, no conflict.
+    await sync!.stop();
+    startSync(undefined, undefined, { receiptPublicKey: rawPublicKey(appliance.store.receiptSigner.publicKey) });
+    await until('idle again', () => sync!.status().state === 'idle');
+    const key = await central.get(`receipt-key:${id}`, { conflicts: true });
+    expect(key._conflicts ?? []).toEqual([]);
+    expect(key._rev?.startsWith('1-')).toBe(true);
+  });
+
+  it('keeps a document the central server refused visible, offers it again, and clears it once taken', async () => {
+    await recordExamDay(appliance.store, { examinees: 2 });
+    // A document of this box the central rules refuse (its id names another exam than its field).
+    const id = appliance.store.applianceId;
+    const bad = { _id: `event:other-exam:${id}:0000000001`, type: 'event', examId: 'exam-x', applianceId: id, seq: 1 };
+    await appliance.store.db.put(bad);
+    startSync();
+    const refused = await until('the refusal', () => {
+      const s = sync!.status();
+      return s.refusedCount === 1 && s.pending?.docs === 0 ? s : undefined;
+    });
+    expect(refused.state).toBe('error');
+    expect(refused.refused).toEqual([
+      { id: bad._id, reason: expect.stringContaining('does not match'), at: expect.any(String) },
+    ]);
+    expect(refused.lastError).toContain(`The central server refused ${bad._id}`);
+    // Still there after the sync restarts (kept in _local/sync-state), and refused again.
+    await sync!.stop();
+    startSync();
+    await until(
+      'the refusal after a restart',
+      () => sync!.status().refusedCount === 1 && sync!.status().state === 'error',
+    );
+    expect(sync!.status().refused[0]?.id).toBe(bad._id);
+    // The institution relaxes its rules (here: removes the design document); "Sync now" offers it again.
+    const central = openCentralDb(server.link(server.admin), 'h1');
+    const design = await central.get('_design/hall');
+    await central.bulkDocs([{ ...design, _deleted: true }]);
+    sync!.syncNow();
+    await until('taken', () => sync!.status().refusedCount === 0 && sync!.status().state === 'idle');
+    expect(await central.get(bad._id)).toMatchObject({ examId: 'exam-x' });
+    expect(sync!.status()).toMatchObject({ refused: [], lastError: null });
   });
 });

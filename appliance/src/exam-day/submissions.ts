@@ -78,7 +78,7 @@ export class Submissions {
       }
       const { timing, seal } = await this.timeUp.submissionTiming(exam, entry, blob.tmpPath, input.submissionType);
       await this.ctx.store.blobs.commit(blob);
-      const submissionId = submissionDocId(examId, studentId, decision.n);
+      const submissionId = submissionDocId(examId, studentId, this.ctx.store.applianceId, decision.n);
       const receivedAt = this.ctx.now;
       const keptEvent =
         timing.case === 'changed-after-time-up' && seal

@@ -6,7 +6,7 @@ import type { AnswerFile } from '../../../domain/answers.js';
 import type { TimingCase } from '../../../domain/time-up.js';
 import type { Receipt } from '../crypto/receipts.js';
 
-/** A submission as stored (`submission:<examId>:<studentId>:<n>`), immutable. */
+/** A submission as stored (`submission:<examId>:<studentId>:<applianceId>:<n>`, see submissionDocId), immutable. */
 export interface SubmissionDoc {
   _id: string;
   type: 'submission';
@@ -85,6 +85,11 @@ export interface TimeUpDraftDoc {
 export const timeUpDraftDocId = (examId: string, studentId: string, n: number) =>
   `timeup-draft:${examId}:${studentId}:${n}`;
 
-export const submissionDocId = (examId: string, studentId: string, n: number) =>
-  `submission:${examId}:${studentId}:${n}`;
+/**
+ * `submission:<examId>:<studentId>:<applianceId>:<n>`: the appliance in the id, so two boxes of
+ * one hall that both accept an examinee's file never write the same id (documents written before
+ * this have `submission:<examId>:<studentId>:<n>`; both forms are read everywhere).
+ */
+export const submissionDocId = (examId: string, studentId: string, applianceId: string, n: number) =>
+  `submission:${examId}:${studentId}:${applianceId}:${n}`;
 export const draftDocId = (examId: string, studentId: string) => `draft:${examId}:${studentId}`;

@@ -54,7 +54,7 @@ async function recordSome(store: HallStore, studentId: string, count: number, su
     await store.record(EXAM_ID, [download(studentId, i + 1)]).durable;
   }
   if (submissionNo !== undefined) {
-    const id = submissionDocId(EXAM_ID, studentId, submissionNo);
+    const id = submissionDocId(EXAM_ID, studentId, store.applianceId, submissionNo);
     await store.record(
       EXAM_ID,
       [
@@ -153,8 +153,8 @@ describe('HallStore.open: journal replay', () => {
     expect(third.projection.examinee(EXAM_ID, 'S1')?.state.downloads).toHaveLength(3);
     expect(third.projection.examinee(EXAM_ID, 'S2')?.state.downloads).toHaveLength(4);
     expect(third.projection.examinee(EXAM_ID, 'S1')?.state.submissions.map((s) => s.n)).toEqual([1, 2]);
-    expect(third.projection.receipts.get(submissionDocId(EXAM_ID, 'S2', 1))).toEqual({
-      signature: `receipt-${submissionDocId(EXAM_ID, 'S2', 1)}`,
+    expect(third.projection.receipts.get(submissionDocId(EXAM_ID, 'S2', third.applianceId, 1))).toEqual({
+      signature: `receipt-${submissionDocId(EXAM_ID, 'S2', third.applianceId, 1)}`,
     });
     await crash(third);
 

@@ -15,8 +15,11 @@ import type {
   ParticipantRow,
   TrackingTotals,
 } from '../../../domain/monitor.js';
+import type { SyncStatus } from '../../../domain/sync-status.js';
 import type { TimeUpChoice, TimingCase } from '../../../domain/time-up.js';
 import { callApi, type ApiResult } from '../shared/api';
+
+export type { RefusedDoc, SyncStatus } from '../../../domain/sync-status.js';
 
 // The wire types are declared once, in domain/ (docs/architecture.md, "Wire types").
 export type {
@@ -58,17 +61,6 @@ export interface SebInfo {
   configKey: string;
   quitPassword: string | null;
   fileName: string;
-}
-
-export interface SyncStatus {
-  configured: boolean;
-  state: 'off' | 'idle' | 'syncing' | 'offline' | 'error';
-  lastSuccessAt: string | null;
-  /** When the appliance last exchanged anything with the central server successfully. */
-  lastContactAt: string | null;
-  pending: { docs: number; bytes: number } | null;
-  progress?: { done: number; total: number };
-  lastError: string | null;
 }
 
 const P = '/api/proctor';

@@ -3,7 +3,7 @@
  * every 5 seconds while the tab is open: the state as a coloured badge with an icon and words, the
  * last successful sync and the last contact with the central server (the link works although
  * something is still to send), what waits to be sent, a progress bar while pushing, the last
- * error in plain words; "Sync now" tries the central server at once (POST /api/sync/now) instead
+ * error in plain words, the records the central server refused (they wait on the box); "Sync now" tries the central server at once (POST /api/sync/now) instead
  * of at the next retry. Without a central server configured it says so, and what each state means.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -22,6 +22,43 @@ function SyncBadge(props: { state: string }) {
       <span aria-hidden="true">{ICONS[props.state] ?? '•'} </span>
       {S.states[props.state] ?? props.state}
     </span>
+  );
+}
+
+/** Records the central server refused: they wait on the box until it takes them. */
+function RefusedList(props: { status: SyncStatus }) {
+  const { refused, refusedCount } = props.status;
+  return (
+    <section class="sync-refused alert" aria-labelledby="sync-refused-heading" data-testid="sync-refused">
+      <h4 id="sync-refused-heading">
+        <span aria-hidden="true">✕ </span>
+        {S.refusedHeading(refusedCount)}
+      </h4>
+      <p>{S.refusedHint}</p>
+      <div class="table-scroll">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{S.refusedColumns.id}</th>
+              <th scope="col">{S.refusedColumns.reason}</th>
+              <th scope="col">{S.refusedColumns.at}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {refused.map((d) => (
+              <tr key={d.id}>
+                <td>
+                  <code>{d.id}</code>
+                </td>
+                <td>{d.reason}</td>
+                <td>{dateTime(d.at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {refusedCount > refused.length && <p class="muted">{S.refusedMore(refusedCount - refused.length)}</p>}
+    </section>
   );
 }
 
@@ -117,6 +154,7 @@ export function SyncStatusTab() {
               </>
             )}
           </dl>
+          {status.refusedCount > 0 && <RefusedList status={status} />}
           {checkedAt !== undefined && <p class="muted">{S.checkedAt(new Date(checkedAt).toLocaleTimeString())}</p>}
           <div class="button-row">
             {status.configured && (

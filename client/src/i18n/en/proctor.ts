@@ -547,5 +547,11 @@ export const proctor = {
     syncNow: 'Sync now',
     syncNowAsked: 'Trying the central server now…',
     checkedAt: (time: string) => `Checked at ${time}; updated every 5 seconds.`,
+    refusedHeading: (n: number) =>
+      n === 1 ? '1 record refused by the central server' : `${n} records refused by the central server`,
+    refusedHint:
+      'They stay on this appliance and are offered again at each reconnection and with “Sync now”. Tell the institution: its rules refused them.',
+    refusedMore: (n: number) => `and ${n} more`,
+    refusedColumns: { id: 'Record', reason: 'Why', at: 'First refused' },
   },
 };
