@@ -55,10 +55,7 @@ export class RefusedDocs {
   describe(): string {
     const first = this.docs.values().next().value as RefusedDoc;
     const more = this.docs.size > 1 ? ` and ${this.docs.size - 1} more` : '';
-    return (
-      `The central server refused ${first.id}${more}: ${first.reason}. ` +
-      `It stays on the appliance and is offered again at each reconnection and "Sync now".`
-    );
+    return `The central server refused ${first.id}${more}: ${first.reason.replace(/[.\s]+$/, '')}.`;
   }
 }
 

@@ -16,6 +16,7 @@ import type { Page } from 'playwright-core';
 import { runSyncCli } from '../../sync/cli.js';
 import { reassembleBlob } from '../../sync/blob-chunks.js';
 import { openCentralDb } from '../../sync/central-link.js';
+import { hallDesignDoc } from '../../sync/central/validate-doc-update.js';
 import { startCentralServer, type CentralServer } from '../../tests/support/central-server.js';
 import { audit } from './axe.js';
 import { launchChromium, screenshot, watchConsole, type Browser } from './browser.js';
@@ -236,6 +237,32 @@ describe('proctoring snapshots (built client, fake camera and screen, appliance 
     await p.locator('dl.facts .sync-badge[data-state="idle"]').waitFor({ timeout: 30_000 });
     await screenshot(p, 'sync-status-configured');
     expect(await audit(p, 'sync status, configured')).toEqual([]);
+
+    // The institution's rules refuse what the box writes next (here: a design document that
+    // takes no more events): the refused record shows in red on the tab, and stays until taken.
+    const design = await db.get('_design/hall');
+    await db.bulkDocs([
+      {
+        ...design,
+        validate_doc_update: `function (newDoc, oldDoc, userCtx) {
+          if (userCtx.roles.indexOf('_admin') !== -1) return;
+          if (String(newDoc._id).indexOf('event:') === 0) throw { forbidden: 'The hall is closed for new events.' };
+        }`,
+      },
+    ]);
+    const sent = await proctor.call('POST', '/exams/exam-1/messages', { text: 'Ten minutes left.', audience: 'all' });
+    expect(sent.status).toBe(201);
+    const refused = p.getByTestId('sync-refused');
+    await refused.waitFor({ timeout: 30_000 });
+    await expect.poll(() => refused.textContent()).toContain('The hall is closed for new events.');
+    expect(await p.locator('dl.facts .sync-badge').getAttribute('data-state')).toBe('error');
+    await screenshot(p, 'sync-status-refused');
+    expect(await audit(p, 'sync status, a record refused')).toEqual([]);
+    // The institution puts its rules back; Sync now offers the record again and it is taken.
+    await db.bulkDocs([{ ...hallDesignDoc('test-hall'), _rev: (await db.get('_design/hall'))._rev }]);
+    await p.getByRole('button', { name: 'Sync now' }).click();
+    await refused.waitFor({ state: 'detached', timeout: 30_000 });
+    await p.locator('dl.facts .sync-badge[data-state="idle"]').waitFor({ timeout: 30_000 });
     expect(consoles.flat()).toEqual([]);
   });
 });
