@@ -151,6 +151,37 @@ describe('examinee status machine', () => {
     expect(activeSubmission(day.state)?.n).toBe(1);
   });
 
+  it('orders submissions by number, then acceptance time, then id, in whatever order their events arrive', () => {
+    const day = new Day();
+    day.apply(EV.signedIn());
+    day.apply(EV.started());
+    type Accepted = Extract<ExamEvent, { kind: 'submission-accepted' }>;
+    const submitted = (n: number, id: string, at: number): Accepted => ({
+      ...(day.chain.append(at, EV.submitted(n)) as Accepted),
+      data: { submissionId: id, n, sha256: 'b'.repeat(64), size: 9, submissionType: 'manual', late: false },
+    });
+    // Two boxes each accepted a file as n=1 (box-b two seconds later); box-a's clock was then set
+    // back an hour by a chief proctor before it accepted n=2.
+    const a1 = submitted(1, 'submission:exam-1:S1:box-a:1', START + 40 * MINUTE);
+    const b1 = submitted(1, 'submission:exam-1:S1:box-b:1', START + 40 * MINUTE + 2_000);
+    const a2 = submitted(2, 'submission:exam-1:S1:box-a:2', START - 20 * MINUTE);
+    const order = [a1, b1, a2].map((e) => e.data.submissionId);
+    for (const arrival of [
+      [a1, b1, a2],
+      [b1, a1, a2],
+      [a2, b1, a1],
+      [b1, a2, a1],
+    ]) {
+      const state = arrival.reduce<ExamineeState>((st, e) => applyExamineeEvent(st, e), day.state);
+      expect(state.submissions.map((s) => s.submissionId)).toEqual(order);
+      expect(activeSubmission(state)?.submissionId).toBe('submission:exam-1:S1:box-a:2');
+    }
+    // The same number and time: by id.
+    const twin: Accepted = { ...b1, data: { ...b1.data, submissionId: 'submission:exam-1:S1:box-0:1' }, at: a1.at };
+    const state = [a1, twin].reduce<ExamineeState>((st, e) => applyExamineeEvent(st, e), day.state);
+    expect(activeSubmission(state)?.submissionId).toBe('submission:exam-1:S1:box-a:1');
+  });
+
   it('verification rejected wins over every other status; verified or retake lifts it', () => {
     const day = new Day();
     expect(day.apply(EV.verification('rejected'))).toBe('verification-rejected');

@@ -168,18 +168,29 @@ export function initialExamineeState(studentId: string): ExamineeState {
 }
 
 /**
- * Adds a submission in the order of its acceptance time (ties: by id). Two appliances of one
- * hall may each accept a file from the same examinee; every box then orders them the same way,
- * and so does the institution's `collect`: the latest accepted counts.
+ * Adds a submission in its place in the order (n, acceptance time, id). n is the examinee's
+ * submission number as the accepting box saw it, one more than the submissions it knew of, so on
+ * one box the order is the order of acceptance whatever its clock did (a clock set back by a chief
+ * proctor cannot put a newer file before an older one). Two boxes of one hall that each accepted
+ * a file without having heard of the other's both numbered it n: the later acceptance comes last.
+ * Every box, and the institution's `collect`, order them the same way: the last not removed counts.
  */
+export function submissionOrder(
+  a: Pick<SubmissionRecord, 'n' | 'at' | 'submissionId'>,
+  b: Pick<SubmissionRecord, 'n' | 'at' | 'submissionId'>,
+): number {
+  if (a.n !== b.n) return a.n - b.n;
+  if (a.at !== b.at) return a.at - b.at;
+  return a.submissionId < b.submissionId ? -1 : a.submissionId > b.submissionId ? 1 : 0;
+}
+
 function withSubmission(list: readonly SubmissionRecord[], s: SubmissionRecord): SubmissionRecord[] {
   let i = list.length;
-  while (i > 0 && (list[i - 1]!.at > s.at || (list[i - 1]!.at === s.at && list[i - 1]!.submissionId > s.submissionId)))
-    i--;
+  while (i > 0 && submissionOrder(list[i - 1]!, s) > 0) i--;
   return [...list.slice(0, i), s, ...list.slice(i)];
 }
 
-/** The submission that counts: the latest accepted not removed by a proctor. */
+/** The submission that counts: the last in submissionOrder not removed by a proctor. */
 export function activeSubmission(state: ExamineeState): SubmissionRecord | undefined {
   for (let i = state.submissions.length - 1; i >= 0; i--) {
     const s = state.submissions[i]!;
