@@ -151,35 +151,62 @@ describe('examinee status machine', () => {
     expect(activeSubmission(day.state)?.n).toBe(1);
   });
 
-  it('orders submissions by number, then acceptance time, then id, in whatever order their events arrive', () => {
+  it('counts, of each box its highest number, the latest accepted, in whatever order the events arrive', () => {
     const day = new Day();
     day.apply(EV.signedIn());
     day.apply(EV.started());
     type Accepted = Extract<ExamEvent, { kind: 'submission-accepted' }>;
-    const submitted = (n: number, id: string, at: number): Accepted => ({
+    const submitted = (box: string, n: number, at: number): Accepted => ({
       ...(day.chain.append(at, EV.submitted(n)) as Accepted),
-      data: { submissionId: id, n, sha256: 'b'.repeat(64), size: 9, submissionType: 'manual', late: false },
+      applianceId: box,
+      data: {
+        submissionId: `submission:exam-1:S1:${box}:${n}`,
+        n,
+        sha256: 'b'.repeat(64),
+        size: 9,
+        submissionType: 'manual',
+        late: false,
+      },
     });
-    // Two boxes each accepted a file as n=1 (box-b two seconds later); box-a's clock was then set
-    // back an hour by a chief proctor before it accepted n=2.
-    const a1 = submitted(1, 'submission:exam-1:S1:box-a:1', START + 40 * MINUTE);
-    const b1 = submitted(1, 'submission:exam-1:S1:box-b:1', START + 40 * MINUTE + 2_000);
-    const a2 = submitted(2, 'submission:exam-1:S1:box-a:2', START - 20 * MINUTE);
-    const order = [a1, b1, a2].map((e) => e.data.submissionId);
+    // Box a accepted n=1; then a chief proctor set box a's clock back an hour, and it accepted
+    // n=2: on box a, n=2 is the later whatever its clock says.
+    const a1 = submitted('box-a', 1, START + 40 * MINUTE);
+    const a2 = submitted('box-a', 2, START - 20 * MINUTE);
+    const arrivals = [
+      [a1, a2],
+      [a2, a1],
+    ];
+    for (const arrival of arrivals) {
+      const state = arrival.reduce<ExamineeState>((st, e) => applyExamineeEvent(st, e), day.state);
+      expect(activeSubmission(state)?.submissionId).toBe(a2.data.submissionId);
+      // The list reads as a history by the box's clock.
+      expect(state.submissions.map((s) => s.n)).toEqual([2, 1]);
+    }
+    // Box b, which never heard of box a's, accepted its n=1 two seconds after box a's n=1: of the
+    // two boxes' latest, b's was accepted later by the clocks (a2's clock reading is an hour back).
+    const b1 = submitted('box-b', 1, START + 40 * MINUTE + 2_000);
     for (const arrival of [
-      [a1, b1, a2],
+      [a1, a2, b1],
       [b1, a1, a2],
       [a2, b1, a1],
-      [b1, a2, a1],
     ]) {
       const state = arrival.reduce<ExamineeState>((st, e) => applyExamineeEvent(st, e), day.state);
-      expect(state.submissions.map((s) => s.submissionId)).toEqual(order);
-      expect(activeSubmission(state)?.submissionId).toBe('submission:exam-1:S1:box-a:2');
+      expect(activeSubmission(state)?.submissionId).toBe(b1.data.submissionId);
+      expect(state.submissions.map((s) => s.submissionId)).toEqual([a2, a1, b1].map((e) => e.data.submissionId));
+      // A proctor removes b's: box a's latest counts again.
+      const removed = applyExamineeEvent(state, {
+        ...(day.chain.append(START + 50 * MINUTE, EV.submissionRemoved(1)) as Extract<
+          ExamEvent,
+          { kind: 'submission-removed' }
+        >),
+        data: { submissionId: b1.data.submissionId, reason: 'wrong file' },
+      });
+      expect(activeSubmission(removed)?.submissionId).toBe(a2.data.submissionId);
     }
-    // The same number and time: by id.
-    const twin: Accepted = { ...b1, data: { ...b1.data, submissionId: 'submission:exam-1:S1:box-0:1' }, at: a1.at };
-    const state = [a1, twin].reduce<ExamineeState>((st, e) => applyExamineeEvent(st, e), day.state);
-    expect(activeSubmission(state)?.submissionId).toBe('submission:exam-1:S1:box-a:1');
+    // The same time and number on two boxes: the greater appliance id.
+    const z1 = submitted('box-z', 1, a1.at);
+    const state = [z1, a1].reduce<ExamineeState>((st, e) => applyExamineeEvent(st, e), day.state);
+    expect(activeSubmission(state)?.submissionId).toBe(z1.data.submissionId);
   });
 
   it('verification rejected wins over every other status; verified or retake lifts it', () => {

@@ -37,6 +37,8 @@ export type ExamineeStatus = (typeof EXAMINEE_STATUSES)[number];
 /** A submission as the projection keeps it. */
 export interface SubmissionRecord {
   submissionId: string;
+  /** The appliance that accepted it (and signed its receipt). */
+  applianceId: string;
   n: number;
   sha256: string;
   size: number;
@@ -167,36 +169,53 @@ export function initialExamineeState(studentId: string): ExamineeState {
   };
 }
 
+/** What the counting rule needs of a submission. */
+export type Countable = Pick<SubmissionRecord, 'submissionId' | 'applianceId' | 'n' | 'at'>;
+
 /**
- * Adds a submission in its place in the order (n, acceptance time, id). n is the examinee's
- * submission number as the accepting box saw it, one more than the submissions it knew of, so on
- * one box the order is the order of acceptance whatever its clock did (a clock set back by a chief
- * proctor cannot put a newer file before an older one). Two boxes of one hall that each accepted
- * a file without having heard of the other's both numbered it n: the later acceptance comes last.
- * Every box, and the institution's `collect`, order them the same way: the last not removed counts.
+ * Later first, across boxes: acceptance time (the boxes' clocks), then n, then appliance id, then
+ * submission id. The same comparison as the institution's `collect` (sync/central/collect).
  */
-export function submissionOrder(
-  a: Pick<SubmissionRecord, 'n' | 'at' | 'submissionId'>,
-  b: Pick<SubmissionRecord, 'n' | 'at' | 'submissionId'>,
-): number {
-  if (a.n !== b.n) return a.n - b.n;
-  if (a.at !== b.at) return a.at - b.at;
-  return a.submissionId < b.submissionId ? -1 : a.submissionId > b.submissionId ? 1 : 0;
+export function laterAccepted(a: Countable, b: Countable): number {
+  return (
+    b.at - a.at ||
+    b.n - a.n ||
+    (a.applianceId < b.applianceId ? 1 : a.applianceId > b.applianceId ? -1 : 0) ||
+    (a.submissionId < b.submissionId ? 1 : a.submissionId > b.submissionId ? -1 : 0)
+  );
 }
 
+/** Later first, on one box: the highest n (a box numbers its own in order, whatever its clock did). */
+export function laterOnBox(a: Countable, b: Countable): number {
+  return b.n - a.n || laterAccepted(a, b);
+}
+
+/**
+ * Which of an examinee's submissions counts (none removed by a proctor are considered): on each
+ * box its highest n, and of those the latest accepted. Two boxes of one hall that each accepted a
+ * file from the examinee (the laptop moved from one box's Wi-Fi to the other's) both keep theirs;
+ * every box, and `collect`, choose the same one.
+ */
+export function countingSubmission<T extends Countable & { removed: boolean }>(list: readonly T[]): T | undefined {
+  const boxLatest = new Map<string, T>();
+  for (const s of list) {
+    if (s.removed) continue;
+    const best = boxLatest.get(s.applianceId);
+    if (!best || laterOnBox(s, best) < 0) boxLatest.set(s.applianceId, s);
+  }
+  return [...boxLatest.values()].sort(laterAccepted)[0];
+}
+
+/** In acceptance order by the boxes' clocks (earliest first), so a list reads as a history. */
 function withSubmission(list: readonly SubmissionRecord[], s: SubmissionRecord): SubmissionRecord[] {
   let i = list.length;
-  while (i > 0 && submissionOrder(list[i - 1]!, s) > 0) i--;
+  while (i > 0 && laterAccepted(list[i - 1]!, s) < 0) i--;
   return [...list.slice(0, i), s, ...list.slice(i)];
 }
 
-/** The submission that counts: the last in submissionOrder not removed by a proctor. */
+/** The submission that counts (countingSubmission): none when every one was removed. */
 export function activeSubmission(state: ExamineeState): SubmissionRecord | undefined {
-  for (let i = state.submissions.length - 1; i >= 0; i--) {
-    const s = state.submissions[i]!;
-    if (!s.removed) return s;
-  }
-  return undefined;
+  return countingSubmission(state.submissions);
 }
 
 /** Derives the monitor status from the state. */
@@ -240,6 +259,7 @@ export function applyExamineeEvent(previous: ExamineeState, event: ExamEvent): E
         ...state,
         submissions: withSubmission(state.submissions, {
           submissionId: event.data.submissionId,
+          applianceId: event.applianceId,
           n: event.data.n,
           sha256: event.data.sha256,
           size: event.data.size,
