@@ -3,8 +3,8 @@
  * on the institution's CouchDB, with PouchDB's replicator (checkpointed: an interrupted sync
  * resumes from the last batch it completed).
  *
- * - Pull: everything the hall database holds (exams, rosters, assets; it only holds this hall's
- *   data), 50 a batch (another appliance's blob chunks or an asset may be large). Pulled exams and roster entries go to the projection at once (onPulled), so a
+ * - Pull: everything the hall database holds (exams, rosters, assets, other boxes' events and
+ *   submissions; it only holds this hall's data) but blob chunks, 50 a batch (another appliance's blob chunks or an asset may be large). Pulled exams and roster entries go to the projection at once (onPulled), so a
  *   published exam appears in the dashboard without a restart.
  * - Push, two replications with a JS filter that the replicator runs locally on the source (never
  *   a Mango selector: the stand-in server mishandles them, and a local filter costs the server
@@ -321,6 +321,11 @@ export class HallSync implements SyncStatusSource {
         ...this.replicationOptions(),
         batch_size: batch.pull ?? 50,
         batches_limit: 2,
+        // Other boxes' blob chunks stay central: a box reads blobs from its own files only, and a
+        // hall's chunks (every answer file and upload of every box) would fill a Pi's disk and
+        // memory. A function filter runs here on the changes feed's documents (attachment stubs
+        // only), so the chunks' bytes are never fetched.
+        filter: (doc: PouchDB.Doc) => !doc._id.startsWith('blob:'),
       }),
     );
   }

@@ -157,6 +157,16 @@ describe('two appliances of one hall accept the same examinee', () => {
     await until('each box knows both', () =>
       boxes.every((b) => b.appliance.store.projection.examinee(EXAM, 'S1')!.state.submissions.length === 2),
     );
+    // The pull leaves the other box's blob chunks (answer files) on the central server.
+    for (const b of boxes) {
+      const chunks = await b.appliance.store.db.allDocs({
+        startkey: 'blob:',
+        endkey: 'blob:\ufff0',
+        include_docs: true,
+      });
+      expect(chunks.rows.length).toBeGreaterThan(0);
+      expect(chunks.rows.every((r) => r.doc?.applianceId === b.appliance.store.applianceId)).toBe(true);
+    }
     for (const b of boxes) {
       const state = b.appliance.store.projection.examinee(EXAM, 'S1')!.state;
       expect(state.submissions.map((s) => s.submissionId)).toEqual(ids);
