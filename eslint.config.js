@@ -124,7 +124,8 @@ export default defineConfig(
     // The institution's portal (docs/portal.md) stands beside the institution's CouchDB: it uses
     // domain/ and sync/ (publish, collect, the design documents), never the appliance or its PWA.
     files: ['portal/**/*.{ts,tsx}'],
-    ignores: ['portal/page/**'],
+    // Its browser tests (portal/e2e) use the browser-test support in client/e2e/.
+    ignores: ['portal/page/**', 'portal/e2e/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -11,7 +11,7 @@ const PAGE = path.join(import.meta.dirname, 'page');
 export default defineConfig({
   root: PAGE,
   base: '/',
-  publicDir: false,
+  publicDir: path.join(PAGE, 'public'),
   build: {
     outDir: path.join(import.meta.dirname, 'dist'),
     emptyOutDir: true,

@@ -105,6 +105,12 @@ describe('sign-in with the institution CouchDB users', () => {
     }
     const forged = await call('/api/overview', { cookie: 'portal_session=forged' });
     expect(forged.status).toBe(401);
+    // Refusals carry the security headers too.
+    expect(forged.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(forged.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(forged.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(forged.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(forged.headers.get('cache-control')).toBe('no-store');
   });
 
   it('keeps the CouchDB cookie on the server and says who is signed in', async () => {

@@ -18,5 +18,6 @@ export function portalStaticFiles(dist = PORTAL_DIST): (app: Hono<PortalEnv>) =>
       }),
     );
     app.get('/', serveStatic({ path: path.join(root, 'index.html') }));
+    app.get('/favicon.svg', serveStatic({ path: path.join(root, 'favicon.svg') }));
   };
 }
