@@ -474,3 +474,47 @@ describe('live', () => {
     await reader.cancel();
   });
 });
+
+describe('bad input to every route', () => {
+  it('gets a 4xx with a clear message and changes nothing in any hall, never a 5xx', async () => {
+    const cookie = await signIn('institution-admin', 'admin-secret');
+    const seqs = async () =>
+      Promise.all(['a101', 'b202', 'c303'].map(async (h) => (await halls.db(h).info()).update_seq));
+    const before = await seqs();
+    const bodies: Init[] = [
+      { raw: '' },
+      { raw: 'null' },
+      { raw: '[]' },
+      { raw: '"text"' },
+      { raw: '{"a":' },
+      { raw: '{"maxDownloads": 1e999}' },
+      { raw: '\u0000\u0001' },
+      { raw: '{"exam": {"name": "x.json", "text": 5}, "roster": null, "halls": "a101"}' },
+      { body: { maxDownloads: 3, studentIds: ['../../_users'] } },
+      { body: { exam: { name: 'e.json', text: '{' }, roster: { name: 'r.csv', text: '' }, halls: ['a101'] } },
+      { body: { exam: { name: 'e.json', text: '{}' }, roster: { name: 'r.csv', text: '' }, halls: ['a101', 'a101'] } },
+      { raw: '{}', type: 'text/plain' },
+    ];
+    const routes = [
+      ['POST', '/api/session'],
+      ['POST', '/api/publish'],
+      ['POST', `/api/halls/a101/exams/${PHYSICS}/max-downloads`],
+      ['POST', `/api/halls/_users/exams/${PHYSICS}/max-downloads`],
+      ['POST', '/api/halls/a101/exams/%2e%2e/max-downloads'],
+      ['PUT', '/api/publish'],
+      ['DELETE', '/api/overview'],
+      ['GET', '/api/halls/_all_dbs/collect'],
+      ['GET', '/api/halls/a101/collect?exam=%00'],
+    ] as const;
+    for (const [method, path] of routes) {
+      for (const init of bodies) {
+        const res = await call(path, method === 'GET' ? { method, cookie } : { ...init, method, cookie });
+        const text = await res.text();
+        expect(res.status, `${method} ${path} ${JSON.stringify(init)}: ${text}`).toBeGreaterThanOrEqual(400);
+        expect(res.status, `${method} ${path} ${JSON.stringify(init)}: ${text}`).toBeLessThan(500);
+        expect((JSON.parse(text) as { error: { message: string } }).error.message).toMatch(/\w/);
+      }
+    }
+    expect(await seqs()).toEqual(before);
+  });
+});

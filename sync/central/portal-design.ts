@@ -136,3 +136,20 @@ function sortedJson(value: unknown): string {
   }
   return JSON.stringify(value) ?? 'null';
 }
+
+/**
+ * Installs (or updates) `_design/portal` in a hall database, for the institution's CLI
+ * (install-design, add-hall); the portal does the same itself when an admin opens it.
+ */
+export async function installPortalDesign(db: PouchDB.Database): Promise<'created' | 'updated' | 'unchanged'> {
+  const installed = (await db.get(PORTAL_DESIGN_DOC_ID).catch((err: { status?: number }) => {
+    if (err.status === 404) return undefined;
+    throw err;
+  })) as (PouchDB.Doc & { language?: unknown; views?: unknown }) | undefined;
+  if (isCurrentPortalDesign(installed)) return 'unchanged';
+  await db.put({
+    ...portalDesignDoc(),
+    ...(installed?._rev ? { _rev: installed._rev } : {}),
+  } as unknown as PouchDB.Doc);
+  return installed ? 'updated' : 'created';
+}
