@@ -9,12 +9,8 @@ import { api, ApiError } from './api.js';
 import { ExamineesPanel } from './examinees.js';
 import { ExamsPanel, HallsPanel } from './halls.js';
 import { PublishPanel } from './publish.js';
+import type { Selection } from './selection.js';
 import { SignIn } from './sign-in.js';
-
-export interface Selection {
-  hallId: string;
-  examId: string;
-}
 
 type Live = 'connecting' | 'live' | 'reconnecting';
 

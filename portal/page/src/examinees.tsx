@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ExamineeRow, ExamineesResponse, MaxDownloadsResponse } from '../../shared/api.js';
 import { api, ApiError } from './api.js';
-import type { Selection } from './app.js';
+import type { Selection } from './selection.js';
 import { dateTime } from './format.js';
 
 function useExaminees(selection: Selection, version: number, onSignedOut: () => void) {

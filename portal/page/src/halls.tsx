@@ -1,6 +1,6 @@
 /** The halls with their boxes' heartbeats, and each exam's ExamSoft tracking totals per hall. */
 import type { BoxStatus, ExamSummary, ExamTotals, HallOverview, OverviewResponse } from '../../shared/api.js';
-import type { Selection } from './app.js';
+import type { Selection } from './selection.js';
 import { bytes, dateTime } from './format.js';
 
 const ACCESS_WORDS: Record<HallOverview['access'], string> = {
