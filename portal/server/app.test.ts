@@ -168,6 +168,29 @@ describe('the halls, read through the views', () => {
     expect(await errorCode(examinees)).toBe('no-access');
   });
 
+  it('with PORTAL_HALLS, everyone sees those halls, and the ones they may not read say so', async () => {
+    const listed = buildPortalApp({
+      config: portalConfig(halls.central.url, { PORTAL_HALLS: 'a101,b202,z999' }),
+      couch: new Couch(halls.central.url),
+      log: () => undefined,
+    }).app;
+    const res = await listed.request(`${ORIGIN}/api/session`, {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'staff-a101', password: 'staff-secret' }),
+    });
+    const cookie = /portal_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
+    const overview = (await (
+      await listed.request(`${ORIGIN}/api/overview`, { headers: { cookie } })
+    ).json()) as OverviewResponse;
+    expect(overview.hallsFrom).toBe('configured');
+    expect(overview.halls.map((h) => [h.hallId, h.access])).toEqual([
+      ['a101', 'ok'],
+      ['b202', 'no-access'],
+      ['z999', 'missing'],
+    ]);
+  });
+
   it('an admin sees every hall-* database; the portal installs _design/portal and reads the totals', async () => {
     const cookie = await signIn('institution-admin', 'admin-secret');
     const overview = (await (await call('/api/overview', { cookie })).json()) as OverviewResponse;

@@ -15,6 +15,7 @@ export const PORTAL_CONFIG_SCHEMA = {
       .string()
       .min(1, 'is required: the institution CouchDB, e.g. https://couch.example.edu:6984')
       .refine((v) => {
+        if (v === '') return true; // said once, by min()
         try {
           const u = new URL(v);
           return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';

@@ -47,22 +47,38 @@ function useOverview(session: SessionInfo | null | undefined, onSignedOut: () =>
 }
 
 /** The server's event stream while signed in: each `hall-changed` is handed to `onChange`. */
-function useLive(session: SessionInfo | null | undefined, onChange: (c: HallChanged) => void, onEnded: () => void) {
+function useLive(
+  session: SessionInfo | null | undefined,
+  onChange: (c: HallChanged) => void,
+  onEnded: () => void,
+  onReconnected: () => void,
+) {
   const [state, setState] = useState<Live>('connecting');
   const handler = useRef(onChange);
   handler.current = onChange;
   const ended = useRef(onEnded);
   ended.current = onEnded;
+  const reconnected = useRef(onReconnected);
+  reconnected.current = onReconnected;
   useEffect(() => {
     if (!session) return;
     const source = new EventSource('/api/live');
-    source.addEventListener('ready', () => setState('live'));
+    let wasDown = false;
+    source.addEventListener('ready', () => {
+      setState('live');
+      // Changes made while the stream was down were not reported: read everything again.
+      if (wasDown) reconnected.current();
+      wasDown = false;
+    });
     source.addEventListener('hall-changed', (e) => handler.current(JSON.parse((e as MessageEvent<string>).data)));
     source.addEventListener('session-ended', () => {
       source.close();
       ended.current();
     });
-    source.onerror = () => setState('reconnecting');
+    source.onerror = () => {
+      wasDown = true;
+      setState('reconnecting');
+    };
     return () => source.close();
   }, [session]);
   return state;
@@ -85,7 +101,11 @@ export function App() {
     },
     [refresh],
   );
-  const live = useLive(session, onChange, signedOut);
+  const reconnected = useCallback(() => {
+    void refresh();
+    setExamineesVersion((v) => v + 1);
+  }, [refresh]);
+  const live = useLive(session, onChange, signedOut, reconnected);
 
   useEffect(() => {
     api<SessionInfo>('/api/session').then(setSession, () => setSession(null));
