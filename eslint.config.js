@@ -60,7 +60,16 @@ export const DOMAIN_RESTRICTED_IMPORTS = {
 };
 
 export default defineConfig(
-  globalIgnores(['**/node_modules/', 'client/dist/', 'appliance/dist/', 'dist/', 'data/', 'coverage/', 'test-output/']),
+  globalIgnores([
+    '**/node_modules/',
+    'client/dist/',
+    'appliance/dist/',
+    'portal/dist/',
+    'dist/',
+    'data/',
+    'coverage/',
+    'test-output/',
+  ]),
   js.configs.recommended,
   tseslint.configs.recommended,
   {
@@ -102,6 +111,57 @@ export default defineConfig(
               regex: '(?:^|/)appliance/',
               message: 'sync/ imports only domain/: the appliance wires the sync (appliance/src/hall-sync-wiring.ts).',
             },
+            {
+              regex: '(?:^|/)portal/',
+              message: 'sync/ imports only domain/: the portal uses sync/, not the other way round.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The institution's portal (docs/portal.md) stands beside the institution's CouchDB: it uses
+    // domain/ and sync/ (publish, collect, the design documents), never the appliance or its PWA.
+    files: ['portal/**/*.{ts,tsx}'],
+    // Its browser tests (portal/e2e) use the browser-test support in client/e2e/.
+    ignores: ['portal/page/**', 'portal/e2e/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(?:^|/)(?:appliance|client)/',
+              message: 'portal/ imports only domain/, sync/ and itself: it never runs on a box.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The portal's page runs in the browser: it takes the server's wire types (portal/shared/) and
+    // nothing of the server, Node or storage.
+    files: ['portal/page/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: NODE_BUILTINS.map((name) => ({
+            name,
+            message: `'${name}' is a Node built-in: the page runs in the browser.`,
+          })),
+          patterns: [
+            { regex: '^node:', message: 'The page runs in the browser: no Node built-ins.' },
+            {
+              regex: '(?:^|/)(?:appliance|client|sync|server)/',
+              message: 'The page takes only portal/shared/ (and domain/): the server does the rest.',
+            },
+            { regex: '^(?:pouchdb|hono(?:/|$)|@hono/)', message: 'The page talks to the portal server only.' },
           ],
         },
       ],

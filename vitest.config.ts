@@ -6,10 +6,13 @@ const UNIT = [
   'appliance/**/*.test.ts',
   'sync/**/*.test.ts',
   'client/**/*.test.ts',
+  'portal/**/*.test.ts',
   'tests/**/*.test.ts',
 ];
 /** Browser tests: real Chromium against a real appliance serving the built client. */
 const BROWSER = ['client/e2e/**/*.test.ts'];
+/** The institution's portal in real Chromium, against the central stand-in (builds portal/dist first). */
+const PORTAL_BROWSER = ['portal/e2e/**/*.test.ts'];
 /**
  * Browser tests that load the machine on purpose and judge what a slow machine does: keys typed
  * with the CPU throttled, network cuts at random moments. They run one at a time, after the
@@ -40,7 +43,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: UNIT,
-          exclude: [...BROWSER, ...CRASH, ...ATTACK],
+          exclude: [...BROWSER, ...PORTAL_BROWSER, ...CRASH, ...ATTACK],
           testTimeout: 30_000,
           hookTimeout: 60_000,
           ...SHARED,
@@ -78,6 +81,18 @@ export default defineConfig({
           globalSetup: ['client/e2e/global-setup.ts'],
           // A browser start, an appliance start and page loads per test, on a 2-core machine
           // shared with one other test file.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          ...SHARED,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'portal-browser',
+          include: PORTAL_BROWSER,
+          // Builds portal/dist first when it is missing or older than its sources.
+          globalSetup: ['portal/e2e/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           ...SHARED,

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const PRODUCTION = /^(?:appliance\/src|domain|sync|client\/src)\//;
+const PRODUCTION = /^(?:appliance\/src|domain|sync|client\/src|portal\/(?:server|page|shared))\//;
 const TEST_FILE = /\.test\.tsx?$/;
 const MAX_LINES = 600;
 

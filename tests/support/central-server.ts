@@ -7,12 +7,16 @@
  *   every write, replicated ones included, with the user context set below.
  * - It has no `_users` database (express-pouchdb crashes once users are configured): a small
  *   front layer here checks basic-auth credentials against an in-memory table, answers
- *   `GET /_session` the way CouchDB does, and hands express-pouchdb the user context.
+ *   `GET /_session` the way CouchDB does, and hands express-pouchdb the user context. It also
+ *   does CouchDB's cookie sessions: `POST /_session` (JSON or form body) sets an `AuthSession`
+ *   cookie that authenticates later requests, `DELETE /_session` ends it; and, as CouchDB 3,
+ *   only admins may list the databases (`_all_dbs`).
  * - Its "routes/security" part stores the database security object and keeps non-members out
  *   (with 401, where CouchDB 3 answers an authenticated non-member 403).
  * - It counts every document it receives in `_bulk_docs` (by id), so tests can see re-sends, and
  *   every document it is asked about in `_revs_diff`, so tests can see where a push resumed.
  */
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +38,8 @@ export interface CentralServer {
   admin: CentralUser;
   /** Adds a (non-admin) user with roles, e.g. a hall's user with `appliance:<id>`. */
   addUser(username: string, password: string, roles: string[]): CentralUser;
+  /** Ends every cookie session (as CouchDB's session timeout would). */
+  endSessions(): void;
   /** A link for a user, optionally through another base URL (a CuttableLink's). */
   link(user: CentralUser, baseUrl?: string): CentralLink;
   /** Times each document id was received in `_bulk_docs` (ids starting with `_` are not counted). */
@@ -83,21 +89,94 @@ export async function startCentralServer(options: { validation?: boolean } = {})
     [admin.username, { password: admin.password, roles: ['_admin'] }],
   ]);
 
+  /** Cookie sessions: AuthSession token → user name. */
+  const cookieSessions = new Map<string, string>();
+  const sendJson = (
+    res: http.ServerResponse,
+    status: number,
+    body: unknown,
+    headers: http.OutgoingHttpHeaders = {},
+  ) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+  const unauthorized = (res: http.ServerResponse) =>
+    sendJson(res, 401, { error: 'unauthorized', reason: 'Name or password is incorrect.' });
+
+  /** POST /_session: name and password from a JSON or form body; a cookie on success. */
+  const signIn = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let fields: { name?: unknown; password?: unknown } = {};
+      try {
+        fields = /json/.test(req.headers['content-type'] ?? '')
+          ? (JSON.parse(text) as typeof fields)
+          : Object.fromEntries(new URLSearchParams(text));
+      } catch {
+        sendJson(res, 400, { error: 'bad_request', reason: 'Request body is not valid JSON' });
+        return;
+      }
+      const user = typeof fields.name === 'string' ? users.get(fields.name) : undefined;
+      if (!user || user.password !== fields.password) {
+        unauthorized(res);
+        return;
+      }
+      const token = randomBytes(24).toString('hex');
+      cookieSessions.set(token, fields.name as string);
+      sendJson(
+        res,
+        200,
+        { ok: true, name: fields.name, roles: [...user.roles] },
+        { 'set-cookie': `AuthSession=${token}; Version=1; Path=/; HttpOnly` },
+      );
+    });
+  };
+
   const server = http.createServer((req, res) => {
-    const header = req.headers.authorization ?? '';
-    const decoded = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : '';
-    const colon = decoded.indexOf(':');
-    const name = decoded.slice(0, Math.max(colon, 0));
-    const user = users.get(name);
-    if (!user || user.password !== decoded.slice(colon + 1)) {
-      res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'unauthorized', reason: 'Name or password is incorrect.' }));
+    const pathname = req.url?.split('?')[0];
+    if (req.method === 'POST' && pathname === '/_session') {
+      signIn(req, res);
       return;
     }
+    const cookie = /(?:^|;\s*)AuthSession=([^;]*)/.exec(req.headers.cookie ?? '')?.[1];
+    const header = req.headers.authorization ?? '';
+    let name: string;
+    if (cookie !== undefined && header === '') {
+      const sessionUser = cookieSessions.get(cookie);
+      if (sessionUser === undefined || !users.has(sessionUser)) {
+        if (req.method === 'GET' && pathname === '/_session') {
+          sendJson(res, 200, { ok: true, userCtx: { name: null, roles: [] }, info: {} });
+          return;
+        }
+        unauthorized(res);
+        return;
+      }
+      if (req.method === 'DELETE' && pathname === '/_session') {
+        cookieSessions.delete(cookie);
+        sendJson(res, 200, { ok: true }, { 'set-cookie': 'AuthSession=; Version=1; Path=/; HttpOnly' });
+        return;
+      }
+      name = sessionUser;
+    } else {
+      const decoded = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : '';
+      const colon = decoded.indexOf(':');
+      name = decoded.slice(0, Math.max(colon, 0));
+      const user = users.get(name);
+      if (!user || user.password !== decoded.slice(colon + 1)) {
+        unauthorized(res);
+        return;
+      }
+    }
+    const user = users.get(name)!;
     const userCtx = { name, roles: [...user.roles] };
-    if (req.method === 'GET' && req.url?.split('?')[0] === '/_session') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ok: true, userCtx, info: { authenticated: 'default' } }));
+    if (req.method === 'GET' && pathname === '/_session') {
+      sendJson(res, 200, { ok: true, userCtx, info: { authenticated: cookie === undefined ? 'default' : 'cookie' } });
+      return;
+    }
+    if (pathname === '/_all_dbs' && !user.roles.includes('_admin')) {
+      sendJson(res, 403, { error: 'forbidden', reason: 'You are not a server admin.' });
       return;
     }
     (req as http.IncomingMessage & { couchSession?: unknown }).couchSession = { ok: true, userCtx };
@@ -113,6 +192,7 @@ export async function startCentralServer(options: { validation?: boolean } = {})
       users.set(username, { password, roles });
       return { username, password };
     },
+    endSessions: () => cookieSessions.clear(),
     link: (user, baseUrl = url) => centralLink(baseUrl, user.username, user.password),
     received,
     receivedTotal: () => total,
