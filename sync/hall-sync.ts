@@ -17,6 +17,10 @@
  * - Offline: each replication retries with exponential backoff (1 s doubling, at most 30 s: a
  *   flapping hall link is back in sync within half a minute of coming back); `syncNow()` (the
  *   dashboard's "Sync now") tries at once.
+ * - Checkpoints only on the appliance (`checkpoint: 'target'` for the pull, `'source'` for the
+ *   pushes): any member of the hall database may write its `_local/` documents (CouchDB runs no
+ *   validate_doc_update for them), and a checkpoint read from there could make a push resume
+ *   past documents it never sent (docs/sync.md, "What a box's user may do").
  * - Status: see sync-status.ts; the sync's own bookkeeping (pushed seqs, chunker seq, last
  *   success) lives in `_local/sync-state`, which never replicates.
  */
@@ -281,6 +285,7 @@ export class HallSync implements SyncStatusSource {
         ...this.replicationOptions(),
         batch_size: batch.pull ?? 50,
         batches_limit: 2,
+        checkpoint: 'target',
       }),
     );
   }
@@ -288,7 +293,7 @@ export class HallSync implements SyncStatusSource {
   private startPushes(remote: PouchDB.Database): void {
     const { db, applianceId } = this.options;
     const batch = this.options.batchSize ?? {};
-    const common = this.replicationOptions();
+    const common = { ...this.replicationOptions(), checkpoint: 'source' as const };
     // The filters run here, on the local source, for each changed document.
     const ownRecord = (doc: PouchDB.Doc) =>
       (doc._id.startsWith('event:') || doc._id.startsWith('submission:')) && doc.applianceId === applianceId;

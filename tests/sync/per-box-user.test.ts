@@ -3,8 +3,10 @@
  * local central server of `npm run central`), set up the way docs/sync.md tells a newcomer:
  * add-hall, the box's id from /api/health, add-appliance, the printed PROCTOR_ lines on the box,
  * publish. The exam and roster come down; the examinee's sign-in event, submission and answer
- * file chunks go up under the box's user; remove-appliance cuts the box off (401 in its status).
+ * file chunks go up under the box's user, its checkpoints stay on the box; remove-appliance cuts
+ * the box off (401 in its status).
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256HexOfText } from '../../domain/canonical.js';
@@ -129,6 +131,12 @@ describe('a box syncing as its own user with pouchdb-server', () => {
       const s = await status();
       return s.state === 'idle' && s.lastError === null && s.pending?.docs === 0;
     });
+
+    // Its replication checkpoints stay on the box: nothing a member may write in the hall
+    // database's _local/ documents is read by its sync (pouchdb-server's request log).
+    const requests = await readFile(path.join(dir, 'central', 'log.txt'), 'utf8');
+    expect(requests).toMatch(/POST \/hall-test-hall\/_bulk_docs 201/);
+    expect(requests).not.toMatch(/\/hall-test-hall\/_local/);
 
     // Revoked: the box's next exchange is refused, and its status says so in plain words.
     printed.length = 0;
