@@ -193,6 +193,20 @@ export async function startLocalGuard(options: {
       (answer) => {
         const answerHeaders = { ...answer.headers };
         for (const name of HOP_BY_HOP) delete answerHeaders[name];
+        // express-pouchdb names its own port in Location (CouchDB's are absolute): name this one.
+        const location = answerHeaders.location;
+        const listening = (server.address() as AddressInfo | null)?.port;
+        if (typeof location === 'string' && listening !== undefined) {
+          try {
+            const at = new URL(location);
+            if (at.port === String(backendPort)) {
+              at.port = String(listening);
+              answerHeaders.location = at.toString();
+            }
+          } catch {
+            // Not a URL: pass it on as it is.
+          }
+        }
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage, answerHeaders);
         answer.pipe(res);
         answer.on('error', () => res.destroy());

@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startPouchdbServer, type PouchdbServer } from '../../sync/central/local-server.js';
@@ -181,6 +182,17 @@ describe('npm run central', () => {
     });
     expect(alive(central.pouchPid)).toBe(true);
     expect((await couch(central.url, 'GET', '/')).status).toBe(200);
+    // Locations name the port the client used, not pouchdb-server's own.
+    const created = await fetch(`${central.url}/hall-h1/event:e1:box-1:1`, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${admin.name}:${admin.password}`).toString('base64')}`,
+      },
+      body: JSON.stringify({ note: 'admin write' }),
+    });
+    expect(created.status).toBe(201);
+    expect(new URL(created.headers.get('location') ?? 'http://x').port).toBe(new URL(central.url).port);
 
     process.kill(central.pid, 'SIGTERM');
     expect(await withDeadline(central.exited, 20_000, () => 'npm run central did not end after SIGTERM')).toEqual({
@@ -198,6 +210,49 @@ describe('npm run central', () => {
     process.kill(again.pid, 'SIGTERM');
     expect((await withDeadline(again.exited, 20_000, () => 'no end after SIGTERM')).code).toBe(0);
     expect(alive(again.pouchPid)).toBe(false);
+  });
+});
+
+describe('npm run central, refusing bad input', () => {
+  const script = (args: string[]) =>
+    new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'sync/central/local-server.ts', ...args], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.once('error', reject);
+      child.once('exit', (code) => resolve({ code, out }));
+    });
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeTempDir('local-central-bad-');
+  });
+  afterAll(async () => {
+    await removeTempDir(dir);
+  });
+
+  it('says what is wrong with its options, or with a port in use, and exits non-zero', async () => {
+    expect(await script(['--port', 'abc', '--data', dir])).toMatchObject({
+      code: 2,
+      out: expect.stringContaining('--port abc'),
+    });
+    expect(await script(['--frobnicate'])).toMatchObject({
+      code: 2,
+      out: expect.stringContaining("Unknown option '--frobnicate'"),
+    });
+    expect(await script(['--help'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage: npm run central') });
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const r = await script(['--port', String(port), '--data', path.join(dir, 'data')]);
+      expect(r).toMatchObject({ code: 1, out: expect.stringContaining(`Port ${port} on 127.0.0.1 is in use`) });
+    } finally {
+      taken.close();
+    }
   });
 });
 
