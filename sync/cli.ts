@@ -3,8 +3,10 @@
  *   publish <exam.json> <roster.csv|roster.json> --hall <id>   exam + roster into hall-<id>
  *   collect --hall <id> --out <dir> [--exam <examId>]          answer files + submissions.csv
  *   install-design --hall <id> [--member <user>]...            validate_doc_update + security
+ *   add-hall | add-appliance | remove-appliance                halls and boxes (central/provisioning-cli.ts)
  * The server: --url, or CENTRAL_URL; credentials (an admin's) in the URL, or --user /
- * CENTRAL_USER and CENTRAL_PASSWORD (or --password-stdin). Passwords are never printed.
+ * CENTRAL_USER and CENTRAL_PASSWORD (or --password-stdin). Passwords are never printed, but for the
+ * box password add-appliance generates (once).
  * Exit codes: 0 done, 1 the input is wrong or results are incomplete, 2 usage or setup problem.
  */
 import { readFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { formatImportErrors } from '../domain/import-errors.js';
 import { parseRoster, rosterFormatFromName } from '../domain/roster-import.js';
 import { centralLink, hallDbName, openCentralDb, type CentralLink } from './central-link.js';
 import { collectSubmissions, installDesign, publishExam, setHallSecurity } from './central/institution.js';
+import { isProvisioningCommand, PROVISIONING_USAGE, runProvisioningCommand } from './central/provisioning-cli.js';
 import { describeSyncError } from './sync-status.js';
 
 const USAGE = `Usage: npm run sync -- <command> [--url <couchdb-url>] [--user <name>] [--password-stdin]
@@ -31,9 +34,12 @@ Commands:
   install-design --hall <id> [--member <user>]...
       Create hall-<id> if missing, install its validate_doc_update design document, and set its
       security object so only the members (default: the user hall-<id>) and admins can use it.
-
+      (The older setup with one user per hall: it replaces the members, role hall:<id> included;
+      for a hall with per-box users run add-hall instead.)
+${PROVISIONING_USAGE}
 The server is --url or CENTRAL_URL (e.g. https://couch.example.edu:6984); admin credentials in
-the URL, or --user / CENTRAL_USER and CENTRAL_PASSWORD, or --password-stdin.
+the URL, or --user / CENTRAL_USER and CENTRAL_PASSWORD, or --password-stdin (for add-appliance
+it reads the box's password instead).
 `;
 
 class UsageError extends Error {}
@@ -213,6 +219,8 @@ export async function runSyncCli(
       io.out(USAGE);
       return command === undefined ? 2 : 0;
     }
+    if (isProvisioningCommand(command))
+      return await runProvisioningCommand(command, args, env, io, (message) => new UsageError(message));
     const parsed = parseFlags(args);
     switch (command) {
       case 'publish':

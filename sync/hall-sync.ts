@@ -21,6 +21,10 @@
  *   in the status and offered again at each connection and "Sync now" (refused-docs.ts); the
  *   heartbeat `appliance-status:<applianceId>` is written to the central server every minute
  *   while the link is up, and the receipt key published once (published-docs.ts).
+ * - Checkpoints only on the appliance (`checkpoint: 'target'` for the pull, `'source'` for the
+ *   pushes): any member of the hall database may write its `_local/` documents (CouchDB runs no
+ *   validate_doc_update for them), and a checkpoint read from there could make a push resume
+ *   past documents it never sent (docs/sync.md, "What a box's user may do").
  * - Status: see sync-status.ts; the sync's own bookkeeping (pushed seqs, chunker seq, last
  *   success) lives in `_local/sync-state`, which never replicates.
  */
@@ -326,6 +330,7 @@ export class HallSync implements SyncStatusSource {
         // memory. A function filter runs here on the changes feed's documents (attachment stubs
         // only), so the chunks' bytes are never fetched.
         filter: (doc: PouchDB.Doc) => !doc._id.startsWith('blob:'),
+        checkpoint: 'target',
       }),
     );
   }
@@ -333,7 +338,7 @@ export class HallSync implements SyncStatusSource {
   private startPushes(remote: PouchDB.Database): void {
     const { db, applianceId } = this.options;
     const batch = this.options.batchSize ?? {};
-    const common = this.replicationOptions();
+    const common = { ...this.replicationOptions(), checkpoint: 'source' as const };
     // The filters run here, on the local source, for each changed document.
     const ownRecord = (doc: PouchDB.Doc) => isRecordId(doc._id) && doc.applianceId === applianceId;
     const ownChunk = (doc: PouchDB.Doc) => doc._id.startsWith('blob:') && doc.applianceId === applianceId;

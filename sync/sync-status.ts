@@ -97,7 +97,7 @@ export function describeSyncError(err: unknown, server: string, hallDb: string, 
     case 404:
       return {
         kind: 'error',
-        message: `The central server has no database ${hallDb} (404): the institution sets it up with \`sync install-design\`.`,
+        message: `The central server has no database ${hallDb} (404): the institution sets it up with \`sync add-hall\`.`,
       };
     case 408:
     case 502:

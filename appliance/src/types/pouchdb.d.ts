@@ -85,6 +85,8 @@ declare namespace PouchDB {
     filter?: (doc: Doc) => boolean;
     /** The next wait in ms after a failure, given the last one (0 at first). */
     back_off_function?: (delay: number) => number;
+    /** Where checkpoints are written and read: both sides (default), one side only, or none. */
+    checkpoint?: false | 'source' | 'target';
   }
   interface ReplicationInfo {
     docs_read: number;
