@@ -287,8 +287,10 @@ export class HallSync implements SyncStatusSource {
     this.setupProblem = {
       kind: 'error',
       message:
-        `The hall's user on the central server may not write for this appliance: ` +
-        `give it the role ${role} (results stay on the appliance until then).`,
+        `The user this box signs in with on the central server may not write for this appliance: ` +
+        `give it the role ${role}, or make the box its own user with ` +
+        `\`npm run sync -- add-appliance --hall ${this.options.hallId} --appliance ${this.options.applianceId}\` ` +
+        `(results stay on the appliance until then).`,
     };
     this.lastError = this.setupProblem.message;
     this.warn(this.setupProblem.message);
