@@ -10,9 +10,8 @@
  *   a Mango selector: the stand-in server mishandles them, and a local filter costs the server
  *   nothing):
  *     records: this appliance's `event:` and `submission:` documents, 250 a batch;
- *     blobs:   `blob:` chunk documents (this appliance's; others' are on the server already),
- *              8 a batch (at most 4 MiB of content, about 5.5 MB of JSON, so a Pi with 1 GB
- *              never holds more than a few batches).
+ *     blobs:   this appliance's `blob:` chunk documents, 8 a batch (at most 4 MiB of content,
+ *              about 5.5 MB of JSON, so a Pi with 1 GB never holds more than a few batches).
  * - Blob chunks are written lazily by the BlobChunker below from the blob files the appliance's
  *   events name (see blob-chunks.ts); drafts are not pushed (docs/sync.md says why).
  * - Offline: each replication retries with exponential backoff (1 s doubling, at most 30 s: a
@@ -293,15 +292,11 @@ export class HallSync implements SyncStatusSource {
     // The filters run here, on the local source, for each changed document.
     const ownRecord = (doc: PouchDB.Doc) =>
       (doc._id.startsWith('event:') || doc._id.startsWith('submission:')) && doc.applianceId === applianceId;
-    // Every chunk, not only this appliance's: a filter sees a document's winning revision, and
-    // where this appliance's chunk sits next to another writer's with other bytes (a conflict,
-    // see blob-chunks.ts) the winner may be the other one. Chunks the server has (pulled ones)
-    // cost a _revs_diff per batch and are never sent.
-    const anyChunk = (doc: PouchDB.Doc) => doc._id.startsWith('blob:');
+    const ownChunk = (doc: PouchDB.Doc) => doc._id.startsWith('blob:') && doc.applianceId === applianceId;
     this.watch('records', db.replicate.to(remote, { ...common, batch_size: batch.records ?? 250, filter: ownRecord }));
     this.watch(
       'blobs',
-      db.replicate.to(remote, { ...common, batch_size: batch.blobs ?? 8, batches_limit: 2, filter: anyChunk }),
+      db.replicate.to(remote, { ...common, batch_size: batch.blobs ?? 8, batches_limit: 2, filter: ownChunk }),
     );
   }
 
