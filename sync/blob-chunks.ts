@@ -9,13 +9,20 @@
  * where chunk `index` holds bytes [index * 512 KiB, min(size, (index + 1) * 512 KiB)). The chunk
  * size is capped because PouchDB's replication stalls on multi-megabyte attachments.
  *
- * Chunk documents are immutable and deterministic: their revision is derived from (sha256, index)
- * alone (chunkRev), so writing one twice, or by two appliances of one hall, never conflicts.
+ * Chunk documents are immutable, generation-1 and deterministic: their revision is derived from
+ * the chunk's bytes (chunkRev: `1-` and the first 32 hex digits of SHA-256 of
+ * "blob-chunk-rev/v2\n" followed by the bytes), so the same chunk written twice, or by two
+ * appliances of one hall, is one revision; and a chunk with other bytes under the same id (a
+ * damaged or forged one written first) is another generation-1 revision next to it, a conflict,
+ * from which a verifier takes the revision whose bytes give the blob its SHA-256. The prefix
+ * keeps a one-chunk blob's revision from being computed from its SHA-256 alone: a writer must
+ * hold the bytes to claim their revision. (Chunks written before v2 carry revisions derived from
+ * (sha256, index); they stay valid.)
  * They are derived data: the blob file is durable (fsynced before its event was acknowledged),
  * so the sync writes chunk documents lazily, from the blob files the appliance's events name,
  * and can always write them again (see BlobChunker in hall-sync.ts).
  */
-import { createHash, hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { SCHEMA_VERSION } from '../domain/exam-format.js';
 
@@ -42,9 +49,15 @@ export const blobChunkId = (sha256: string, index: number) => `blob:${sha256}:${
 
 export const chunkCount = (size: number) => Math.max(1, Math.ceil(size / CHUNK_BYTES));
 
-/** The revision of a chunk document: from its content address, so it is the same everywhere. */
-export const chunkRev = (sha256: string, index: number) =>
-  `1-${hash('sha256', `blob-chunk/v1|${sha256}|${index}`, 'hex').slice(0, 32)}`;
+const CHUNK_REV_PREFIX = 'blob-chunk-rev/v2\n';
+
+/** The revision of a chunk document: from its bytes, so the same chunk has it everywhere. */
+export const chunkRev = (bytes: Uint8Array) =>
+  `1-${createHash('sha256').update(CHUNK_REV_PREFIX).update(bytes).digest('hex').slice(0, 32)}`;
+
+/** The revision a chunk got before v2, from (sha256, index) alone: the same chunk where its bytes are. */
+const legacyChunkRev = (sha256: string, index: number) =>
+  `1-${createHash('sha256').update(`blob-chunk/v1|${sha256}|${index}`).digest('hex').slice(0, 32)}`;
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -64,9 +77,11 @@ export function blobOfEvent(doc: {
 }
 
 /**
- * Writes the chunk documents of a blob file that the database does not hold yet, one chunk at a
- * time (never the whole file in memory). Returns how many were written; throws when the file is
- * missing or its content does not have the SHA-256 it is named by.
+ * Writes the chunk documents of a blob file whose revisions the database does not hold yet, one
+ * chunk at a time (never the whole file in memory). A chunk id that is there with other bytes
+ * (another writer's revision, e.g. pulled from the central server) gets this file's revision
+ * next to it. Returns how many were written; throws when the file is missing or its content
+ * does not have the SHA-256 it is named by.
  */
 export async function writeBlobChunks(
   db: PouchDB.Database,
@@ -79,13 +94,14 @@ export async function writeBlobChunks(
     const size = (await fh.stat()).size;
     const count = chunkCount(size);
     const ids = Array.from({ length: count }, (_, i) => blobChunkId(sha256, i));
-    const present = await db.allDocs({ keys: ids });
-    const missing = new Set(present.rows.filter((r) => !r.value || r.value.deleted).map((r) => r.key));
-    if (missing.size === 0) return 0;
+    const rows = await db.allDocs({ keys: ids });
+    // Ids with no revision at all are written without asking; for the others the bytes decide.
+    const absent = new Set(rows.rows.filter((r) => !r.value).map((r) => r.key));
     // Hash the whole file while reading it, and refuse to send a blob that is not what its name says.
     const whole = createHash('sha256');
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
     const pending: BlobChunkDoc[] = [];
+    let written = 0;
     for (let index = 0; index < count; index++) {
       const length = Math.min(CHUNK_BYTES, size - index * CHUNK_BYTES);
       let read = 0;
@@ -97,10 +113,17 @@ export async function writeBlobChunks(
       const bytes = buf.subarray(0, length);
       whole.update(bytes);
       const id = blobChunkId(sha256, index);
-      if (!missing.has(id)) continue;
+      const rev = chunkRev(bytes);
+      if (!absent.has(id)) {
+        const legacy = legacyChunkRev(sha256, index);
+        const missing = (await db.revsDiff({ [id]: [rev, legacy] }))[id]?.missing ?? [];
+        if (!missing.includes(rev)) continue;
+        // Written before v2 with these very bytes: the same chunk, not another revision of it.
+        if (!missing.includes(legacy) && (await holdsBytes(db, id, legacy, bytes))) continue;
+      }
       pending.push({
         _id: id,
-        _rev: chunkRev(sha256, index),
+        _rev: rev,
         type: 'blob-chunk',
         schemaVersion: SCHEMA_VERSION,
         sha256,
@@ -112,6 +135,7 @@ export async function writeBlobChunks(
           [ATTACHMENT_NAME]: { content_type: 'application/octet-stream', data: bytes.toString('base64') },
         },
       });
+      written++;
       // Written as soon as possible, so at most one chunk is held at a time... except the last,
       // which waits for the whole-file check below.
       if (index < count - 1) await writeChunkDocs(db, pending.splice(0));
@@ -119,10 +143,17 @@ export async function writeBlobChunks(
     const actual = whole.digest('hex');
     if (actual !== sha256) throw new Error(`${file}: content has SHA-256 ${actual}, not ${sha256}`);
     await writeChunkDocs(db, pending);
-    return missing.size;
+    return written;
   } finally {
     await fh.close();
   }
+}
+
+async function holdsBytes(db: PouchDB.Database, id: string, rev: string, bytes: Buffer): Promise<boolean> {
+  const doc = (await db.get(id, { rev, attachments: true, binary: true })) as unknown as BlobChunkDoc;
+  const data = doc._attachments[ATTACHMENT_NAME]?.data;
+  const held = typeof data === 'string' ? Buffer.from(data, 'base64') : data;
+  return held !== undefined && held.equals(bytes);
 }
 
 async function writeChunkDocs(db: PouchDB.Database, docs: BlobChunkDoc[]): Promise<void> {
@@ -139,12 +170,15 @@ export type ReassembleResult =
 
 /**
  * Reads a blob's chunks from a database (e.g. the central one), in order, one at a time, hands
- * each piece to `write` and checks the whole against its SHA-256.
+ * each piece to `write` and checks the whole against its SHA-256. It reads each chunk's winning
+ * revision, or `revs[index]` when given (a chunk with conflicting revisions: the ones that
+ * verify, as sync/central/verify.ts resolveBlob finds them).
  */
 export async function reassembleBlob(
   db: PouchDB.Database,
   sha256: string,
   write: (bytes: Buffer) => Promise<void> | void,
+  revs?: readonly string[],
 ): Promise<ReassembleResult> {
   const whole = createHash('sha256');
   let count = 1;
@@ -152,7 +186,12 @@ export async function reassembleBlob(
   for (let index = 0; index < count; index++) {
     let doc: BlobChunkDoc;
     try {
-      doc = (await db.get(blobChunkId(sha256, index), { attachments: true, binary: true })) as unknown as BlobChunkDoc;
+      const rev = revs?.[index];
+      doc = (await db.get(blobChunkId(sha256, index), {
+        attachments: true,
+        binary: true,
+        ...(rev === undefined ? {} : { rev }),
+      })) as unknown as BlobChunkDoc;
     } catch {
       return { ok: false, reason: 'missing-chunk', detail: `${blobChunkId(sha256, index)} is not there (yet)` };
     }

@@ -4,10 +4,12 @@
  *   collect --hall <id> --out <dir> [--exam <examId>]          answer files + submissions.csv
  *   install-design --hall <id> [--member <user>]...            validate_doc_update + security
  *   add-hall | add-appliance | remove-appliance                halls and boxes (central/provisioning-cli.ts)
+ *   verify --hall <id> [--json]                                 check chains, receipts, blobs, roster
  * The server: --url, or CENTRAL_URL; credentials (an admin's) in the URL, or --user /
  * CENTRAL_USER and CENTRAL_PASSWORD (or --password-stdin). Passwords are never printed, but for the
  * box password add-appliance generates (once).
- * Exit codes: 0 done, 1 the input is wrong or results are incomplete, 2 usage or setup problem.
+ * Exit codes: 0 done, 1 the input is wrong or results are incomplete (verify: problems found),
+ * 2 usage or setup problem.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,9 +17,10 @@ import { parseArgs } from 'node:util';
 import { parseExamFile, toExamDoc, toExamineeDoc } from '../domain/exam-import.js';
 import { formatImportErrors } from '../domain/import-errors.js';
 import { parseRoster, rosterFormatFromName } from '../domain/roster-import.js';
-import { centralLink, hallDbName, openCentralDb, type CentralLink } from './central-link.js';
+import { centralLink, checkCentralDb, hallDbName, openCentralDb, type CentralLink } from './central-link.js';
 import { collectSubmissions, installDesign, publishExam, setHallSecurity } from './central/institution.js';
 import { isProvisioningCommand, PROVISIONING_USAGE, runProvisioningCommand } from './central/provisioning-cli.js';
+import { formatVerifyReport, verifyHall } from './central/verify.js';
 import { describeSyncError } from './sync-status.js';
 
 const USAGE = `Usage: npm run sync -- <command> [--url <couchdb-url>] [--user <name>] [--password-stdin]
@@ -37,6 +40,11 @@ Commands:
       (The older setup with one user per hall: it replaces the members, role hall:<id> included;
       for a hall with per-box users run add-hall instead.)
 ${PROVISIONING_USAGE}
+  verify --hall <id> [--json]
+      Check hall-<id> on its own (docs/verifying.md): every event chain, each submission's
+      receipt against its box's published key and its roster entry, every blob's chunks and
+      SHA-256, conflicts. Exit 1 when it finds problems; --json prints the report as JSON.
+
 The server is --url or CENTRAL_URL (e.g. https://couch.example.edu:6984); admin credentials in
 the URL, or --user / CENTRAL_USER and CENTRAL_PASSWORD, or --password-stdin (for add-appliance
 it reads the box's password instead).
@@ -69,14 +77,16 @@ const OPTIONS = {
   exam: { type: 'string', multiple: true },
   member: { type: 'string', multiple: true },
   'password-stdin': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
 } as const;
 
 interface Parsed {
   positional: string[];
   /** The value of `--<name>`: the first one given. */
-  flag(name: Exclude<keyof typeof OPTIONS, 'password-stdin' | 'member'>): string | undefined;
+  flag(name: Exclude<keyof typeof OPTIONS, 'password-stdin' | 'member' | 'json'>): string | undefined;
   members: string[] | undefined;
   passwordStdin: boolean;
+  json: boolean;
 }
 
 /** parseArgs' refusals in this CLI's words: "unknown option --x", "--hall needs a value". */
@@ -102,6 +112,7 @@ function parseFlags(args: string[]): Parsed {
     flag: (name) => values[name]?.[0],
     members: values.member,
     passwordStdin: values['password-stdin'],
+    json: values.json,
   };
 }
 
@@ -207,6 +218,24 @@ async function installDesignCommand(p: Parsed, env: Record<string, string | unde
   return 0;
 }
 
+async function verifyCommand(p: Parsed, env: Record<string, string | undefined>, io: Io): Promise<number> {
+  if (p.positional.length > 0) throw new UsageError(`verify: unexpected argument "${p.positional[0]}"`);
+  const hall = hallOf(p);
+  const link = await linkOf(p, env, io);
+  const db = openCentralDb(link, hall);
+  const where = `${hallDbName(hall)} on ${link.server}`;
+  try {
+    await checkCentralDb(db);
+  } catch (err) {
+    if ((err as { status?: unknown }).status !== 404) throw err;
+    io.err(`There is no hall database ${where} (404): is --hall ${hall} right?\n`);
+    return 2;
+  }
+  const report = await verifyHall(db, hall);
+  io.out(p.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerifyReport(report, where));
+  return report.ok ? 0 : 1;
+}
+
 /** Runs one command; returns the exit code. */
 export async function runSyncCli(
   argv: string[],
@@ -229,6 +258,8 @@ export async function runSyncCli(
         return await collectCommand(parsed, env, io);
       case 'install-design':
         return await installDesignCommand(parsed, env, io);
+      case 'verify':
+        return await verifyCommand(parsed, env, io);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -237,8 +268,10 @@ export async function runSyncCli(
       io.err(`${err.message}\n\n${USAGE}`);
       return 2;
     }
-    const e = err as { status?: unknown };
-    if (typeof e === 'object' && e !== null && (typeof e.status === 'number' || err instanceof TypeError)) {
+    const e = err as { status?: unknown; name?: unknown };
+    // A refusal with a status; or no answer at all: fetch's TypeError, PouchDB's FetchError (ECONNREFUSED, ...).
+    const unreachable = err instanceof TypeError || e?.name === 'FetchError';
+    if (typeof e === 'object' && e !== null && (typeof e.status === 'number' || unreachable)) {
       io.err(`${describeSyncError(err, 'at the given URL', 'the hall database', 'the given').message}\n`);
       return 2;
     }

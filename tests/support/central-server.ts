@@ -69,7 +69,9 @@ export async function startCentralServer(options: { validation?: boolean } = {})
     const bulkDocs = db.bulkDocs.bind(db) as (...args: unknown[]) => unknown;
     (db as unknown as { bulkDocs: (...args: unknown[]) => unknown }).bulkDocs = (body: unknown, ...rest: unknown[]) => {
       const docs = Array.isArray(body) ? body : ((body as { docs?: { _id?: string }[] }).docs ?? []);
-      for (const d of docs as { _id?: string }[]) {
+      const replicated = !Array.isArray(body) && (body as { new_edits?: unknown }).new_edits === false;
+      for (const d of docs as { _id?: string; _rev?: unknown; _revisions?: unknown }[]) {
+        if (replicated) keepRevisions(d);
         if (!d._id || d._id.startsWith('_')) continue;
         received.set(d._id, (received.get(d._id) ?? 0) + 1);
         total++;
@@ -203,6 +205,24 @@ export async function startCentralServer(options: { validation?: boolean } = {})
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * pouchdb-validation sets a replicated document's `_revisions` to those of the database's current
+ * revision before it validates, so a new generation-1 branch of an existing id (a right blob
+ * chunk after a wrong one) would be stored as a no-op re-send of the old revision. CouchDB keeps
+ * the branch (a conflict): pin the document's own revision path so the stand-in does too.
+ */
+function keepRevisions(doc: { _rev?: unknown; _revisions?: unknown }): void {
+  const match = typeof doc._rev === 'string' ? /^(\d+)-(.+)$/.exec(doc._rev) : null;
+  if (!match) return;
+  const revisions = doc._revisions ?? { start: Number(match[1]), ids: [match[2]] };
+  Object.defineProperty(doc, '_revisions', {
+    enumerable: true,
+    configurable: true,
+    get: () => revisions,
+    set: () => undefined,
+  });
 }
 
 /**

@@ -305,7 +305,7 @@ describe('sync with the central server', () => {
     });
     expect(refused.state).toBe('error');
     expect(refused.refused).toEqual([
-      { id: bad._id, reason: expect.stringContaining('does not match'), at: expect.any(String) },
+      { id: bad._id, reason: expect.stringContaining(bad._id), at: expect.any(String) },
     ]);
     expect(refused.lastError).toContain(`The central server refused ${bad._id}`);
     // Still there after the sync restarts (kept in _local/sync-state), and refused again.

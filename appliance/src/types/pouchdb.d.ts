@@ -109,7 +109,15 @@ declare namespace PouchDB {
   }
   interface Database {
     put(doc: Doc): Promise<PutResult>;
-    get(id: string, options?: { conflicts?: boolean; attachments?: boolean; binary?: boolean }): Promise<Doc>;
+    /** Every leaf revision (`'all'`) or the named ones; a revision that is not there comes back as `missing`. */
+    get(
+      id: string,
+      options: { open_revs: 'all' | string[]; attachments?: boolean; binary?: boolean },
+    ): Promise<Array<{ ok?: Doc; missing?: string }>>;
+    get(
+      id: string,
+      options?: { rev?: string; conflicts?: boolean; attachments?: boolean; binary?: boolean },
+    ): Promise<Doc>;
     bulkDocs(docs: Doc[], options?: { new_edits?: boolean }): Promise<Array<PutResult | ErrorResult>>;
     allDocs(options?: AllDocsOptions): Promise<AllDocsResponse>;
     info(): Promise<Info>;
