@@ -30,6 +30,8 @@ declare namespace PouchDB {
     /** With include_docs: attachment bodies (base64, or Buffers with `binary`) instead of stubs. */
     attachments?: boolean;
     binary?: boolean;
+    /** With include_docs: each document's `_conflicts` (its other leaf revisions). */
+    conflicts?: boolean;
     limit?: number;
     skip?: number;
     descending?: boolean;
@@ -107,7 +109,13 @@ declare namespace PouchDB {
   }
   interface Database {
     put(doc: Doc): Promise<PutResult>;
-    get(id: string, options?: { conflicts?: boolean; attachments?: boolean; binary?: boolean }): Promise<Doc>;
+    /** The database's name (for an HTTP database, its URL). */
+    readonly name: string;
+    /** `rev`: that revision (a conflicting leaf, say) instead of the winning one. */
+    get(
+      id: string,
+      options?: { conflicts?: boolean; attachments?: boolean; binary?: boolean; rev?: string },
+    ): Promise<Doc>;
     bulkDocs(docs: Doc[], options?: { new_edits?: boolean }): Promise<Array<PutResult | ErrorResult>>;
     allDocs(options?: AllDocsOptions): Promise<AllDocsResponse>;
     info(): Promise<Info>;
