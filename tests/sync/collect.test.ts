@@ -329,7 +329,7 @@ describe('npm run sync -- collect', () => {
         kind: 'file-uploaded',
         actor: { role: 'examinee', studentId: 'S2' },
         studentId: 'S2',
-        data: { questionId: 'q5', name: 'essay.pdf', ...partial },
+        data: { questionId: 'q5', name: '=HYPERLINK("http://x.test","essay").pdf', ...partial },
       },
       T + 5,
     );
@@ -351,7 +351,7 @@ describe('npm run sync -- collect', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('4 of 6 files');
     expect(r.err).toMatch(
-      /missing file \(not synced yet\?\): event:phys-1:box-a:0000000006: upload of S2 in phys-1 \(q5 "essay\.pdf"\): blob:[0-9a-f]{64}:1 is not there/,
+      /missing file \(not synced yet\?\): event:phys-1:box-a:0000000006: upload of S2 in phys-1 \(q5 "=HYPERLINK\(\\"http:\/\/x\.test\\",\\"essay\\"\)\.pdf"\): blob:[0-9a-f]{64}:1 is not there/,
     );
     expect(r.err).toMatch(
       /SHA-256 MISMATCH: event:phys-1:box-a:0000000007: snapshot of S3 in phys-1 \(screen\): reassembled [0-9a-f]{64}/,
@@ -371,6 +371,8 @@ describe('npm run sync -- collect', () => {
       size: String(pdf.length),
       sha256: upload.sha256,
     });
+    // An examinee's file name is never run as a spreadsheet formula.
+    expect(rows[4]?.name).toBe(`'=HYPERLINK("http://x.test","essay").pdf`);
     expect(rows[3]).toMatchObject({ submissionId: submitted.id, detail: expect.stringContaining('1 question(s): q1') });
     expect(await readFile(path.join(out, rows[0]!.file!))).toEqual(pdf);
     expect(await readFile(path.join(out, rows[1]!.file!))).toEqual(png);
@@ -467,7 +469,9 @@ describe('npm run sync -- collect', () => {
     );
     expect((await readdir(dir)).filter((f) => f === 'escape' || f.includes('collecting'))).toEqual([]);
     // The same names again, whatever the order: a second collect gives the same files.
+    // (Into a folder that is there and empty, this time.)
     const again = path.join(dir, 'collide-again');
+    await mkdir(again);
     expect((await collect('collisions', again)).code).toBe(0);
     expect(await filesUnder(again)).toEqual(
       everything

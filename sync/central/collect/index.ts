@@ -118,8 +118,13 @@ const FILE_COLUMNS = [
   'file',
 ] as const;
 
+/**
+ * A CSV cell. Text that a spreadsheet would run as a formula (an examinee's file name such as
+ * `=HYPERLINK(...)`) starts with a `'`, as OWASP advises for CSV exports.
+ */
 const csvCell = (v: unknown) => {
-  const s = v === undefined || v === null ? '' : String(v);
+  let s = v === undefined || v === null ? '' : String(v);
+  if (typeof v === 'string' && /^(?:[=+@\t\r]|-[^0-9])/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 const csvLine = <C extends string>(columns: readonly C[], cells: Partial<Record<C, unknown>>) =>
