@@ -6,7 +6,7 @@
  * chunk revisions chosen by the bytes, colliding ids, and bad input refused with nothing written.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -469,10 +469,12 @@ describe('npm run sync -- collect', () => {
     );
     expect((await readdir(dir)).filter((f) => f === 'escape' || f.includes('collecting'))).toEqual([]);
     // The same names again, whatever the order: a second collect gives the same files.
-    // (Into a folder that is there and empty, this time.)
+    // (Into a folder that is there and empty, this time: it keeps its mode.)
     const again = path.join(dir, 'collide-again');
-    await mkdir(again);
+    await mkdir(again, { mode: 0o750 });
     expect((await collect('collisions', again)).code).toBe(0);
+    expect((await stat(again)).mode & 0o777).toBe(0o750);
+    expect((await stat(out)).mode & 0o077).not.toBe(0);
     expect(await filesUnder(again)).toEqual(
       everything
         .filter((f) => f !== 'collect.json')

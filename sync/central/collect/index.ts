@@ -19,19 +19,9 @@
  * at the end, so an interrupted collect leaves no folder that looks like a result; <out> must be
  * new or empty, so two collects' files are never mixed.
  */
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import {
-  copyFile,
-  lstat,
-  mkdir,
-  mkdtemp,
-  open,
-  readdir,
-  rename,
-  rm,
-  writeFile,
-  type FileHandle,
-} from 'node:fs/promises';
+import { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { checkCentralDb } from '../../central-link.js';
 import { exportBlob, type BlobOutcome } from './blobs.js';
@@ -265,7 +255,11 @@ async function prepareOut(out: string): Promise<string> {
   const parent = path.dirname(out);
   try {
     await mkdir(parent, { recursive: true });
-    return await mkdtemp(path.join(parent, `.${path.basename(out)}.collecting-`));
+    // Not mkdtemp: its 0700 would become the result's; this gets the umask's mode, or <out>'s.
+    const staging = path.join(parent, `.${path.basename(out)}.collecting-${randomBytes(6).toString('hex')}`);
+    await mkdir(staging);
+    if (stat) await chmod(staging, stat.mode & 0o7777);
+    return staging;
   } catch (err) {
     throw new CollectRefusal(`cannot write in ${parent} (${fsProblem(err)})`);
   }
