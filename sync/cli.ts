@@ -1,7 +1,7 @@
 /**
  * The institution's command line for the central CouchDB (`npm run sync -- <command>`):
  *   publish <exam.json> <roster.csv|roster.json> --hall <id>   exam + roster into hall-<id>
- *   collect --hall <id> --out <dir> [--exam <examId>]          answer files + submissions.csv
+ *   collect --hall <id> --out <dir> [--exam <examId>]          every submission and file + CSVs
  *   install-design --hall <id> [--member <user>]...            validate_doc_update + security
  *   add-hall | add-appliance | remove-appliance                halls and boxes (central/provisioning-cli.ts)
  *   verify --hall <id> [--json]                                 check chains, receipts, blobs, roster
@@ -18,7 +18,13 @@ import { parseExamFile, toExamDoc, toExamineeDoc } from '../domain/exam-import.j
 import { formatImportErrors } from '../domain/import-errors.js';
 import { parseRoster, rosterFormatFromName } from '../domain/roster-import.js';
 import { centralLink, checkCentralDb, hallDbName, openCentralDb, type CentralLink } from './central-link.js';
-import { collectSubmissions, installDesign, publishExam, setHallSecurity } from './central/institution.js';
+import {
+  CollectRefusal,
+  collectSubmissions,
+  installDesign,
+  publishExam,
+  setHallSecurity,
+} from './central/institution.js';
 import { isProvisioningCommand, PROVISIONING_USAGE, runProvisioningCommand } from './central/provisioning-cli.js';
 import { formatVerifyReport, verifyHall } from './central/verify.js';
 import { describeSyncError } from './sync-status.js';
@@ -31,9 +37,13 @@ Commands:
       database hall-<id> (created if missing), as the appliance's import does (access codes
       hashed). Publishing again updates the exam and picks up the new roster version.
   collect --hall <id> --out <dir> [--exam <examId>]
-      Write each examinee's submitted answer file to <dir>/<examId>/<studentId>.answers.json,
-      reassembled from its chunks and checked against its SHA-256, and <dir>/submissions.csv.
-      Exit 1 when an answer file is missing (not synced yet) or does not match its SHA-256.
+      Into the new or empty folder <dir>: every submission version of every examinee (the one
+      that counts also as <examId>/<studentId>.answers.json), every uploaded file, verification
+      photo, proctoring snapshot and answers kept at time-up, each reassembled from its chunks and
+      checked against its SHA-256; submissions.csv (which version counts and why), files.csv and
+      collect.json. Exit 1 when a file is missing (not synced yet) or does not match its SHA-256,
+      or a document has conflicting revisions; exit 2, writing nothing, for an unknown hall or
+      exam or an unusable <dir>.
   install-design --hall <id> [--member <user>]...
       Create hall-<id> if missing, install its validate_doc_update design document, and set its
       security object so only the members (default: the user hall-<id>) and admins can use it.
@@ -191,14 +201,38 @@ async function collectCommand(p: Parsed, env: Record<string, string | undefined>
   const out = p.flag('out');
   if (out === undefined) throw new UsageError('collect needs --out <dir>');
   const link = await linkOf(p, env, io);
-  const report = await collectSubmissions(openCentralDb(link, hall), path.resolve(out), p.flag('exam'));
+  let report;
+  try {
+    report = await collectSubmissions(openCentralDb(link, hall), path.resolve(out), p.flag('exam'), {
+      label: hallDbName(hall),
+    });
+  } catch (err) {
+    if (typeof (err as { status?: unknown }).status === 'number') {
+      io.err(`${describeSyncError(err, link.server, hallDbName(hall), 'the given').message}\n`);
+      return 2;
+    }
+    if (!(err instanceof CollectRefusal)) throw err;
+    io.err(`collect: ${err.message}. Nothing was written.\n`);
+    return 2;
+  }
   io.out(
-    `Collected ${report.written} of ${report.submissions} submissions from ${hallDbName(hall)} into ${path.resolve(out)} ` +
-      `(every answer file checked against its SHA-256); list: ${report.csvPath}\n`,
+    `Collected ${report.written} of ${report.submissions} submissions and ${report.filesWritten} of ${report.files} files ` +
+      `(uploads, photos, snapshots, answers kept at time-up) from ${hallDbName(hall)} into ${report.outDir} ` +
+      `(every file checked against its SHA-256); lists: ${report.csvPath}, ${report.filesCsvPath}\n`,
   );
+  for (const id of report.conflicts) io.err(`  CONFLICTING REVISIONS: ${id}\n`);
   for (const id of report.missing) io.err(`  missing (not synced yet?): ${id}\n`);
   for (const id of report.mismatched) io.err(`  SHA-256 MISMATCH: ${id}\n`);
-  return report.missing.length + report.mismatched.length > 0 ? 1 : 0;
+  for (const what of report.missingFiles) io.err(`  missing file (not synced yet?): ${what}\n`);
+  for (const what of report.mismatchedFiles) io.err(`  SHA-256 MISMATCH: ${what}\n`);
+  const problems =
+    report.conflicts.length +
+    report.missing.length +
+    report.mismatched.length +
+    report.missingFiles.length +
+    report.mismatchedFiles.length;
+  if (problems > 0) io.err(`collect: INCOMPLETE, ${problems} problem(s) above (also in collect.json).\n`);
+  return problems > 0 ? 1 : 0;
 }
 
 async function installDesignCommand(p: Parsed, env: Record<string, string | undefined>, io: Io): Promise<number> {

@@ -1,14 +1,13 @@
 /**
  * The institution's side: publish an exam and its roster into a hall's central database, install
- * the hall's design document and security object, and collect the results. The CLI (sync/cli.ts)
- * reads files and flags; this module only talks to the database.
+ * the hall's design document and security object, and collect the results (collect/index.ts).
+ * The CLI (sync/cli.ts) reads files and flags; this module only talks to the database.
  */
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { ExamDoc, ExamineeDoc } from '../../domain/exam-format.js';
-import { reassembleBlob } from '../blob-chunks.js';
 import { authHeaders, type CentralLink, hallDbName } from '../central-link.js';
 import { hallDesignDoc } from './validate-doc-update.js';
+
+export { CollectRefusal, collectSubmissions, type CollectOptions, type CollectReport } from './collect/index.js';
 
 /** Documents in pages, so that a hall of any size is read in bounded memory. */
 async function* docsWithPrefix<T>(db: PouchDB.Database, prefix: string, pageSize = 500): AsyncGenerator<T[]> {
@@ -114,179 +113,6 @@ export async function setHallSecurity(link: CentralLink, hallId: string, members
   return true;
 }
 
-interface SubmissionRow {
-  _id: string;
-  examId: string;
-  studentId: string;
-  n: number;
-  applianceId: string;
-  sha256: string;
-  size: number;
-  submissionType: string;
-  receivedAt: number;
-  late: boolean;
-  /** The time-up case (domain/time-up.ts); absent in submissions from before it existed. */
-  timing?: string;
-  differingQuestions?: string[];
-  score?: { score: number; maxScore: number; answered: number; total: number };
-}
-
-export interface CollectReport {
-  submissions: number;
-  written: number;
-  /** Submissions whose answer file is not (completely) there yet. */
-  missing: string[];
-  /** Submissions whose reassembled answer file does not have the SHA-256 the submission names. */
-  mismatched: string[];
-  csvPath: string;
-}
-
-const CSV_COLUMNS = [
-  'examId',
-  'studentId',
-  'n',
-  'current',
-  'removed',
-  'applianceId',
-  'submissionType',
-  'receivedAt',
-  'late',
-  'timing',
-  'timeUpDifferingAnswers',
-  'timeUpDecision',
-  'size',
-  'sha256',
-  'fileStatus',
-  'file',
-  'score',
-  'maxScore',
-  'answered',
-  'total',
-] as const;
-
-const csvCell = (v: unknown) => {
-  const s = v === undefined || v === null ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-/**
- * Collects every submission of the hall (or of one exam) into `outDir`:
- * `<examId>/<studentId>.answers.json` for each examinee's current submission (the highest n not
- * removed by a proctor; earlier ones as `<studentId>.<n>.answers.json`), each reassembled from
- * its chunks and checked against its SHA-256, plus `submissions.csv` with one row per submission.
- */
-export async function collectSubmissions(
-  db: PouchDB.Database,
-  outDir: string,
-  examId?: string,
-): Promise<CollectReport> {
-  const prefix = examId === undefined ? 'submission:' : `submission:${examId}:`;
-  const rows: SubmissionRow[] = [];
-  for await (const page of docsWithPrefix<SubmissionRow>(db, prefix)) rows.push(...page.map(pickSubmission));
-  const removed = new Set<string>();
-  // A chief proctor's decision on a submission changed after time-up (the latest one counts).
-  const decided = new Map<string, string>();
-  for await (const page of docsWithPrefix<{ kind?: string; data?: { submissionId?: string; choice?: string } }>(
-    db,
-    examId === undefined ? 'event:' : `event:${examId}:`,
-    2_000,
-  )) {
-    for (const e of page) {
-      if (e.kind === 'submission-removed' && e.data?.submissionId) removed.add(e.data.submissionId);
-      if (e.kind === 'time-up-decided' && e.data?.submissionId && e.data.choice)
-        decided.set(e.data.submissionId, e.data.choice);
-    }
-  }
-  const current = new Map<string, SubmissionRow>();
-  for (const s of rows) {
-    if (removed.has(s._id)) continue;
-    const key = `${s.examId}\u0000${s.studentId}`;
-    const best = current.get(key);
-    if (!best || s.n > best.n) current.set(key, s);
-  }
-  await mkdir(outDir, { recursive: true });
-  const report: CollectReport = {
-    submissions: rows.length,
-    written: 0,
-    missing: [],
-    mismatched: [],
-    csvPath: path.join(outDir, 'submissions.csv'),
-  };
-  const lines = [CSV_COLUMNS.join(',')];
-  for (const s of rows) {
-    const isCurrent = current.get(`${s.examId}\u0000${s.studentId}`) === s;
-    const dir = path.join(outDir, safeName(s.examId));
-    await mkdir(dir, { recursive: true });
-    const fileName = isCurrent
-      ? `${safeName(s.studentId)}.answers.json`
-      : `${safeName(s.studentId)}.${s.n}.answers.json`;
-    const target = path.join(dir, fileName);
-    const tmp = `${target}.part`;
-    const fh = await open(tmp, 'w');
-    let result;
-    try {
-      result = await reassembleBlob(db, s.sha256, async (bytes) => {
-        await fh.write(bytes);
-      });
-    } finally {
-      await fh.close();
-    }
-    let fileStatus: string;
-    if (result.ok) {
-      await rename(tmp, target);
-      report.written++;
-      fileStatus = 'ok';
-    } else {
-      await rm(tmp, { force: true });
-      fileStatus = result.reason === 'missing-chunk' ? 'missing' : 'sha-mismatch';
-      (result.reason === 'missing-chunk' ? report.missing : report.mismatched).push(s._id);
-    }
-    const cells: Record<(typeof CSV_COLUMNS)[number], unknown> = {
-      examId: s.examId,
-      studentId: s.studentId,
-      n: s.n,
-      current: isCurrent,
-      removed: removed.has(s._id),
-      applianceId: s.applianceId,
-      submissionType: s.submissionType,
-      receivedAt: new Date(s.receivedAt).toISOString(),
-      late: s.late,
-      timing: s.timing ?? (s.late ? 'late' : 'on-time'),
-      timeUpDifferingAnswers: s.differingQuestions?.length,
-      timeUpDecision: decided.get(s._id),
-      size: s.size,
-      sha256: s.sha256,
-      fileStatus,
-      file: fileStatus === 'ok' ? path.join(safeName(s.examId), fileName) : '',
-      score: s.score?.score,
-      maxScore: s.score?.maxScore,
-      answered: s.score?.answered,
-      total: s.score?.total,
-    };
-    lines.push(CSV_COLUMNS.map((c) => csvCell(cells[c])).join(','));
-  }
-  await writeFile(report.csvPath, `${lines.join('\n')}\n`);
-  return report;
-}
-
-function pickSubmission(d: SubmissionRow): SubmissionRow {
-  return {
-    _id: d._id,
-    examId: d.examId,
-    studentId: d.studentId,
-    n: d.n,
-    applianceId: d.applianceId,
-    sha256: d.sha256,
-    size: d.size,
-    submissionType: d.submissionType,
-    receivedAt: d.receivedAt,
-    late: d.late,
-    ...(d.timing === undefined ? {} : { timing: d.timing }),
-    ...(d.differingQuestions === undefined ? {} : { differingQuestions: d.differingQuestions }),
-    ...(d.score ? { score: d.score } : {}),
-  };
-}
-
 /** JSON with object keys sorted, to compare documents whatever order a server returns them in. */
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
@@ -296,6 +122,3 @@ function stableJson(value: unknown): string {
   }
   return JSON.stringify(value) ?? 'null';
 }
-
-/** Ids become file names: keep letters, digits, '.', '_' and '-'. */
-const safeName = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_');

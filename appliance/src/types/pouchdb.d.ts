@@ -30,6 +30,8 @@ declare namespace PouchDB {
     /** With include_docs: attachment bodies (base64, or Buffers with `binary`) instead of stubs. */
     attachments?: boolean;
     binary?: boolean;
+    /** With include_docs: each document's `_conflicts` (its other leaf revisions). */
+    conflicts?: boolean;
     limit?: number;
     skip?: number;
     descending?: boolean;
@@ -109,6 +111,8 @@ declare namespace PouchDB {
   }
   interface Database {
     put(doc: Doc): Promise<PutResult>;
+    /** The database's name (for an HTTP database, its URL). */
+    readonly name: string;
     /** Every leaf revision (`'all'`) or the named ones; a revision that is not there comes back as `missing`. */
     get(
       id: string,
