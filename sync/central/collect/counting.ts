@@ -13,6 +13,8 @@
  *    so, and the hall should confirm which was really last.
  */
 
+import { laterAccepted, laterOnBox as laterOnBoxRule } from '../../../domain/examinee-state.js';
+
 /** What the rule needs of a submission document. */
 export interface SubmissionVersion {
   id: string;
@@ -63,20 +65,18 @@ export function duration(ms: number): string {
 
 const label = (v: SubmissionVersion) => `${v.applianceId}'s submission ${v.n}`;
 
-/** Later first: receivedAt, then n, then appliance id, then id. */
-function later(a: SubmissionVersion, b: SubmissionVersion): number {
-  return (
-    b.receivedAt - a.receivedAt ||
-    b.n - a.n ||
-    (a.applianceId < b.applianceId ? 1 : a.applianceId > b.applianceId ? -1 : 0) ||
-    (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
-  );
-}
+const countable = (v: SubmissionVersion) => ({
+  submissionId: v.id,
+  applianceId: v.applianceId,
+  n: v.n,
+  at: v.receivedAt,
+});
+
+/** Later first: receivedAt, then n, then appliance id, then id (the boxes' own rule, domain/examinee-state.ts). */
+const later = (a: SubmissionVersion, b: SubmissionVersion) => laterAccepted(countable(a), countable(b));
 
 /** The latest on one box: highest n, then receivedAt, then id. */
-function laterOnBox(a: SubmissionVersion, b: SubmissionVersion): number {
-  return b.n - a.n || later(a, b);
-}
+const laterOnBox = (a: SubmissionVersion, b: SubmissionVersion) => laterOnBoxRule(countable(a), countable(b));
 
 /**
  * Decides for every version of one examinee's submissions (one exam) whether it counts and why.
