@@ -12,11 +12,12 @@
  * Chunk documents are immutable and deterministic: their revision is derived from (sha256, index)
  * alone (chunkRev), so writing one twice, or by two appliances of one hall, never conflicts.
  * They are derived data: the blob file is durable (fsynced before its event was acknowledged),
- * so the sync writes chunk documents lazily, from the blob files the appliance's events name,
- * and can always write them again (see BlobChunker in hall-sync.ts).
+ * so the sync builds chunk documents lazily, from the blob files the appliance's events name,
+ * and sends them straight to the central server (BlobPusher in blob-pusher.ts); it can always
+ * build them again.
  */
 import { createHash, hash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { SCHEMA_VERSION } from '../domain/exam-format.js';
 
 /** Largest chunk: 512 KiB. */
@@ -37,6 +38,9 @@ export interface BlobChunkDoc {
   applianceId: string;
   _attachments: Record<string, { content_type: string; data?: string | Buffer; stub?: boolean; length?: number }>;
 }
+
+/** A chunk document without its attachment (what the box keeps of a chunk it pushed from its file). */
+export type BlobChunkHead = Omit<BlobChunkDoc, '_attachments'>;
 
 export const blobChunkId = (sha256: string, index: number) => `blob:${sha256}:${index}`;
 
@@ -87,31 +91,13 @@ export async function writeBlobChunks(
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
     const pending: BlobChunkDoc[] = [];
     for (let index = 0; index < count; index++) {
-      const length = Math.min(CHUNK_BYTES, size - index * CHUNK_BYTES);
-      let read = 0;
-      while (read < length) {
-        const { bytesRead } = await fh.read(buf, read, length - read, index * CHUNK_BYTES + read);
-        if (bytesRead === 0) throw new Error(`${file}: shorter than ${size} bytes`);
-        read += bytesRead;
-      }
+      const length = chunkLength(size, index);
+      await readFully(fh, buf, length, index * CHUNK_BYTES, file);
       const bytes = buf.subarray(0, length);
       whole.update(bytes);
       const id = blobChunkId(sha256, index);
       if (!missing.has(id)) continue;
-      pending.push({
-        _id: id,
-        _rev: chunkRev(sha256, index),
-        type: 'blob-chunk',
-        schemaVersion: SCHEMA_VERSION,
-        sha256,
-        index,
-        count,
-        size,
-        applianceId,
-        _attachments: {
-          [ATTACHMENT_NAME]: { content_type: 'application/octet-stream', data: bytes.toString('base64') },
-        },
-      });
+      pending.push(chunkDoc(chunkDocHead(sha256, index, size, applianceId), bytes));
       // Written as soon as possible, so at most one chunk is held at a time... except the last,
       // which waits for the whole-file check below.
       if (index < count - 1) await writeChunkDocs(db, pending.splice(0));
@@ -123,6 +109,53 @@ export async function writeBlobChunks(
   } finally {
     await fh.close();
   }
+}
+
+/** Bytes in chunk `index` of a blob of `size` bytes. */
+export const chunkLength = (size: number, index: number) =>
+  Math.max(0, Math.min(CHUNK_BYTES, size - index * CHUNK_BYTES));
+
+/** Reads exactly `length` bytes at `position` into `buf` (a file shorter than that is an error). */
+export async function readFully(
+  fh: FileHandle,
+  buf: Buffer,
+  length: number,
+  position: number,
+  file: string,
+): Promise<void> {
+  let read = 0;
+  while (read < length) {
+    const { bytesRead } = await fh.read(buf, read, length - read, position + read);
+    if (bytesRead === 0) throw new Error(`${file}: shorter than expected`);
+    read += bytesRead;
+  }
+}
+
+/**
+ * A chunk document without its attachment: every field and the revision. The box keeps these
+ * as markers of chunks it pushes straight from its blob files (blob-pusher.ts); with the
+ * attachment added (chunkDoc) it is the document the central server stores.
+ */
+export function chunkDocHead(sha256: string, index: number, size: number, applianceId: string): BlobChunkHead {
+  return {
+    _id: blobChunkId(sha256, index),
+    _rev: chunkRev(sha256, index),
+    type: 'blob-chunk',
+    schemaVersion: SCHEMA_VERSION,
+    sha256,
+    index,
+    count: chunkCount(size),
+    size,
+    applianceId,
+  };
+}
+
+/** The full chunk document: its head with the chunk's bytes as the attachment `chunk` (base64). */
+export function chunkDoc(head: BlobChunkHead, bytes: Buffer): BlobChunkDoc {
+  return {
+    ...head,
+    _attachments: { [ATTACHMENT_NAME]: { content_type: 'application/octet-stream', data: bytes.toString('base64') } },
+  };
 }
 
 async function writeChunkDocs(db: PouchDB.Database, docs: BlobChunkDoc[]): Promise<void> {
