@@ -75,11 +75,17 @@ async function main(): Promise<void> {
   const started = performance.now();
   // Peak resident size, of V8's heap and of memory outside it (Buffers), sampled.
   const peak = { rss: process.memoryUsage.rss(), heapMB: 0, externalMB: 0 };
+  let ticks = 0;
   const sampler = setInterval(() => {
     const m = process.memoryUsage();
     peak.rss = Math.max(peak.rss, m.rss);
     peak.heapMB = Math.max(peak.heapMB, Math.round(m.heapUsed / MB));
     peak.externalMB = Math.max(peak.externalMB, Math.round(m.external / MB));
+    // BENCH_MEM_TRACE=1: where the memory goes, every 500 ms (stderr).
+    if (process.env.BENCH_MEM_TRACE && ++ticks % 10 === 0)
+      process.stderr.write(
+        `${Math.round(performance.now() - started)} ms: rss ${Math.round(m.rss / MB)} heap ${Math.round(m.heapUsed / MB)}/${Math.round(m.heapTotal / MB)} external ${Math.round(m.external / MB)} MB\n`,
+      );
   }, 50);
   void sync.start();
   for (;;) {

@@ -203,3 +203,20 @@ export async function reassembleBlob(
   if (actual !== sha256) return { ok: false, reason: 'sha-mismatch', detail: `reassembled ${actual}` };
   return { ok: true, size };
 }
+
+/**
+ * A chunk document as JSON, in pieces that can be streamed: the head's fields, then the
+ * attachment `chunk` whose base64 `data` the caller writes between `prefix` and `suffix` (it has
+ * `base64Length(bytes)` characters). The same document chunkDoc builds, without holding its
+ * base64 as one string.
+ */
+export function chunkDocJson(head: BlobChunkHead): { prefix: string; suffix: string } {
+  const fields = JSON.stringify(head);
+  return {
+    prefix: `${fields.slice(0, -1)},"_attachments":{"${ATTACHMENT_NAME}":{"content_type":"application/octet-stream","data":"`,
+    suffix: '"}}}',
+  };
+}
+
+/** Characters of the base64 of `n` bytes (with padding). */
+export const base64Length = (n: number) => 4 * Math.ceil(n / 3);

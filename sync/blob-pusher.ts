@@ -30,23 +30,18 @@
 import { createHash, type Hash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
-import {
-  type BlobChunkDoc,
-  type BlobChunkHead,
-  blobOfEvent,
-  CHUNK_BYTES,
-  chunkCount,
-  chunkDoc,
-  chunkDocHead,
-  chunkLength,
-  readFully,
-} from './blob-chunks.js';
+import { blobOfEvent, CHUNK_BYTES, chunkCount, chunkDocHead, chunkLength, readFully } from './blob-chunks.js';
+import type { CentralLink } from './central-link.js';
+import { type ChunkToUpload, uploadChunks } from './chunk-upload.js';
 
 export interface BlobPusherOptions {
   db: PouchDB.Database;
   /** Where a blob file lives. */
   blobPath: (sha256: string) => string;
   applianceId: string;
+  /** The central server and the hall, whose database `_bulk_docs` is posted to. */
+  link: CentralLink;
+  hallId: string;
   log?: (level: 'info' | 'warn' | 'error', line: string) => void;
   /** Most chunks and bytes of content per `_bulk_docs`. Default 64 chunks, 4 MiB. */
   batch?: { chunks?: number; bytes?: number };
@@ -64,8 +59,8 @@ interface QueuedBlob {
 }
 
 interface Batch {
-  heads: BlobChunkHead[];
-  docs: BlobChunkDoc[];
+  /** The chunks, their bytes in the pusher's batch buffer. */
+  chunks: ChunkToUpload[];
   /** Blobs whose last chunk (or failure) is in this batch, queue order: done once it is sent. */
   completes: number;
   /** Chunks of each blob in the batch. */
@@ -130,7 +125,8 @@ export class BlobPusher {
   private stopped = false;
   private readonly maxChunks: number;
   private readonly maxBytes: number;
-  private readonly readBuf = Buffer.allocUnsafe(CHUNK_BYTES);
+  /** The content of the one batch being sent (reused: a batch is prepared only once the last is done). */
+  private readonly batchBuf: Buffer;
 
   constructor(
     private readonly options: BlobPusherOptions,
@@ -139,6 +135,7 @@ export class BlobPusher {
   ) {
     this.maxChunks = Math.max(1, options.batch?.chunks ?? 64);
     this.maxBytes = Math.max(CHUNK_BYTES, options.batch?.bytes ?? 4 * 2 ** 20);
+    this.batchBuf = Buffer.allocUnsafe(this.maxBytes);
   }
 
   /** Follows the local changes feed from the checkpoint `since`; `onAnyChange` on every change. */
@@ -218,7 +215,7 @@ export class BlobPusher {
       bySha.set(sha, (bySha.get(sha) ?? new Set()).add(Number(index)));
     }
     for (const [sha, indices] of bySha) {
-      let docs: BlobChunkDoc[];
+      let docs: ChunkToUpload[];
       try {
         docs = await this.readChunks(sha, indices);
       } catch (err) {
@@ -227,10 +224,10 @@ export class BlobPusher {
       }
       try {
         const denied = await this.send(remote, docs);
-        for (const d of docs) {
-          const reason = denied.get(d._id);
-          if (reason === undefined) taken.push(d._id);
-          else refused.set(d._id, reason);
+        for (const { head } of docs) {
+          const reason = denied.get(head._id);
+          if (reason === undefined) taken.push(head._id);
+          else refused.set(head._id, reason);
         }
       } catch {
         return undefined;
@@ -279,7 +276,7 @@ export class BlobPusher {
         this.prepared = undefined;
         this.confirm(batch);
         for (const [id, reason] of denied) push.emit('denied', { id, reason });
-        push.emit('change', { docs: batch.heads.map((h) => ({ _id: h._id })) });
+        push.emit('change', { docs: batch.chunks.map((c) => ({ _id: c.head._id })) });
       } catch (err) {
         if (push.cancelled || this.stopped) break;
         active = false;
@@ -307,11 +304,11 @@ export class BlobPusher {
 
   /** Reads the next batch from the blob files at the head of the queue; undefined: nothing to do. */
   private async prepare(): Promise<Batch | undefined> {
-    const batch: Batch = { heads: [], docs: [], completes: 0, perBlob: new Map() };
+    const batch: Batch = { chunks: [], completes: 0, perBlob: new Map() };
     let bytes = 0;
     for (let q = 0; q < this.queue.length; q++) {
       const blob = this.queue[q]!;
-      const full = () => batch.heads.length >= this.maxChunks || bytes >= this.maxBytes;
+      const full = () => batch.chunks.length >= this.maxChunks || bytes >= this.maxBytes;
       if (full()) break;
       const r = blob.reading ?? (await this.openBlob(blob));
       if (!r) {
@@ -320,17 +317,16 @@ export class BlobPusher {
       }
       const file = this.options.blobPath(blob.sha256);
       const count = chunkCount(r.size);
-      const mine: BlobChunkDoc[] = [];
+      const mine: ChunkToUpload[] = [];
       try {
         while (r.next < count) {
           const length = chunkLength(r.size, r.next);
-          if (batch.heads.length + mine.length >= this.maxChunks) break;
-          if (batch.heads.length + mine.length > 0 && bytes + length > this.maxBytes) break;
-          const bytesRead = this.readBuf.subarray(0, length);
-          await readFully(r.fh, bytesRead, length, r.next * CHUNK_BYTES, file);
-          r.hash.update(bytesRead);
-          // The attachment's base64 is made here, so the read buffer serves the next chunk.
-          mine.push(chunkDoc(chunkDocHead(blob.sha256, r.next, r.size, this.options.applianceId), bytesRead));
+          if (batch.chunks.length + mine.length >= this.maxChunks) break;
+          if (batch.chunks.length + mine.length > 0 && bytes + length > this.maxBytes) break;
+          const chunk = this.batchBuf.subarray(bytes, bytes + length);
+          await readFully(r.fh, chunk, length, r.next * CHUNK_BYTES, file);
+          r.hash.update(chunk);
+          mine.push({ head: chunkDocHead(blob.sha256, r.next, r.size, this.options.applianceId), bytes: chunk });
           bytes += length;
           r.next++;
         }
@@ -351,11 +347,10 @@ export class BlobPusher {
         }
       }
       if (mine.length > 0) batch.perBlob.set(blob, mine.length);
-      batch.docs.push(...mine);
-      batch.heads.push(...mine.map(head));
+      batch.chunks.push(...mine);
       if (r.next < count) break;
     }
-    return batch.completes === 0 && batch.docs.length === 0 ? undefined : batch;
+    return batch.completes === 0 && batch.chunks.length === 0 ? undefined : batch;
   }
 
   private async openBlob(blob: QueuedBlob): Promise<QueuedBlob['reading']> {
@@ -372,20 +367,21 @@ export class BlobPusher {
   }
 
   /** Reads the given chunks of one blob (the whole file is hashed and checked). */
-  private async readChunks(sha256: string, indices: ReadonlySet<number>): Promise<BlobChunkDoc[]> {
+  private async readChunks(sha256: string, indices: ReadonlySet<number>): Promise<ChunkToUpload[]> {
     const file = this.options.blobPath(sha256);
     const fh = await open(file, 'r');
     try {
       const size = (await fh.stat()).size;
       const hash = createHash('sha256');
-      const docs: BlobChunkDoc[] = [];
+      const docs: ChunkToUpload[] = [];
       const buf = Buffer.allocUnsafe(CHUNK_BYTES);
       for (let index = 0; index < chunkCount(size); index++) {
         const length = chunkLength(size, index);
         await readFully(fh, buf, length, index * CHUNK_BYTES, file);
         const bytes = buf.subarray(0, length);
         hash.update(bytes);
-        if (indices.has(index)) docs.push(chunkDoc(chunkDocHead(sha256, index, size, this.options.applianceId), bytes));
+        if (indices.has(index))
+          docs.push({ head: chunkDocHead(sha256, index, size, this.options.applianceId), bytes: Buffer.from(bytes) });
       }
       const actual = hash.digest('hex');
       if (actual !== sha256) throw new Error(`${file} has SHA-256 ${actual}`);
@@ -396,44 +392,34 @@ export class BlobPusher {
   }
 
   private async sendBatch(remote: PouchDB.Database, batch: Batch): Promise<Map<string, string>> {
-    if (batch.docs.length === 0) return new Map();
-    return this.send(remote, batch.docs, batch.heads);
+    if (batch.chunks.length === 0) return new Map();
+    return this.send(remote, batch.chunks);
   }
 
   /**
-   * Asks the server which of the documents it lacks, writes their markers locally and sends the
+   * Asks the server which of the chunks it lacks, writes their markers locally and sends the
    * missing ones. Returns the refused ids with the reason; throws when the link fails.
    */
-  private async send(
-    remote: PouchDB.Database,
-    docs: BlobChunkDoc[],
-    heads: BlobChunkHead[] = docs.map(head),
-  ): Promise<Map<string, string>> {
+  private async send(remote: PouchDB.Database, chunks: ChunkToUpload[]): Promise<Map<string, string>> {
     const diff: Record<string, string[]> = {};
-    for (const h of heads) diff[h._id] = [h._rev!];
+    for (const { head } of chunks) diff[head._id] = [head._rev!];
     const answer = (await remote.revsDiff(diff)) as Record<string, { missing?: string[] }>;
-    const missing = docs.filter((d) => answer[d._id]?.missing?.includes(d._rev!));
+    const missing = chunks.filter(({ head }) => answer[head._id]?.missing?.includes(head._rev!));
     // Markers first: the pull must find these revisions here before the server has them.
-    const written = await this.options.db.bulkDocs(heads as unknown as PouchDB.Doc[], { new_edits: false });
+    const markers = chunks.map((c) => c.head) as unknown as PouchDB.Doc[];
+    const written = await this.options.db.bulkDocs(markers, { new_edits: false });
     for (const w of written) {
       if ('error' in w && w.error) throw new Error(`writing ${w.id ?? '?'} failed: ${w.message ?? w.name ?? '?'}`);
     }
     const denied = new Map<string, string>();
     if (missing.length === 0) return denied;
-    const results = await remote.bulkDocs(missing as unknown as PouchDB.Doc[], { new_edits: false });
-    for (const r of results as { id?: string; error?: unknown; name?: unknown; reason?: string; message?: string }[]) {
+    const rows = await uploadChunks(this.options.link, this.options.hallId, missing);
+    for (const r of rows) {
       if (!r.error || r.id === undefined) continue;
-      const kind = typeof r.name === 'string' ? r.name : String(r.error);
-      const reason = r.reason ?? r.message ?? kind;
-      if (kind === 'forbidden' || kind === 'unauthorized') denied.set(r.id, reason);
+      const reason = r.reason ?? r.error;
+      if (r.error === 'forbidden' || r.error === 'unauthorized') denied.set(r.id, reason);
       else throw Object.assign(new Error(`${r.id}: ${reason}`), { reason });
     }
     return denied;
   }
-}
-
-/** The head (no attachment) of a full chunk document. */
-function head(doc: BlobChunkDoc): BlobChunkHead {
-  const { _attachments: _a, ...rest } = doc;
-  return rest;
 }
