@@ -20,8 +20,8 @@
  *   5. the checkpoint — the local seq up to which every blob named by an event is central — moves
  *      past the blobs the batch completed (saved in `_local/sync-state` by the sync).
  * A failed request is retried with the sync's backoff; after a cut only what the server lacks is
- * sent again. Memory: one batch (default at most 4 MiB of content, ~5.6 MB as base64 JSON) at a
- * time, plus the queue of blob names and sizes.
+ * sent again. Memory: one batch at a time in one reused buffer (default 4 MiB), its body streamed
+ * (chunk-upload.ts), plus the queue of blob names and sizes.
  *
  * The blobs to push come from the local changes feed (this appliance's events whose data names a
  * `sha256`, blobOfEvent), followed from the checkpoint; losing the checkpoint in a crash only
