@@ -3,7 +3,7 @@
  * with the same node flags and environment as `npm start`), so that its memory is measured apart
  * from the stand-in server's: opens the data folder, runs the sync until everything is pushed,
  * and prints one JSON line
- *   { pushMs, idleRssMB, peakRssMB, peakRssAboveIdleMB, maxRssMB, peakHeapMB, peakExternalMB }.
+ *   { pushMs, cpuMs, idleRssMB, peakRssMB, peakRssAboveIdleMB, maxRssMB, peakHeapMB, peakExternalMB }.
  *
  * Idle: the resident size of this process with the store open and nothing running: the median of
  * the samples taken every 50 ms during the second after a one-second settle that follows
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     pendingIntervalMs: 500,
   });
   const hwmReset = resetKernelPeakRss();
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   // Peak resident size, of V8's heap and of memory outside it (Buffers), sampled.
   const peak = { rss: process.memoryUsage.rss(), heapMB: 0, externalMB: 0 };
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     await sleep(20);
   }
   const pushMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
   const hwm = hwmReset ? kernelPeakRss() : undefined;
   const peakRss = Math.max(peak.rss, hwm ?? 0);
@@ -105,6 +107,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({
       pushMs: Math.round(pushMs),
+      /** CPU time of this process during the push (user + system, all threads). */
+      cpuMs: Math.round((cpu.user + cpu.system) / 1_000),
       idleRssMB: Math.round(idle / MB),
       peakRssMB: Math.round(peakRss / MB),
       peakRssAboveIdleMB: Math.round((peakRss - idle) / MB),

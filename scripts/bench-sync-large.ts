@@ -80,6 +80,7 @@ export function runJsonChild<T>(
 
 interface ApplianceFigures {
   pushMs: number;
+  cpuMs: number;
   idleRssMB: number;
   peakRssMB: number;
   peakRssAboveIdleMB: number;
@@ -174,7 +175,8 @@ export async function benchLarge(examinees: number): Promise<void> {
     const receivedBefore = server.receivedTotal();
     const push = await runJsonChild<ApplianceFigures>('scripts/bench-sync-child.ts', [dataDir, 'h1', server.url], {
       env: { ...npmStart.env, ...credentials },
-      flags: npmStart.flags,
+      // BENCH_SYNC_CHILD_FLAGS: more node flags for the appliance's process, e.g. `--cpu-prof`.
+      flags: [...npmStart.flags, ...(process.env.BENCH_SYNC_CHILD_FLAGS ?? '').split(/\s+/).filter(Boolean)],
     });
     const pushReceived = server.receivedTotal() - receivedBefore;
     const after = await runBaseline('base2');
@@ -194,6 +196,8 @@ export async function benchLarge(examinees: number): Promise<void> {
       blobMB: +(blobBytes / 1e6).toFixed(1),
       recordMB: +(recordBytes / 1e6).toFixed(2),
       pushMs: push.pushMs,
+      /** CPU time the appliance's process spent during its push. */
+      applianceCpuMs: push.cpuMs,
       baselineMs: [before.replicateMs, after.replicateMs],
       ratioToPlainReplication: +(push.pushMs / baselineMs).toFixed(2),
       idleRssMB: push.idleRssMB,
@@ -215,7 +219,8 @@ export async function benchLarge(examinees: number): Promise<void> {
     };
     process.stdout.write(
       `  the appliance's push: ${result.pushMs} ms against ${result.baselineMs.join(' and ')} ms ` +
-        `(ratio ${result.ratioToPlainReplication}); ${result.missing} missing, ${result.resent} re-sent\n` +
+        `(ratio ${result.ratioToPlainReplication}; its CPU ${push.cpuMs} ms); ${result.missing} missing, ` +
+        `${result.resent} re-sent\n` +
         `  its resident memory: idle ${result.idleRssMB} MB, peak ${result.peakRssMB} MB ` +
         `(+${result.peakRssAboveIdleMB} MB; heap ${result.applianceHeapMB} MB, Buffers ${result.applianceExternalMB} MB)\n` +
         `  SHA-256 of ${checked} blobs checked centrally, ${mismatches.length} mismatches; ` +

@@ -79,10 +79,13 @@ export interface DeniedChunk {
  */
 export class BlobPush extends EventEmitter {
   cancelled = false;
+  /** Aborts the upload in flight when the push is cancelled (a hanging link must not hold stop()). */
+  readonly aborter = new AbortController();
   private readonly wakers = new Set<() => void>();
 
   cancel(): void {
     this.cancelled = true;
+    this.aborter.abort();
     for (const w of [...this.wakers]) w();
   }
 
@@ -259,6 +262,7 @@ export class BlobPusher {
           active = false;
           paused = true;
         }
+        if (this.queue.length > 0) continue;
         await push.wait((wake) => {
           this.wake = wake;
           return () => (this.wake = undefined);
@@ -271,7 +275,7 @@ export class BlobPusher {
         paused = false;
       }
       try {
-        const denied = await this.sendBatch(remote, batch);
+        const denied = await this.sendBatch(remote, batch, push.aborter.signal);
         delay = 0;
         this.prepared = undefined;
         this.confirm(batch);
@@ -391,16 +395,20 @@ export class BlobPusher {
     }
   }
 
-  private async sendBatch(remote: PouchDB.Database, batch: Batch): Promise<Map<string, string>> {
+  private async sendBatch(remote: PouchDB.Database, batch: Batch, signal: AbortSignal): Promise<Map<string, string>> {
     if (batch.chunks.length === 0) return new Map();
-    return this.send(remote, batch.chunks);
+    return this.send(remote, batch.chunks, signal);
   }
 
   /**
    * Asks the server which of the chunks it lacks, writes their markers locally and sends the
    * missing ones. Returns the refused ids with the reason; throws when the link fails.
    */
-  private async send(remote: PouchDB.Database, chunks: ChunkToUpload[]): Promise<Map<string, string>> {
+  private async send(
+    remote: PouchDB.Database,
+    chunks: ChunkToUpload[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, string>> {
     const diff: Record<string, string[]> = {};
     for (const { head } of chunks) diff[head._id] = [head._rev!];
     const answer = (await remote.revsDiff(diff)) as Record<string, { missing?: string[] }>;
@@ -413,7 +421,7 @@ export class BlobPusher {
     }
     const denied = new Map<string, string>();
     if (missing.length === 0) return denied;
-    const rows = await uploadChunks(this.options.link, this.options.hallId, missing);
+    const rows = await uploadChunks(this.options.link, this.options.hallId, missing, signal);
     for (const r of rows) {
       if (!r.error || r.id === undefined) continue;
       const reason = r.reason ?? r.error;

@@ -33,7 +33,12 @@ export interface BulkDocsRow {
  * Sends the chunk documents; resolves with the server's rows, rejects when the link fails or the
  * server answers an error status (the error carries `status` and `reason`, as PouchDB's do).
  */
-export async function uploadChunks(link: CentralLink, hallId: string, chunks: ChunkToUpload[]): Promise<BulkDocsRow[]> {
+export async function uploadChunks(
+  link: CentralLink,
+  hallId: string,
+  chunks: ChunkToUpload[],
+  signal?: AbortSignal,
+): Promise<BulkDocsRow[]> {
   const open = Buffer.from('{"new_edits":false,"docs":[');
   const close = Buffer.from(']}');
   const parts = chunks.map((c) => {
@@ -47,6 +52,7 @@ export async function uploadChunks(link: CentralLink, hallId: string, chunks: Ch
   const client = url.protocol === 'https:' ? https : http;
   const req = client.request(url, {
     method: 'POST',
+    ...(signal ? { signal } : {}),
     headers: {
       'content-type': 'application/json',
       accept: 'application/json',

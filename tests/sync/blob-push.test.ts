@@ -137,7 +137,7 @@ describe('the blob push', () => {
     });
     expect(refused.state).toBe('error');
     expect(refused.refused[0]).toMatchObject({ id: expect.stringMatching(/^blob:/), reason: 'no blobs today' });
-    await central.remove(await central.get('_design/no-blobs'));
+    await central.bulkDocs([{ ...(await central.get('_design/no-blobs')), _deleted: true }]);
     sync!.syncNow();
     await until('taken', () => sync!.status().refusedCount === 0 && sync!.status().state === 'idle');
     await expectAllCentralAndVerified();
