@@ -9,9 +9,9 @@
  * 2. Starts the stand-in central server in this process (express-pouchdb on PouchDB 9, memory
  *    adapter, validate_doc_update enforced) and the appliance's side in a child process
  *    (scripts/bench-sync-child.ts, with `npm start`'s node flags), which opens the data folder and
- *    runs the sync with the real PouchDB replicator over HTTP on 127.0.0.1 until everything is
- *    pushed and the sync is idle. The blob chunk documents are written during the push (lazily,
- *    as on the appliance). Measured in the child: the time from the sync's start, and its peak
+ *    runs the sync (the records with the real PouchDB replicator, the blobs by the blob push,
+ *    chunk documents built from the blob files during the push, as on the appliance) over HTTP
+ *    on 127.0.0.1 until everything is pushed and the sync is idle. Measured in the child: the time from the sync's start, and its peak
  *    memory (the appliance's side alone).
  * 3. Checks every document arrived and reassembles every blob from the central database to
  *    compare its SHA-256.
