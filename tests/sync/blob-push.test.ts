@@ -6,9 +6,11 @@
  * list and offered again from its file.
  */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
+import PouchDB from 'pouchdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { removeDir } from '../support/appliance.js';
-import { blobChunkId, chunkCount, reassembleBlob } from '../../sync/blob-chunks.js';
+import { blobChunkId, chunkCount, reassembleBlob, writeBlobChunks } from '../../sync/blob-chunks.js';
 import { openCentralDb } from '../../sync/central-link.js';
 import { installDesign } from '../../sync/central/institution.js';
 import { HallSync } from '../../sync/hall-sync.js';
@@ -142,5 +144,33 @@ describe('the blob push', () => {
     await until('taken', () => sync!.status().refusedCount === 0 && sync!.status().state === 'idle');
     await expectAllCentralAndVerified();
     await expectMarkersOnly();
+  });
+
+  it('stores exactly the chunk documents that replicating locally written chunk documents stores', async () => {
+    startSync();
+    await until('everything pushed', () => sync!.status().state === 'idle' && sync!.status().pending?.docs === 0);
+    // The reference: chunk documents written into a LevelDB by the format's own writer, then
+    // replicated with PouchDB's replicator to a database of their own.
+    const reference = new PouchDB(path.join(appliance.dataDir, 'reference-db'));
+    for (const sha of blobs.keys())
+      await writeBlobChunks(reference, appliance.store.blobs.pathOf(sha), sha, appliance.store.applianceId);
+    const admin = server.link(server.admin);
+    await installDesign(openCentralDb(admin, 'ref', { create: true }), 'ref');
+    await reference.replicate.to(openCentralDb(admin, 'ref'));
+    await reference.close();
+    const pushed = openCentralDb(admin, 'h1');
+    const replicated = openCentralDb(admin, 'ref');
+    for (const [sha, size] of blobs) {
+      for (let i = 0; i < chunkCount(size); i++) {
+        const id = blobChunkId(sha, i);
+        const a = await pushed.get(id, { attachments: true, conflicts: true });
+        const b = await replicated.get(id, { attachments: true, conflicts: true });
+        expect(a, id).toEqual(b);
+        expect((a as { _attachments?: Record<string, unknown> })._attachments?.chunk, id).toMatchObject({
+          data: expect.any(String),
+          digest: expect.any(String),
+        });
+      }
+    }
   });
 });
