@@ -9,9 +9,9 @@
  * 2. Starts the stand-in central server in this process (express-pouchdb on PouchDB 9, memory
  *    adapter, validate_doc_update enforced) and the appliance's side in a child process
  *    (scripts/bench-sync-child.ts, with `npm start`'s node flags), which opens the data folder and
- *    runs the sync with the real PouchDB replicator over HTTP on 127.0.0.1 until everything is
- *    pushed and the sync is idle. The blob chunk documents are written during the push (lazily,
- *    as on the appliance). Measured in the child: the time from the sync's start, and its peak
+ *    runs the sync (the records with the real PouchDB replicator, the blobs by the blob push,
+ *    chunk documents built from the blob files during the push, as on the appliance) over HTTP
+ *    on 127.0.0.1 until everything is pushed and the sync is idle. Measured in the child: the time from the sync's start, and its peak
  *    memory (the appliance's side alone).
  * 3. Checks every document arrived and reassembles every blob from the central database to
  *    compare its SHA-256.
@@ -20,10 +20,10 @@
  * (content: records' JSON + blob bytes, in MB = 10^6 bytes), shaMismatches and the raw figures.
  * Exits 1 when a document is missing or a SHA-256 differs.
  *
- * Options: --examinees N (1000)
+ * Options: --examinees N (1000); --large: the heavy day (~200 KB answer files, every 50th examinee
+ * a 5 MiB file answer) against plain PouchDB replication of the same documents in the same run,
+ * with the memory above idle (scripts/bench-sync-large.ts).
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { removeDir } from '../tests/support/appliance.js';
 import { chunkCount } from '../sync/blob-chunks.js';
 import { openCentralDb } from '../sync/central-link.js';
@@ -31,8 +31,7 @@ import { installDesign } from '../sync/central/institution.js';
 import { startCentralServer } from '../tests/support/central-server.js';
 import { openSyncTestAppliance, recordExamDay } from '../tests/support/sync-exam-day.js';
 import { checkCentralBlobs } from '../tests/support/push-day.js';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
+import { benchLarge, npmStartNode, runJsonChild } from './bench-sync-large.js';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,34 +44,9 @@ function option(name: string, fallback: number): number {
   return v;
 }
 
-/** Runs the appliance's side; resolves with its JSON line. */
-function runChild(dataDir: string, url: string, user: { username: string; password: string }) {
-  return new Promise<{ pushMs: number; maxRssMB: number; peakHeapMB: number; peakExternalMB: number }>(
-    (resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ['--max-semi-space-size=8', '--import', 'tsx', 'scripts/bench-sync-child.ts', dataDir, 'h1', url],
-        {
-          cwd: ROOT,
-          env: { ...process.env, BENCH_SYNC_USER: user.username, BENCH_SYNC_PASSWORD: user.password },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.once('error', reject);
-      child.once('exit', (code) => {
-        const last = out.trim().split('\n').pop() ?? '';
-        if (code === 0)
-          resolve(JSON.parse(last) as { pushMs: number; maxRssMB: number; peakHeapMB: number; peakExternalMB: number });
-        else reject(new Error(`the appliance side exited with ${code}: ${out}`));
-      });
-    },
-  );
-}
-
 async function main(): Promise<void> {
   const examinees = option('examinees', 1_000);
+  if (process.argv.includes('--large')) return benchLarge(examinees);
   process.stdout.write(`bench:sync: recording an exam day of ${examinees} examinees, then pushing it...\n`);
   const server = await startCentralServer();
   const appliance = await openSyncTestAppliance();
@@ -98,7 +72,15 @@ async function main(): Promise<void> {
     const user = server.addUser('hall-h1', 'hall-pass', [`appliance:${appliance.store.applianceId}`]);
     await appliance.store.close();
 
-    const child = await runChild(dataDir, server.url, user);
+    const npmStart = npmStartNode();
+    const child = await runJsonChild<{ pushMs: number; maxRssMB: number; peakHeapMB: number; peakExternalMB: number }>(
+      'scripts/bench-sync-child.ts',
+      [dataDir, 'h1', server.url],
+      {
+        env: { ...npmStart.env, BENCH_SYNC_USER: user.username, BENCH_SYNC_PASSWORD: user.password },
+        flags: npmStart.flags,
+      },
+    );
     const { checked, mismatches } = await checkCentralBlobs({ server, day });
     const seconds = child.pushMs / 1_000;
     const missing = expected - server.received.size;

@@ -19,11 +19,12 @@
  * hold the bytes to claim their revision. (Chunks written before v2 carry revisions derived from
  * (sha256, index); they stay valid.)
  * They are derived data: the blob file is durable (fsynced before its event was acknowledged),
- * so the sync writes chunk documents lazily, from the blob files the appliance's events name,
- * and can always write them again (see BlobChunker in hall-sync.ts).
+ * so the sync builds chunk documents lazily, from the blob files the appliance's events name,
+ * and sends them straight to the central server (BlobPusher in blob-pusher.ts); it can always
+ * build them again.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { SCHEMA_VERSION } from '../domain/exam-format.js';
 
 /** Largest chunk: 512 KiB. */
@@ -44,6 +45,9 @@ export interface BlobChunkDoc {
   applianceId: string;
   _attachments: Record<string, { content_type: string; data?: string | Buffer; stub?: boolean; length?: number }>;
 }
+
+/** A chunk document without its attachment (what the box keeps of a chunk it pushed from its file). */
+export type BlobChunkHead = Omit<BlobChunkDoc, '_attachments'>;
 
 export const blobChunkId = (sha256: string, index: number) => `blob:${sha256}:${index}`;
 
@@ -103,13 +107,8 @@ export async function writeBlobChunks(
     const pending: BlobChunkDoc[] = [];
     let written = 0;
     for (let index = 0; index < count; index++) {
-      const length = Math.min(CHUNK_BYTES, size - index * CHUNK_BYTES);
-      let read = 0;
-      while (read < length) {
-        const { bytesRead } = await fh.read(buf, read, length - read, index * CHUNK_BYTES + read);
-        if (bytesRead === 0) throw new Error(`${file}: shorter than ${size} bytes`);
-        read += bytesRead;
-      }
+      const length = chunkLength(size, index);
+      await readFully(fh, buf, length, index * CHUNK_BYTES, file);
       const bytes = buf.subarray(0, length);
       whole.update(bytes);
       const id = blobChunkId(sha256, index);
@@ -121,20 +120,7 @@ export async function writeBlobChunks(
         // Written before v2 with these very bytes: the same chunk, not another revision of it.
         if (!missing.includes(legacy) && (await holdsBytes(db, id, legacy, bytes))) continue;
       }
-      pending.push({
-        _id: id,
-        _rev: rev,
-        type: 'blob-chunk',
-        schemaVersion: SCHEMA_VERSION,
-        sha256,
-        index,
-        count,
-        size,
-        applianceId,
-        _attachments: {
-          [ATTACHMENT_NAME]: { content_type: 'application/octet-stream', data: bytes.toString('base64') },
-        },
-      });
+      pending.push(chunkDoc(chunkDocHead(sha256, index, size, applianceId, bytes), bytes));
       written++;
       // Written as soon as possible, so at most one chunk is held at a time... except the last,
       // which waits for the whole-file check below.
@@ -154,6 +140,59 @@ async function holdsBytes(db: PouchDB.Database, id: string, rev: string, bytes: 
   const data = doc._attachments[ATTACHMENT_NAME]?.data;
   const held = typeof data === 'string' ? Buffer.from(data, 'base64') : data;
   return held !== undefined && held.equals(bytes);
+}
+
+/** Bytes in chunk `index` of a blob of `size` bytes. */
+export const chunkLength = (size: number, index: number) =>
+  Math.max(0, Math.min(CHUNK_BYTES, size - index * CHUNK_BYTES));
+
+/** Reads exactly `length` bytes at `position` into `buf` (a file shorter than that is an error). */
+export async function readFully(
+  fh: FileHandle,
+  buf: Buffer,
+  length: number,
+  position: number,
+  file: string,
+): Promise<void> {
+  let read = 0;
+  while (read < length) {
+    const { bytesRead } = await fh.read(buf, read, length - read, position + read);
+    if (bytesRead === 0) throw new Error(`${file}: shorter than expected`);
+    read += bytesRead;
+  }
+}
+
+/**
+ * A chunk document without its attachment: every field and the revision. The box keeps these
+ * as markers of chunks it pushes straight from its blob files (blob-pusher.ts); with the
+ * attachment added (chunkDoc) it is the document the central server stores.
+ */
+export function chunkDocHead(
+  sha256: string,
+  index: number,
+  size: number,
+  applianceId: string,
+  bytes: Uint8Array,
+): BlobChunkHead {
+  return {
+    _id: blobChunkId(sha256, index),
+    _rev: chunkRev(bytes),
+    type: 'blob-chunk',
+    schemaVersion: SCHEMA_VERSION,
+    sha256,
+    index,
+    count: chunkCount(size),
+    size,
+    applianceId,
+  };
+}
+
+/** The full chunk document: its head with the chunk's bytes as the attachment `chunk` (base64). */
+export function chunkDoc(head: BlobChunkHead, bytes: Buffer): BlobChunkDoc {
+  return {
+    ...head,
+    _attachments: { [ATTACHMENT_NAME]: { content_type: 'application/octet-stream', data: bytes.toString('base64') } },
+  };
 }
 
 async function writeChunkDocs(db: PouchDB.Database, docs: BlobChunkDoc[]): Promise<void> {
@@ -209,3 +248,20 @@ export async function reassembleBlob(
   if (actual !== sha256) return { ok: false, reason: 'sha-mismatch', detail: `reassembled ${actual}` };
   return { ok: true, size };
 }
+
+/**
+ * A chunk document as JSON, in pieces that can be streamed: the head's fields, then the
+ * attachment `chunk` whose base64 `data` the caller writes between `prefix` and `suffix` (it has
+ * `base64Length(bytes)` characters). The same document chunkDoc builds, without holding its
+ * base64 as one string.
+ */
+export function chunkDocJson(head: BlobChunkHead): { prefix: string; suffix: string } {
+  const fields = JSON.stringify(head);
+  return {
+    prefix: `${fields.slice(0, -1)},"_attachments":{"${ATTACHMENT_NAME}":{"content_type":"application/octet-stream","data":"`,
+    suffix: '"}}}',
+  };
+}
+
+/** Characters of the base64 of `n` bytes (with padding). */
+export const base64Length = (n: number) => 4 * Math.ceil(n / 3);

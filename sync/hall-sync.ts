@@ -6,14 +6,16 @@
  * - Pull: everything the hall database holds (exams, rosters, assets, other boxes' events and
  *   submissions; it only holds this hall's data) but blob chunks, 50 a batch (another appliance's blob chunks or an asset may be large). Pulled exams and roster entries go to the projection at once (onPulled), so a
  *   published exam appears in the dashboard without a restart.
- * - Push, two replications with a JS filter that the replicator runs locally on the source (never
- *   a Mango selector: the stand-in server mishandles them, and a local filter costs the server
- *   nothing):
- *     records: this appliance's `event:`, `submission:` and `receipt-key:` documents, 250 a batch;
- *     blobs:   this appliance's `blob:` chunk documents, 8 a batch (at most 4 MiB of content,
- *              about 5.5 MB of JSON, so a Pi with 1 GB never holds more than a few batches).
- * - Blob chunks are written lazily by the BlobChunker below from the blob files the appliance's
- *   events name (see blob-chunks.ts); drafts are not pushed (docs/sync.md says why).
+ * - Push, two of them:
+ *     records: a replication of this appliance's `event:`, `submission:` and `receipt-key:`
+ *              documents, 250 a batch, with a JS filter that the replicator runs locally on the
+ *              source (never a Mango selector: the stand-in server mishandles them, and a local
+ *              filter costs the server nothing);
+ *     blobs:   the BlobPusher (blob-pusher.ts): the blob files this appliance's events name go
+ *              up as `blob:` chunk documents built straight from the files (`_revs_diff`, then
+ *              `_bulk_docs` with `new_edits: false`), at most 4 MiB of content a batch; their
+ *              content is never written into LevelDB (only a marker per chunk).
+ *   Drafts are not pushed (docs/sync.md says why).
  * - Offline: each replication retries with exponential backoff (1 s doubling, at most 30 s: a
  *   flapping hall link is back in sync within half a minute of coming back); `syncNow()` (the
  *   dashboard's "Sync now") tries at once.
@@ -25,11 +27,11 @@
  *   pushes): any member of the hall database may write its `_local/` documents (CouchDB runs no
  *   validate_doc_update for them), and a checkpoint read from there could make a push resume
  *   past documents it never sent (docs/sync.md, "What a box's user may do").
- * - Status: see sync-status.ts; the sync's own bookkeeping (pushed seqs, chunker seq, last
- *   success) lives in `_local/sync-state`, which never replicates.
+ * - Status: see sync-status.ts; the sync's own bookkeeping (the records push's seq, the blob
+ *   push's seq, last success) lives in `_local/sync-state`, which never replicates.
  */
 import type { Clock } from '../domain/clock.js';
-import { BlobChunker } from './blob-chunker.js';
+import { BlobPusher } from './blob-pusher.js';
 import { type CentralLink, checkCentralDb, hallDbName, openCentralDb, sessionOf } from './central-link.js';
 import { applianceRole } from './central/validate-doc-update.js';
 import { Heartbeat, RECEIPT_KEY_PREFIX, ensureReceiptKeyDoc, receiptKeyDoc } from './published-docs.js';
@@ -83,10 +85,15 @@ interface RepState {
 interface SavedState {
   lastSuccessAt: string | null;
   lastContactAt?: string | null;
-  /** The local seq up to which each push has completed batches (its checkpoint). */
-  pushedSeq: Partial<Record<'records' | 'blobs', number | string>>;
-  /** The local seq up to which the chunker has written chunk documents. */
-  chunkerSeq: number | string;
+  /** The local seq up to which the records push has completed batches (its checkpoint). */
+  pushedSeq: { records?: number | string };
+  /**
+   * The local seq up to which every blob named by this appliance's events is central (the blob
+   * push's checkpoint). Absent in the state of a box that wrote chunk documents into LevelDB and
+   * replicated them (before the BlobPusher): it then starts from 0 once, and `_revs_diff` finds
+   * what is central already.
+   */
+  blobsPushedSeq: number | string;
   /** Documents the central server refused and has not taken since. */
   refused?: RefusedDoc[];
 }
@@ -95,7 +102,7 @@ const STATE_DOC_ID = '_local/sync-state';
 
 export class HallSync implements SyncStatusSource {
   private readonly reps = new Map<RepName, RepState>();
-  private saved: SavedState = { lastSuccessAt: null, pushedSeq: {}, chunkerSeq: 0 };
+  private saved: SavedState = { lastSuccessAt: null, pushedSeq: {}, blobsPushedSeq: 0 };
   private savedRev: string | undefined;
   private saving: Promise<void> = Promise.resolve();
   private saveQueued = false;
@@ -120,7 +127,7 @@ export class HallSync implements SyncStatusSource {
   private refused = new RefusedDocs();
   private heartbeat: Heartbeat | undefined;
   private offering: Promise<void> | undefined;
-  private readonly chunker: BlobChunker;
+  private readonly pusher: BlobPusher;
   private readonly log: (level: 'info' | 'warn' | 'error', line: string) => void;
   private readonly backOff: { initialMs: number; maxMs: number };
   private readonly hallDb: string;
@@ -129,8 +136,9 @@ export class HallSync implements SyncStatusSource {
     this.log = options.log ?? (() => undefined);
     this.backOff = options.backOff ?? { initialMs: 1_000, maxMs: 30_000 };
     this.hallDb = hallDbName(options.hallId);
-    this.chunker = new BlobChunker(options, (seq) => {
-      this.saved.chunkerSeq = seq;
+    const chunks = options.batchSize?.blobs;
+    this.pusher = new BlobPusher({ ...options, ...(chunks === undefined ? {} : { batch: { chunks } }) }, (seq) => {
+      this.saved.blobsPushedSeq = seq;
       this.save();
     });
   }
@@ -148,8 +156,8 @@ export class HallSync implements SyncStatusSource {
       this.saved = {
         lastSuccessAt: doc.lastSuccessAt ?? null,
         lastContactAt: doc.lastContactAt ?? null,
-        pushedSeq: doc.pushedSeq ?? {},
-        chunkerSeq: doc.chunkerSeq ?? 0,
+        pushedSeq: doc.pushedSeq?.records === undefined ? {} : { records: doc.pushedSeq.records },
+        blobsPushedSeq: doc.blobsPushedSeq ?? 0,
       };
       this.refused = new RefusedDocs(doc.refused ?? []);
     } catch {
@@ -165,7 +173,9 @@ export class HallSync implements SyncStatusSource {
     // Count what waits before connecting, so the status says it from the start.
     await this.countPending();
     this.lastPendingAt = Date.now();
-    this.chunker.start(this.saved.chunkerSeq, () => this.requestPending());
+    await this.pusher
+      .start(this.saved.blobsPushedSeq, () => this.requestPending())
+      .catch((err: unknown) => this.log('error', `sync: cannot follow the local changes: ${String(err)}`));
     this.log('info', `sync: replicating with ${this.hallDb} on ${this.options.link.server}`);
     void this.connect();
   }
@@ -179,7 +189,7 @@ export class HallSync implements SyncStatusSource {
     this.reps.clear();
     await this.heartbeat?.stop();
     await this.offering;
-    await this.chunker.stop();
+    await this.pusher.stop();
     await this.pendingRun;
     await this.saving;
   }
@@ -199,9 +209,9 @@ export class HallSync implements SyncStatusSource {
     return out;
   }
 
-  /** What is counted as pending, plus the blobs the chunker has still to write. */
+  /** The records counted as pending, plus the chunks of the blobs the blob push has still to send. */
   private withBacklog(counted: { docs: number; bytes: number }): { docs: number; bytes: number } {
-    const backlog = this.chunker.backlog();
+    const backlog = this.pusher.backlog();
     return { docs: counted.docs + backlog.docs, bytes: counted.bytes + backlog.bytes };
   }
 
@@ -211,7 +221,7 @@ export class HallSync implements SyncStatusSource {
     if (problems.some((p) => p.kind === 'error')) return 'error';
     if (problems.length > 0) return 'offline';
     if (this.refused.count > 0) return 'error';
-    if (reps.length > 0 && reps.every((r) => r.upToDate && !r.active) && !this.chunker.busy) return 'idle';
+    if (reps.length > 0 && reps.every((r) => r.upToDate && !r.active) && !this.pusher.busy) return 'idle';
     return 'syncing';
   }
 
@@ -343,20 +353,33 @@ export class HallSync implements SyncStatusSource {
     const common = { ...this.replicationOptions(), checkpoint: 'source' as const };
     // The filters run here, on the local source, for each changed document.
     const ownRecord = (doc: PouchDB.Doc) => isRecordId(doc._id) && doc.applianceId === applianceId;
-    const ownChunk = (doc: PouchDB.Doc) => doc._id.startsWith('blob:') && doc.applianceId === applianceId;
     this.watch('records', db.replicate.to(remote, { ...common, batch_size: batch.records ?? 250, filter: ownRecord }));
-    this.watch(
-      'blobs',
-      db.replicate.to(remote, { ...common, batch_size: batch.blobs ?? 8, batches_limit: 2, filter: ownChunk }),
-    );
+    // The blob push emits the events of a live replication that watch() listens to.
+    const backOff = common.back_off_function!;
+    this.watch('blobs', this.pusher.pushTo(remote, backOff) as unknown as PouchDB.Replication);
     if (this.refused.count > 0) this.offering ??= this.offerRefused(remote).finally(() => (this.offering = undefined));
     this.startHeartbeat(remote);
   }
 
   /** Offers the refused documents again; those the server takes now leave the list. */
   private async offerRefused(remote: PouchDB.Database): Promise<void> {
-    const result = await offerAgain(this.options.db, remote, this.refused.ids());
-    if (!result || this.stopped) return;
+    // Chunks are offered from their blob files (the box holds only their markers), records by a
+    // one-shot replication.
+    const ids = this.refused.ids();
+    const records = await offerAgain(
+      this.options.db,
+      remote,
+      ids.filter((id) => !id.startsWith('blob:')),
+    );
+    const chunks = await this.pusher.offer(
+      remote,
+      ids.filter((id) => id.startsWith('blob:')),
+    );
+    if (!records || !chunks || this.stopped) return;
+    const result = {
+      taken: [...records.taken, ...chunks.taken],
+      refused: new Map([...records.refused, ...chunks.refused]),
+    };
     for (const id of result.taken) {
       this.refused.take(id);
       this.log('info', `sync: the central server took ${id}, refused before`);
@@ -446,8 +469,8 @@ export class HallSync implements SyncStatusSource {
       }
     });
     rep.on('checkpoint', (info) => {
-      if (!push || info.checkpoint === undefined) return;
-      this.saved.pushedSeq[name as 'records' | 'blobs'] = info.checkpoint;
+      if (name !== 'records' || info.checkpoint === undefined) return;
+      this.saved.pushedSeq.records = info.checkpoint;
       this.save();
       this.requestPending();
     });
@@ -531,9 +554,9 @@ export class HallSync implements SyncStatusSource {
   }
 
   /**
-   * Counts this appliance's documents changed since each push's checkpoint (an upper bound: a
+   * Counts this appliance's records changed since the records push's checkpoint (an upper bound: a
    * document the central server already has, e.g. after a restored backup, counts until the push
-   * has looked at it). Bytes: JSON size of records, content size of blob chunks.
+   * has looked at it), by their JSON size; the blob push's backlog is added in status().
    */
   private async countPending(): Promise<void> {
     this.pendingDirty = false;
@@ -542,11 +565,7 @@ export class HallSync implements SyncStatusSource {
     let docs = 0;
     let bytes = 0;
     const kinds: { since: number | string; match: (id: string) => boolean }[] = [
-      {
-        since: this.saved.pushedSeq.records ?? 0,
-        match: isRecordId,
-      },
-      { since: this.saved.pushedSeq.blobs ?? 0, match: (id) => id.startsWith('blob:') },
+      { since: this.saved.pushedSeq.records ?? 0, match: isRecordId },
     ];
     try {
       for (const kind of kinds) {
@@ -558,10 +577,7 @@ export class HallSync implements SyncStatusSource {
             const doc = c.doc;
             if (!doc || c.deleted || !kind.match(c.id) || doc.applianceId !== applianceId) continue;
             docs++;
-            const attachments = doc._attachments as Record<string, { length?: number }> | undefined;
-            bytes += attachments
-              ? Object.values(attachments).reduce((n, a) => n + (a.length ?? 0), 0)
-              : JSON.stringify(doc).length;
+            bytes += JSON.stringify(doc).length;
           }
           if (page.results.length < 1_000) break;
           since = page.last_seq;
