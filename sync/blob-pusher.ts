@@ -431,6 +431,14 @@ export class BlobPusher {
       if (r.error === 'forbidden' || r.error === 'unauthorized') denied.set(r.id, reason);
       else throw Object.assign(new Error(`${r.id}: ${reason}`), { reason });
     }
+    if (denied.size === 0) return denied;
+    // A refusal of a revision the server holds is no refusal: an upload cut off before its answer
+    // may still have been stored after the next _revs_diff asked, so the retry sends what is
+    // there, and the rules refuse it as an edit ("exists already").
+    const again: Record<string, string[]> = {};
+    for (const { head } of missing) if (denied.has(head._id)) again[head._id] = [head._rev!];
+    const held = (await remote.revsDiff(again)) as Record<string, { missing?: string[] }>;
+    for (const id of Object.keys(again)) if (!held[id]?.missing?.includes(again[id]![0]!)) denied.delete(id);
     return denied;
   }
 }

@@ -11,7 +11,7 @@
  * Exit codes: 0 done, 1 the input is wrong or results are incomplete (verify: problems found),
  * 2 usage or setup problem.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseExamFile, toExamDoc, toExamineeDoc } from '../domain/exam-import.js';
@@ -28,6 +28,9 @@ import {
 import { isProvisioningCommand, PROVISIONING_USAGE, runProvisioningCommand } from './central/provisioning-cli.js';
 import { formatVerifyReport, verifyHall } from './central/verify.js';
 import { describeSyncError } from './sync-status.js';
+
+/** The verify report collect writes beside its results. */
+const VERIFY_JSON = 'verify.json';
 
 const USAGE = `Usage: npm run sync -- <command> [--url <couchdb-url>] [--user <name>] [--password-stdin]
 
@@ -225,13 +228,22 @@ async function collectCommand(p: Parsed, env: Record<string, string | undefined>
   for (const id of report.mismatched) io.err(`  SHA-256 MISMATCH: ${id}\n`);
   for (const what of report.missingFiles) io.err(`  missing file (not synced yet?): ${what}\n`);
   for (const what of report.mismatchedFiles) io.err(`  SHA-256 MISMATCH: ${what}\n`);
+  // The hall's records checked on their own (docs/verifying.md): event chains, receipts against
+  // the boxes' published keys, roster membership, every blob; the report beside the results.
+  const verified = await verifyHall(openCentralDb(link, hall), hall);
+  await writeFile(path.join(report.outDir, VERIFY_JSON), `${JSON.stringify(verified, null, 2)}\n`);
+  io.out(`${formatVerifyReport(verified, hallDbName(hall)).split('\n')[0]} (${VERIFY_JSON})\n`);
+  for (const note of verified.notes) io.out(`  not checked: ${note}\n`);
+  for (const problem of verified.problems) io.err(`  VERIFY ${problem.code}: ${problem.id}: ${problem.message}\n`);
   const problems =
     report.conflicts.length +
     report.missing.length +
     report.mismatched.length +
     report.missingFiles.length +
-    report.mismatchedFiles.length;
-  if (problems > 0) io.err(`collect: INCOMPLETE, ${problems} problem(s) above (also in collect.json).\n`);
+    report.mismatchedFiles.length +
+    verified.problems.length;
+  if (problems > 0)
+    io.err(`collect: INCOMPLETE, ${problems} problem(s) above (also in collect.json and ${VERIFY_JSON}).\n`);
   return problems > 0 ? 1 : 0;
 }
 

@@ -35,7 +35,7 @@ import { BlobPusher } from './blob-pusher.js';
 import { type CentralLink, checkCentralDb, hallDbName, openCentralDb, sessionOf } from './central-link.js';
 import { applianceRole } from './central/validate-doc-update.js';
 import { Heartbeat, RECEIPT_KEY_PREFIX, ensureReceiptKeyDoc, receiptKeyDoc } from './published-docs.js';
-import { RefusedDocs, offerAgain } from './refused-docs.js';
+import { RefusedDocs, heldCentrally, offerAgain } from './refused-docs.js';
 import {
   describeSyncError,
   type RefusedDoc,
@@ -476,13 +476,7 @@ export class HallSync implements SyncStatusSource {
     });
     rep.on('denied', (err) => {
       const e = err as { id?: string; message?: string; reason?: string };
-      const reason = e.reason ?? e.message ?? 'forbidden';
-      if (e.id !== undefined && this.refused.add(e.id, reason, new Date(this.options.clock.now()).toISOString())) {
-        this.save();
-      }
-      this.lastError =
-        e.id === undefined ? `The central server refused a document: ${reason}.` : this.refused.describe();
-      this.log('warn', `sync: the central server refused ${e.id ?? 'a document'}: ${reason}`);
+      void this.noteRefusal(e.id, e.reason ?? e.message ?? 'forbidden');
     });
     rep.on('error', (err) => {
       // A replication replaced by syncNow() is none of this sync's business any more.
@@ -498,6 +492,18 @@ export class HallSync implements SyncStatusSource {
         void this.connect();
       }, this.backOff.maxMs);
     });
+  }
+
+  /**
+   * A write the central server refused. Unless the server holds that very revision already: a
+   * batch whose answer a cut link lost may be stored after the retry's _revs_diff asked, and the
+   * retry's copy is then refused as an edit ("exists already"); that document is central.
+   */
+  private async noteRefusal(id: string | undefined, reason: string): Promise<void> {
+    if (id !== undefined && this.remote && (await heldCentrally(this.options.db, this.remote, id))) return;
+    if (id !== undefined && this.refused.add(id, reason, new Date(this.options.clock.now()).toISOString())) this.save();
+    this.lastError = id === undefined ? `The central server refused a document: ${reason}.` : this.refused.describe();
+    this.log('warn', `sync: the central server refused ${id ?? 'a document'}: ${reason}`);
   }
 
   /** After any replication settles: a full success is remembered. */

@@ -100,3 +100,13 @@ export async function offerAgain(
   }
   return { taken, refused };
 }
+
+/** Whether the central server holds this box's revision of `id` (false when it cannot tell). */
+export async function heldCentrally(db: PouchDB.Database, remote: PouchDB.Database, id: string): Promise<boolean> {
+  try {
+    const rev = (await db.get(id))._rev!;
+    return !(await remote.revsDiff({ [id]: [rev] }))[id]?.missing.includes(rev);
+  } catch {
+    return false;
+  }
+}

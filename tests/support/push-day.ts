@@ -109,7 +109,13 @@ export async function pushExamDay(options: {
     'every document pushed',
     () => server.received.size >= expected && sync.status().state === 'idle',
     120_000,
-  );
+  ).catch((err: unknown) => {
+    // Say where it stood: what the server has, and what the sync says.
+    throw new Error(
+      `${(err as Error).message}: the server has ${server.received.size} of ${expected} documents; ` +
+        `the sync says ${JSON.stringify(sync.status())}`,
+    );
+  });
   const pushMs = performance.now() - t1;
   return {
     server,

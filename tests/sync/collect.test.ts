@@ -5,7 +5,7 @@
  * which counts and why, conflicts refused, files, photos and snapshots exported SHA-256 checked,
  * chunk revisions chosen by the bytes, colliding ids, and bad input refused with nothing written.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,8 @@ import { SCHEMA_VERSION } from '../../domain/exam-format.js';
 import { chainEvent, GENESIS_HASH, type NewEvent } from '../../domain/events.js';
 import { ATTACHMENT_NAME, blobChunkId, CHUNK_BYTES, writeBlobChunks } from '../../sync/blob-chunks.js';
 import { openCentralDb } from '../../sync/central-link.js';
+import { receiptKeyDoc } from '../../sync/published-docs.js';
+import { rawPublicKey, ReceiptSigner } from '../../appliance/src/crypto/receipts.js';
 import { collectSubmissions } from '../../sync/central/institution.js';
 import { runSyncCli } from '../../sync/cli.js';
 import { removeDir } from '../support/appliance.js';
@@ -39,12 +41,21 @@ async function filesUnder(dir: string): Promise<string[]> {
 /** A box of the hall writing straight into the central database, as its sync would push. */
 class Box {
   private head = { seq: 0, hash: GENESIS_HASH };
+  /** Its receipt key, published (receipt-key:<applianceId>) before its first submission, as a box does. */
+  private readonly signer = new ReceiptSigner(
+    generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  );
+  private published = false;
   constructor(
     private readonly db: PouchDB.Database,
     private readonly tmp: string,
     readonly applianceId: string,
     readonly examId = 'phys-1',
   ) {}
+
+  private get hallId(): string {
+    return decodeURIComponent(this.db.name.split('/').pop() ?? '').replace(/^hall-/, '');
+  }
 
   async event(event: NewEvent, at: number): Promise<string> {
     const e = chainEvent(this.head, this.examId, this.applianceId, at, event, SCHEMA_VERSION);
@@ -81,6 +92,24 @@ class Box {
     const id = options.legacy
       ? `submission:${examId}:${studentId}:${n}`
       : `submission:${examId}:${studentId}:${this.applianceId}:${n}`;
+    if (!this.published) {
+      const key = receiptKeyDoc(this.applianceId, this.hallId, rawPublicKey(this.signer.publicKey), receivedAt);
+      await this.db.bulkDocs([key as unknown as PouchDB.Doc], { new_edits: false });
+      this.published = true;
+    }
+    const receipt = this.signer.sign({
+      format: 'receipt/v2',
+      applianceId: this.applianceId,
+      hallId: this.hallId,
+      examId,
+      studentId,
+      submissionId: id,
+      n,
+      ...file,
+      submissionType: 'manual',
+      receivedAt: new Date(receivedAt).toISOString(),
+      timing: 'on-time',
+    });
     await this.db.put({
       _id: id,
       type: 'submission',
@@ -93,6 +122,8 @@ class Box {
       submissionType: 'manual',
       receivedAt,
       late: false,
+      timing: 'on-time',
+      receipt,
       score: { score: 1, maxScore: 2, answered: 1, total: 2 },
     });
     if (examId === this.examId)
@@ -411,7 +442,12 @@ describe('npm run sync -- collect', () => {
     );
     const out = path.join(dir, 'revs-out');
     const r = await collect('chunk-revisions', out);
-    expect(r).toMatchObject({ code: 0, err: '' });
+    // Every file is collected, and the wrong revisions are named (verify): the hall should remove them.
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`VERIFY chunk-bad-revision: ${blobChunkId(blob.sha256, 0)}`);
+    expect(r.err).toContain(`VERIFY chunk-bad-revision: ${blobChunkId(blob.sha256, 2)}`);
+    expect(r.err).not.toMatch(/missing|MISMATCH|CONFLICTING/);
+    expect(JSON.parse(await readFile(path.join(out, 'collect.json'), 'utf8'))).toMatchObject({ complete: true });
     const [row] = await readCsv(path.join(out, 'files.csv'));
     expect(row).toMatchObject({ status: 'ok', sha256: blob.sha256 });
     expect(row?.statusDetail).toContain(`${blobChunkId(blob.sha256, 0)} has 2 revisions`);
@@ -442,7 +478,11 @@ describe('npm run sync -- collect', () => {
     const other = await box.submit('S1', 1, T, { examId: 'files.csv' });
     const out = path.join(dir, 'collide-out');
     const r = await collect('collisions', out);
-    expect(r).toMatchObject({ code: 0, err: '' });
+    // Every version is collected under a name of its own; verify names the ids no box would accept.
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('VERIFY malformed: submission:phys-1:../../escape:box-a:1');
+    expect(r.err).not.toMatch(/missing|MISMATCH|CONFLICTING/);
+    expect(JSON.parse(await readFile(path.join(out, 'collect.json'), 'utf8'))).toMatchObject({ complete: true });
     const rows = await readCsv(path.join(out, 'submissions.csv'));
     expect(rows).toHaveLength(ids.length + 1);
     const files = rows.map((x) => x.file!);
@@ -472,7 +512,7 @@ describe('npm run sync -- collect', () => {
     // (Into a folder that is there and empty, this time: it keeps its mode.)
     const again = path.join(dir, 'collide-again');
     await mkdir(again, { mode: 0o750 });
-    expect((await collect('collisions', again)).code).toBe(0);
+    expect((await collect('collisions', again)).code).toBe(1); // the same verify findings as above
     expect((await stat(again)).mode & 0o777).toBe(0o750);
     expect((await stat(out)).mode & 0o077).not.toBe(0);
     expect(await filesUnder(again)).toEqual(

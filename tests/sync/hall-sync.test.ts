@@ -88,6 +88,8 @@ describe('sync with the central server', () => {
       },
       backOff,
       pendingIntervalMs: 50,
+      // As the appliance's wiring does (appliance/src/hall-sync-wiring.ts).
+      receiptPublicKey: rawPublicKey(appliance.store.receiptSigner.publicKey),
       ...more,
     });
     void sync.start();

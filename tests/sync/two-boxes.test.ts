@@ -5,13 +5,14 @@
  * receipts must stand: both versions reach the central database under ids of their own, every
  * box orders them the same way (the latest accepted counts), and nothing is refused.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../domain/clock.js';
 import { activeSubmission } from '../../domain/examinee-state.js';
 import { rosterEntrySchema } from '../../domain/exam-format.js';
-import type { ReceiptV2 } from '../../appliance/src/crypto/receipts.js';
+import { rawPublicKey, type ReceiptV2 } from '../../appliance/src/crypto/receipts.js';
 import { openCentralDb } from '../../sync/central-link.js';
 import { runSyncCli } from '../../sync/cli.js';
 import { HallSync } from '../../sync/hall-sync.js';
@@ -75,6 +76,7 @@ describe('two appliances of one hall accept the same examinee', () => {
         },
         backOff: { initialMs: 50, maxMs: 400 },
         pendingIntervalMs: 50,
+        receiptPublicKey: rawPublicKey(appliance.store.receiptSigner.publicKey),
       });
       boxes.push({ appliance, clock, sync });
     }
@@ -139,6 +141,7 @@ describe('two appliances of one hall accept the same examinee', () => {
         onPulled: (docs) => void b.appliance.store.applyPulled(docs),
         backOff: { initialMs: 50, maxMs: 400 },
         pendingIntervalMs: 50,
+        receiptPublicKey: rawPublicKey(b.appliance.store.receiptSigner.publicKey),
       });
       void b.sync.start();
     }
@@ -172,5 +175,19 @@ describe('two appliances of one hall accept the same examinee', () => {
       expect(state.submissions.map((s) => s.submissionId)).toEqual(ids);
       expect(activeSubmission(state)?.submissionId).toBe(second!.payload.submissionId);
     }
+
+    // The institution collects both versions and is told which counts and why; verify finds the
+    // hall's records sound (both boxes' receipts against their published keys).
+    const out = path.join(tmp, 'collected');
+    const collected = await cli(['collect', '--hall', 'h1', '--out', out]);
+    expect(collected, collected.err).toMatchObject({ code: 0 });
+    const rows = parse(await readFile(path.join(out, 'submissions.csv'), 'utf8'), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    const byId = new Map(rows.map((r) => [r.submissionId, r]));
+    expect(byId.get(ids[1]!)).toMatchObject({ counts: 'true', reason: expect.stringMatching(/^latest accepted/) });
+    expect(byId.get(ids[0]!)).toMatchObject({ counts: 'false', reason: expect.stringMatching(/^superseded by/) });
+    expect(JSON.parse(await readFile(path.join(out, 'verify.json'), 'utf8'))).toMatchObject({ ok: true });
   });
 });
