@@ -42,7 +42,7 @@ function mtimeOf(file: string): number | undefined {
 }
 
 /** The newest file under `entry` (a file or a folder), skipping test files. */
-function newest(entry: string): { file: string; mtimeMs: number } | undefined {
+export function newest(entry: string): { file: string; mtimeMs: number } | undefined {
   let stat;
   try {
     stat = statSync(entry);

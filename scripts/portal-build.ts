@@ -6,31 +6,15 @@
  *   tsx scripts/portal-build.ts --if-stale     also builds when it is older (the portal's browser tests)
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
+import { newest } from './client-build.js';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 export const PORTAL_DIST = path.join(REPO_ROOT, 'portal', 'dist');
 const MARKER = path.join(PORTAL_DIST, 'index.html');
 /** What the build reads. */
 const INPUTS = ['portal/page', 'portal/shared', 'portal/vite.config.ts', 'package.json', 'package-lock.json'];
-
-function newest(entry: string): { file: string; mtimeMs: number } | undefined {
-  let stat;
-  try {
-    stat = statSync(entry);
-  } catch {
-    return undefined;
-  }
-  if (!stat.isDirectory()) return { file: entry, mtimeMs: stat.mtimeMs };
-  let best: { file: string; mtimeMs: number } | undefined;
-  for (const name of readdirSync(entry)) {
-    if (name.endsWith('.test.ts')) continue;
-    const found = newest(path.join(entry, name));
-    if (found && (!best || found.mtimeMs > best.mtimeMs)) best = found;
-  }
-  return best;
-}
 
 export type PortalBuildState = { state: 'missing' } | { state: 'stale'; newer: string } | { state: 'fresh' };
 
