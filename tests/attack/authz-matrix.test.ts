@@ -232,7 +232,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/proctor/exams/:examId/participants/:studentId/time-up': { expect: PROCTORS(200) },
   'POST /api/proctor/exams/:examId/participants/:studentId/time-up-decision': {
     // A submitted in time: nothing was compared, so there is nothing for the chief to decide.
-    body: () => ({ submissionId: 'submission:exam-1:S1:1', choice: 'submitted-file' }),
+    body: () => ({ submissionId: `submission:exam-1:S1:${boxId}:1`, choice: 'submitted-file' }),
     expect: PROCTORS(403, 409),
   },
   'POST /api/proctor/exams/:examId/participants/:studentId/resume-code': {
@@ -261,6 +261,9 @@ const MATRIX: Record<string, Row> = {
   'POST /api/proctor/logout': { body: () => ({}), expect: PROCTORS(200) },
 };
 
+/** The test appliance's id (submission ids name the box that accepted them). */
+let boxId = '';
+
 describe('authorisation matrix: every route × every kind of caller', () => {
   let appliance: TestAppliance;
   const clock = new FakeClock(START - 20 * 60_000);
@@ -271,6 +274,7 @@ describe('authorisation matrix: every route × every kind of caller', () => {
     appliance = await openTestAppliance(clock, {
       exam: testExam(START, { settings: { proctoring: { type: 'camera', intervalSeconds: 30 } } }),
     });
+    boxId = appliance.store.applianceId;
     await addTestProctors(appliance);
     const a = new ExamineeClient(appliance.app, 'S1', 'AAAA1111BBBB');
     const b = new ExamineeClient(appliance.app, 'S2', 'CCCC2222DDDD');
