@@ -34,6 +34,7 @@
  * Options: --examinees N (1000) --throttle N (4) --seconds N (10) --samples N (20)
  *          --autosaves-per-s N (20) --integrity-per-s N (3) --keep (keep the temp dir)
  */
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -169,11 +170,24 @@ async function watch(page: Page, start: string, done: string): Promise<void> {
   await page.evaluate(`window.__benchWatch(${JSON.stringify(start)}, ${done})`);
 }
 
+/**
+ * Polls from here rather than with page.waitForFunction: once its predicate has to be polled, Playwright
+ * compiles it in the page with `new Function`, which the dashboard's CSP refuses (an EvalError, at
+ * once, whenever the result is not ready at the first look). page.evaluate goes through the DevTools
+ * protocol, which the CSP does not govern.
+ */
 async function result(page: Page, what: string): Promise<number> {
-  await page.waitForFunction('window.__benchResult !== null', undefined, { timeout: 30_000, polling: 50 }).catch(() => {
-    throw new Error(`timed out waiting for ${what}`);
-  });
-  return page.evaluate<number>('window.__benchResult');
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    const ms = await page.evaluate<number | null>('window.__benchResult');
+    if (ms !== null) return ms;
+    if (performance.now() > deadline) {
+      const shot = path.join(os.tmpdir(), `bench-dashboard-${process.pid}.png`);
+      await page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+      throw new Error(`timed out waiting for ${what} (the page as it was: ${shot})`);
+    }
+    await sleep(50);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
