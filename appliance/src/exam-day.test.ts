@@ -3,6 +3,7 @@ import { FakeClock } from '../../domain/clock.js';
 import { sha256HexOfText } from '../../domain/canonical.js';
 import { verifyChain } from '../../domain/events.js';
 import { openExamPackage, deriveExamKey } from './crypto/exam-package.js';
+import { START_HOLD_MS } from './exam-day/lobby.js';
 import type { ExamPackage } from '../../domain/exam-package.js';
 import { parsePublicKey, verifyReceipt, type Receipt } from './crypto/receipts.js';
 import {
@@ -132,6 +133,33 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
       sha256: receipt.payload.sha256,
       receipt,
     });
+  });
+
+  it('holds a key request made a moment before the start until the start, and refuses one made earlier', async () => {
+    const clock = new FakeClock(T0);
+    const start = T0 + 30 * MIN;
+    appliance = await openTestAppliance(clock, { exam: testExam(start) });
+    const ada = new ExamineeClient(appliance.app, 'S1', 'aaaa-1111-bbbb');
+    await ada.signIn();
+    await ada.get('/api/exam/package');
+
+    clock.set(start - START_HOLD_MS - 1_000); // too early to hold: refused at once
+    const refused = await ada.get('/api/exam/key');
+    expect(refused.status).toBe(403);
+    expect(codeOf((await refused.json()) as Loose)).toBe('exam-not-started');
+
+    clock.set(start - 300); // a device whose clock estimate is a little ahead
+    let answered = false;
+    const held = ada.get('/api/exam/key').then((res) => {
+      answered = true;
+      return res;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(answered).toBe(false); // held, not refused
+    clock.set(start);
+    const res = await held;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Loose).startedAt).toBe(new Date(start).toISOString());
   });
 
   it('survives a restart: sessions, downloads, submissions and the chain continue', async () => {

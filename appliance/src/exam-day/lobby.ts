@@ -3,6 +3,7 @@
  * (each download counted durably against the limit), and the package key released at the
  * official start (the first release starts the exam).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { decideDownload, decideStart } from '../../../domain/exam-day-rules.js';
 import { timeLeftMs } from '../../../domain/exam-clock.js';
 import type { Result } from '../../../domain/errors.js';
@@ -12,6 +13,9 @@ import type { ExamPackage } from '../../../domain/exam-package.js';
 import type { ExamPackages } from '../exam-packages.js';
 import { effectiveAccommodation, effectiveMaxDownloads } from '../store/projection.js';
 import { iso, type ExamDayContext, type ExamineeSession } from './context.js';
+
+/** How early a request for the key is held until the official start rather than refused. */
+export const START_HOLD_MS = 5_000;
 
 export class Lobby {
   constructor(
@@ -107,20 +111,23 @@ export class Lobby {
     };
   }
 
-  /** Releases the package key at the official start; the first release starts the exam. */
+  /**
+   * Releases the package key at the official start; the first release starts the exam. A device
+   * that asks up to START_HOLD_MS early (its estimate of the appliance's clock is a round trip
+   * off, or its timer fired a little soon) is answered at the start instead of refused: it needs
+   * no retry, and its browser logs no failed request.
+   */
   async releaseKey(s: ExamineeSession): Promise<Result<{ key: string; startedAt: string; deadline: string }>> {
     const { exam, entry } = s;
     const secret = await this.packages.secret(exam.doc.examId);
-    const timeline = this.ctx.timeline(exam, entry);
-    const mode = verificationModeFor(exam, entry.state.verificationMode);
-    const decision = decideStart(
-      entry.state,
-      timeline,
-      this.ctx.now,
-      mode !== 'manual',
-      this.ctx.options.clockTrusted?.() ?? true,
-    );
+    let decision = this.decideStart(s);
+    const early = this.ctx.timeline(exam, entry).officialStart - this.ctx.now;
+    if (!decision.ok && decision.code === 'exam-not-started' && early <= START_HOLD_MS) {
+      await sleep(early + 1);
+      decision = this.decideStart(s);
+    }
     if (!decision.ok) return decision;
+    const timeline = this.ctx.timeline(exam, entry);
     if (decision.firstStart) {
       await this.ctx.store.record(exam.doc.examId, [
         {
@@ -137,5 +144,15 @@ export class Lobby {
       startedAt: iso(entry.state.startedAt ?? this.ctx.now),
       deadline: iso(timeline.deadline),
     };
+  }
+
+  private decideStart({ exam, entry }: ExamineeSession) {
+    return decideStart(
+      entry.state,
+      this.ctx.timeline(exam, entry),
+      this.ctx.now,
+      verificationModeFor(exam, entry.state.verificationMode) !== 'manual',
+      this.ctx.options.clockTrusted?.() ?? true,
+    );
   }
 }
