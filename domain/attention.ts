@@ -61,9 +61,23 @@ type AttentionRow = Pick<
 const key = (studentId: string, kind: AttentionKind) => `${kind}|${studentId}`;
 const ms = (isoTime: string | null) => (isoTime === null ? undefined : Date.parse(isoTime));
 
+type RowKinds = { kind: AttentionKind; at: number | undefined }[];
+/** rowAttention's answers by row: the monitor replaces a row that changed and keeps the others. */
+const ofRow = new WeakMap<AttentionRow, RowKinds>();
+function rowAttentionOnce(row: AttentionRow): RowKinds {
+  let kinds = ofRow.get(row);
+  if (kinds === undefined) {
+    kinds = rowAttention(row);
+    ofRow.set(row, kinds);
+  }
+  return kinds;
+}
+/** Ties by name as localeCompare orders them, with one collator rather than a lookup per comparison. */
+const byName = new Intl.Collator();
+
 /** The kinds a row needs attention for, with the row's own time where it has one. */
-export function rowAttention(row: AttentionRow): { kind: AttentionKind; at: number | undefined }[] {
-  const out: { kind: AttentionKind; at: number | undefined }[] = [];
+export function rowAttention(row: AttentionRow): RowKinds {
+  const out: RowKinds = [];
   if (row.bathroom === 'requested') out.push({ kind: 'bathroom', at: ms(row.bathroomSince) });
   if (row.status === 'waiting-relogin') out.push({ kind: 'relogin', at: undefined });
   if (row.verification === 'pending' && row.verificationPhotos > 0)
@@ -94,7 +108,7 @@ export function attentionItems(
   const out: AttentionItem[] = [];
   const names = new Map(rows.map((r) => [r.studentId, r.name]));
   for (const r of rows)
-    for (const { kind, at } of rowAttention(r))
+    for (const { kind, at } of rowAttentionOnce(r))
       out.push({ studentId: r.studentId, name: r.name, kind, since: at ?? seen.get(key(r.studentId, kind)) ?? now });
   const oldestQuestion = new Map<string, number>();
   for (const q of questions) oldestQuestion.set(q.studentId, Math.min(q.at, oldestQuestion.get(q.studentId) ?? q.at));
@@ -103,7 +117,7 @@ export function attentionItems(
   return out.sort(
     (a, b) =>
       a.since - b.since ||
-      a.name.localeCompare(b.name) ||
+      byName.compare(a.name, b.name) ||
       ATTENTION_KINDS.indexOf(a.kind) - ATTENTION_KINDS.indexOf(b.kind),
   );
 }

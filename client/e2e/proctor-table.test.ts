@@ -65,6 +65,41 @@ describe('the participants table of 1,000 examinees in Chromium', () => {
     expect(await header(p, 'name').getAttribute('aria-sort')).toBe('ascending');
     expect(await firstStudent(p)).toBe('S1');
 
+    // A typed max downloads stays with its examinee when a search draws a new list into the same
+    // rows' elements (participants-table.tsx RowKeys), and every row shows its own examinee.
+    const s1Max = p.getByLabel('Max downloads for Examinee 1', { exact: true });
+    await s1Max.click();
+    await p.keyboard.press('ControlOrMeta+a');
+    await s1Max.pressSequentially('5', { delay: 60 });
+    await p.keyboard.press('Enter');
+    await p.getByTestId('participants-note').filter({ hasText: 'Max downloads for Examinee 1: 5.' }).waitFor();
+    const search = p.getByLabel('Search by name or student ID');
+    await search.click();
+    await p.keyboard.type('S77', { delay: 40 });
+    await p.getByTestId('participants-count').filter({ hasText: 'Showing 11 of 1000 examinees' }).waitFor();
+    const shownRows = () =>
+      dataRows(p).evaluateAll((rows) =>
+        rows.map((r) => ({
+          student: r.getAttribute('data-student'),
+          name: r.querySelector('th')?.textContent,
+          field: r.querySelector('input')?.id,
+          max: r.querySelector('input')?.value,
+        })),
+      );
+    const s77 = await shownRows();
+    expect(s77.map((r) => r.student)).toEqual(['S77', ...Array.from({ length: 10 }, (_, i) => `S77${i}`)]);
+    for (const r of s77)
+      expect(r).toEqual({
+        student: r.student,
+        name: `Examinee ${r.student!.slice(1)}`,
+        field: `max-downloads-${r.student}`,
+        max: '2',
+      });
+    await p.keyboard.press('ControlOrMeta+a');
+    await p.keyboard.press('Backspace');
+    await p.getByTestId('participants-count').filter({ hasText: 'Showing 1000 of 1000 examinees' }).waitFor();
+    expect((await shownRows())[0]).toEqual({ student: 'S1', name: 'Examinee 1', field: 'max-downloads-S1', max: '5' });
+
     // A person scrolls down with the wheel until the last examinee is in view.
     const scroller = p.locator('.table-scroll');
     await scroller.scrollIntoViewIfNeeded();
@@ -121,13 +156,25 @@ describe('the participants table of 1,000 examinees in Chromium', () => {
     // One more signs in: their row moves to the top live.
     await signIn('S10');
     await expect.poll(() => firstStudent(p)).toBe('S10');
+    // The focus follows its examinee when live updates move their row: S500's Actions button keeps
+    // it as S20 signs in above it.
+    await table(p).locator('[data-actions-for="S500"]').focus();
+    await signIn('S20');
+    await expect
+      .poll(() => dataRows(p).evaluateAll((rows) => rows.slice(0, 3).map((r) => r.getAttribute('data-student'))))
+      .toEqual(['S10', 'S20', 'S500']);
+    expect(await p.evaluate<string | null>("document.activeElement?.getAttribute('data-actions-for') ?? null")).toBe(
+      'S500',
+    );
     await table(p)
       .locator('tr[data-student="S10"] [data-column="status"]', { hasText: 'Logged in, not started' })
       .waitFor();
     await screenshot(p, 'proctor-table-1000');
 
     // A row far down the list is found by search, and its actions open.
-    await p.getByLabel('Search by name or student ID').fill('S777');
+    await search.click();
+    await p.keyboard.press('ControlOrMeta+a');
+    await p.keyboard.type('S777', { delay: 15 });
     await p.getByTestId('participants-count').filter({ hasText: 'Showing 1 of 1000 examinees' }).waitFor();
     await p.getByRole('button', { name: 'Actions for Examinee 777' }).click();
     const dialog = p.getByRole('dialog', { name: 'Examinee 777 (S777)' });

@@ -5,9 +5,27 @@ import { clockText } from '../i18n/en';
 const DATE_TIME = new Intl.DateTimeFormat(t.lang, { dateStyle: 'medium', timeStyle: 'short' });
 const TIME = new Intl.DateTimeFormat(t.lang, { timeStyle: 'short' });
 
-export const dateTime = (iso: string | number): string =>
-  DATE_TIME.format(typeof iso === 'number' ? iso : Date.parse(iso));
-export const timeOfDay = (iso: string): string => TIME.format(Date.parse(iso));
+/**
+ * `format`, remembering its last answers: a table of 1,000 rows formats the same few times (the
+ * late-login deadline, the minutes examinees downloaded in) again whenever a row is drawn.
+ */
+function remembered<K>(format: (key: K) => string): (key: K) => string {
+  const known = new Map<K, string>();
+  return (key) => {
+    let text = known.get(key);
+    if (text === undefined) {
+      if (known.size >= 2_000) known.clear();
+      text = format(key);
+      known.set(key, text);
+    }
+    return text;
+  };
+}
+
+export const dateTime = remembered((iso: string | number): string =>
+  DATE_TIME.format(typeof iso === 'number' ? iso : Date.parse(iso)),
+);
+export const timeOfDay = remembered((iso: string): string => TIME.format(Date.parse(iso)));
 export const duration = (ms: number): string => clockText(ms);
 
 /** A shape per status, so the status never rests on colour alone. */

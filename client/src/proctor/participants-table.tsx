@@ -12,6 +12,7 @@ import { t } from '../i18n';
 import type { ExamInfo, ParticipantColumn, ParticipantRow } from './api';
 import { cell } from './participant-cells';
 import { MaxDownloadsCell, PersonalInfo, type MaxDownloadsChange, type Revealed } from './row-controls';
+import { RowKeys } from './row-keys';
 
 const P = t.proctor.participants;
 
@@ -197,8 +198,16 @@ export interface TableProps {
   scrollerRef: Ref<HTMLDivElement>;
 }
 
+/** The examinee whose row holds the focus, if any. */
+function focusedStudent(): string | undefined {
+  const active = document.activeElement;
+  return active?.closest('tr[data-student]')?.getAttribute('data-student') ?? undefined;
+}
+
 /** The table in its scroll container; re-rendered only when one of its props changed. */
 export class ParticipantsTable extends Component<TableProps> {
+  private readonly rowKeys = new RowKeys();
+
   override shouldComponentUpdate(next: TableProps): boolean {
     return differ(this.props, next);
   }
@@ -207,6 +216,11 @@ export class ParticipantsTable extends Component<TableProps> {
     const p = this.props;
     const windowed = p.padTop > 0 || p.padBottom > 0;
     const span = p.columns.length + 2;
+    const rows = p.shown.slice(p.start, p.end);
+    const keys = this.rowKeys.assign(
+      rows.map((r) => r.studentId),
+      focusedStudent(),
+    );
     return (
       <div class="table-scroll" role="region" aria-label={P.scrollRegion} tabIndex={0} ref={p.scrollerRef}>
         <table class="participants-table" data-testid="participants-table" aria-rowcount={p.shown.length + 1}>
@@ -230,9 +244,9 @@ export class ParticipantsTable extends Component<TableProps> {
                 <td colSpan={span} />
               </tr>
             )}
-            {p.shown.slice(p.start, p.end).map((row, i) => (
+            {rows.map((row, i) => (
               <TableRow
-                key={row.studentId}
+                key={keys[i]}
                 row={row}
                 rowIndex={p.start + i + 2}
                 columns={p.columns}

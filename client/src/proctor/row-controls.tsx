@@ -18,7 +18,9 @@ export const nextMax = (row: ParticipantRow, c: MaxDownloadsChange) =>
 /**
  * Max downloads in its cell: − / + and a typed number (Enter or leaving the field saves) for a
  * proctor who may change it, the number alone for one who may not. The typed text is the field's
- * own while it has focus; a streamed row replaces it only when it has not.
+ * own while it has focus, and after that until the row's number changes (the save's answer); a
+ * streamed row replaces it only when it has not. The table reuses a row's elements for another
+ * examinee (participants-table.tsx), so what was typed is kept with the examinee it was typed for.
  */
 export function MaxDownloadsCell(props: {
   row: ParticipantRow;
@@ -28,27 +30,33 @@ export function MaxDownloadsCell(props: {
   onChange: (row: ParticipantRow, change: MaxDownloadsChange, undo?: () => void) => void;
 }) {
   const { row, editable, busy } = props;
-  const [text, setText] = useState(String(row.maxDownloads));
+  // What was typed, for whom, over which number of theirs.
+  const [edit, setEdit] = useState<{ id: string; base: number; text: string } | undefined>(undefined);
   const focused = useRef(false);
-  // The number last asked for, so Enter and then leaving the field ask once.
-  const asked = useRef<number | null>(null);
-  useEffect(() => {
-    asked.current = null;
-    if (!focused.current) setText(String(row.maxDownloads));
-  }, [row.maxDownloads]);
+  // The number last asked for (for whom, over which number), so Enter and then leaving the field ask once.
+  const asked = useRef<{ id: string; base: number; n: number } | undefined>(undefined);
   if (!editable) return <span data-testid="max-downloads-value">{row.maxDownloads}</span>;
+  const current = (e: { id: string; base: number } | undefined) =>
+    e !== undefined && e.id === row.studentId && e.base === row.maxDownloads;
+  const typedText =
+    edit !== undefined && edit.id === row.studentId && (focused.current || edit.base === row.maxDownloads)
+      ? edit.text
+      : undefined;
+  const text = typedText ?? String(row.maxDownloads);
   const typed = /^\d{1,3}$/.test(text.trim()) ? Number.parseInt(text.trim(), 10) : Number.NaN;
   const valid = Number.isInteger(typed) && typed >= 0 && typed <= 100;
   const commit = () => {
     if (!valid) {
-      setText(String(row.maxDownloads));
+      setEdit(undefined);
       return;
     }
-    if (typed === row.maxDownloads || typed === asked.current) return;
-    asked.current = typed;
+    if (typed === row.maxDownloads || (current(asked.current) && typed === asked.current?.n)) return;
+    asked.current = { id: row.studentId, base: row.maxDownloads, n: typed };
+    // The typed number stays shown over this number of theirs until the answer changes it.
+    setEdit({ id: row.studentId, base: row.maxDownloads, text });
     props.onChange(row, { set: typed }, () => {
-      asked.current = null;
-      setText(String(row.maxDownloads));
+      asked.current = undefined;
+      setEdit(undefined);
     });
   };
   const id = `max-downloads-${row.studentId}`;
@@ -88,9 +96,9 @@ export function MaxDownloadsCell(props: {
           focused.current = false;
           commit();
         }}
-        onInput={(e) => setText(e.currentTarget.value)}
+        onInput={(e) => setEdit({ id: row.studentId, base: row.maxDownloads, text: e.currentTarget.value })}
         onKeyDown={(e) => {
-          if (e.key === 'Escape') setText(String(row.maxDownloads));
+          if (e.key === 'Escape') setEdit(undefined);
         }}
       />
       <button
