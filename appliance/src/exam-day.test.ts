@@ -162,6 +162,25 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     expect(((await res.json()) as Loose).startedAt).toBe(new Date(start).toISOString());
   });
 
+  it('starts the exam once when several held key requests of one examinee are answered together', async () => {
+    const clock = new FakeClock(T0);
+    const start = T0 + 30 * MIN;
+    appliance = await openTestAppliance(clock, { exam: testExam(start) });
+    const ada = new ExamineeClient(appliance.app, 'S1', 'aaaa-1111-bbbb');
+    await ada.signIn();
+    await ada.get('/api/exam/package');
+    clock.set(start - 200);
+    const held = Array.from({ length: 5 }, () => ada.get('/api/exam/key'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    clock.set(start);
+    const answers = await Promise.all(held);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    await appliance.store.flushIndex();
+    const events = await appliance.store.examEvents('exam-1');
+    expect(events.filter((e) => e.kind === 'exam-started')).toHaveLength(1);
+    expect(verifyChain(events)).toBeUndefined();
+  });
+
   it('survives a restart: sessions, downloads, submissions and the chain continue', async () => {
     const clock = new FakeClock(T0);
     appliance = await openTestAppliance(clock, { exam: testExam(T0) });

@@ -36,13 +36,9 @@ export function MaxDownloadsCell(props: {
   // The number last asked for (for whom, over which number), so Enter and then leaving the field ask once.
   const asked = useRef<{ id: string; base: number; n: number } | undefined>(undefined);
   if (!editable) return <span data-testid="max-downloads-value">{row.maxDownloads}</span>;
-  const current = (e: { id: string; base: number } | undefined) =>
-    e !== undefined && e.id === row.studentId && e.base === row.maxDownloads;
-  const typedText =
-    edit !== undefined && edit.id === row.studentId && (focused.current || edit.base === row.maxDownloads)
-      ? edit.text
-      : undefined;
-  const text = typedText ?? String(row.maxDownloads);
+  const mine = edit?.id === row.studentId ? edit : undefined;
+  const text =
+    mine !== undefined && (focused.current || mine.base === row.maxDownloads) ? mine.text : String(row.maxDownloads);
   const typed = /^\d{1,3}$/.test(text.trim()) ? Number.parseInt(text.trim(), 10) : Number.NaN;
   const valid = Number.isInteger(typed) && typed >= 0 && typed <= 100;
   const commit = () => {
@@ -50,7 +46,8 @@ export function MaxDownloadsCell(props: {
       setEdit(undefined);
       return;
     }
-    if (typed === row.maxDownloads || (current(asked.current) && typed === asked.current?.n)) return;
+    const a = asked.current;
+    if (typed === row.maxDownloads || (a?.id === row.studentId && a.base === row.maxDownloads && typed === a.n)) return;
     asked.current = { id: row.studentId, base: row.maxDownloads, n: typed };
     // The typed number stays shown over this number of theirs until the answer changes it.
     setEdit({ id: row.studentId, base: row.maxDownloads, text });
