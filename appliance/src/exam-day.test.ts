@@ -135,13 +135,19 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
     });
   });
 
-  it('holds a key request made a moment before the start until the start, and refuses one made earlier', async () => {
+  /** Ada signed in, with the package downloaded, half an hour before an exam's start. */
+  async function inTheLobby() {
     const clock = new FakeClock(T0);
     const start = T0 + 30 * MIN;
     appliance = await openTestAppliance(clock, { exam: testExam(start) });
     const ada = new ExamineeClient(appliance.app, 'S1', 'aaaa-1111-bbbb');
     await ada.signIn();
     await ada.get('/api/exam/package');
+    return { clock, start, ada, appliance };
+  }
+
+  it('holds a key request made a moment before the start until the start, and refuses one made earlier', async () => {
+    const { clock, start, ada } = await inTheLobby();
 
     clock.set(start - START_HOLD_MS - 1_000); // too early to hold: refused at once
     const refused = await ada.get('/api/exam/key');
@@ -163,20 +169,15 @@ describe('an examinee’s exam day over HTTP, on disk', () => {
   });
 
   it('starts the exam once when several held key requests of one examinee are answered together', async () => {
-    const clock = new FakeClock(T0);
-    const start = T0 + 30 * MIN;
-    appliance = await openTestAppliance(clock, { exam: testExam(start) });
-    const ada = new ExamineeClient(appliance.app, 'S1', 'aaaa-1111-bbbb');
-    await ada.signIn();
-    await ada.get('/api/exam/package');
+    const { clock, start, ada, appliance: box } = await inTheLobby();
     clock.set(start - 200);
     const held = Array.from({ length: 5 }, () => ada.get('/api/exam/key'));
     await new Promise((resolve) => setTimeout(resolve, 50));
     clock.set(start);
     const answers = await Promise.all(held);
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    await appliance.store.flushIndex();
-    const events = await appliance.store.examEvents('exam-1');
+    await box.store.flushIndex();
+    const events = await box.store.examEvents('exam-1');
     expect(events.filter((e) => e.kind === 'exam-started')).toHaveLength(1);
     expect(verifyChain(events)).toBeUndefined();
   });
