@@ -117,6 +117,26 @@ describe('the participants table of 1,000 examinees in Chromium', () => {
     await expect.poll(() => dataRows(p).last().getAttribute('data-student')).toBe('S1000');
     expect(await table(p).locator('tbody tr').count()).toBeLessThan(80);
 
+    // A search typed there, key by key, shows its matches from the top; so does clearing it.
+    const scrollTop = () => p.evaluate<number>("document.querySelector('.table-scroll').scrollTop");
+    expect(await scrollTop()).toBeGreaterThan(0);
+    await search.click();
+    await p.keyboard.type('Examinee 9', { delay: 40 });
+    // Examinee 9, 90–99 and 900–999.
+    await p.getByTestId('participants-count').filter({ hasText: 'Showing 111 of 1000 examinees' }).waitFor();
+    await expect.poll(() => firstStudent(p)).toBe('S9');
+    expect(await scrollTop()).toBe(0);
+    expect(await rowInView(p, 'S9')).toBe(true);
+    await scroller.hover();
+    await p.mouse.wheel(0, 2_000);
+    await expect.poll(scrollTop).toBeGreaterThan(0);
+    await search.click();
+    await p.keyboard.press('ControlOrMeta+a');
+    await p.keyboard.press('Backspace');
+    await p.getByTestId('participants-count').filter({ hasText: 'Showing 1000 of 1000 examinees' }).waitFor();
+    await expect.poll(() => firstStudent(p)).toBe('S1');
+    expect(await scrollTop()).toBe(0);
+
     // Name twice: descending, from the top.
     await header(p, 'name').getByRole('button').click();
     await header(p, 'name').getByRole('button').click();

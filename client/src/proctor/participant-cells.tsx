@@ -93,9 +93,7 @@ export function cell(row: ParticipantRow, column: ParticipantColumn, info: ExamI
     case 'answered':
       return (
         <span class="answered-cell">
-          <span class="mini-bar" aria-hidden="true">
-            <span style={{ width: `${row.answeredPercent}%` }} />
-          </span>
+          <span class="mini-bar" aria-hidden="true" style={{ '--answered': `${row.answeredPercent}%` }} />
           {P.answeredValue(row.answeredPercent, row.answered, row.questions)}
         </span>
       );

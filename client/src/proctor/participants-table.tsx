@@ -165,11 +165,11 @@ class TableRow extends Component<RowProps> {
             type="button"
             class="secondary small"
             data-actions-for={row.studentId}
+            aria-label={P.actionsFor(row.name)}
             onClick={() => handlers.onActions(row.studentId)}
           >
-            <span aria-hidden="true">✎ </span>
-            <span class="visually-hidden">{P.actionsFor(row.name)}</span>
-            <span aria-hidden="true">{P.actions}</span>
+            {/* One text node: a row is redrawn for another examinee on every search keystroke. */}
+            {`✎ ${P.actions}`}
           </button>
         </td>
       </tr>

@@ -272,15 +272,20 @@ export function ParticipantsTab(props: {
     const waiting = waitingRows(data.rows, attention, q);
     return sortKey === undefined ? waiting : queryRows(waiting, { sort: sortKey, dir: sort?.dir });
   }, [data.rows, sorted, q, status, attention, sortKey, sort?.dir]);
-  // A new order starts at its top, as a person reading it expects.
+  const rowWindow = useRowWindow(wide ? scroller : null, shown.length);
+  // A new order, search or filter starts at its top, as a person reading it expects.
+  const { toTop } = rowWindow;
   const sortBy = useCallback(
     (next: TableSort) => {
       setSort(next);
-      if (scroller !== null) scroller.scrollTop = 0;
+      toTop();
     },
-    [scroller],
+    [toTop],
   );
-  const rowWindow = useRowWindow(wide ? scroller : null, shown.length);
+  const filterBy = (next: StatusFilter) => {
+    setStatus(next);
+    toTop();
+  };
   const view = print.printing ? { ...rowWindow, start: 0, end: shown.length, padTop: 0, padBottom: 0 } : rowWindow;
   const actingRow = acting === undefined ? undefined : data.rows.find((r) => r.studentId === acting.studentId);
   const available = useSameArray(offeredColumns(data.rows));
@@ -358,7 +363,7 @@ export function ParticipantsTab(props: {
           type="button"
           class="chip"
           aria-pressed={status === 'all'}
-          onClick={() => setStatus('all')}
+          onClick={() => filterBy('all')}
           data-testid="chip-all"
         >
           {P.chip(P.all, data.rows.length)}
@@ -367,7 +372,7 @@ export function ParticipantsTab(props: {
           type="button"
           class="chip"
           aria-pressed={status === 'attention'}
-          onClick={() => setStatus(status === 'attention' ? 'all' : 'attention')}
+          onClick={() => filterBy(status === 'attention' ? 'all' : 'attention')}
           data-testid="chip-attention"
         >
           {P.chip(t.proctor.attention.chip, new Set(attention.map((a) => a.studentId)).size)}
@@ -378,7 +383,7 @@ export function ParticipantsTab(props: {
             type="button"
             class={`chip status-${s}`}
             aria-pressed={status === s}
-            onClick={() => setStatus(status === s ? 'all' : s)}
+            onClick={() => filterBy(status === s ? 'all' : s)}
             data-testid={`chip-${s}`}
           >
             <span class="status-icon" aria-hidden="true">
@@ -397,7 +402,10 @@ export function ParticipantsTab(props: {
             type="search"
             value={q}
             autocomplete="off"
-            onInput={(e) => setQ(e.currentTarget.value)}
+            onInput={(e) => {
+              setQ(e.currentTarget.value);
+              toTop();
+            }}
           />
         </div>
         <button
@@ -476,11 +484,10 @@ export function ParticipantsTab(props: {
                 type="button"
                 class="secondary"
                 data-actions-for={row.studentId}
+                aria-label={P.actionsFor(row.name)}
                 onClick={() => setActing(row.studentId)}
               >
-                <span aria-hidden="true">✎ </span>
-                <span class="visually-hidden">{P.actionsFor(row.name)}</span>
-                <span aria-hidden="true">{P.actions}</span>
+                {`✎ ${P.actions}`}
               </button>
             </li>
           ))}

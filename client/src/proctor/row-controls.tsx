@@ -74,11 +74,9 @@ export function MaxDownloadsCell(props: {
       >
         −
       </button>
-      <label for={id} class="visually-hidden">
-        {P.maxDownloadsFor(row.name)}
-      </label>
       <input
         id={id}
+        aria-label={P.maxDownloadsFor(row.name)}
         type="number"
         inputMode="numeric"
         min={0}

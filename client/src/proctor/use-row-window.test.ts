@@ -29,13 +29,15 @@ describe('the participants table window', () => {
     const view = 10 * ROW_HEIGHT_PX;
     const w = rowWindow(1_000, 100 * ROW_HEIGHT_PX, view);
     // A scroll of a few rows down or up: the same window, no row mounted.
-    expect(rowWindow(1_000, 105 * ROW_HEIGHT_PX, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, w)).toBe(w);
+    expect(rowWindow(1_000, (100 + OVERSCAN_ROWS - 1) * ROW_HEIGHT_PX, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, w)).toBe(w);
     expect(rowWindow(1_000, (100 - OVERSCAN_ROWS) * ROW_HEIGHT_PX, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, w)).toBe(w);
     // The last row in view just rendered: still kept; one row further, a new window around the view.
     expect(rowWindow(1_000, (100 + OVERSCAN_ROWS) * ROW_HEIGHT_PX, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, w)).toBe(w);
     const further = rowWindow(1_000, (101 + OVERSCAN_ROWS) * ROW_HEIGHT_PX, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, w);
     expect(further).toEqual(rowWindow(1_000, (101 + OVERSCAN_ROWS) * ROW_HEIGHT_PX, view));
-    expect(rowWindow(1_000, 90 * ROW_HEIGHT_PX - 1, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, w)).not.toBe(w);
+    expect(rowWindow(1_000, (100 - OVERSCAN_ROWS) * ROW_HEIGHT_PX - 1, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, w)).not.toBe(
+      w,
+    );
     // A window drawn for a taller view (printing): not kept once the view is short again.
     const tall = rowWindow(1_000, 100 * ROW_HEIGHT_PX, 100 * ROW_HEIGHT_PX);
     expect(rowWindow(1_000, 100 * ROW_HEIGHT_PX, view, ROW_HEIGHT_PX, OVERSCAN_ROWS, tall)).toEqual(w);

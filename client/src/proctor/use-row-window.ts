@@ -6,7 +6,7 @@
  * container resizes; the rows' height is measured then, not on every scroll.
  * Short lists are rendered whole: below WINDOW_FROM_ROWS rows nothing changes.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 
 /**
  * The height of one table row: a 44 px button (the touch target), 4 px padding above and below
@@ -15,7 +15,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
  */
 export const ROW_HEIGHT_PX = 53;
 /** Rows rendered beyond the visible ones on each side, so a quick scroll shows no gap. */
-export const OVERSCAN_ROWS = 10;
+export const OVERSCAN_ROWS = 4;
 /** From this many rows the table is windowed. */
 export const WINDOW_FROM_ROWS = 60;
 
@@ -63,8 +63,16 @@ export function rowWindow(
   return { start, end, padTop: start * rowHeight, padBottom: (count - end) * rowHeight };
 }
 
-/** The window of `count` rows inside the scroll container `el`. */
-export function useRowWindow(el: HTMLElement | null, count: number): RowWindow & { rowHeight: number } {
+/**
+ * The window of `count` rows inside the scroll container `el`. `toTop` scrolls the list to its
+ * top and takes the window there in the same render as the change that calls it (a new search, a
+ * filter, an order): without it the list would be drawn once at the old position and again when
+ * the scroll event comes a frame later.
+ */
+export function useRowWindow(
+  el: HTMLElement | null,
+  count: number,
+): RowWindow & { rowHeight: number; toTop: () => void } {
   const [view, setView] = useState({ scrollTop: 0, height: window.innerHeight, rowHeight: ROW_HEIGHT_PX });
   const windowed = count >= WINDOW_FROM_ROWS;
 
@@ -100,9 +108,15 @@ export function useRowWindow(el: HTMLElement | null, count: number): RowWindow &
     };
   }, [el, windowed]);
 
+  const toTop = useCallback(() => {
+    if (el === null) return;
+    if (el.scrollTop !== 0) el.scrollTop = 0;
+    setView((v) => (v.scrollTop === 0 ? v : { ...v, scrollTop: 0 }));
+  }, [el]);
+
   // The window rendered last, kept while it covers the view (rowWindow's `previous`).
   const last = useRef<RowWindow | undefined>(undefined);
   const next = rowWindow(count, view.scrollTop, view.height, view.rowHeight, OVERSCAN_ROWS, last.current);
   last.current = next;
-  return { ...next, rowHeight: view.rowHeight };
+  return { ...next, rowHeight: view.rowHeight, toTop };
 }
