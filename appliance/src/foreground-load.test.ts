@@ -41,7 +41,7 @@ describe('ForegroundLoad: background work waits while requests pile up', () => {
     expect(load.isIdle(2_000)).toBe(false);
   });
 
-  it('under a CPU quota the background worker keeps to half of it while the hall is served', async () => {
+  it('under a CPU quota the background worker keeps to SERVED_QUOTA_SHARE of it while the hall is served', async () => {
     let now = 0;
     let idle = false;
     const rests: number[] = [];
@@ -59,7 +59,7 @@ describe('ForegroundLoad: background work waits while requests pile up', () => {
     await Promise.all([run(), run(), run()]);
     expect(rests).toHaveLength(2);
     for (const rest of rests) expect(rest).toBeGreaterThan(0);
-    // A job of c ms of CPU is followed by c / 0.15 ms in all: at most 15 % of a core.
+    // A job of c ms of CPU is followed by c / 0.075 ms in all: at most 7.5 % of a core.
     rests.length = 0;
     idle = true;
     await Promise.all([run(), run()]);

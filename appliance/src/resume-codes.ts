@@ -122,10 +122,10 @@ export interface IdlePriorityOptions {
   whenQuiet?: () => Promise<void>;
   /**
    * The process's CPU quota in cores (cpuQuotaCores(), e.g. 0.3), if it has one. Then, unless
-   * `isIdle()`, the worker keeps to half of it: after a job of c ms of CPU it rests until
-   * c / (quota / 2) ms have passed since the job began. Without it a busy worker spends the
-   * quota while serving sleeps, and the whole process then waits for the next CFS period
-   * (bench:hall --pi-budget: autosave p99 477 ms at 30 % of a core; docs/performance.md).
+   * `isIdle()`, the worker keeps to SERVED_QUOTA_SHARE of it: after a job of c ms of CPU it
+   * rests until c / (quota × share) ms have passed since the job began. Without it a busy worker
+   * spends the quota while serving sleeps, and the whole process then waits for the next CFS
+   * period (bench:hall --pi-budget: autosave p99 477 ms at 30 % of a core; docs/performance.md).
    */
   cpuQuota?: number;
   /** Nobody is being served (no request for a while): the worker may use the whole quota. */
@@ -136,11 +136,18 @@ export interface IdlePriorityOptions {
 }
 
 /**
+ * The share of a CPU quota the resume-code worker uses while the hall is served. Half left the
+ * autosave p99 over 250 ms in 2 of 5 Pi-budget runs: a job of ~45 ms of CPU empties a 30 ms
+ * period's quota by itself, and a request arriving in that period waits for the next one.
+ */
+export const SERVED_QUOTA_SHARE = 0.25;
+
+/**
  * PBKDF2-HMAC-SHA256 in one worker thread at idle CPU priority (SCHED_IDLE, else nice 19): it
  * uses only the CPU that serving the hall leaves idle, and never occupies libuv's threadpool,
  * which the journal's fsync and the blob files need during a storm. Jobs go to the worker one at
  * a time, each only once `whenQuiet` resolves (ForegroundLoad: no storm in progress), and under a
- * CPU quota at most half the quota while the hall is served (`cpuQuota`). The worker is started
+ * CPU quota at most SERVED_QUOTA_SHARE of it while the hall is served (`cpuQuota`). The worker is started
  * on first use and does not keep the process alive; `onPriority` hears which priority it got.
  */
 export function idlePriorityPbkdf2Sha256(options: IdlePriorityOptions = {}): Pbkdf2Sha256 {
@@ -163,7 +170,7 @@ export function idlePriorityPbkdf2Sha256(options: IdlePriorityOptions = {}): Pbk
     running = undefined;
     if (options.cpuQuota !== undefined && options.cpuQuota > 0) {
       const used = cpuMs ?? now() - sentAt;
-      restUntil = sentAt + used / (options.cpuQuota / 2);
+      restUntil = sentAt + used / (options.cpuQuota * SERVED_QUOTA_SHARE);
     }
     if ('key' in outcome) job?.resolve(outcome.key);
     else job?.reject(outcome.error);
