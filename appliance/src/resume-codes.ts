@@ -137,8 +137,9 @@ export interface IdlePriorityOptions {
 
 /**
  * The share of a CPU quota the resume-code worker uses while the hall is served. Half left the
- * autosave p99 over 250 ms in 2 of 5 Pi-budget runs: a job of ~45 ms of CPU empties a 30 ms
- * period's quota by itself, and a request arriving in that period waits for the next one.
+ * autosave p99 over 250 ms in 2 of 5 Pi-budget runs: a job (~17 ms of CPU) takes more than half
+ * of a 30 ms period's quota, at half the quota one began in nearly every period, and a burst of
+ * requests in such a period waits for the next one (docs/performance.md, The Pi's budget).
  */
 export const SERVED_QUOTA_SHARE = 0.25;
 
