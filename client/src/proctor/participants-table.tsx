@@ -180,6 +180,8 @@ class TableRow extends Component<RowProps> {
 export interface TableProps {
   /** Every row shown, in order; those from `start` to `end` (exclusive) are rendered. */
   shown: readonly ParticipantRow[];
+  /** Which list `shown` is (its filter, search and order): a new one patches the rows in place (row-keys.ts). */
+  list: string;
   start: number;
   end: number;
   padTop: number;
@@ -207,6 +209,7 @@ function focusedStudent(): string | undefined {
 /** The table in its scroll container; re-rendered only when one of its props changed. */
 export class ParticipantsTable extends Component<TableProps> {
   private readonly rowKeys = new RowKeys();
+  private list: string | undefined;
 
   override shouldComponentUpdate(next: TableProps): boolean {
     return differ(this.props, next);
@@ -220,7 +223,9 @@ export class ParticipantsTable extends Component<TableProps> {
     const keys = this.rowKeys.assign(
       rows.map((r) => r.studentId),
       focusedStudent(),
+      this.list !== undefined && this.list !== p.list,
     );
+    this.list = p.list;
     return (
       <div class="table-scroll" role="region" aria-label={P.scrollRegion} tabIndex={0} ref={p.scrollerRef}>
         <table class="participants-table" data-testid="participants-table" aria-rowcount={p.shown.length + 1}>

@@ -443,6 +443,7 @@ export function ParticipantsTab(props: {
       {shown.length > 0 && wide && (
         <ParticipantsTable
           shown={shown}
+          list={`${status}|${q}|${sort?.column ?? ''}|${sort?.dir ?? ''}`}
           start={view.start}
           end={view.end}
           padTop={view.padTop}
