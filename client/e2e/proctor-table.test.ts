@@ -199,6 +199,41 @@ describe('the participants table of 1,000 examinees in Chromium', () => {
     await p.getByRole('button', { name: 'Actions for Examinee 777' }).click();
     const dialog = p.getByRole('dialog', { name: 'Examinee 777 (S777)' });
     await dialog.waitFor();
+    // The dialog is a modal however it is shown (quick-modal.ts): the focus is in it, Tab and
+    // Shift+Tab go round its own controls, a press beside it changes nothing, and the page
+    // behind becomes inert once it has painted.
+    const focusInDialog = () =>
+      p.evaluate<boolean>(`Boolean(document.activeElement?.closest('dialog[data-testid="row-actions"]'))`);
+    expect(await focusInDialog()).toBe(true);
+    const inert = (selector: string) =>
+      p.evaluate<boolean>(`Boolean(document.querySelector(${JSON.stringify(selector)})?.closest('[inert]'))`);
+    await expect.poll(() => inert('[data-testid="participants-table"]')).toBe(true);
+    expect(await inert('[data-testid="participants-count"]')).toBe(true);
+    expect(await inert('dialog[data-testid="row-actions"]')).toBe(false);
+    const stops = await p.evaluate<number>(
+      `[...document.querySelector('dialog[data-testid="row-actions"]').querySelectorAll('button, input, select, textarea, summary, [href], [tabindex]')].filter((e) => e.tabIndex >= 0 && !e.matches(':disabled') && e.getClientRects().length > 0).length`,
+    );
+    expect(stops).toBeGreaterThan(5);
+    for (let i = 0; i < stops + 3; i++) {
+      await p.keyboard.press('Tab');
+      expect(await focusInDialog()).toBe(true);
+    }
+    for (let i = 0; i < 4; i++) {
+      await p.keyboard.press('Shift+Tab');
+      expect(await focusInDialog()).toBe(true);
+    }
+    await p.mouse.click(3, 3);
+    expect(await dialog.isVisible()).toBe(true);
+    expect(await focusInDialog()).toBe(true);
+    await p.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    // Closed, the page is live again and the focus is back on the row's button.
+    await expect
+      .poll(() => p.evaluate<string | null>("document.activeElement?.getAttribute('data-actions-for') ?? null"))
+      .toBe('S777');
+    expect(await p.locator('[inert]').count()).toBe(0);
+    await p.getByRole('button', { name: 'Actions for Examinee 777' }).click();
+    await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Close' }).click();
     await dialog.waitFor({ state: 'hidden' });
 
