@@ -28,6 +28,7 @@ import { dateTime, duration, StatusBadge, WholeNumberField } from './format';
 import { ExamPassword } from './exam-password';
 import { ProctoringInfo } from './proctoring-info';
 import { TrackingTotals } from './tracking-totals';
+import { SUMMARY_EVERY_MS, useAtMostEvery } from './use-at-most-every';
 
 const I = t.proctor.info;
 
@@ -51,6 +52,7 @@ export function ExamInfoTab(props: {
   onInfo: (info: ExamInfo) => void;
 }) {
   const { info, chief } = props;
+  const totalsRows = useAtMostEvery(props.rows, SUMMARY_EVERY_MS);
   const [lateLogin, setLateLogin] = useState(String(info.editable.lateLoginMinutes));
   const [extra, setExtra] = useState(String(info.editable.extraMinutes));
   const [checks, setChecks] = useState<HardwareCheck[]>(info.editable.disabledHardwareChecks);
@@ -137,7 +139,7 @@ export function ExamInfoTab(props: {
         </Fact>
       </dl>
 
-      <TrackingTotals rows={props.rows} info={info} headingId="totals-heading" />
+      <TrackingTotals rows={totalsRows} info={info} headingId="totals-heading" />
 
       <section aria-labelledby="status-heading">
         <h3 id="status-heading">{I.statusHeading}</h3>

@@ -51,6 +51,7 @@ import { useLatest } from '../shared/use-latest';
 import { LowerMaxDialog, nextMax, PersonalInfo, type MaxDownloadsChange, type Revealed } from './row-controls';
 import type { StatusFilter } from './route';
 import { TrackingTotals } from './tracking-totals';
+import { SUMMARY_EVERY_MS, useAtMostEvery } from './use-at-most-every';
 import { useRowWindow } from './use-row-window';
 import { useSortedRows } from './use-sorted-rows';
 
@@ -340,15 +341,17 @@ export function ParticipantsTab(props: {
     [sort, status],
   );
 
-  // The same elements while rows and time stand still: opening a dialog does not redraw them.
+  // The same elements while rows and time stand still: opening a dialog does not redraw them. They
+  // follow the live rows at most once a second (use-at-most-every.ts); the table follows each update.
+  const summaryRows = useAtMostEvery(data.rows, SUMMARY_EVERY_MS);
   const summary = useMemo(
     () => (
       <>
-        <TrackingTotals rows={data.rows} info={info} headingId="participants-totals-heading" />
-        <ProgressPicture rows={data.rows} info={info} now={now} />
+        <TrackingTotals rows={summaryRows} info={info} headingId="participants-totals-heading" />
+        <ProgressPicture rows={summaryRows} info={info} now={now} />
       </>
     ),
-    [data.rows, info, now],
+    [summaryRows, info, now],
   );
 
   return (
