@@ -94,6 +94,46 @@ describe('attention', () => {
     );
     expect(items).toEqual([{ studentId: 's1', name: 'Ana', kind: 'question', since: T0 + 3 }]);
   });
+
+  it('answers the previous list itself when an update changes nothing that waits, and a new one when it does', () => {
+    const rows = [
+      row('s1', 'Ana', { integrityEvents: 1 }),
+      row('s2', 'Ben'),
+      row('s3', 'Cleo', { bathroom: 'requested', bathroomSince: new Date(T0).toISOString() }),
+    ];
+    const questions = [{ studentId: 's2', at: T0 - 1_000 }];
+    const first = attentionItems(rows, questions, [], T0);
+    // An autosave replaces Ben's row and Ana gets one more integrity event (still unreviewed).
+    const saved = [{ ...rows[0]!, integrityEvents: 2 }, { ...rows[1]! }, rows[2]!];
+    const same = attentionItems(saved, [...questions], first, T0 + 5_000);
+    expect(same).toBe(first);
+    // The same as a list computed afresh from the same rows (no previous result to reuse).
+    expect(attentionItems(saved, questions, [...first], T0 + 5_000)).toEqual(first);
+    // Then Ben's bathroom break: a new list, the others keeping their place and time.
+    const asked = [
+      saved[0]!,
+      { ...saved[1]!, bathroom: 'requested' as const, bathroomSince: new Date(T0 + 6_000).toISOString() },
+      saved[2]!,
+    ];
+    const next = attentionItems(asked, questions, same, T0 + 7_000);
+    expect(next).not.toBe(first);
+    expect(next.map((i) => [i.name, i.kind, i.since - T0])).toEqual([
+      ['Ben', 'question', -1_000],
+      ['Ana', 'integrity', 0],
+      ['Cleo', 'bathroom', 0],
+      ['Ben', 'bathroom', 6_000],
+    ]);
+    // A review clears Ana's entry; a renamed examinee, a reordered list and a new question each give a new list.
+    const reviewed = [{ ...asked[0]!, integrityReview: 'cleared' as const }, asked[1]!, asked[2]!];
+    expect(attentionItems(reviewed, questions, next, T0 + 8_000).map((i) => i.studentId)).toEqual(['s2', 's3', 's2']);
+    expect(
+      attentionItems([asked[0]!, { ...asked[1]!, name: 'Benedict' }, asked[2]!], questions, next, T0).map(
+        (i) => i.name,
+      ),
+    ).toContain('Benedict');
+    expect(attentionItems([asked[2]!, asked[0]!, asked[1]!], questions, next, T0)).not.toBe(next);
+    expect(attentionItems(asked, [...questions, { studentId: 's1', at: T0 + 7_500 }], next, T0).length).toBe(5);
+  });
 });
 
 describe('openQuestions', () => {

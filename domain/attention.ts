@@ -104,6 +104,67 @@ export function attentionItems(
   previous: readonly AttentionItem[],
   now: number,
 ): AttentionItem[] {
+  // Most calls follow an autosave, which changes nothing that waits: then the previous list
+  // itself, found without building or sorting anything (and its users can tell by identity).
+  const last = computedFrom.get(previous);
+  if (last !== undefined) {
+    const kinds = sameKinds(last, rows, questions);
+    if (kinds !== undefined) {
+      computedFrom.set(previous, { rows, kinds, questions });
+      return previous as AttentionItem[];
+    }
+  }
+  const result = computeAttention(rows, questions, previous, now);
+  computedFrom.set(result, { rows, kinds: rows.map(rowAttentionOnce), questions });
+  return result;
+}
+
+/** What a list attentionItems returned was computed from: its rows, their kinds and the questions. */
+interface ComputedFrom {
+  rows: readonly AttentionRow[];
+  kinds: readonly RowKinds[];
+  questions: readonly OpenQuestion[];
+}
+const computedFrom = new WeakMap<readonly AttentionItem[], ComputedFrom>();
+
+const sameRowKinds = (a: RowKinds, b: RowKinds) =>
+  a === b || (a.length === b.length && a.every((k, i) => k.kind === b[i]?.kind && k.at === b[i]?.at));
+
+/**
+ * The rows' kinds when `rows` and `questions` give the same list as `last` did (the same
+ * examinees in the same places with the same names, kinds, times and questions); else undefined.
+ * A row the monitor did not replace is the same object, so most rows cost one comparison.
+ */
+function sameKinds(
+  last: ComputedFrom,
+  rows: readonly AttentionRow[],
+  questions: readonly OpenQuestion[],
+): RowKinds[] | undefined {
+  if (rows.length !== last.rows.length || questions.length !== last.questions.length) return undefined;
+  if (questions.some((q, i) => q.studentId !== last.questions[i]?.studentId || q.at !== last.questions[i]?.at))
+    return undefined;
+  const kinds: RowKinds[] = new Array<RowKinds>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const before = last.rows[i]!;
+    if (row === before) {
+      kinds[i] = last.kinds[i]!;
+      continue;
+    }
+    if (row.studentId !== before.studentId || row.name !== before.name) return undefined;
+    const now = rowAttentionOnce(row);
+    if (!sameRowKinds(now, last.kinds[i]!)) return undefined;
+    kinds[i] = now;
+  }
+  return kinds;
+}
+
+function computeAttention(
+  rows: readonly AttentionRow[],
+  questions: readonly OpenQuestion[],
+  previous: readonly AttentionItem[],
+  now: number,
+): AttentionItem[] {
   const seen = new Map(previous.map((p) => [key(p.studentId, p.kind), p.since]));
   const out: AttentionItem[] = [];
   const names = new Map(rows.map((r) => [r.studentId, r.name]));
