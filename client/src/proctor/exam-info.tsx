@@ -228,7 +228,7 @@ export function ExamInfoTab(props: {
             </div>
           </fieldset>
           <p role="status" class={settingsNote?.ok === false ? 'alert' : 'muted'}>
-            {settingsNote?.text ?? ''}
+            {settingsNote?.text}
           </p>
         </form>
       </section>

@@ -215,7 +215,7 @@ function MessageForm(props: {
         </button>
       </div>
       <p role="status" class={note?.ok === false ? 'alert' : 'muted'}>
-        {note?.text ?? ''}
+        {note?.text}
       </p>
     </form>
   );

@@ -201,7 +201,7 @@ function ColumnManager(props: {
         </button>
       </div>
       <p role="status" class={note?.ok === false ? 'alert' : 'muted'}>
-        {note?.text ?? ''}
+        {note?.text}
       </p>
     </fieldset>
   );
@@ -436,7 +436,7 @@ export function ParticipantsTab(props: {
       )}
 
       <p role="status" class={note?.ok === false ? 'alert' : 'muted'} data-testid="participants-note">
-        {note?.text ?? ''}
+        {note?.text}
       </p>
       <p class="muted" role="status" data-testid="participants-count">
         {P.showing(shown.length, data.rows.length)}

@@ -96,7 +96,7 @@ export function ProctoringInfo(props: {
           </div>
         </fieldset>
         <p role="status" class={note?.ok === false ? 'alert' : 'muted'}>
-          {note?.text ?? ''}
+          {note?.text}
         </p>
       </form>
     </section>

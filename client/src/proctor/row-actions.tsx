@@ -158,7 +158,7 @@ export function RowActions(props: {
           {A.status}: <StatusBadge status={row.status} />
         </p>
         <p role="status" aria-live="polite" class={outcome?.ok === false ? 'alert' : 'notice-ok-inline'}>
-          {busy ? A.working : (outcome?.text ?? '')}
+          {busy ? A.working : outcome?.text}
         </p>
 
         <Section title={A.downloadsHeading} id="act-downloads">
