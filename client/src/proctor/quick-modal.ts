@@ -51,8 +51,8 @@ function pageBehind(dialog: HTMLElement, backdrop: HTMLElement | null): HTMLElem
   return behind;
 }
 
-/** After the next frame has painted, when the page is idle (at most `within` ms later). */
-function afterPaint(then: () => void, within = 200): () => void {
+/** After the next frame has painted, when the page is idle (at most `within` ms later); the cancel. */
+export function afterPaint(then: () => void, within = 200): () => void {
   let idle: number | undefined;
   let timer: number | undefined;
   const frame = requestAnimationFrame(() => {

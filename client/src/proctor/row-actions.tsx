@@ -23,7 +23,7 @@ import {
 } from './api';
 import { StatusBadge, WholeNumberField } from './format';
 import { IntegritySection, ProctoringSection } from './integrity-report';
-import { useQuickModal } from './quick-modal';
+import { afterPaint, useQuickModal } from './quick-modal';
 import { TimeUpSection } from './time-up';
 
 const A = t.proctor.actions;
@@ -103,6 +103,11 @@ export function RowActions(props: {
   );
   // Opened in the same task as the click that mounts it (useEffect would wait for the next frame).
   useQuickModal(dialog, backdrop);
+  // The first screen of sections shows at once; the rest follow as soon as the dialog has painted
+  // (a slow phone shows the dialog half as many elements sooner). Opened at a section (a toast,
+  // the address), the dialog has them all from the start.
+  const [complete, setComplete] = useState(props.section !== undefined);
+  useEffect(() => (complete ? undefined : afterPaint(() => setComplete(true))), [complete]);
   useLayoutEffect(() => {
     const heading = firstSection.current === undefined ? null : document.getElementById(firstSection.current);
     if (heading) {
@@ -270,239 +275,247 @@ export function RowActions(props: {
           </div>
         </Section>
 
-        <Section title={A.bathroomHeading} id="act-bathroom">
-          <p>{A.bathroomNow(t.proctor.participants.bathroomStates[row.bathroom] ?? row.bathroom)}</p>
-          <div class="button-row">
-            <button
-              type="button"
-              disabled={busy || !asking}
-              onClick={() => void act('bathroom-break', { decision: 'approved' })}
-            >
-              {A.bathroomApprove}
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={busy || !asking}
-              onClick={() => void act('bathroom-break', { decision: 'later' })}
-            >
-              {A.bathroomLater}
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={busy || !asking}
-              onClick={() => void act('bathroom-break', { decision: 'rejected' })}
-            >
-              {A.bathroomReject}
-            </button>
-          </div>
-        </Section>
-
-        <Section title={A.verificationHeading} id="act-verification">
-          <p>
-            {t.proctor.participants.verificationValue(
-              t.proctor.info.verificationModes[row.verificationMode],
-              t.proctor.participants.verificationStates[row.verification] ?? row.verification,
-            )}
-          </p>
-          <div class="button-row">
-            <button type="button" disabled={busy} onClick={() => void act('verification', { decision: 'verified' })}>
-              {A.verify}
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={busy}
-              onClick={() => void act('verification', { decision: 'rejected' })}
-            >
-              {A.rejectVerification}
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={busy}
-              onClick={() => void act('verification', { decision: 'retake' })}
-            >
-              {A.retake}
-            </button>
-          </div>
-          <p class="muted">{A.photos(row.verificationPhotos)}</p>
-          {row.verificationPhotos > 0 && !showPhotos && (
-            <button
-              type="button"
-              class="secondary"
-              onClick={async () => {
-                await loadEvents();
-                setShowPhotos(true);
-              }}
-            >
-              {A.showPhotos}
-            </button>
-          )}
-          {showPhotos && (
-            <div class="photos">
-              {photos.map((p, i) => (
-                <img
-                  key={String(p.data.sha256)}
-                  src={photoUrl(props.examId, row.studentId, String(p.data.sha256))}
-                  alt={A.photoAlt(String(p.data.kind), i + 1)}
-                />
-              ))}
-            </div>
-          )}
-          <form
-            class="inline-form"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void act('verification-mode', { mode });
-            }}
-          >
-            <fieldset disabled={!chief} class="plain">
-              <div class="field">
-                <label for="act-mode">{A.verificationModeLabel}</label>
-                <select id="act-mode" value={mode} onChange={(e) => setMode(e.currentTarget.value)}>
-                  {VERIFICATION_MODES.map((m) => (
-                    <option key={m} value={m}>
-                      {t.proctor.info.verificationModes[m]}
-                    </option>
-                  ))}
-                </select>
+        {complete && (
+          <>
+            <Section title={A.bathroomHeading} id="act-bathroom">
+              <p>{A.bathroomNow(t.proctor.participants.bathroomStates[row.bathroom] ?? row.bathroom)}</p>
+              <div class="button-row">
+                <button
+                  type="button"
+                  disabled={busy || !asking}
+                  onClick={() => void act('bathroom-break', { decision: 'approved' })}
+                >
+                  {A.bathroomApprove}
+                </button>
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={busy || !asking}
+                  onClick={() => void act('bathroom-break', { decision: 'later' })}
+                >
+                  {A.bathroomLater}
+                </button>
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={busy || !asking}
+                  onClick={() => void act('bathroom-break', { decision: 'rejected' })}
+                >
+                  {A.bathroomReject}
+                </button>
               </div>
-              <button type="submit" class="secondary" disabled={busy || !chief}>
-                {A.applyMode}
-              </button>
-            </fieldset>
-            <ChiefNote chief={chief} />
-          </form>
-        </Section>
+            </Section>
 
-        <Section title={A.hardwareHeading} id="act-hardware">
-          <form
-            onSubmit={(e) => {
-              e.preventDefault();
-              void act('hardware-checks', { disabled: hardware });
-            }}
-          >
-            <fieldset class="plain checks">
-              <legend class="visually-hidden">{A.hardwareHeading}</legend>
-              {HARDWARE_CHECKS.map((c) => (
-                <label class="check" key={c}>
-                  <input
-                    type="checkbox"
-                    checked={hardware.includes(c)}
-                    onChange={(e) =>
-                      setHardware((cur) => (e.currentTarget.checked ? [...cur, c] : cur.filter((x) => x !== c)))
-                    }
-                  />
-                  {t.proctor.hardware[c]}
-                </label>
-              ))}
-            </fieldset>
-            <button type="submit" class="secondary" disabled={busy}>
-              {A.applyHardware}
-            </button>
-          </form>
-        </Section>
-
-        <TimeUpSection examId={props.examId} row={row} chief={chief} onRow={props.onRow} />
-
-        <IntegritySection
-          examId={props.examId}
-          row={row}
-          busy={busy}
-          act={act}
-          events={events}
-          onShowEvents={() => void loadEvents()}
-        />
-        <ProctoringSection row={row} chief={chief} busy={busy} act={act} />
-
-        <Section title={A.contactHeading} id="act-contact">
-          {contact === undefined ? (
-            <>
-              <button
-                type="button"
-                class="secondary"
-                disabled={busy || (!row.hasEmail && !row.hasPhone)}
-                onClick={async () => {
-                  const result = await revealContact(props.examId, row.studentId);
-                  if (result.ok) setContact(result.body);
-                  else setOutcome({ ok: false, text: result.message });
-                }}
-              >
-                {A.revealContact}
-              </button>
-              <p class="muted small-text">{row.hasEmail || row.hasPhone ? A.revealHint : A.noContact}</p>
-            </>
-          ) : (
-            <dl class="facts">
-              <div>
-                <dt>{A.email}</dt>
-                <dd>{contact.email ?? A.noContact}</dd>
-              </div>
-              <div>
-                <dt>{A.phone}</dt>
-                <dd>{contact.phone ?? A.noContact}</dd>
-              </div>
-            </dl>
-          )}
-        </Section>
-
-        <Section title={A.removeHeading} id="act-remove">
-          {row.submissionId === null ? (
-            <p class="muted">{A.removeNone}</p>
-          ) : (
-            <form
-              class="stack"
-              onSubmit={(e) => {
-                e.preventDefault();
-                if (reason.trim() !== '') setConfirming(true);
-              }}
-            >
-              <p class="muted small-text">{A.removeHint}</p>
-              <fieldset disabled={!chief} class="plain">
-                <div class="field">
-                  <label for="act-reason">{A.reasonLabel}</label>
-                  <textarea
-                    id="act-reason"
-                    rows={2}
-                    required
-                    maxLength={500}
-                    value={reason}
-                    onInput={(e) => setReason(e.currentTarget.value)}
-                  />
-                </div>
-                {!confirming && (
-                  <button type="submit" class="danger" disabled={busy || !chief}>
-                    {A.remove}
-                  </button>
+            <Section title={A.verificationHeading} id="act-verification">
+              <p>
+                {t.proctor.participants.verificationValue(
+                  t.proctor.info.verificationModes[row.verificationMode],
+                  t.proctor.participants.verificationStates[row.verification] ?? row.verification,
                 )}
-              </fieldset>
-              <ChiefNote chief={chief} />
-              {confirming && (
-                <div class="confirm" role="alertdialog" aria-labelledby="confirm-remove-text">
-                  <p id="confirm-remove-text">{A.confirmRemove(row.name)}</p>
-                  <div class="button-row">
-                    <button
-                      type="button"
-                      class="danger"
-                      disabled={busy}
-                      onClick={async () => {
-                        if (await act('remove-submission', { reason: reason.trim() })) setReason('');
-                        setConfirming(false);
-                      }}
-                    >
-                      {A.confirmYes}
-                    </button>
-                    <button type="button" class="secondary" onClick={() => setConfirming(false)}>
-                      {A.confirmNo}
-                    </button>
-                  </div>
+              </p>
+              <div class="button-row">
+                <button
+                  type="button"
+                  disabled={busy}
+                  onClick={() => void act('verification', { decision: 'verified' })}
+                >
+                  {A.verify}
+                </button>
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={busy}
+                  onClick={() => void act('verification', { decision: 'rejected' })}
+                >
+                  {A.rejectVerification}
+                </button>
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={busy}
+                  onClick={() => void act('verification', { decision: 'retake' })}
+                >
+                  {A.retake}
+                </button>
+              </div>
+              <p class="muted">{A.photos(row.verificationPhotos)}</p>
+              {row.verificationPhotos > 0 && !showPhotos && (
+                <button
+                  type="button"
+                  class="secondary"
+                  onClick={async () => {
+                    await loadEvents();
+                    setShowPhotos(true);
+                  }}
+                >
+                  {A.showPhotos}
+                </button>
+              )}
+              {showPhotos && (
+                <div class="photos">
+                  {photos.map((p, i) => (
+                    <img
+                      key={String(p.data.sha256)}
+                      src={photoUrl(props.examId, row.studentId, String(p.data.sha256))}
+                      alt={A.photoAlt(String(p.data.kind), i + 1)}
+                    />
+                  ))}
                 </div>
               )}
-            </form>
-          )}
-        </Section>
+              <form
+                class="inline-form"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  void act('verification-mode', { mode });
+                }}
+              >
+                <fieldset disabled={!chief} class="plain">
+                  <div class="field">
+                    <label for="act-mode">{A.verificationModeLabel}</label>
+                    <select id="act-mode" value={mode} onChange={(e) => setMode(e.currentTarget.value)}>
+                      {VERIFICATION_MODES.map((m) => (
+                        <option key={m} value={m}>
+                          {t.proctor.info.verificationModes[m]}
+                        </option>
+                      ))}
+                    </select>
+                  </div>
+                  <button type="submit" class="secondary" disabled={busy || !chief}>
+                    {A.applyMode}
+                  </button>
+                </fieldset>
+                <ChiefNote chief={chief} />
+              </form>
+            </Section>
+
+            <Section title={A.hardwareHeading} id="act-hardware">
+              <form
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  void act('hardware-checks', { disabled: hardware });
+                }}
+              >
+                <fieldset class="plain checks">
+                  <legend class="visually-hidden">{A.hardwareHeading}</legend>
+                  {HARDWARE_CHECKS.map((c) => (
+                    <label class="check" key={c}>
+                      <input
+                        type="checkbox"
+                        checked={hardware.includes(c)}
+                        onChange={(e) =>
+                          setHardware((cur) => (e.currentTarget.checked ? [...cur, c] : cur.filter((x) => x !== c)))
+                        }
+                      />
+                      {t.proctor.hardware[c]}
+                    </label>
+                  ))}
+                </fieldset>
+                <button type="submit" class="secondary" disabled={busy}>
+                  {A.applyHardware}
+                </button>
+              </form>
+            </Section>
+
+            <TimeUpSection examId={props.examId} row={row} chief={chief} onRow={props.onRow} />
+
+            <IntegritySection
+              examId={props.examId}
+              row={row}
+              busy={busy}
+              act={act}
+              events={events}
+              onShowEvents={() => void loadEvents()}
+            />
+            <ProctoringSection row={row} chief={chief} busy={busy} act={act} />
+
+            <Section title={A.contactHeading} id="act-contact">
+              {contact === undefined ? (
+                <>
+                  <button
+                    type="button"
+                    class="secondary"
+                    disabled={busy || (!row.hasEmail && !row.hasPhone)}
+                    onClick={async () => {
+                      const result = await revealContact(props.examId, row.studentId);
+                      if (result.ok) setContact(result.body);
+                      else setOutcome({ ok: false, text: result.message });
+                    }}
+                  >
+                    {A.revealContact}
+                  </button>
+                  <p class="muted small-text">{row.hasEmail || row.hasPhone ? A.revealHint : A.noContact}</p>
+                </>
+              ) : (
+                <dl class="facts">
+                  <div>
+                    <dt>{A.email}</dt>
+                    <dd>{contact.email ?? A.noContact}</dd>
+                  </div>
+                  <div>
+                    <dt>{A.phone}</dt>
+                    <dd>{contact.phone ?? A.noContact}</dd>
+                  </div>
+                </dl>
+              )}
+            </Section>
+
+            <Section title={A.removeHeading} id="act-remove">
+              {row.submissionId === null ? (
+                <p class="muted">{A.removeNone}</p>
+              ) : (
+                <form
+                  class="stack"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    if (reason.trim() !== '') setConfirming(true);
+                  }}
+                >
+                  <p class="muted small-text">{A.removeHint}</p>
+                  <fieldset disabled={!chief} class="plain">
+                    <div class="field">
+                      <label for="act-reason">{A.reasonLabel}</label>
+                      <textarea
+                        id="act-reason"
+                        rows={2}
+                        required
+                        maxLength={500}
+                        value={reason}
+                        onInput={(e) => setReason(e.currentTarget.value)}
+                      />
+                    </div>
+                    {!confirming && (
+                      <button type="submit" class="danger" disabled={busy || !chief}>
+                        {A.remove}
+                      </button>
+                    )}
+                  </fieldset>
+                  <ChiefNote chief={chief} />
+                  {confirming && (
+                    <div class="confirm" role="alertdialog" aria-labelledby="confirm-remove-text">
+                      <p id="confirm-remove-text">{A.confirmRemove(row.name)}</p>
+                      <div class="button-row">
+                        <button
+                          type="button"
+                          class="danger"
+                          disabled={busy}
+                          onClick={async () => {
+                            if (await act('remove-submission', { reason: reason.trim() })) setReason('');
+                            setConfirming(false);
+                          }}
+                        >
+                          {A.confirmYes}
+                        </button>
+                        <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+                          {A.confirmNo}
+                        </button>
+                      </div>
+                    </div>
+                  )}
+                </form>
+              )}
+            </Section>
+          </>
+        )}
       </dialog>
     </>
   );
