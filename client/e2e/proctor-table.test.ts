@@ -210,6 +210,11 @@ describe('the participants table of 1,000 examinees in Chromium', () => {
     await expect.poll(() => inert('[data-testid="participants-table"]')).toBe(true);
     expect(await inert('[data-testid="participants-count"]')).toBe(true);
     expect(await inert('dialog[data-testid="row-actions"]')).toBe(false);
+    // What the page adds beside it meanwhile is inert too (here a button put next to the table).
+    await p.evaluate(
+      `(() => { const b = document.createElement('button'); b.id = 'added-meanwhile'; b.textContent = 'Added'; document.querySelector('.table-scroll').after(b); })()`,
+    );
+    await expect.poll(() => inert('#added-meanwhile')).toBe(true);
     const stops = await p.evaluate<number>(
       `[...document.querySelector('dialog[data-testid="row-actions"]').querySelectorAll('button, input, select, textarea, summary, [href], [tabindex]')].filter((e) => e.tabIndex >= 0 && !e.matches(':disabled') && e.getClientRects().length > 0).length`,
     );
@@ -232,6 +237,7 @@ describe('the participants table of 1,000 examinees in Chromium', () => {
       .poll(() => p.evaluate<string | null>("document.activeElement?.getAttribute('data-actions-for') ?? null"))
       .toBe('S777');
     expect(await p.locator('[inert]').count()).toBe(0);
+    await p.evaluate(`document.getElementById('added-meanwhile').remove()`);
     await p.getByRole('button', { name: 'Actions for Examinee 777' }).click();
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Close' }).click();

@@ -11,7 +11,8 @@
  * - Tab and Shift+Tab go round the dialog's own controls; focus that lands outside comes back;
  * - Escape closes it, as it closes a native modal;
  * - once the dialog has painted (the next idle moment), everything else on the page becomes
- *   `inert`, for assistive technology as for the keyboard; its closing takes that back at once.
+ *   `inert`, for assistive technology as for the keyboard, and so does what the page adds beside
+ *   it while it is open; its closing takes that back at once.
  */
 import type { RefObject } from 'preact';
 import { useLayoutEffect } from 'preact/hooks';
@@ -124,13 +125,23 @@ export function useQuickModal(
     b?.addEventListener('mousedown', keepFocus);
 
     let made: HTMLElement[] = [];
+    // What the page adds beside the dialog's ancestors while it is open (a live update shows a
+    // table, a toast stack) is inert too.
+    const added = new MutationObserver(() => {
+      const more = pageBehind(d, b);
+      for (const e of more) e.inert = true;
+      made.push(...more);
+    });
     const cancel = afterPaint(() => {
       if (!d.open || !d.isConnected) return;
       made = pageBehind(d, b);
       for (const e of made) e.inert = true;
+      for (let node = d.parentElement; node !== null && node !== document.documentElement; node = node.parentElement)
+        added.observe(node, { childList: true });
     });
     const release = () => {
       cancel();
+      added.disconnect();
       for (const e of made) e.inert = false;
       made = [];
     };
