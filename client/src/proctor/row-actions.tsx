@@ -1,8 +1,8 @@
 /**
  * One examinee's actions, in a modal dialog opened from their row (a <dialog> made modal by
  * quick-modal.ts, so that it paints at once on a slow phone: focus moves in and stays in, Escape
- * closes, the page behind takes no clicks and becomes inert, focus returns to the row's button). Each action posts to
- * POST .../participants/:studentId/<action>; the appliance answers the changed row, which
+ * closes, the page behind takes no clicks and becomes inert, focus returns to the row's button).
+ * Each action posts to POST .../participants/:studentId/<action>; the appliance answers the changed row, which
  * replaces the row at once (the live stream sends it too), and a refusal is shown in words.
  * Chief-only actions are disabled for invigilators, with the reason.
  */
