@@ -2,8 +2,9 @@
  * One examinee's actions, in a modal dialog opened from their row (a <dialog> made modal by
  * quick-modal.ts, so that it paints at once on a slow phone: focus moves in and stays in, Escape
  * closes, the page behind takes no clicks and becomes inert, focus returns to the row's button).
- * Each action posts to POST .../participants/:studentId/<action>; the appliance answers the changed row, which
- * replaces the row at once (the live stream sends it too), and a refusal is shown in words.
+ * Each action posts to POST .../participants/:studentId/<action>; the appliance answers the
+ * changed row, which replaces the row at once (the live stream sends it too), and a refusal is
+ * shown in words.
  * Chief-only actions are disabled for invigilators, with the reason.
  */
 import type { ComponentChildren } from 'preact';
