@@ -145,7 +145,8 @@ describe('the proctor dashboard on a phone, a tablet and paper', () => {
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Close', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
-    expect(new URL(p.url()).hash).not.toContain('examinee=');
+    // The address follows in the dialog's `close` event, a task after it is hidden.
+    await expect.poll(() => new URL(p.url()).hash).not.toContain('examinee=');
     // Opened by the reload, not from a button: focus still lands on the examinee's Actions.
     await expect.poll(() => focusedActions(p)).toBe(h.files.roster[1]!.studentId);
 
